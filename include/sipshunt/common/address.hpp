@@ -1,0 +1,53 @@
+// IP endpoint used across modules (config, proxy, rules, net). Plain value type, no DPDK.
+// Addresses are stored in network byte order; the port in host byte order.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sipshunt {
+
+enum class Family : std::uint8_t { kNone = 0, kIPv4 = 4, kIPv6 = 6 };
+
+struct IpAddress {
+  Family family = Family::kNone;
+  std::array<std::uint8_t, 16> bytes{};  // IPv4 uses the first 4 bytes
+
+  [[nodiscard]] static IpAddress v4(std::uint32_t host_order) noexcept {
+    IpAddress a;
+    a.family = Family::kIPv4;
+    a.bytes[0] = static_cast<std::uint8_t>(host_order >> 24);
+    a.bytes[1] = static_cast<std::uint8_t>(host_order >> 16);
+    a.bytes[2] = static_cast<std::uint8_t>(host_order >> 8);
+    a.bytes[3] = static_cast<std::uint8_t>(host_order);
+    return a;
+  }
+  [[nodiscard]] std::uint32_t v4_host_order() const noexcept {
+    return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
+           (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
+  }
+  // Broadcast, multicast or unspecified: never a destination (DESIGN.md, proxy rule 3).
+  [[nodiscard]] bool is_unsendable() const noexcept;
+  // Parses a literal ("198.18.0.1", "2001:db8::1", "[2001:db8::1]"). No allocation.
+  [[nodiscard]] static std::optional<IpAddress> parse(std::string_view text) noexcept;
+  [[nodiscard]] std::string to_string() const;  // control plane only
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+};
+
+struct Endpoint {
+  IpAddress ip;
+  std::uint16_t port = 0;
+
+  // "IP:PORT" or "[IPv6]:PORT".
+  [[nodiscard]] static std::optional<Endpoint> parse(std::string_view text) noexcept;
+  [[nodiscard]] std::string to_string() const;  // control plane only
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+// Writes the textual form of `ip` into `out` (at least 46 bytes); returns the length. Hot-path safe.
+std::size_t format_ip(const IpAddress& ip, char* out) noexcept;
+
+}  // namespace sipshunt

@@ -1,0 +1,104 @@
+#include "sipshunt/common/address.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace sipshunt {
+
+bool IpAddress::is_unsendable() const noexcept {
+  if (family == Family::kIPv4) {
+    const std::uint32_t a = v4_host_order();
+    return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe;  // unspecified, broadcast, 224/4
+  }
+  if (family == Family::kIPv6) {
+    if (bytes[0] == 0xff) return true;  // multicast
+    for (auto b : bytes)
+      if (b != 0) return false;
+    return true;  // ::
+  }
+  return true;
+}
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) noexcept {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  char buf[64];
+  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  IpAddress a;
+  if (inet_pton(AF_INET, buf, a.bytes.data()) == 1) {
+    a.family = Family::kIPv4;
+    return a;
+  }
+  if (inet_pton(AF_INET6, buf, a.bytes.data()) == 1) {
+    a.family = Family::kIPv6;
+    return a;
+  }
+  return std::nullopt;
+}
+
+std::size_t format_ip(const IpAddress& ip, char* out) noexcept {
+  if (ip.family == Family::kIPv4) {
+    std::size_t n = 0;
+    for (int i = 0; i < 4; ++i) {
+      unsigned v = ip.bytes[static_cast<std::size_t>(i)];
+      if (i) out[n++] = '.';
+      if (v >= 100) out[n++] = static_cast<char>('0' + v / 100);
+      if (v >= 10) out[n++] = static_cast<char>('0' + (v / 10) % 10);
+      out[n++] = static_cast<char>('0' + v % 10);
+    }
+    return n;
+  }
+  if (ip.family == Family::kIPv6) {
+    if (inet_ntop(AF_INET6, ip.bytes.data(), out, 46) == nullptr) return 0;
+    return std::strlen(out);
+  }
+  return 0;
+}
+
+std::string IpAddress::to_string() const {
+  char buf[64];
+  return std::string(buf, format_ip(*this, buf));
+}
+
+std::optional<Endpoint> Endpoint::parse(std::string_view text) noexcept {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
+    host = text.substr(0, close + 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return std::nullopt;  // bare IPv6 needs brackets
+  }
+  if (port.empty() || port.size() > 5) return std::nullopt;
+  unsigned p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return std::nullopt;
+    p = p * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (p > 65535) return std::nullopt;
+  auto ip = IpAddress::parse(host);
+  if (!ip) return std::nullopt;
+  return Endpoint{*ip, static_cast<std::uint16_t>(p)};
+}
+
+std::string Endpoint::to_string() const {
+  char buf[64];
+  std::size_t n = 0;
+  if (ip.family == Family::kIPv6) buf[n++] = '[';
+  n += format_ip(ip, buf + n);
+  if (ip.family == Family::kIPv6) buf[n++] = ']';
+  buf[n++] = ':';
+  std::string out(buf, n);
+  out.append(std::to_string(port));
+  return out;
+}
+
+}  // namespace sipshunt
