@@ -1,0 +1,119 @@
+// The TOML configuration (toml++) turned into a validated, plain value. Control plane only.
+// Every error carries `file:line:col: message`; unknown keys are errors.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sipshunt/common/address.hpp"
+
+namespace sipshunt::config {
+
+enum class AdminState : std::uint8_t { kEnabled, kDrained, kDisabled };
+
+struct Backend {
+  std::string name;         // stable id (used in Record-Route pins); unique across all pools
+  Endpoint endpoint;        // address + port (default port 5060)
+  std::uint32_t weight = 1; // 1..1000
+  AdminState state = AdminState::kEnabled;
+};
+
+struct HealthCheck {
+  bool enabled = true;
+  std::uint32_t interval_ms = 1000;  // >= 100
+  std::uint32_t timeout_ms = 500;    // >= 10, <= interval
+  std::uint32_t fall = 3;            // consecutive failures -> down
+  std::uint32_t rise = 2;            // consecutive successes -> up
+  std::uint16_t alive_below = 500;   // a final response with status < this counts as alive
+};
+
+struct Pool {
+  std::string name;
+  std::vector<Backend> backends;
+  std::uint32_t table_size = 65537;  // Maglev table size, must be prime
+  HealthCheck health;
+};
+
+struct Port {
+  std::string name;           // our name for it, used in logs and metrics
+  std::string device;         // DPDK device: PCI address "0000:00:08.0" or a vdev name "net_af_packet0"
+  std::string devargs;        // vdev arguments, e.g. "iface=veth0" (vdev only)
+  IpAddress address;          // our IPv4 address on this port
+  std::uint8_t prefix_len = 24;
+  std::optional<IpAddress> gateway;
+  std::uint16_t mtu = 1500;
+};
+
+struct Route {
+  IpAddress prefix;
+  std::uint8_t prefix_len = 0;
+  IpAddress via;              // next hop (must be on a port's subnet)
+};
+
+struct Dpdk {
+  std::vector<std::string> eal_args;  // e.g. ["--no-huge", "-m", "512", "-l", "0-1"]
+  std::uint32_t workers = 1;          // worker lcores
+  std::uint32_t mbufs = 8191;         // per mbuf pool
+  std::uint32_t rx_ring = 1024;
+  std::uint32_t tx_ring = 1024;
+  std::vector<Port> ports;
+  std::vector<Route> routes;
+};
+
+struct Admin {
+  bool enabled = true;
+  IpAddress address = IpAddress::v4(0x7f000001);  // 127.0.0.1
+  std::uint16_t port = 8080;
+};
+
+struct Log {
+  std::string level = "info";  // trace debug info warn error critical off
+};
+
+struct Config {
+  std::filesystem::path path;        // the file this came from (absolute)
+
+  // [proxy]
+  Endpoint self;                     // address + port: our Via and Record-Route
+  bool record_route = true;
+  std::string default_pool;          // empty: no default (no-match requests get no_match_status)
+  std::uint16_t no_match_status = 404;
+  std::string no_match_reason = "Not Found";
+  std::uint32_t reply_rate = 10000;  // stateless replies per second per worker (rate bound)
+
+  // [rules]
+  std::vector<std::filesystem::path> rule_files;  // absolute (relative ones resolved against the config's folder)
+
+  std::vector<Pool> pools;           // [[pools]]
+  Admin admin;                       // [admin]
+  Dpdk dpdk;                         // [dpdk]
+  Log log;                           // [log]
+
+  [[nodiscard]] const Pool* find_pool(std::string_view name) const noexcept;
+};
+
+struct Error {
+  std::string file;
+  std::uint32_t line = 0;  // 1-based, 0 when unknown
+  std::uint32_t column = 0;
+  std::string message;
+  [[nodiscard]] std::string to_string() const;  // "file:line:col: message"
+};
+
+// Either a Config or an Error. Plain struct to keep the control plane simple.
+struct LoadResult {
+  std::optional<Config> config;
+  std::optional<Error> error;
+  explicit operator bool() const noexcept { return config.has_value(); }
+};
+
+// Reads and validates the file: types, ranges, unknown keys, unique pool/backend names,
+// default_pool exists, addresses parse. Does not read rule files (the rules module does).
+[[nodiscard]] LoadResult load_file(const std::filesystem::path& path);
+// Same from text; `path` is used for messages and to resolve relative paths.
+[[nodiscard]] LoadResult load_string(std::string_view text, const std::filesystem::path& path);
+
+}  // namespace sipshunt::config
