@@ -10,7 +10,8 @@
 namespace sipshunt::sip {
 
 inline constexpr std::size_t kMaxHeaders = 64;       // header fields (lines) per message
-inline constexpr std::size_t kMaxVias = 16;          // Via values, across all Via header fields
+inline constexpr std::size_t kMaxVias = 64;          // Via values, across all Via header fields
+                                                     // (RFC 4475 longreq.dat carries 34)
 inline constexpr std::size_t kMaxRoutes = 16;        // Route values, across all Route fields
 inline constexpr std::size_t kMaxRecordRoutes = 16;  // Record-Route values
 inline constexpr std::uint16_t kNoHeader = 0xffff;   // "this header is absent"
@@ -45,7 +46,7 @@ enum class Status : std::uint8_t {
   kBadTo,
   kBadCSeq,                // number not 0..2^31-1, or method missing / not a token
   kCSeqMethodMismatch,     // request: CSeq method differs from the Request-Line method
-  kBadMaxForwards,         // not 1*DIGIT or above 255
+  kBadMaxForwards,         // not 1*DIGIT, above 255, or a second Max-Forwards field
   kBadContentLength,       // not 1*DIGIT (negative, garbage) or overflowing
   kDuplicateContentLength, // more than one Content-Length value (even when equal)
   kContentLengthBeyondDatagram,  // Content-Length larger than the octets after the headers
