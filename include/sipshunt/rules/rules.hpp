@@ -30,6 +30,7 @@ struct Rule {
   std::string name;
   std::string file;                 // where it was defined, for messages
   std::uint32_t line = 0;
+  std::uint32_t column = 0;
   Action action;
 };
 
@@ -38,7 +39,7 @@ struct Error {
   std::uint32_t line = 0;
   std::uint32_t column = 0;
   std::string message;
-  [[nodiscard]] std::string to_string() const;  // "file:line:col: message"
+  [[nodiscard]] std::string to_string() const;  // "file:line:col: message" ("file: message" when line is 0)
 };
 
 class RuleSet;
@@ -50,7 +51,10 @@ class Scratch {
   ~Scratch();
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
-  // Grows the scratch so it can scan `set`. Control plane: call before publishing `set`.
+  // Grows the scratch so it can scan `set` (and every set it was prepared for before). Control
+  // plane: call before publishing `set`, never while another thread runs match() with this
+  // scratch (a reload prepares a fresh Scratch per worker, or lets the worker call this at its
+  // quiescent point). Returns false when Hyperscan cannot allocate.
   [[nodiscard]] bool prepare(const RuleSet& set);
   struct Impl;
   Impl* impl() noexcept { return impl_.get(); }
@@ -61,6 +65,7 @@ class Scratch {
 
 struct Match {
   std::int32_t rule = -1;           // index into RuleSet::rules(), -1: no rule matched
+  bool error = false;               // scratch not prepared for this set (or Hyperscan failed): rule is -1
 };
 
 class RuleSet {
@@ -81,6 +86,7 @@ class RuleSet {
   [[nodiscard]] std::span<const Rule> rules() const noexcept;
   struct Summary {
     std::size_t rules = 0, patterns = 0, databases = 0, files = 0;
+    std::size_t prefixes = 0;       // distinct source prefixes in the longest-prefix-match table
   };
   [[nodiscard]] Summary summary() const noexcept;
 

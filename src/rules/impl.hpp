@@ -1,0 +1,95 @@
+// Inside of a compiled RuleSet and of a worker's Scratch. Private to the rules module (and its
+// tests and benchmarks).
+#pragma once
+
+#include <hs/hs.h>
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sipshunt/rules/prefix_table.hpp"
+#include "sipshunt/rules/rules.hpp"
+#include "sipshunt/sip/message.hpp"
+
+namespace sipshunt::rules {
+
+// Lists of indices per key, flattened: items_[offsets_[k] .. offsets_[k+1]).
+class Lists {
+ public:
+  explicit Lists(std::size_t keys = 0) : offsets_(keys + 1, 0) {}
+  // Control plane: built from (key, item) pairs; items of a key keep the order given.
+  static Lists build(std::size_t keys, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs);
+  [[nodiscard]] std::span<const std::uint32_t> operator[](std::size_t key) const noexcept {
+    return {items_.data() + offsets_[key], items_.data() + offsets_[key + 1]};
+  }
+  [[nodiscard]] std::size_t keys() const noexcept { return offsets_.size() - 1; }
+
+ private:
+  std::vector<std::uint32_t> offsets_;
+  std::vector<std::uint32_t> items_;
+};
+
+enum class Test : std::uint8_t { kAny, kMethod, kPattern, kSrc };
+
+struct CondCode {
+  Test test = Test::kAny;
+  bool negate = false;
+  std::uint32_t arg = 0;  // kMethod: method condition; kPattern: pattern id; kSrc: src condition
+};
+
+// One scanned field: the Request-URI or one header (all its fields, long and compact names).
+struct Field {
+  std::string name;       // "ruri" or the header's canonical name
+  hs_database_t* db = nullptr;
+  std::uint32_t patterns = 0;
+};
+
+struct RuleSet::Impl {
+  ~Impl();
+
+  std::vector<Rule> rules;
+  std::vector<std::uint32_t> cond_offsets;  // rule r: conds[cond_offsets[r] .. cond_offsets[r+1])
+  std::vector<CondCode> conds;
+
+  // Methods: distinct names (sorted) and, per method condition, the method ids it lists.
+  std::vector<std::string> methods;
+  Lists method_conds;
+
+  // Fields and patterns. Pattern ids are global (bit positions in the scratch bitset).
+  std::vector<Field> fields;
+  std::int32_t ruri_field = -1;
+  std::array<std::int16_t, static_cast<std::size_t>(sip::HeaderId::kCount)> field_of_id{};
+  std::vector<std::string> other_names;     // lower-case, sorted: headers without a HeaderId
+  std::vector<std::int16_t> other_fields;   // parallel to other_names
+  std::uint32_t patterns = 0;
+
+  // Sources: the table maps an address to its most specific prefix ("node"); each node has a
+  // row of bits saying which src conditions hold for every address of that node.
+  PrefixTable prefixes;
+  std::uint32_t src_words = 0;
+  std::vector<std::uint64_t> src_rows;  // node * src_words
+
+  // Candidate rules, each list ascending: a rule sits in exactly one list, keyed by one of its
+  // non-negated conditions (pattern > method > src); rules without one are always candidates.
+  std::vector<std::uint32_t> unanchored;
+  Lists by_pattern;
+  Lists by_method;
+  Lists by_node;
+
+  RuleSet::Summary summary;
+
+  [[nodiscard]] std::int32_t method_id(std::string_view method) const noexcept;
+  [[nodiscard]] std::int32_t header_field(const sip::Header& h) const noexcept;
+};
+
+struct Scratch::Impl {
+  ~Impl();
+  hs_scratch_t* hs = nullptr;
+  std::vector<std::uint64_t> bits;      // one bit per pattern id; all zero between matches
+  std::vector<std::uint32_t> matched;   // pattern ids set in `bits` during this match
+};
+
+}  // namespace sipshunt::rules

@@ -1,0 +1,485 @@
+#include "sipshunt/rules/rules.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "impl.hpp"
+#include "parser.hpp"
+
+namespace sipshunt::rules {
+namespace {
+
+using detail::CondAst;
+using detail::CondKind;
+using detail::Location;
+using detail::RuleAst;
+
+char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+// Compares an already lower-case `a` with `b` ignoring the case of `b`.
+int compare_ci(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(lower(b[i]));
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+}
+
+unsigned hs_flags(unsigned flags) {
+  unsigned out = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+  if (flags & detail::kFlagCaseless) out |= HS_FLAG_CASELESS;
+  if (flags & detail::kFlagDotall) out |= HS_FLAG_DOTALL;
+  if (flags & detail::kFlagMultiline) out |= HS_FLAG_MULTILINE;
+  return out;
+}
+
+std::string flag_text(unsigned flags) {
+  std::string s;
+  if (flags & detail::kFlagCaseless) s += 'i';
+  if (flags & detail::kFlagDotall) s += 's';
+  if (flags & detail::kFlagMultiline) s += 'm';
+  return s;
+}
+
+struct PatternSource {
+  std::string expression;
+  unsigned flags = 0;
+  Location at;            // first use, for messages
+  std::string rule;
+};
+
+struct FieldBuild {
+  std::string name;
+  std::vector<std::uint32_t> ids;  // global pattern ids, in order
+};
+
+struct ScanContext {
+  std::uint64_t* bits;
+  std::uint32_t* matched;
+  std::uint32_t count;
+};
+
+int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* context) {
+  auto* c = static_cast<ScanContext*>(context);
+  std::uint64_t& word = c->bits[id >> 6];
+  const std::uint64_t bit = std::uint64_t{1} << (id & 63);
+  if ((word & bit) == 0) {
+    word |= bit;
+    c->matched[c->count++] = id;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string Error::to_string() const {
+  std::string s = file;
+  if (line != 0) s.append(":").append(std::to_string(line)).append(":").append(std::to_string(column));
+  s.append(": ").append(message);
+  return s;
+}
+
+Lists Lists::build(std::size_t keys, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs) {
+  Lists l(keys);
+  for (const auto& [key, item] : pairs) ++l.offsets_[key + 1];
+  for (std::size_t k = 0; k < keys; ++k) l.offsets_[k + 1] += l.offsets_[k];
+  l.items_.resize(pairs.size());
+  std::vector<std::uint32_t> fill(l.offsets_.begin(), l.offsets_.end() - 1);
+  for (const auto& [key, item] : pairs) l.items_[fill[key]++] = item;
+  return l;
+}
+
+RuleSet::Impl::~Impl() {
+  for (Field& f : fields) hs_free_database(f.db);
+}
+
+Scratch::Impl::~Impl() { hs_free_scratch(hs); }
+
+std::int32_t RuleSet::Impl::method_id(std::string_view method) const noexcept {
+  std::size_t lo = 0, hi = methods.size();
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    const int c = std::string_view(methods[mid]).compare(method);
+    if (c == 0) return static_cast<std::int32_t>(mid);
+    if (c < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return -1;
+}
+
+std::int32_t RuleSet::Impl::header_field(const sip::Header& h) const noexcept {
+  if (h.id != sip::HeaderId::kOther) return field_of_id[static_cast<std::size_t>(h.id)];
+  std::size_t lo = 0, hi = other_names.size();
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    const int c = compare_ci(other_names[mid], h.name);
+    if (c == 0) return other_fields[mid];
+    if (c < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return -1;
+}
+
+Scratch::Scratch() : impl_(std::make_unique<Impl>()) {}
+Scratch::~Scratch() = default;
+
+bool Scratch::prepare(const RuleSet& set) {
+  const RuleSet::Impl& r = set.impl();
+  for (const Field& f : r.fields) {
+    if (hs_alloc_scratch(f.db, &impl_->hs) != HS_SUCCESS) return false;
+  }
+  const std::size_t words = (r.patterns + 63) / 64;
+  if (impl_->bits.size() < words) impl_->bits.resize(words, 0);
+  if (impl_->matched.size() < r.patterns) impl_->matched.resize(r.patterns);
+  return true;
+}
+
+RuleSet::RuleSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RuleSet::~RuleSet() = default;
+
+std::span<const Rule> RuleSet::rules() const noexcept { return impl_->rules; }
+RuleSet::Summary RuleSet::summary() const noexcept { return impl_->summary; }
+
+RuleSet::Result RuleSet::compile(std::span<const std::filesystem::path> files, std::span<const std::string> pools) {
+  Result result;
+  detail::ParseResult parsed = detail::parse_files(files);
+  if (parsed.error) {
+    result.error = std::move(parsed.error);
+    return result;
+  }
+  auto impl = std::make_unique<Impl>();
+  Impl& m = *impl;
+  const auto fail = [&](Error e) {
+    result.error = std::move(e);
+    return std::move(result);
+  };
+
+  // Actions: pools by name.
+  std::map<std::string, std::uint32_t, std::less<>> pool_index;
+  for (std::size_t i = 0; i < pools.size(); ++i) pool_index.emplace(pools[i], static_cast<std::uint32_t>(i));
+  for (const RuleAst& r : parsed.rules) {
+    Rule rule;
+    rule.name = r.name;
+    rule.file = r.at.file ? *r.at.file : std::string{};
+    rule.line = r.at.line;
+    rule.column = r.at.column;
+    rule.action.kind = r.action.kind;
+    if (r.action.kind == ActionKind::kPool) {
+      const auto it = pool_index.find(r.action.pool);
+      if (it == pool_index.end()) {
+        std::string known;
+        for (const std::string& p : pools) known.append(known.empty() ? "" : ", ").append(p);
+        std::string msg = "unknown pool '" + r.action.pool + "' in rule '" + r.name + "' (";
+        msg.append(known.empty() ? std::string("no pools are configured") : "configured pools: " + known).append(")");
+        return fail(r.action.pool_at.error(msg));
+      }
+      rule.action.pool = it->second;
+    } else if (r.action.kind == ActionKind::kReply) {
+      rule.action.status = r.action.status;
+      rule.action.reason_phrase = r.action.reason;
+    }
+    m.rules.push_back(std::move(rule));
+  }
+
+  // Methods.
+  for (const RuleAst& r : parsed.rules) {
+    for (const CondAst& c : r.conditions) {
+      if (c.kind == CondKind::kMethod) m.methods.insert(m.methods.end(), c.methods.begin(), c.methods.end());
+    }
+  }
+  std::sort(m.methods.begin(), m.methods.end());
+  m.methods.erase(std::unique(m.methods.begin(), m.methods.end()), m.methods.end());
+
+  // Fields and patterns.
+  std::vector<FieldBuild> fields;
+  std::map<std::string, std::uint32_t, std::less<>> field_by_key;
+  std::vector<PatternSource> patterns;
+  std::map<std::tuple<std::uint32_t, std::string, unsigned>, std::uint32_t> pattern_by_key;
+  const auto field_for = [&](const CondAst& c) -> std::uint32_t {
+    std::string key, name;
+    if (c.kind == CondKind::kRuri) {
+      key = "ruri";  // header keys below start with ':' or '#', which a ruri key cannot
+      name = "ruri";
+    } else if (const sip::HeaderId id = sip::header_id(c.header); id != sip::HeaderId::kOther) {
+      key = "#" + std::to_string(static_cast<int>(id));
+      name = std::string(sip::header_name(id));
+    } else {
+      key = ":" + lowered(c.header);
+      name = c.header;
+    }
+    const auto [it, added] = field_by_key.emplace(key, static_cast<std::uint32_t>(fields.size()));
+    if (added) fields.push_back(FieldBuild{name, {}});
+    return it->second;
+  };
+
+  // Sources: distinct prefixes are the nodes of the table.
+  std::vector<Prefix> nodes;
+  std::vector<std::vector<std::uint32_t>> src_conds;  // per src condition: node ids of its prefixes
+  const auto node_for = [&](const Prefix& p) -> std::uint32_t {
+    const auto it = std::find(nodes.begin(), nodes.end(), p);
+    if (it != nodes.end()) return static_cast<std::uint32_t>(it - nodes.begin());
+    nodes.push_back(p);
+    return static_cast<std::uint32_t>(nodes.size() - 1);
+  };
+
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> method_cond_items;  // (method cond, method id)
+  std::uint32_t method_conds = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> anchor_pattern, anchor_method;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> anchor_src;  // (src condition, rule), expanded below
+
+  for (std::uint32_t ri = 0; ri < parsed.rules.size(); ++ri) {
+    const RuleAst& r = parsed.rules[ri];
+    m.cond_offsets.push_back(static_cast<std::uint32_t>(m.conds.size()));
+    std::int64_t anchor_on_pattern = -1, anchor_on_method = -1, anchor_on_src = -1;
+    for (const CondAst& c : r.conditions) {
+      CondCode code;
+      code.negate = c.negate;
+      switch (c.kind) {
+        case CondKind::kAny:
+          code.test = Test::kAny;
+          break;
+        case CondKind::kMethod: {
+          code.test = Test::kMethod;
+          code.arg = method_conds++;
+          for (const std::string& name : c.methods) {
+            const auto id = static_cast<std::uint32_t>(m.method_id(name));
+            method_cond_items.emplace_back(code.arg, id);
+          }
+          if (!c.negate && anchor_on_method < 0) anchor_on_method = code.arg;
+          break;
+        }
+        case CondKind::kRuri:
+        case CondKind::kHeader: {
+          code.test = Test::kPattern;
+          const std::uint32_t field = field_for(c);
+          const auto key = std::make_tuple(field, c.pattern, c.flags);
+          const auto [it, added] = pattern_by_key.emplace(key, static_cast<std::uint32_t>(patterns.size()));
+          if (added) {
+            patterns.push_back(PatternSource{c.pattern, c.flags, c.regex_at, r.name});
+            fields[field].ids.push_back(it->second);
+          }
+          code.arg = it->second;
+          if (!c.negate && anchor_on_pattern < 0) anchor_on_pattern = code.arg;
+          break;
+        }
+        case CondKind::kSrc: {
+          code.test = Test::kSrc;
+          code.arg = static_cast<std::uint32_t>(src_conds.size());
+          std::vector<std::uint32_t> ids;
+          for (const Prefix& p : c.prefixes) ids.push_back(node_for(p));
+          src_conds.push_back(std::move(ids));
+          if (!c.negate && anchor_on_src < 0) anchor_on_src = code.arg;
+          break;
+        }
+      }
+      m.conds.push_back(code);
+    }
+    if (anchor_on_pattern >= 0) {
+      anchor_pattern.emplace_back(static_cast<std::uint32_t>(anchor_on_pattern), ri);
+    } else if (anchor_on_method >= 0) {
+      anchor_method.emplace_back(static_cast<std::uint32_t>(anchor_on_method), ri);
+    } else if (anchor_on_src >= 0) {
+      anchor_src.emplace_back(static_cast<std::uint32_t>(anchor_on_src), ri);
+    } else {
+      m.unanchored.push_back(ri);
+    }
+  }
+  m.cond_offsets.push_back(static_cast<std::uint32_t>(m.conds.size()));
+  m.method_conds = Lists::build(method_conds, method_cond_items);
+  m.patterns = static_cast<std::uint32_t>(patterns.size());
+
+  // Compile one Hyperscan database per field.
+  m.field_of_id.fill(-1);
+  std::vector<std::pair<std::string, std::int16_t>> others;
+  for (const auto& [key, index] : field_by_key) {
+    const FieldBuild& fb = fields[index];
+    std::vector<const char*> expressions;
+    std::vector<unsigned> flags;
+    for (std::uint32_t id : fb.ids) {
+      expressions.push_back(patterns[id].expression.c_str());
+      flags.push_back(hs_flags(patterns[id].flags));
+    }
+    Field f;
+    f.name = fb.name;
+    f.patterns = static_cast<std::uint32_t>(fb.ids.size());
+    hs_compile_error_t* error = nullptr;
+    const hs_error_t rc = hs_compile_multi(expressions.data(), flags.data(), fb.ids.data(),
+                                           static_cast<unsigned>(fb.ids.size()), HS_MODE_BLOCK, nullptr, &f.db,
+                                           &error);
+    if (rc != HS_SUCCESS) {
+      const int which = error != nullptr ? error->expression : -1;
+      const std::string message = error != nullptr && error->message != nullptr ? error->message : "unknown error";
+      hs_free_compile_error(error);
+      const PatternSource& p = patterns[fb.ids[which >= 0 ? static_cast<std::size_t>(which) : 0]];
+      if (which >= 0) {
+        return fail(p.at.error("rule '" + p.rule + "': Hyperscan cannot compile /" + p.expression + "/" +
+                               flag_text(p.flags) + ": " + message));
+      }
+      return fail(p.at.error("Hyperscan cannot compile the " + std::to_string(fb.ids.size()) +
+                             " patterns of field '" + fb.name + "': " + message));
+    }
+    const auto fi = static_cast<std::int16_t>(m.fields.size());
+    m.fields.push_back(std::move(f));
+    if (key == "ruri") {
+      m.ruri_field = fi;
+    } else if (key[0] == '#') {
+      m.field_of_id[static_cast<std::size_t>(std::stoi(key.substr(1)))] = fi;
+    } else {
+      others.emplace_back(key.substr(1), fi);
+    }
+  }
+  std::sort(others.begin(), others.end());
+  for (auto& [name, fi] : others) {
+    m.other_names.push_back(name);
+    m.other_fields.push_back(fi);
+  }
+
+  // Source prefixes: a node satisfies a src condition when one of the condition's prefixes
+  // contains the node's prefix (the longest match for an address implies all shorter ones).
+  {
+    std::vector<PrefixTable::Entry> entries;
+    for (std::uint32_t n = 0; n < nodes.size(); ++n) entries.push_back(PrefixTable::Entry{nodes[n], n});
+    m.prefixes = PrefixTable(entries);
+    m.src_words = static_cast<std::uint32_t>((src_conds.size() + 63) / 64);
+    m.src_rows.assign(nodes.size() * m.src_words, 0);
+    for (std::uint32_t n = 0; n < nodes.size(); ++n) {
+      for (std::uint32_t c = 0; c < src_conds.size(); ++c) {
+        for (std::uint32_t p : src_conds[c]) {
+          if (nodes[p].length <= nodes[n].length && contains(nodes[p], nodes[n].address)) {
+            m.src_rows[n * m.src_words + c / 64] |= std::uint64_t{1} << (c % 64);
+            break;
+          }
+        }
+      }
+    }
+    // A rule anchored on src condition c is a candidate at every node satisfying c.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> by_node;
+    for (std::uint32_t n = 0; n < nodes.size(); ++n) {
+      for (const auto& [c, rule] : anchor_src) {
+        if (m.src_rows[n * m.src_words + c / 64] & (std::uint64_t{1} << (c % 64))) by_node.emplace_back(n, rule);
+      }
+    }
+    m.by_node = Lists::build(nodes.size(), by_node);
+  }
+
+  // Rules anchored on a method condition are candidates for every method it lists.
+  {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> by_method;
+    for (const auto& [c, rule] : anchor_method) {
+      for (std::uint32_t id : m.method_conds[c]) by_method.emplace_back(id, rule);
+    }
+    std::sort(by_method.begin(), by_method.end());
+    m.by_method = Lists::build(m.methods.size(), by_method);
+  }
+  m.by_pattern = Lists::build(patterns.size(), anchor_pattern);
+
+  m.summary.rules = m.rules.size();
+  m.summary.patterns = patterns.size();
+  m.summary.databases = m.fields.size();
+  m.summary.files = parsed.files;
+  m.summary.prefixes = nodes.size();
+  result.set = std::make_shared<const RuleSet>(std::move(impl));
+  return result;
+}
+
+Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& scratch) const noexcept {
+  const Impl& m = *impl_;
+  Scratch::Impl& s = *scratch.impl();
+  Match out;
+  if (s.bits.size() * 64 < m.patterns || s.matched.size() < m.patterns || (m.patterns != 0 && s.hs == nullptr)) {
+    out.error = true;
+    return out;
+  }
+
+  // 1. Scan every field that has patterns, each field once.
+  ScanContext ctx{s.bits.data(), s.matched.data(), 0};
+  bool failed = false;
+  const auto scan = [&](const Field& f, std::string_view text) {
+    const char* data = text.empty() ? "" : text.data();
+    const hs_error_t rc = hs_scan(f.db, data, static_cast<unsigned>(text.size()), 0, s.hs, on_match, &ctx);
+    failed |= rc != HS_SUCCESS;
+  };
+  if (m.ruri_field >= 0) scan(m.fields[static_cast<std::size_t>(m.ruri_field)], msg.request_uri);
+  if (m.fields.size() > (m.ruri_field >= 0 ? 1u : 0u)) {
+    for (std::uint16_t i = 0; i < msg.header_count; ++i) {
+      const std::int32_t f = m.header_field(msg.headers[i]);
+      if (f >= 0) scan(m.fields[static_cast<std::size_t>(f)], msg.headers[i].value);
+    }
+  }
+
+  // 2. Method and source.
+  const std::int32_t method = m.method_id(msg.method);
+  const std::uint32_t node = m.prefixes.lookup(source.ip);
+  const std::uint64_t* src_row = node == PrefixTable::kNoMatch ? nullptr : m.src_rows.data() + node * m.src_words;
+
+  const auto holds = [&](const CondCode& c) noexcept -> bool {
+    switch (c.test) {
+      case Test::kAny:
+        return true;
+      case Test::kMethod:
+        if (method < 0) return false;
+        for (std::uint32_t id : m.method_conds[c.arg]) {
+          if (id == static_cast<std::uint32_t>(method)) return true;
+        }
+        return false;
+      case Test::kPattern:
+        return ((s.bits[c.arg >> 6] >> (c.arg & 63)) & 1u) != 0;
+      case Test::kSrc:
+        return src_row != nullptr && ((src_row[c.arg >> 6] >> (c.arg & 63)) & 1u) != 0;
+    }
+    return false;
+  };
+  const auto rule_holds = [&](std::uint32_t r) noexcept {
+    for (std::uint32_t i = m.cond_offsets[r]; i < m.cond_offsets[r + 1]; ++i) {
+      if (holds(m.conds[i]) == m.conds[i].negate) return false;
+    }
+    return true;
+  };
+
+  // 3. First rule that holds: walk each candidate list (ascending) up to the best so far.
+  std::uint32_t best = std::numeric_limits<std::uint32_t>::max();
+  const auto walk = [&](std::span<const std::uint32_t> list) noexcept {
+    for (std::uint32_t r : list) {
+      if (r >= best) return;
+      if (rule_holds(r)) {
+        best = r;
+        return;
+      }
+    }
+  };
+  if (!failed) {
+    walk(m.unanchored);
+    if (method >= 0) walk(m.by_method[static_cast<std::size_t>(method)]);
+    if (src_row != nullptr) walk(m.by_node[node]);
+    for (std::uint32_t i = 0; i < ctx.count; ++i) walk(m.by_pattern[ctx.matched[i]]);
+  }
+
+  // 4. Leave the bitset clear for the next message.
+  for (std::uint32_t i = 0; i < ctx.count; ++i) s.bits[ctx.matched[i] >> 6] = 0;
+
+  if (failed) {
+    out.error = true;
+  } else if (best != std::numeric_limits<std::uint32_t>::max()) {
+    out.rule = static_cast<std::int32_t>(best);
+  }
+  return out;
+}
+
+}  // namespace sipshunt::rules
