@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,18 +16,60 @@
 #include "sipshunt/common/compiler.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/rules/rules.hpp"
+#include "sipshunt/sip/message.hpp"
 
 namespace sipshunt::proxy {
 
 enum class Verdict : std::uint8_t { kForward, kReply, kDrop, kProbeReply };
 
+// What the parser made of the datagram (explain's `kind`): kInvalid whenever parsing failed,
+// even when a 400/505 could still be built from the headers found before the fault.
+enum class Kind : std::uint8_t { kRequest, kResponse, kInvalid };
+
 // Why the proxy did what it did: stable tokens (to_string) for counters, logs and `explain`.
-// The proxy owner extends this list; keep kCount last.
+// Parser failures map one to one onto sip::Status (same order, same tokens): see
+// reason_for(sip::Status). Keep kCount last.
 enum class Reason : std::uint8_t {
-  kForwarded = 0,    // "forwarded"
+  kForwarded = 0,           // "forwarded": client request sent to a pool backend (rule or default pool)
+  kPinned,                  // "pinned": client request sent to the backend named by our Route pin
+  kOutbound,                // "outbound": backend request sent on by Route / Request-URI
+  kResponse,                // "response": response sent to the next Via
+  kProbeReply,              // "probe-reply": answer to a health probe, handed to the health code
+  kMaxForwardsExhausted,    // "max-forwards-exhausted": Max-Forwards 0, 483
+  kUnsupportedExtension,    // "unsupported-extension": Proxy-Require, 420
+  kNoBackendUp,             // "no-backend-up": the pool has no usable backend, 503
+  kNoMatch,                 // "no-match": no rule matched and no default pool, config no_match_status
+  kRuleReply,               // "rule-reply": the matching rule's action is `reply`
+  kRuleDrop,                // "rule-drop": the matching rule's action is `drop`
+  kAckNotAnswered,          // "ack-not-answered": a reply would answer an ACK; dropped instead
+  kReplyRateLimited,        // "reply-rate-limited": the worker's stateless reply budget is spent
+  kForeignVia,              // "foreign-via": response whose top Via is not ours
+  kNoNextVia,               // "no-next-via": response with only our Via
+  kUnresolvableNextHop,     // "unresolvable-next-hop": next hop is a host name or not a SIP URI
+  kUnsendableDestination,   // "unsendable-destination": broadcast, multicast or unspecified
+  kNextHopIsSelf,           // "next-hop-is-self": backend request routed back to us (loop)
+  kTooLarge,                // "too-large": datagram or rewritten output beyond the limits
+  kRulesError,              // "rules-error": the worker's rules scratch is not prepared for the snapshot
+  kParseFirst,              // first of the parser failure block: one per sip::Status after kOk
+  kParseLast = kParseFirst + static_cast<std::uint8_t>(sip::Status::kCount) - 2,
   kCount
 };
 [[nodiscard]] std::string_view to_string(Reason r) noexcept;
+// The Reason for a parser failure (s != kOk): its token is sip::to_string(s).
+[[nodiscard]] constexpr Reason reason_for(sip::Status s) noexcept {
+  return static_cast<Reason>(static_cast<std::uint8_t>(Reason::kParseFirst) + static_cast<std::uint8_t>(s) - 1);
+}
+[[nodiscard]] std::string_view to_string(Verdict v) noexcept;  // "forward" "reply" "drop" "probe-reply"
+[[nodiscard]] std::string_view to_string(Kind k) noexcept;     // "request" "response" "invalid"
+
+// The Record-Route URI parameter that pins a dialog to its backend: `;sipshunt-b=<name>`.
+inline constexpr std::string_view kPinParam = "sipshunt-b";
+// Responses whose Call-ID starts with this are answers to our health probes (Verdict::kProbeReply).
+inline constexpr std::string_view kProbeCallIdPrefix = "sipshunt-probe-";
+// Max-Forwards inserted when a request has none (RFC 3261 §16.6 step 3).
+inline constexpr int kDefaultMaxForwards = 70;
+// Retry-After (seconds) in the 503 sent when a pool has no usable backend.
+inline constexpr std::uint32_t kRetryAfterSeconds = 5;
 
 // Largest datagram the proxy rewrites and the headroom the rewrite may add.
 inline constexpr std::size_t kMaxDatagram = 65535;
@@ -41,12 +82,35 @@ struct BackendView {
   std::uint32_t pool = 0;     // index into Snapshot::pools
   bool up = true;             // health
   config::AdminState admin = config::AdminState::kEnabled;
+  std::string pin;            // the pin parameter value (name, %-escaped where not a URI paramchar)
+  std::string record_route;   // "Record-Route: <sip:ADDR:PORT;lr;sipshunt-b=PIN>\r\n"
+
+  // New calls: up and enabled. Pinned (in-dialog) requests: up and not disabled (drained accepts).
+  [[nodiscard]] bool usable() const noexcept { return up && admin == config::AdminState::kEnabled; }
+  [[nodiscard]] bool accepts_pinned() const noexcept { return up && admin != config::AdminState::kDisabled; }
 };
 
 struct PoolView {
   std::string name;
-  std::vector<std::uint32_t> members;  // indices into Snapshot::backends
-  balance::MaglevTable table;          // entries index into `members`, built from usable ones
+  std::vector<std::uint32_t> members;  // indices into Snapshot::backends (all of the pool's backends)
+  std::vector<std::uint32_t> usable;   // indices into Snapshot::backends of the usable members
+  balance::MaglevTable table;          // entries index into `usable`
+};
+
+// A rule as the proxy needs it: its name (for explain and counters) and its action.
+struct RuleView {
+  std::string name;
+  rules::ActionKind kind = rules::ActionKind::kDrop;
+  std::int32_t pool = -1;              // kPool: index into Snapshot::pools
+  std::uint16_t status = 0;            // kReply
+  std::string reason_phrase;           // kReply
+};
+
+// Open-addressing index from a key (endpoint or pin) to a backend: control plane builds it,
+// workers probe it without allocating.
+struct BackendIndex {
+  std::vector<std::int32_t> slots;     // backend index or -1; size is a power of two
+  [[nodiscard]] std::uint32_t mask() const noexcept { return static_cast<std::uint32_t>(slots.size() - 1); }
 };
 
 // Everything a decision needs, immutable once published; workers share it read-only.
@@ -56,7 +120,18 @@ struct Snapshot {
   std::vector<BackendView> backends;   // all backends of all pools
   std::vector<PoolView> pools;         // same order as config->pools
   std::shared_ptr<const rules::RuleSet> rules;  // may be null: default pool only
-  // (the proxy owner adds what it needs: pin lookup table, preformatted Via/Record-Route, ...)
+  std::vector<RuleView> rule_views;    // one per rules->rules(), same order
+
+  Endpoint self;                       // config->self
+  std::string via_prefix;              // "Via: SIP/2.0/UDP ADDR:PORT;branch=z9hG4bK"
+  std::int32_t default_pool = -1;      // index into pools, -1 none
+  std::uint16_t no_match_status = 404;
+  std::string no_match_reason = "Not Found";
+  bool record_route = true;
+  std::uint32_t reply_rate = 10000;    // stateless replies per second per worker
+  std::uint32_t reply_burst = 1000;    // token bucket depth
+  BackendIndex by_endpoint;            // source address:port -> backend
+  BackendIndex by_pin;                 // pin value -> backend
 };
 
 // Health/admin state the control plane feeds into a snapshot build: by backend name.
@@ -67,29 +142,55 @@ struct BackendState {
 };
 
 // Builds a snapshot from a validated config, the compiled rules and current backend states
-// (backends absent from `states` are up and enabled). Control plane.
+// (backends absent from `states` are up and use their configured admin state). The rules must
+// have been compiled with the config's pool names in config order: a rule's pool index is an
+// index into Snapshot::pools. Control plane.
 [[nodiscard]] std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
                                                              std::shared_ptr<const rules::RuleSet> rules,
                                                              const std::vector<BackendState>& states,
                                                              std::uint64_t version);
 
-// Per-worker counters: written by one worker only, summed by the control thread.
+// Hot-path lookups in a snapshot: backend index or -1.
+[[nodiscard]] std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept;
+[[nodiscard]] std::int32_t find_pinned(const Snapshot& s, std::string_view pin) noexcept;
+
+// Per-backend and per-rule counters cover the first entries of these; beyond them only the
+// per-reason counters count.
+inline constexpr std::size_t kMaxCountedBackends = 1024;
+inline constexpr std::size_t kMaxCountedRules = 1024;
+
+// Per-worker counters: written by one worker only, summed by the control thread. The backend
+// and rule counters are indexed like the snapshot the worker used at the time.
 struct SIPSHUNT_CACHE_ALIGNED Counters {
   std::array<std::uint64_t, static_cast<std::size_t>(Reason::kCount)> by_reason{};
   std::array<std::uint64_t, 700> replies_by_status{};
-  // per rule / per backend counters are sized when the worker adopts a snapshot (proxy owner)
+  std::array<std::uint64_t, kMaxCountedBackends> by_backend{};  // requests forwarded to it
+  std::array<std::uint64_t, kMaxCountedRules> by_rule{};        // requests it decided
+};
+
+// Stateless reply budget (token bucket, 1 token = 10^9 units so refills are integer math).
+struct ReplyBucket {
+  std::uint64_t units = 0;
+  std::uint64_t last_ns = 0;
+  bool primed = false;        // the first call fills the bucket
 };
 
 // Per-worker state: rules scratch, reply rate limiter, counters. One per worker thread.
 struct Worker {
   rules::Scratch scratch;
   Counters counters;
-  // (the proxy owner adds the reply token bucket etc.)
+  ReplyBucket replies;
+  sip::Message message;       // parse scratch reused for every datagram (sip::parse resets it)
 };
+
+// Grows the worker's rules scratch for the snapshot's rules (no-op without rules). Control plane:
+// call before the worker first processes with `snapshot`. False when Hyperscan cannot allocate.
+[[nodiscard]] bool prepare(Worker& worker, const Snapshot& snapshot);
 
 struct Result {
   Verdict verdict = Verdict::kDrop;
   Reason reason = Reason::kForwarded;
+  Kind kind = Kind::kInvalid;
   std::uint16_t status = 0;   // kReply: status code
   Endpoint next_hop;          // kForward / kReply: destination
   std::uint32_t length = 0;   // kForward / kReply: bytes written to `out`
@@ -103,5 +204,22 @@ struct Result {
 [[nodiscard]] Result process(const Snapshot& snapshot, Worker& worker, const char* data, std::size_t size,
                              const Endpoint& source, char* out, std::size_t out_capacity,
                              std::uint64_t now_ns) noexcept;
+
+// The decision point for a client request that no pin routes (src/proxy/decide.cpp): the rule
+// index that matched (-1 none) turned into an action. Exposed for tests and `explain`.
+struct Decision {
+  rules::ActionKind kind = rules::ActionKind::kDrop;
+  Reason reason = Reason::kRuleDrop;
+  std::int32_t rule = -1;
+  std::int32_t pool = -1;          // kPool
+  std::uint16_t status = 0;        // kReply
+  std::string_view phrase;         // kReply: reason phrase (points into the snapshot)
+};
+[[nodiscard]] Decision decide(const Snapshot& snapshot, Worker& worker, const sip::Message& msg,
+                              const Endpoint& source) noexcept;
+[[nodiscard]] Decision decision_for_rule(const Snapshot& snapshot, std::int32_t rule) noexcept;
+
+// Default reason phrase for the status codes the proxy generates ("" if unknown).
+[[nodiscard]] std::string_view default_phrase(std::uint16_t status) noexcept;
 
 }  // namespace sipshunt::proxy

@@ -1,0 +1,23 @@
+// What `sipshunt explain` prints for one datagram: a JSON object on one line (issue 3 item 4).
+// Shared by the command and the tests, so the RFC 4475 disposition test runs the same code.
+// Control plane: allocates.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sipshunt/proxy/proxy.hpp"
+
+namespace sipshunt::proxy {
+
+// A JSON string literal (with its quotes) for arbitrary bytes: ", \ and control characters are
+// escaped (\r \n \t \b \f short forms, others \u00XX); valid UTF-8 passes through unchanged; each
+// octet that is not part of valid UTF-8 is written as \u00XX (so it reads back as U+00XX).
+[[nodiscard]] std::string json_string(std::string_view bytes);
+
+// {"kind":..,"verdict":..,"status":..,"reason":..,"rule":..,"pool":..,"backend":..,"next_hop":..,"output":..}
+// `output` is the `out` buffer process() wrote (its first result.length octets are used).
+// A probe reply is not forwarded: its verdict prints as "drop" (reason "probe-reply").
+[[nodiscard]] std::string explain_json(const Snapshot& snapshot, const Result& result, const char* output);
+
+}  // namespace sipshunt::proxy

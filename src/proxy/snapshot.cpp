@@ -1,0 +1,175 @@
+// Snapshot building (control plane): backend and pool views, Maglev tables over the usable
+// backends, preformatted Via and Record-Route text, and the endpoint and pin indexes.
+#include <algorithm>
+#include <bit>
+
+#include "sipshunt/proxy/proxy.hpp"
+#include "text.hpp"
+
+namespace sipshunt::proxy {
+
+namespace {
+
+// A pin value is a URI parameter value: keep alphanumerics and -_.~, escape the rest.
+std::string encode_pin(std::string_view name) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : name) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+// "ADDR:PORT" with IPv6 in brackets, as it goes into Via sent-by and URIs.
+std::string host_port(const Endpoint& e) {
+  std::string s;
+  if (e.ip.family == Family::kIPv6) {
+    s.push_back('[');
+    s.append(e.ip.to_string());
+    s.push_back(']');
+  } else {
+    s.append(e.ip.to_string());
+  }
+  s.push_back(':');
+  s.append(std::to_string(e.port));
+  return s;
+}
+
+std::size_t slots_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(8, n * 2)); }
+
+// Linear probing; the first backend with a key keeps it (config order).
+template <typename Hash, typename Same>
+BackendIndex make_index(const std::vector<BackendView>& backends, Hash hash_of, Same same) {
+  BackendIndex index;
+  index.slots.assign(slots_for(backends.size()), -1);
+  const std::uint32_t mask = index.mask();
+  for (std::size_t i = 0; i < backends.size(); ++i) {
+    std::uint32_t slot = static_cast<std::uint32_t>(hash_of(backends[i])) & mask;
+    bool duplicate = false;
+    while (index.slots[slot] >= 0) {
+      if (same(backends[static_cast<std::size_t>(index.slots[slot])], backends[i])) {
+        duplicate = true;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (!duplicate) index.slots[slot] = static_cast<std::int32_t>(i);
+  }
+  return index;
+}
+
+}  // namespace
+
+std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
+                                               std::shared_ptr<const rules::RuleSet> rules,
+                                               const std::vector<BackendState>& states, std::uint64_t version) {
+  auto s = std::make_shared<Snapshot>();
+  s->version = version;
+  s->config = config;
+  s->rules = rules;
+  s->self = config->self;
+  s->record_route = config->record_route;
+  s->no_match_status = config->no_match_status;
+  s->no_match_reason = config->no_match_reason;
+  s->reply_rate = config->reply_rate;
+  // A tenth of a second's budget as the burst, at least one reply.
+  s->reply_burst = std::max<std::uint32_t>(1, config->reply_rate / 10);
+
+  const std::string self = host_port(config->self);
+  s->via_prefix = "Via: SIP/2.0/UDP ";
+  s->via_prefix.append(self).append(";branch=z9hG4bK");
+
+  std::vector<std::uint32_t> weights;  // parallel to s->backends
+  for (std::size_t p = 0; p < config->pools.size(); ++p) {
+    const config::Pool& pool = config->pools[p];
+    PoolView view;
+    view.name = pool.name;
+    for (const config::Backend& b : pool.backends) {
+      BackendView bv;
+      bv.name = b.name;
+      bv.endpoint = b.endpoint;
+      bv.pool = static_cast<std::uint32_t>(p);
+      bv.admin = b.state;
+      for (const BackendState& st : states) {
+        if (st.name == b.name) {
+          bv.up = st.up;
+          bv.admin = st.admin;
+        }
+      }
+      bv.pin = encode_pin(b.name);
+      bv.record_route = "Record-Route: <sip:";
+      bv.record_route.append(self).append(";lr;").append(kPinParam).append("=").append(bv.pin).append(">\r\n");
+      const auto index = static_cast<std::uint32_t>(s->backends.size());
+      view.members.push_back(index);
+      if (bv.usable()) view.usable.push_back(index);
+      s->backends.push_back(std::move(bv));
+      weights.push_back(b.weight);
+    }
+    s->pools.push_back(std::move(view));
+  }
+  // WeightedBackend holds views into the names: build once s->backends no longer moves.
+  for (std::size_t p = 0; p < s->pools.size(); ++p) {
+    PoolView& view = s->pools[p];
+    std::vector<balance::WeightedBackend> weighted;
+    weighted.reserve(view.usable.size());
+    for (std::uint32_t i : view.usable) weighted.push_back(balance::WeightedBackend{s->backends[i].name, weights[i]});
+    view.table = balance::MaglevTable::build(weighted, config->pools[p].table_size);
+  }
+
+  for (std::size_t p = 0; p < s->pools.size(); ++p)
+    if (s->pools[p].name == config->default_pool) s->default_pool = static_cast<std::int32_t>(p);
+
+#ifdef SIPSHUNT_PROXY_WITH_RULES
+  if (rules) {
+    for (const rules::Rule& r : rules->rules()) {
+      RuleView v;
+      v.name = r.name;
+      v.kind = r.action.kind;
+      if (r.action.kind == rules::ActionKind::kPool && r.action.pool < s->pools.size())
+        v.pool = static_cast<std::int32_t>(r.action.pool);
+      v.status = r.action.status;
+      v.reason_phrase = r.action.reason_phrase;
+      s->rule_views.push_back(std::move(v));
+    }
+  }
+#endif
+
+  s->by_endpoint = make_index(
+      s->backends, [](const BackendView& b) { return detail::hash_endpoint(b.endpoint); },
+      [](const BackendView& a, const BackendView& b) { return a.endpoint == b.endpoint; });
+  s->by_pin = make_index(
+      s->backends, [](const BackendView& b) { return detail::hash_text(b.pin, 0); },
+      [](const BackendView& a, const BackendView& b) { return a.pin == b.pin; });
+  return s;
+}
+
+std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept {
+  const auto& slots = s.by_endpoint.slots;
+  if (slots.empty()) return -1;
+  const std::uint32_t mask = s.by_endpoint.mask();
+  for (std::uint32_t slot = static_cast<std::uint32_t>(detail::hash_endpoint(source)) & mask;; slot = (slot + 1) & mask) {
+    const std::int32_t i = slots[slot];
+    if (i < 0) return -1;
+    if (s.backends[static_cast<std::size_t>(i)].endpoint == source) return i;
+  }
+}
+
+std::int32_t find_pinned(const Snapshot& s, std::string_view pin) noexcept {
+  const auto& slots = s.by_pin.slots;
+  if (slots.empty() || pin.empty()) return -1;
+  const std::uint32_t mask = s.by_pin.mask();
+  for (std::uint32_t slot = static_cast<std::uint32_t>(detail::hash_text(pin, 0)) & mask;; slot = (slot + 1) & mask) {
+    const std::int32_t i = slots[slot];
+    if (i < 0) return -1;
+    if (s.backends[static_cast<std::size_t>(i)].pin == pin) return i;
+  }
+}
+
+}  // namespace sipshunt::proxy
