@@ -5,8 +5,12 @@
 
 #include "sipshunt/health/probe.hpp"
 
-#ifdef SIPSHUNT_HAVE_SIP_PARSER
+#include "sipshunt/health/worker.hpp"
 #include "sipshunt/sip/message.hpp"
+#ifdef SIPSHUNT_HAVE_PROXY
+#include "sipshunt/proxy/proxy.hpp"
+// The proxy classifies by its own copy of the prefix; the two must agree.
+static_assert(sipshunt::health::kProbeCallIdPrefix == sipshunt::proxy::kProbeCallIdPrefix);
 #endif
 
 namespace sipshunt::health {
@@ -151,7 +155,6 @@ TEST(ProbeCodec, NonceTextIsSixteenLowerHexDigits) {
   EXPECT_NE(random_nonce(), random_nonce());
 }
 
-#ifdef SIPSHUNT_HAVE_SIP_PARSER
 // What a UAS does with our OPTIONS: same Via, From, Call-ID, CSeq; a To tag; a status line.
 std::string answer(const std::string& probe, int status, const char* reason) {
   std::string r = "SIP/2.0 ";
@@ -194,7 +197,40 @@ TEST(ProbeCodec, ParsedProbeIsValidSipAndItsParsedAnswerMatches) {
     EXPECT_EQ(ProbeCodec(0xfeedfacecafebeeeULL).match(r, out), MatchResult::kForeign);
   }
 }
-#endif
+
+TEST(PostReply, OurParsedReplyIsPostedOthersAreNot) {
+  const ProbeCodec codec(0xfeedfacecafebeefULL);
+  ReplyMailbox box(2);
+  const std::string probe = build(codec, {ep("198.18.0.1:5060"), ep("198.18.1.10:5060"), 4, 5});
+  const std::string ok = answer(probe, 404, "Not Found");
+  MatchResult mr{};
+  EXPECT_EQ(post_reply(codec, box, ok.data(), ok.size(), 1234, &mr), PostResult::kPosted);
+  EXPECT_EQ(mr, MatchResult::kOk);
+  ReplyEvent ev;
+  ASSERT_TRUE(box.pop(ev));
+  EXPECT_EQ(ev.backend, 4u);
+  EXPECT_EQ(ev.seq, 5u);
+  EXPECT_EQ(ev.status, 404);
+  EXPECT_EQ(ev.rx_ns, 1234u);
+
+  const std::string foreign = answer(build(ProbeCodec(1), {ep("198.18.0.1:5060"), ep("198.18.1.10:5060"), 4, 5}), 200, "OK");
+  EXPECT_EQ(post_reply(codec, box, foreign.data(), foreign.size(), 1, &mr), PostResult::kNotOurs);
+  EXPECT_EQ(mr, MatchResult::kForeign);
+  EXPECT_EQ(post_reply(codec, box, probe.data(), probe.size(), 1, &mr), PostResult::kNotOurs);
+  EXPECT_EQ(mr, MatchResult::kNotResponse);
+  // every truncation of our reply is either rejected or (when only the body framing is cut) ours
+  for (std::size_t n = 0; n < ok.size(); ++n) {
+    const std::string cut = ok.substr(0, n);
+    (void)post_reply(codec, box, cut.data(), cut.size(), 1, &mr);
+    while (box.pop(ev)) {
+    }
+  }
+  EXPECT_FALSE(box.pop(ev));
+  ASSERT_EQ(post_reply(codec, box, ok.data(), ok.size(), 1), PostResult::kPosted);
+  ASSERT_EQ(post_reply(codec, box, ok.data(), ok.size(), 1), PostResult::kPosted);
+  EXPECT_EQ(post_reply(codec, box, ok.data(), ok.size(), 1), PostResult::kMailboxFull);
+  EXPECT_EQ(box.dropped(), 1u);
+}
 
 }  // namespace
 }  // namespace sipshunt::health
