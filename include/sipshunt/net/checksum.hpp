@@ -1,0 +1,42 @@
+// hot path
+// Internet checksum (RFC 1071) for IPv4 headers, UDP and ICMP, in software. Used when a port does
+// not offload checksums (af_packet, pcap, tap) and by the unit tests as the reference.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sipshunt::net {
+
+// One's-complement running sum over `len` bytes, added to `sum`. Byte-order neutral: the folded
+// result is stored back with a plain (native) 16-bit store. Not folded: feed it to checksum_fold.
+[[nodiscard]] std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum = 0) noexcept;
+
+// Folds a running sum into 16 bits and complements it: the value to store in a checksum field.
+[[nodiscard]] inline std::uint16_t checksum_fold(std::uint64_t sum) noexcept {
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffffu) + (sum >> 16);
+  sum = (sum & 0xffffu) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum & 0xffffu);
+}
+
+// Checksum of an IPv4 header of `len` bytes whose checksum field holds zero (or verify: a header
+// with its checksum in place sums to 0).
+[[nodiscard]] inline std::uint16_t ipv4_header_checksum(const void* header, std::size_t len) noexcept {
+  return checksum_fold(checksum_add(header, len));
+}
+
+// Sum of the IPv4 pseudo header for UDP: addresses as they sit in the packet (network order).
+[[nodiscard]] std::uint64_t udp_pseudo_sum(const void* src_addr, const void* dst_addr, std::uint16_t udp_length) noexcept;
+
+// Checksum to store in a UDP header: the datagram's checksum field must hold zero. Never 0 (RFC 768:
+// a computed zero is sent as 0xffff).
+[[nodiscard]] std::uint16_t udp_checksum(const void* src_addr, const void* dst_addr, const void* udp,
+                                         std::size_t udp_length) noexcept;
+
+// True when a received UDP datagram's checksum is absent (zero) or correct.
+[[nodiscard]] bool udp_checksum_ok(const void* src_addr, const void* dst_addr, const void* udp,
+                                   std::size_t udp_length) noexcept;
+
+}  // namespace sipshunt::net

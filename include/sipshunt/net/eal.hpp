@@ -1,0 +1,52 @@
+// Control plane. DPDK start-up: the EAL argument list (the config's own arguments plus what the
+// data plane needs: enough lcores, a private memory namespace, no stray PCI probing), the EAL
+// itself, and the TSC clock every lcore shares.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sipshunt::net {
+
+struct EalPlan {
+  std::vector<std::string> config_args;  // [dpdk] eal_args, verbatim
+  std::uint32_t workers = 1;             // worker lcores wanted (+1 main lcore for control)
+  std::vector<std::string> pci_devices;  // ports given by PCI address
+  bool any_vdev = false;
+};
+
+// True for "0000:00:08.0" or "00:08.0" (a PCI address rather than a virtual device name).
+[[nodiscard]] bool is_pci_address(std::string_view device) noexcept;
+
+// The argument vector for rte_eal_init (argv[0] included). Adds, unless the config already says:
+//  -l 0-N         one main lcore + `workers` worker lcores
+//  --in-memory    no shared files: several instances (tests) can run side by side, and
+//                 hugepages need no mounted hugetlbfs
+//  --no-pci       when every port is a virtual device (never touch the host's NICs), else
+//  -a ADDR        for each configured PCI port, so only those are probed
+//  --no-telemetry no telemetry socket
+[[nodiscard]] std::vector<std::string> eal_arguments(const EalPlan& plan);
+
+// rte_eal_init. Returns an error message or nullopt. Once only per process.
+[[nodiscard]] std::optional<std::string> init_eal(const std::vector<std::string>& args);
+void cleanup_eal() noexcept;
+
+// TSC-based clock shared by every lcore (constant, invariant TSC). Valid after init_eal.
+struct TscClock {
+  std::uint64_t hz = 0;
+  std::uint64_t mult = 0;   // ns = (tsc * mult) >> 32 split to avoid overflow (see ns())
+  [[nodiscard]] static TscClock from_hz(std::uint64_t hz) noexcept;
+  [[nodiscard]] std::uint64_t ns(std::uint64_t tsc) const noexcept {
+    // (tsc / hz) seconds, split so nothing overflows for centuries of uptime.
+    const std::uint64_t s = tsc / hz;
+    const std::uint64_t rem = tsc % hz;
+    return s * 1'000'000'000ull + ((rem * mult) >> 32);
+  }
+  [[nodiscard]] std::uint64_t cycles(std::uint64_t ns_value) const noexcept {
+    return static_cast<std::uint64_t>(static_cast<long double>(ns_value) * static_cast<long double>(hz) / 1e9L);
+  }
+};
+
+}  // namespace sipshunt::net

@@ -1,0 +1,171 @@
+// hot path
+// Ethernet, ARP, IPv4, UDP and ICMP echo headers read and written on raw bytes (network order
+// on the wire, host order in the structs below). No DPDK: the data plane calls these on mbuf
+// data, the unit tests on plain arrays.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sipshunt::net {
+
+inline constexpr std::size_t kEthernetHeaderLen = 14;
+inline constexpr std::size_t kIpv4HeaderLen = 20;  // without options (all we send)
+inline constexpr std::size_t kUdpHeaderLen = 8;
+inline constexpr std::size_t kArpLen = 28;
+inline constexpr std::size_t kIcmpHeaderLen = 8;
+// Ethernet + IPv4 + UDP: the headroom the data plane leaves in front of a SIP datagram it sends.
+inline constexpr std::size_t kUdpFrameOverhead = kEthernetHeaderLen + kIpv4HeaderLen + kUdpHeaderLen;
+
+inline constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
+inline constexpr std::uint16_t kEtherTypeArp = 0x0806;
+inline constexpr std::uint16_t kEtherTypeVlan = 0x8100;
+inline constexpr std::uint16_t kEtherTypeIpv6 = 0x86dd;
+inline constexpr std::uint8_t kIpProtoIcmp = 1;
+inline constexpr std::uint8_t kIpProtoUdp = 17;
+inline constexpr std::uint8_t kDefaultTtl = 64;
+
+inline std::uint16_t load_be16(const void* p) noexcept {
+  const auto* b = static_cast<const unsigned char*>(p);
+  return static_cast<std::uint16_t>((b[0] << 8) | b[1]);
+}
+inline void store_be16(void* p, std::uint16_t v) noexcept {
+  auto* b = static_cast<unsigned char*>(p);
+  b[0] = static_cast<unsigned char>(v >> 8);
+  b[1] = static_cast<unsigned char>(v);
+}
+inline std::uint32_t load_be32(const void* p) noexcept {
+  const auto* b = static_cast<const unsigned char*>(p);
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
+}
+inline void store_be32(void* p, std::uint32_t v) noexcept {
+  auto* b = static_cast<unsigned char*>(p);
+  b[0] = static_cast<unsigned char>(v >> 24);
+  b[1] = static_cast<unsigned char>(v >> 16);
+  b[2] = static_cast<unsigned char>(v >> 8);
+  b[3] = static_cast<unsigned char>(v);
+}
+
+struct MacAddress {
+  std::array<std::uint8_t, 6> bytes{};
+
+  [[nodiscard]] static MacAddress broadcast() noexcept { return MacAddress{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}; }
+  [[nodiscard]] bool is_broadcast() const noexcept { return *this == broadcast(); }
+  [[nodiscard]] bool is_multicast() const noexcept { return (bytes[0] & 1) != 0; }  // includes broadcast
+  [[nodiscard]] bool is_zero() const noexcept { return *this == MacAddress{}; }
+  // The 48 bits as an integer (first byte most significant), for lock-free storage.
+  [[nodiscard]] std::uint64_t to_u64() const noexcept {
+    std::uint64_t v = 0;
+    for (auto b : bytes) v = (v << 8) | b;
+    return v;
+  }
+  [[nodiscard]] static MacAddress from_u64(std::uint64_t v) noexcept {
+    MacAddress m;
+    for (int i = 5; i >= 0; --i) {
+      m.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
+      v >>= 8;
+    }
+    return m;
+  }
+  // "aa:bb:cc:dd:ee:ff" (also '-' separated). Control plane.
+  [[nodiscard]] static std::optional<MacAddress> parse(std::string_view text) noexcept;
+  [[nodiscard]] std::string to_string() const;
+  friend bool operator==(const MacAddress&, const MacAddress&) = default;
+};
+
+// ---- Ethernet
+inline void write_ethernet(unsigned char* p, const MacAddress& dst, const MacAddress& src, std::uint16_t type) noexcept {
+  std::memcpy(p, dst.bytes.data(), 6);
+  std::memcpy(p + 6, src.bytes.data(), 6);
+  store_be16(p + 12, type);
+}
+
+// ---- ARP (Ethernet/IPv4 only). Addresses in host order.
+inline constexpr std::uint16_t kArpRequest = 1;
+inline constexpr std::uint16_t kArpReply = 2;
+
+struct Arp {
+  std::uint16_t op = 0;
+  MacAddress sender_mac;
+  std::uint32_t sender_ip = 0;
+  MacAddress target_mac;
+  std::uint32_t target_ip = 0;
+};
+
+// Parses the ARP payload (after the Ethernet header); false unless Ethernet/IPv4 ARP.
+[[nodiscard]] bool parse_arp(const unsigned char* p, std::size_t len, Arp& out) noexcept;
+void write_arp(unsigned char* p, const Arp& arp) noexcept;
+// A whole frame (Ethernet + ARP, 42 bytes; callers pad to 60 if their port needs it).
+// Request for `target_ip`, broadcast unless `dst` is given (unicast refresh, RFC 1122 2.3.2.1).
+std::size_t build_arp_request(unsigned char* frame, const MacAddress& our_mac, std::uint32_t our_ip,
+                              std::uint32_t target_ip, const MacAddress* dst = nullptr) noexcept;
+// Gratuitous ARP announcing `our_ip` (a request with sender = target = our address).
+std::size_t build_gratuitous_arp(unsigned char* frame, const MacAddress& our_mac, std::uint32_t our_ip) noexcept;
+// Turns a received request frame for `our_ip` into the reply, in place. Returns the frame length.
+std::size_t arp_request_to_reply(unsigned char* frame, const Arp& request, const MacAddress& our_mac) noexcept;
+
+// ---- IPv4
+enum class Ipv4Check : std::uint8_t {
+  kOk = 0,
+  kTooShort,         // fewer bytes than a header
+  kBadVersion,
+  kBadHeaderLength,  // IHL < 5 or beyond the bytes present
+  kBadTotalLength,   // total length < IHL*4 or beyond the bytes present
+  kBadChecksum,
+};
+
+struct Ipv4 {
+  std::uint8_t header_len = 0;   // bytes
+  std::uint16_t total_len = 0;   // bytes (header + payload)
+  std::uint16_t id = 0;
+  bool more_fragments = false;
+  bool dont_fragment = false;
+  std::uint16_t fragment_offset = 0;  // bytes
+  std::uint8_t ttl = 0;
+  std::uint8_t protocol = 0;
+  std::uint32_t src = 0;  // host order
+  std::uint32_t dst = 0;
+  [[nodiscard]] bool is_fragment() const noexcept { return more_fragments || fragment_offset != 0; }
+};
+
+// Validates and decodes the header at `p` with `avail` bytes after the Ethernet header (which may
+// include Ethernet padding beyond total_len). `verify_checksum` false when the NIC checked it.
+[[nodiscard]] Ipv4Check parse_ipv4(const unsigned char* p, std::size_t avail, bool verify_checksum, Ipv4& out) noexcept;
+
+// Writes a 20-byte header. `fragment_offset` in bytes (multiple of 8). Checksum computed unless
+// `checksum` is false (offloaded: the field is left zero).
+struct Ipv4Out {
+  std::uint32_t src = 0;  // host order
+  std::uint32_t dst = 0;
+  std::uint16_t total_len = 0;
+  std::uint16_t id = 0;
+  std::uint16_t fragment_offset = 0;
+  bool more_fragments = false;
+  std::uint8_t protocol = kIpProtoUdp;
+  std::uint8_t ttl = kDefaultTtl;
+};
+void write_ipv4(unsigned char* p, const Ipv4Out& h, bool checksum = true) noexcept;
+
+// ---- UDP
+inline void write_udp(unsigned char* p, std::uint16_t src_port, std::uint16_t dst_port, std::uint16_t length) noexcept {
+  store_be16(p, src_port);
+  store_be16(p + 2, dst_port);
+  store_be16(p + 4, length);
+  p[6] = 0;
+  p[7] = 0;
+}
+
+// ---- ICMP echo
+// Turns an echo request (ICMP message of `len` bytes at `icmp`) into its reply in place, adjusting
+// the checksum. False (untouched) if not a valid echo request (type 8 code 0, checksum ok).
+[[nodiscard]] bool icmp_echo_to_reply(unsigned char* icmp, std::size_t len) noexcept;
+
+// Address helpers: host-order IPv4 <-> the textual form (control plane).
+[[nodiscard]] std::string format_ipv4(std::uint32_t host_order);
+
+}  // namespace sipshunt::net

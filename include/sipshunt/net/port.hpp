@@ -1,0 +1,67 @@
+// Control plane. DPDK ports: attach a PCI device or create a virtual device (net_af_packet,
+// net_af_xdp, net_tap, net_pcap, net_ring, net_null), configure one rx and one tx queue per
+// worker with RSS and checksum offloads where the device offers them, start, stop.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sipshunt/net/headers.hpp"
+
+struct rte_mempool;
+
+namespace sipshunt::net {
+
+// Bytes of packet data per mbuf (after DPDK's headroom). Large enough for a jumbo frame, for a
+// datagram the kernel reassembled in front of af_packet (PACKET_FANOUT_FLAG_DEFRAG), and for the
+// proxy to write its output behind the input in the same buffer.
+inline constexpr std::uint16_t kMbufDataRoom = 8192;
+
+struct PortSpec {
+  std::string name;      // ours, for logs and metrics
+  std::string device;    // PCI address or vdev name ("net_af_packet0")
+  std::string devargs;   // vdev arguments
+  std::uint32_t address = 0;  // host order
+  std::uint8_t prefix_len = 24;
+  std::optional<std::uint32_t> gateway;
+  std::uint16_t mtu = 1500;
+};
+
+struct PortOptions {
+  std::uint16_t queues = 1;       // rx and tx queues (one each per worker)
+  std::uint16_t rx_ring = 1024;
+  std::uint16_t tx_ring = 1024;
+  rte_mempool* pool = nullptr;
+};
+
+struct PortInfo {
+  std::string name;
+  std::string device;
+  std::string driver;
+  std::uint16_t id = 0;           // DPDK port id
+  MacAddress mac;
+  std::uint16_t queues = 0;
+  bool rss = false;
+  bool rx_ipv4_checksum = false;  // offloads in use
+  bool rx_udp_checksum = false;
+  bool tx_ipv4_checksum = false;
+  bool tx_udp_checksum = false;
+  bool started = false;
+  bool attached = false;
+};
+
+// The vdev arguments actually used: for net_af_packet, qpairs=<queues> and frame/block sizes that
+// fit kMbufDataRoom are added unless given (so a reassembled datagram is not truncated).
+[[nodiscard]] std::string effective_devargs(const PortSpec& spec, std::uint16_t queues);
+
+// Attaches and starts the port. Returns an error message or nullopt; `out` filled on success.
+[[nodiscard]] std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& options, PortInfo& out);
+// Stops and closes (idempotent).
+void close_port(PortInfo& port) noexcept;
+
+// The mbuf pool every queue shares. nullptr + message on failure.
+[[nodiscard]] rte_mempool* create_mbuf_pool(const std::string& name, std::uint32_t count, std::string& error);
+
+}  // namespace sipshunt::net

@@ -1,0 +1,88 @@
+#include "sipshunt/net/eal.hpp"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace sipshunt::net {
+
+bool is_pci_address(std::string_view d) noexcept {
+  auto hex = [](std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  };
+  // [DDDD:]BB:DD.F
+  if (d.size() == 12) {
+    if (d[4] != ':') return false;
+    if (!hex(d.substr(0, 4))) return false;
+    d.remove_prefix(5);
+  }
+  return d.size() == 7 && d[2] == ':' && d[5] == '.' && hex(d.substr(0, 2)) && hex(d.substr(3, 2)) && d[6] >= '0' &&
+         d[6] <= '7';
+}
+
+std::vector<std::string> eal_arguments(const EalPlan& plan) {
+  std::vector<std::string> args{"sipshunt"};
+  const auto& c = plan.config_args;
+  auto has = [&](std::initializer_list<std::string_view> names) {
+    return std::any_of(c.begin(), c.end(), [&](const std::string& a) {
+      return std::any_of(names.begin(), names.end(), [&](std::string_view n) {
+        return a == n || (a.size() > n.size() && a.compare(0, n.size(), n) == 0 && (a[n.size()] == '=' || n.size() == 2));
+      });
+    });
+  };
+  args.insert(args.end(), c.begin(), c.end());
+  if (!has({"-l", "-c", "--lcores"})) {
+    args.push_back("-l");
+    args.push_back("0-" + std::to_string(plan.workers));
+  }
+  if (!has({"--in-memory", "--file-prefix"})) args.push_back("--in-memory");
+  if (!has({"--no-telemetry", "--telemetry"})) args.push_back("--no-telemetry");
+  if (!has({"-a", "--allow", "-b", "--block", "--no-pci"})) {
+    if (plan.pci_devices.empty()) {
+      args.push_back("--no-pci");
+    } else {
+      for (const auto& d : plan.pci_devices) {
+        args.push_back("-a");
+        args.push_back(d);
+      }
+    }
+  }
+  return args;
+}
+
+std::optional<std::string> init_eal(const std::vector<std::string>& args) {
+  // rte_eal_init may reorder argv and keep pointers into it: give it storage that outlives it.
+  static std::vector<std::string> storage;
+  static std::vector<char*> argv;
+  storage = args;
+  argv.clear();
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const int rc = rte_eal_init(static_cast<int>(storage.size()), argv.data());
+  if (rc < 0) {
+    std::string msg = "rte_eal_init failed: ";
+    msg += rte_strerror(rte_errno);
+    msg += " (EAL arguments:";
+    for (const auto& a : args) {
+      msg += ' ';
+      msg += a;
+    }
+    msg += ')';
+    return msg;
+  }
+  return std::nullopt;
+}
+
+void cleanup_eal() noexcept { rte_eal_cleanup(); }
+
+TscClock TscClock::from_hz(std::uint64_t hz) noexcept {
+  TscClock c;
+  c.hz = hz == 0 ? 1 : hz;
+  // mult = 1e9 * 2^32 / hz (1e9 * 2^32 < 2^63); rem < hz so rem * mult < 1e9 * 2^32.
+  c.mult = (1'000'000'000ull << 32) / c.hz;
+  return c;
+}
+
+}  // namespace sipshunt::net
