@@ -56,15 +56,44 @@ double neg_log(double u) noexcept {
   return -(static_cast<double>(e) * 0.69314718055994530942 + ln_m);
 }
 
-// Rendezvous cost of giving `slot` to a backend: -ln(u) / w, lowest wins. The minimum over
-// backends of Exp(w_i) variables falls on backend i with probability w_i / sum(w).
-double rendezvous_cost(std::uint32_t slot, std::uint64_t id_seed, std::uint32_t weight) noexcept {
+// Per-slot key of the rendezvous layer, mixed with each backend's seed (splitmix64 finaliser):
+// one hash of the slot, then two multiplies per candidate.
+std::uint64_t slot_key(std::uint32_t slot) noexcept {
   const unsigned char bytes[4] = {static_cast<unsigned char>(slot), static_cast<unsigned char>(slot >> 8),
                                   static_cast<unsigned char>(slot >> 16),
                                   static_cast<unsigned char>(slot >> 24)};
-  const std::uint64_t h = XXH3_64bits_withSeed(bytes, sizeof bytes, id_seed);
-  const double u = (static_cast<double>(h >> 12) + 0.5) * 0x1p-52;  // (0, 1), exact
-  return neg_log(u) / static_cast<double>(weight);
+  return XXH3_64bits(bytes, sizeof bytes);
+}
+
+std::uint64_t mix(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Weighted rendezvous: the slot goes to the candidate with the lowest -ln(u) / w, u uniform in
+// (0, 1) from (slot, id). The minimum of independent Exp(w_i) variables falls on candidate i with
+// probability w_i / sum(w). -ln(u) >= 1 - u lets most candidates be rejected without the log;
+// the bound is shrunk by 2^-40 so that it stays below the computed cost whatever the rounding,
+// which keeps the result identical to evaluating every candidate.
+struct Candidate {
+  std::uint64_t seed;
+  double weight;
+};
+std::size_t rendezvous_winner(std::uint64_t key, const std::vector<Candidate>& candidates) noexcept {
+  std::size_t best_index = 0;
+  double best = 0;
+  for (std::size_t c = 0; c < candidates.size(); ++c) {
+    const std::uint64_t h = mix(key ^ candidates[c].seed);
+    const double u = (static_cast<double>(h >> 12) + 0.5) * 0x1p-52;  // (0, 1), exact
+    if (c != 0 && (1.0 - u) * (1.0 - 0x1p-40) / candidates[c].weight >= best) continue;
+    const double cost = neg_log(u) / candidates[c].weight;
+    if (c == 0 || cost < best) {  // ties: the earlier in turn order keeps the slot
+      best = cost;
+      best_index = c;
+    }
+  }
+  return best_index;
 }
 
 struct Member {
@@ -192,23 +221,16 @@ MaglevTable MaglevTable::build(std::span<const WeightedBackend> backends, std::u
 
   // Fallback layer: slots of members that are not up go to the weighted rendezvous winner.
   std::vector<std::size_t> up;
-  for (std::size_t p = 0; p < members.size(); ++p)
-    if (members[p].up) up.push_back(p);
+  std::vector<Candidate> candidates;
+  for (std::size_t p = 0; p < members.size(); ++p) {
+    if (!members[p].up) continue;
+    up.push_back(p);
+    candidates.push_back(Candidate{members[p].rendezvous_seed, static_cast<double>(members[p].weight)});
+  }
   table.entries_.resize(size);
   for (std::uint32_t s = 0; s < size; ++s) {
     std::size_t owner = static_cast<std::size_t>(base[s]);
-    if (!members[owner].up) {
-      double best = 0;
-      bool have = false;
-      for (std::size_t p : up) {
-        const double cost = rendezvous_cost(s, members[p].rendezvous_seed, members[p].weight);
-        if (!have || cost < best) {  // ties: the earlier in turn order keeps it
-          best = cost;
-          owner = p;
-          have = true;
-        }
-      }
-    }
+    if (!members[owner].up) owner = up[rendezvous_winner(slot_key(s), candidates)];
     table.entries_[s] = members[owner].index;
   }
   return table;
