@@ -408,6 +408,8 @@ void read_dpdk(const toml::table& t, Dpdk& d) {
     prefix_value(require(rt, "prefix", rp, "[[dpdk.routes]]"), child(rp, "prefix"), r.prefix, r.prefix_len);
     const toml::node& via = require(rt, "via", rp, "[[dpdk.routes]]");
     r.via = ip_value(via, child(rp, "via"));
+    if (r.via.family != r.prefix.family)
+      fail_expected(via, child(rp, "via"), "an address of the prefix's family", quote(r.via.to_string()));
     const bool reachable = std::any_of(d.ports.begin(), d.ports.end(), [&](const Port& p) {
       return in_subnet(r.via, p.address, p.prefix_len);
     });
@@ -554,6 +556,12 @@ std::string Error::to_string() const {
 }
 
 LoadResult load_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    LoadResult r;
+    r.error = Error{path.string(), 0, 0, "cannot read config file: Is a directory"};
+    return r;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;

@@ -2,7 +2,11 @@
 // the exact `file:line:col: message` an operator sees.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -196,6 +200,9 @@ TEST(Config, MissingConfigFileNamesThePath) {
   const LoadResult r = load_file(kData / "no-such.toml");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error->to_string(), (kData / "no-such.toml").string() + ": cannot read config file: No such file or directory");
+  const LoadResult dir = load_file(kData);
+  ASSERT_FALSE(dir);
+  EXPECT_EQ(dir.error->to_string(), kData.string() + ": cannot read config file: Is a directory");
 }
 
 TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
@@ -348,8 +355,43 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "\"198.19.0.1/16\""},
       {dpdk + "[[dpdk.routes]]\nprefix = \"198.19.0.0/16\"\nvia = \"198.20.0.254\"\n",
        "sipshunt.toml:9:7: dpdk.routes[0].via: expected an address on a port's subnet, got \"198.20.0.254\""},
+      {dpdk + "[[dpdk.routes]]\nprefix = \"2001:db8::/32\"\nvia = \"198.18.0.254\"\n",
+       "sipshunt.toml:9:7: dpdk.routes[0].via: expected an address of the prefix's family, got \"198.18.0.254\""},
   };
   for (const Case& c : cases) EXPECT_EQ(outcome(c.text), c.expected) << "input:\n" << c.text;
+}
+
+// Every truncation and many random byte edits of a full config: never a crash (this binary also
+// runs under ASan/UBSan), always either a config or an error whose position lies inside the text.
+TEST(Config, DamagedInputAlwaysGivesAConfigOrAPositionedError) {
+  std::ifstream in(kData / "full.toml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string full = ss.str();
+  const auto lines = static_cast<std::uint32_t>(std::count(full.begin(), full.end(), '\n')) + 1;
+  auto check = [&](const std::string& text) {
+    const LoadResult r = load_string(text, kData / "damaged.toml");
+    ASSERT_NE(r.config.has_value(), r.error.has_value());
+    if (r.error) {
+      EXPECT_GE(r.error->line, 1u) << r.error->to_string();
+      EXPECT_LE(r.error->line, lines) << r.error->to_string();
+      EXPECT_GE(r.error->column, 1u) << r.error->to_string();
+      EXPECT_FALSE(r.error->message.empty());
+    }
+  };
+  std::size_t parsed = 0;
+  for (std::size_t n = 0; n <= full.size(); ++n) {
+    check(full.substr(0, n));
+    parsed += load_string(full.substr(0, n), kData / "damaged.toml") ? 1 : 0;
+  }
+  EXPECT_GT(parsed, 0u);  // some truncations (at section ends) are valid configs
+  std::mt19937 rng(1);
+  const char alphabet[] = "[]=\"'#.,{}\n 0123456789abcxyz-_/:\\";
+  for (int i = 0; i < 2000; ++i) {
+    std::string text = full;
+    for (int k = 0; k < 3; ++k) text[rng() % text.size()] = alphabet[rng() % (sizeof alphabet - 1)];
+    check(text);
+  }
 }
 
 }  // namespace
