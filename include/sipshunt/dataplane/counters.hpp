@@ -1,0 +1,91 @@
+// Per-worker data-plane counters: written by one worker only (no atomics read-modify-write, no
+// sharing of cache lines), summed by the control lcore for logs, the stats file and metrics.
+// The SIP-level counters (reasons, replies per status, per backend, per rule) live in the
+// proxy's Worker::counters beside these.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "sipshunt/common/compiler.hpp"
+
+namespace sipshunt::dataplane {
+
+inline constexpr std::size_t kMaxPorts = 8;
+
+// Why the data plane discarded a packet before or after the proxy saw it. Stable tokens.
+enum class Drop : std::uint8_t {
+  kRunt = 0,             // "runt": shorter than an Ethernet header
+  kNotForUs,             // "not-for-us": destination MAC neither ours nor broadcast
+  kUnsupportedEtherType, // "unsupported-ethertype": VLAN, IPv6, ...
+  kBadArp,               // "bad-arp": not an Ethernet/IPv4 ARP packet
+  kArpNotForUs,          // "arp-not-for-us": ARP for another address (normal on a shared link)
+  kBadIpv4,              // "bad-ipv4": version, header or total length wrong
+  kBadIpv4Checksum,      // "bad-ipv4-checksum"
+  kNotOurAddress,        // "not-our-address": IPv4 destination is not this port's address
+  kUnsupportedProtocol,  // "unsupported-protocol": neither UDP nor ICMP
+  kIcmpIgnored,          // "icmp-ignored": ICMP other than a valid echo request
+  kBadUdp,               // "bad-udp": UDP length inconsistent with the IP length
+  kBadUdpChecksum,       // "bad-udp-checksum"
+  kClosedPort,           // "closed-port": UDP to a port other than our SIP port
+  kFragmentDropped,      // "fragment-dropped": reassembly gave up (timeout, overlap, too many)
+  kTooBig,               // "too-big": datagram beyond our buffers or an IPv4 datagram
+  kNoRoute,              // "no-route": no route to the next hop (or not IPv4)
+  kHoldOverflow,         // "hold-overflow": ARP resolution queue full
+  kNeighbourTimeout,     // "neighbour-timeout": next hop did not answer ARP in time
+  kNoMbuf,               // "no-mbuf": mbuf pool exhausted
+  kTxFull,               // "tx-full": the port's tx queue refused the packet
+  kProbeNotOurs,         // "probe-not-ours": a probe-prefixed response our codec rejects
+  kProbeMailboxFull,     // "probe-mailbox-full"
+  kNoSnapshot,           // "no-snapshot": SIP before the first snapshot was published
+  kCount
+};
+[[nodiscard]] std::string_view to_string(Drop d) noexcept;
+
+struct PortCounters {
+  std::uint64_t rx_packets = 0;
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t tx_packets = 0;
+  std::uint64_t tx_bytes = 0;
+};
+
+struct SIPSHUNT_CACHE_ALIGNED WorkerCounters {
+  std::array<PortCounters, kMaxPorts> ports{};
+  std::array<std::uint64_t, static_cast<std::size_t>(Drop::kCount)> drops{};
+  std::uint64_t arp_in = 0;             // ARP packets received
+  std::uint64_t arp_replies = 0;        // ARP replies we sent for our addresses
+  std::uint64_t icmp_echo_replies = 0;
+  std::uint64_t fragments_in = 0;       // IPv4 fragments received
+  std::uint64_t reassembled = 0;        // datagrams rebuilt from them
+  std::uint64_t fragments_out = 0;      // fragments sent (datagrams above the MTU)
+  std::uint64_t sip_in = 0;             // datagrams handed to the proxy
+  std::uint64_t sip_forwarded = 0;      // Verdict::kForward
+  std::uint64_t sip_replied = 0;        // Verdict::kReply (stateless replies sent)
+  std::uint64_t sip_dropped = 0;        // Verdict::kDrop (reason in the proxy's counters)
+  std::uint64_t probe_replies = 0;      // Verdict::kProbeReply posted to the health mailbox
+  std::uint64_t held = 0;               // packets that waited for ARP
+  std::uint64_t released = 0;           // ... and were sent when it resolved
+  std::uint64_t events_lost = 0;        // neighbour events the control ring had no room for
+  std::uint64_t control_tx = 0;         // packets sent for the control lcore (worker 0)
+  std::uint64_t busy_cycles = 0;        // TSC cycles in iterations that received packets
+  std::uint64_t idle_cycles = 0;        // TSC cycles in empty polls
+  std::uint64_t loops = 0;
+};
+
+// Single-writer increment: a plain add, stored atomically so a concurrent reader never sees a
+// torn value (and the race is defined behaviour).
+SIPSHUNT_ALWAYS_INLINE void bump(std::uint64_t& counter, std::uint64_t n = 1) noexcept {
+  std::atomic_ref<std::uint64_t>(counter).store(counter + n, std::memory_order_relaxed);
+}
+// Reader side (control lcore).
+[[nodiscard]] inline std::uint64_t read(const std::uint64_t& counter) noexcept {
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(counter)).load(std::memory_order_relaxed);
+}
+
+// Sum of every worker's counters (control lcore).
+void accumulate(WorkerCounters& total, const WorkerCounters& one) noexcept;
+
+}  // namespace sipshunt::dataplane

@@ -1,0 +1,102 @@
+// hot path
+// One worker lcore: polls rx queue `index` of every port in bursts of 32, handles ARP, IPv4
+// (reassembly), ICMP echo and UDP, hands SIP to proxy::process, and sends what it returns with
+// fresh Ethernet/IPv4/UDP headers (fragmented above the MTU), holding packets whose next hop is
+// still being resolved. Tx buffers are drained after every burst and on a ~100 us TSC timer.
+// No lock, allocation, syscall or log line once run() has started.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "sipshunt/dataplane/counters.hpp"
+#include "sipshunt/dataplane/shared.hpp"
+#include "sipshunt/net/hold_queue.hpp"
+
+struct rte_mbuf;
+struct rte_ip_frag_tbl;
+struct rte_ip_frag_death_row;
+
+namespace sipshunt::proxy {
+struct Worker;
+}
+
+namespace sipshunt::dataplane {
+
+class Worker {
+ public:
+  static constexpr std::size_t kHoldCapacity = 1024;
+  static constexpr std::uint16_t kTxBuffer = 64;
+
+  // Control plane: allocates everything the loop needs. Throws std::runtime_error on failure.
+  Worker(Shared& shared, std::uint32_t index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The lcore body: registers with RCU, loops until shared.quit, then stops reading, drains its
+  // tx buffers, frees held packets and goes offline. Returns 0.
+  int run() noexcept;
+  // One loop iteration (run() and the tests call it).
+  void poll_once() noexcept;
+  // Sends what is buffered, frees what waits for ARP. Called at the end of run().
+  void drain() noexcept;
+
+  [[nodiscard]] const WorkerCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] proxy::Worker& proxy_worker() noexcept { return *proxy_; }
+  [[nodiscard]] const proxy::Worker& proxy_worker() const noexcept { return *proxy_; }
+  [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
+  [[nodiscard]] std::size_t held() const noexcept { return hold_.size(); }
+
+ private:
+  void timer(std::uint64_t now) noexcept;
+  void handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  void handle_arp(rte_mbuf* m, std::uint16_t port) noexcept;
+  void handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  void handle_icmp(rte_mbuf* m, std::uint16_t port, unsigned char* l3, std::uint8_t ihl, std::uint16_t total) noexcept;
+  void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, std::uint32_t src_ip,
+                  std::uint16_t src_port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  // Sends `length` bytes of UDP payload at `payload` from our SIP port to dst. `m` (may be null)
+  // is consumed: reused when `payload_in_m` (headroom of >= 42 bytes in front of payload).
+  void send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, std::uint32_t dst_ip,
+                std::uint16_t dst_port, std::uint64_t now) noexcept;
+  // Fills the Ethernet addresses of an IPv4 frame and queues it, or holds it for ARP.
+  void send_frame(rte_mbuf* m, std::uint16_t port, std::uint32_t next_hop, std::uint64_t now) noexcept;
+  void tx(std::uint16_t port, rte_mbuf* m) noexcept;
+  void flush(std::uint16_t port) noexcept;
+  void flush_all() noexcept;
+  void post(NeighbourEvent::Kind kind, std::uint16_t port, std::uint32_t ip, std::uint64_t mac) noexcept;
+  void service_hold(std::uint64_t now) noexcept;
+  void drain_control_tx(std::uint64_t now) noexcept;
+  void drop(rte_mbuf* m, Drop why) noexcept;
+  std::uint16_t next_ip_id() noexcept {
+    ip_id_ = static_cast<std::uint16_t>(ip_id_ + shared_.workers);
+    return ip_id_;
+  }
+
+  WorkerCounters counters_;  // first: its own cache lines
+  Shared& shared_;
+  std::uint32_t index_;
+  std::unique_ptr<proxy::Worker> proxy_;
+  struct TxBuffer {
+    std::uint16_t count = 0;
+    std::uint64_t bytes = 0;
+    rte_mbuf* pkts[kTxBuffer];
+  };
+  std::unique_ptr<TxBuffer[]> tx_;
+  net::HoldQueue<rte_mbuf*> hold_;
+  rte_ip_frag_tbl* frag_table_ = nullptr;
+  std::unique_ptr<rte_ip_frag_death_row> death_row_;
+  // For datagrams that arrive in several segments (reassembled) or whose rewrite does not fit
+  // behind them in their mbuf: a linear copy of the input and room for the output (with 64
+  // bytes of headroom for the UDP header when fragmenting).
+  std::unique_ptr<char[]> linear_in_;
+  std::unique_ptr<char[]> linear_out_;
+  std::uint16_t ip_id_ = 0;
+  std::uint64_t last_timer_ = 0;
+  std::uint64_t last_tsc_ = 0;
+  bool last_busy_ = false;
+  bool online_ = false;
+};
+
+}  // namespace sipshunt::dataplane

@@ -1,0 +1,235 @@
+// `sipshunt run -c CONFIG`: the proxy on DPDK. Everything that can be wrong with the config and
+// the rules is checked before the EAL or any port is touched; then the control module starts
+// the workers and runs the control loop on the main lcore until SIGINT/SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "sipshunt/config/config.hpp"
+#include "sipshunt/control/runtime.hpp"
+#include "sipshunt/control/stats.hpp"
+#include "sipshunt/net/headers.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+#include "sipshunt/rules/rules.hpp"
+
+namespace sipshunt::app {
+namespace {
+
+struct RunOptions {
+  std::string config;
+  std::string stats_file;
+  double stats_interval = 1.0;
+  std::vector<std::string> static_neighbours;  // PORT,IP,MAC
+};
+
+struct Loaded {
+  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const rules::RuleSet> rules;
+};
+
+// Config + rules, or an error already logged.
+std::optional<Loaded> load(const std::string& path) {
+  const config::LoadResult r = config::load_file(path);
+  if (!r) {
+    spdlog::error("{}", r.error->to_string());
+    return std::nullopt;
+  }
+  Loaded l;
+  l.config = std::make_shared<const config::Config>(*r.config);
+  if (!l.config->rule_files.empty()) {
+    std::vector<std::string> pools;
+    for (const auto& p : l.config->pools) pools.push_back(p.name);
+    auto compiled = rules::RuleSet::compile(l.config->rule_files, pools);
+    if (!compiled.set) {
+      spdlog::error("{}", compiled.error->to_string());
+      return std::nullopt;
+    }
+    l.rules = compiled.set;
+  }
+  return l;
+}
+
+std::optional<std::uint32_t> ipv4(const IpAddress& a) {
+  if (a.family != Family::kIPv4) return std::nullopt;
+  return a.v4_host_order();
+}
+
+// The data-plane part of the config as the control module wants it, or an error message.
+std::optional<std::string> runtime_options(const config::Config& c, const RunOptions& ro, control::RuntimeOptions& o) {
+  o.eal_args = c.dpdk.eal_args;
+  o.workers = c.dpdk.workers;
+  o.mbufs = c.dpdk.mbufs;
+  if (c.dpdk.rx_ring > 32768 || c.dpdk.tx_ring > 32768) return "dpdk.rx_ring / dpdk.tx_ring: at most 32768";
+  o.rx_ring = static_cast<std::uint16_t>(c.dpdk.rx_ring);
+  o.tx_ring = static_cast<std::uint16_t>(c.dpdk.tx_ring);
+  for (const auto& p : c.dpdk.ports) {
+    net::PortSpec s;
+    s.name = p.name;
+    s.device = p.device;
+    s.devargs = p.devargs;
+    const auto a = ipv4(p.address);
+    if (!a) return "port " + p.name + ": the data plane speaks IPv4 only (address " + p.address.to_string() + ")";
+    s.address = *a;
+    s.prefix_len = p.prefix_len;
+    if (p.gateway) {
+      const auto g = ipv4(*p.gateway);
+      if (!g) return "port " + p.name + ": gateway must be IPv4";
+      s.gateway = *g;
+    }
+    s.mtu = p.mtu;
+    o.ports.push_back(s);
+  }
+  for (const auto& r : c.dpdk.routes) {
+    const auto prefix = ipv4(r.prefix);
+    const auto via = ipv4(r.via);
+    if (!prefix || !via) return "dpdk.routes: IPv4 routes only";
+    o.routes.push_back({*prefix, r.prefix_len, *via});
+  }
+  for (const auto& text : ro.static_neighbours) {
+    const auto c1 = text.find(',');
+    const auto c2 = text.find(',', c1 == std::string::npos ? c1 : c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) return "--static-neighbour " + text + ": want PORT,IP,MAC";
+    control::StaticNeighbour n;
+    n.port = text.substr(0, c1);
+    const auto ip = IpAddress::parse(text.substr(c1 + 1, c2 - c1 - 1));
+    const auto mac = net::MacAddress::parse(text.substr(c2 + 1));
+    if (!ip || ip->family != Family::kIPv4 || !mac) return "--static-neighbour " + text + ": want PORT,IPv4,MAC";
+    n.ip = ip->v4_host_order();
+    n.mac = *mac;
+    o.static_neighbours.push_back(n);
+  }
+  const auto self = ipv4(c.self.ip);
+  if (!self) return "proxy.address must be IPv4 for the DPDK data plane";
+  bool owned = false;
+  for (const auto& p : o.ports) owned = owned || p.address == *self;
+  if (!owned) return "proxy.address " + c.self.ip.to_string() + " is not the address of any [[dpdk.ports]]";
+  o.sip_port = c.self.port;
+  return control::validate(o);
+}
+
+void log_summary(const config::Config& c, const rules::RuleSet* rules, const control::Runtime& rt) {
+  spdlog::info("sipshunt: SIP on {} (UDP), {} worker(s), {} port(s)", c.self.to_string(), c.dpdk.workers,
+               c.dpdk.ports.size());
+  for (std::size_t i = 0; i < rt.ports().size(); ++i) {
+    const auto& p = rt.ports()[i];
+    const auto& cp = c.dpdk.ports[i];
+    spdlog::info("  port {}: {} ({}), MAC {}, {}/{}, mtu {}, {} queue(s){}{}{}", p.name, p.device, p.driver,
+                 p.mac.to_string(), cp.address.to_string(), cp.prefix_len, cp.mtu, p.queues, p.rss ? ", RSS" : "",
+                 cp.gateway ? ", gateway " + cp.gateway->to_string() : std::string(),
+                 (p.tx_udp_checksum || p.rx_udp_checksum) ? ", checksum offload" : ", software checksums");
+  }
+  for (const auto& r : c.dpdk.routes) {
+    spdlog::info("  route {}/{} via {}", r.prefix.to_string(), r.prefix_len, r.via.to_string());
+  }
+  for (const auto& pool : c.pools) {
+    std::string list;
+    for (const auto& b : pool.backends) {
+      list.append(list.empty() ? "" : ", ").append(b.name).append("=").append(b.endpoint.to_string());
+    }
+    spdlog::info("  pool {}: {}", pool.name, list);
+  }
+  if (rules != nullptr) {
+    const auto s = rules->summary();
+    spdlog::info("  rules: {} from {} file(s), {} pattern(s) in {} database(s)", s.rules, s.files, s.patterns,
+                 s.databases);
+  } else {
+    spdlog::info("  rules: none (every request to the default pool {})", c.default_pool.empty() ? "(none)" : c.default_pool);
+  }
+}
+
+int run(const RunOptions& ro) {
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  auto loaded = load(ro.config);
+  if (!loaded) return 2;
+  const config::Config& cfg = *loaded->config;
+  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+
+  control::RuntimeOptions options;
+  if (auto e = runtime_options(cfg, ro, options)) {
+    spdlog::error("{}: {}", cfg.path.string(), *e);
+    return 2;
+  }
+  std::uint64_t version = 1;
+  auto snapshot = proxy::build_snapshot(loaded->config, loaded->rules, {}, version);
+  if (snapshot == nullptr) {
+    spdlog::error("{}: cannot build the proxy snapshot", cfg.path.string());
+    return 2;
+  }
+
+  // From here on DPDK owns the process: EAL, hugepages, ports.
+  std::string error;
+  auto rt = control::Runtime::create(options, error);
+  if (rt == nullptr) {
+    spdlog::error("data plane: {}", error);
+    return 1;
+  }
+  log_summary(cfg, loaded->rules.get(), *rt);
+  control::install_signal_handlers();
+  if (!rt->start(snapshot, error)) {
+    spdlog::error("data plane: {}", error);
+    rt->shutdown();
+    return 1;
+  }
+  spdlog::info("running; SIGINT or SIGTERM stops, SIGHUP reloads config and rules");
+
+  if (!ro.stats_file.empty()) {
+    const auto period = static_cast<std::uint64_t>(ro.stats_interval * 1e9);
+    rt->add_tick(period, [&rt, path = ro.stats_file](std::uint64_t) {
+      if (!control::write_file_atomic(path, control::stats_json(*rt))) spdlog::warn("cannot write {}", path);
+    });
+  }
+  // Reload: config and rules are read and compiled here, off the workers, and published whole;
+  // a broken file keeps the running state. Data-plane settings (ports, workers) need a restart.
+  rt->on_reload([&] {
+    spdlog::info("SIGHUP: reloading {}", ro.config);
+    auto next = load(ro.config);
+    if (!next) {
+      spdlog::error("reload failed; the running config and rules stay in place");
+      return;
+    }
+    control::RuntimeOptions check;
+    if (auto e = runtime_options(*next->config, ro, check)) {
+      spdlog::error("reload failed: {}; the running config and rules stay in place", *e);
+      return;
+    }
+    if (next->config->self != cfg.self || next->config->dpdk.ports.size() != cfg.dpdk.ports.size() ||
+        next->config->dpdk.workers != cfg.dpdk.workers) {
+      spdlog::warn("reload: [proxy] address/port and [dpdk] settings take effect only after a restart");
+    }
+    auto snap = proxy::build_snapshot(next->config, next->rules, {}, ++version);
+    std::string err;
+    if (snap == nullptr || !rt->publish(snap, err)) {
+      spdlog::error("reload failed: {}", err.empty() ? "cannot build the snapshot" : err);
+      return;
+    }
+    spdlog::info("reload: snapshot {} published", version);
+  });
+
+  const int rc = rt->run();  // until a signal; shuts the data plane down on the way out
+  const auto t = rt->totals();
+  spdlog::info("stopped: rx {} tx {} SIP in {} forwarded {} replied {} dropped {}", t.ports[0].rx_packets,
+               t.ports[0].tx_packets, t.sip_in, t.sip_forwarded, t.sip_replied, t.sip_dropped);
+  if (!ro.stats_file.empty() && !control::write_file_atomic(ro.stats_file, control::stats_json(*rt))) {
+    spdlog::warn("cannot write {}", ro.stats_file);
+  }
+  return rc;
+}
+
+}  // namespace
+
+void add_run(CLI::App& app, int& status) {
+  auto* cmd = app.add_subcommand("run", "Run the proxy on DPDK (until SIGINT/SIGTERM; SIGHUP reloads)");
+  auto o = std::make_shared<RunOptions>();
+  cmd->add_option("-c,--config", o->config, "Config file (TOML)")->required();
+  cmd->add_option("--stats-file", o->stats_file, "Write all counters as JSON to this file every interval and at exit");
+  cmd->add_option("--stats-interval", o->stats_interval, "Seconds between stats-file writes (default 1)")
+      ->check(CLI::Range(0.05, 3600.0));
+  cmd->add_option("--static-neighbour", o->static_neighbours,
+                  "PORT,IP,MAC: a permanent ARP entry on port PORT (repeatable; e.g. for net_null or net_pcap)");
+  cmd->callback([o, &status] { status = run(*o); });
+}
+
+}  // namespace sipshunt::app
