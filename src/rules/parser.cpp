@@ -105,7 +105,9 @@ class FileParser {
   // --- cursor -------------------------------------------------------------------------------
   bool at_end() const { return pos_ >= text_.size(); }
   char peek() const { return at_end() ? '\0' : text_[pos_]; }
-  void bump() {
+  // `token`: the octet belongs to a token (not to blanks or a comment), so a later "expected"
+  // message may point just after it.
+  void bump(bool token = true) {
     if (text_[pos_] == '\n') {
       ++line_;
       column_ = 1;
@@ -113,6 +115,7 @@ class FileParser {
       ++column_;
     }
     ++pos_;
+    if (token) last_end_ = here();
   }
   Location here() const { return Location{name_, line_, column_}; }
 
@@ -121,9 +124,9 @@ class FileParser {
     while (!at_end()) {
       const char c = peek();
       if (is_blank(c) || (newlines && c == '\n')) {
-        bump();
+        bump(false);
       } else if (c == '#') {
-        while (!at_end() && peek() != '\n') bump();
+        while (!at_end() && peek() != '\n') bump(false);
       } else {
         break;
       }
@@ -166,8 +169,19 @@ class FileParser {
     return after >= text_.size() || !is_word_char(text_[after]) || !is_word_char(word.back());
   }
 
+  // "expected WHAT, found ...". Rules may span lines, so when blanks up to the next line were
+  // skipped, the message points just after the last token of the rule (usually the rule that
+  // lacks something) rather than at the next line.
+  [[noreturn]] void expected(const std::string& what, std::size_t offset) const {
+    if (line_ > last_end_.line) {
+      fail(last_end_, "expected " + what + ", found " + (at_end() ? "end of file" : "end of line"));
+    }
+    fail(here(), "expected " + what + ", found " + found(offset));
+  }
+  [[noreturn]] void expected(const std::string& what) const { expected(what, pos_); }
+
   void expect(char c, const char* what) {
-    if (peek() != c) fail(here(), std::string("expected ") + what + ", found " + found(pos_));
+    if (peek() != c) expected(what);
     bump();
   }
 
@@ -178,7 +192,7 @@ class FileParser {
     skip(true);
     rule.name_at = here();
     rule.name = std::string(read_while(is_name_char));
-    if (rule.name.empty()) fail(here(), "expected a rule name after 'rule', found " + found(pos_));
+    if (rule.name.empty()) expected("a rule name after 'rule'");
     if (const auto it = reader_.names.find(rule.name); it != reader_.names.end()) {
       fail(rule.name_at, "duplicate rule name '" + rule.name + "' (first defined at " + it->second.to_string() + ")");
     }
@@ -196,7 +210,7 @@ class FileParser {
         bump();
         break;
       }
-      fail(here(), "expected 'and' or '=>' after a condition, found " + found(pos_));
+      expected("'and' or '=>' after a condition");
     }
     rule.action = parse_action();
     reader_.names.emplace(rule.name, rule.name_at);
@@ -222,7 +236,7 @@ class FileParser {
       for (;;) {
         skip(true);
         const std::string_view m = read_while(is_token_char);
-        if (m.empty()) fail(here(), "expected a method name, found " + found(pos_));
+        if (m.empty()) expected("a method name");
         cond.methods.emplace_back(m);
         skip(true);
         if (peek() != ',') break;
@@ -237,7 +251,7 @@ class FileParser {
       cond.kind = CondKind::kHeader;
       skip(true);
       cond.header = std::string(read_while(is_header_char));
-      if (cond.header.empty()) fail(here(), "expected a header name after 'header', found " + found(pos_));
+      if (cond.header.empty()) expected("a header name after 'header'");
       skip(true);
       expect('~', "'~' after the header name");
       parse_regex(cond);
@@ -247,7 +261,7 @@ class FileParser {
         skip(true);
         const Location prefix_at = here();
         const std::string_view text = read_while(is_prefix_char);
-        if (text.empty()) fail(prefix_at, "expected an address prefix (e.g. 198.18.0.0/15), found " + found(pos_));
+        if (text.empty()) expected("an address prefix (e.g. 198.18.0.0/15)");
         std::string error;
         const auto prefix = parse_prefix(text, error);
         if (!prefix) fail(prefix_at, error);
@@ -257,8 +271,8 @@ class FileParser {
         bump();
       }
     } else {
-      fail(at, "expected a condition (method, ruri, header, src, any or not), found " +
-                   found(pos_ - word.size()));
+      if (word.empty()) expected("a condition (method, ruri, header, src, any or not)");
+      fail(at, "expected a condition (method, ruri, header, src, any or not), found " + found(pos_ - word.size()));
     }
     return cond;
   }
@@ -266,7 +280,7 @@ class FileParser {
   void parse_regex(CondAst& cond) {
     skip(true);
     cond.regex_at = here();
-    if (peek() != '/') fail(here(), "expected '/' to start a regular expression, found " + found(pos_));
+    if (peek() != '/') expected("'/' to start a regular expression");
     bump();
     std::string& pattern = cond.pattern;
     bool in_class = false;
@@ -324,13 +338,14 @@ class FileParser {
       skip(true);
       action.pool_at = here();
       action.pool = std::string(read_while(is_name_char));
-      if (action.pool.empty()) fail(here(), "expected a pool name after 'pool', found " + found(pos_));
+      if (action.pool.empty()) expected("a pool name after 'pool'");
     } else if (word == "reply") {
       action.kind = ActionKind::kReply;
       skip(true);
       const Location code_at = here();
       const std::string_view digits = read_while(is_word_char);
       bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(), is_digit);
+      if (digits.empty()) expected("a status code (200..699) after 'reply'");
       if (!numeric) {
         fail(code_at, "expected a status code (200..699) after 'reply', found " + found(pos_ - digits.size()));
       }
@@ -339,11 +354,12 @@ class FileParser {
       }
       action.status = static_cast<std::uint16_t>((digits[0] - '0') * 100 + (digits[1] - '0') * 10 + (digits[2] - '0'));
       skip(true);
-      if (peek() != '"') fail(here(), "expected a quoted reason phrase after the status code, found " + found(pos_));
+      if (peek() != '"') expected("a quoted reason phrase after the status code");
       action.reason = read_string();
     } else if (word == "drop") {
       action.kind = ActionKind::kDrop;
     } else {
+      if (word.empty()) expected("an action (pool, reply or drop)");
       fail(at, "expected an action (pool, reply or drop), found " + found(pos_ - word.size()));
     }
     return action;
@@ -378,7 +394,7 @@ class FileParser {
   void parse_include(const Location&) {
     skip(false);
     const Location path_at = here();
-    if (peek() != '"') fail(here(), "expected a quoted path after 'include', found " + found(pos_));
+    if (peek() != '"') expected("a quoted path after 'include'");
     const std::string path = read_string();
     if (path.empty()) fail(path_at, "empty include path");
     fs::path target{path};
@@ -393,6 +409,7 @@ class FileParser {
   std::size_t pos_ = 0;
   std::uint32_t line_ = 1;
   std::uint32_t column_ = 1;
+  Location last_end_{name_, 1, 1};  // just after the last octet of the last token read
 };
 
 std::vector<fs::path> Reader::expand(const fs::path& target, const Location* from) {
