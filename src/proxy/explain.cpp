@@ -1,6 +1,9 @@
 // The JSON line of `sipshunt explain` (control plane).
 #include "sipshunt/proxy/explain.hpp"
 
+#include "sipshunt/config/config.hpp"
+#include "sipshunt/rules/rules.hpp"
+
 namespace sipshunt::proxy {
 
 namespace {
@@ -104,6 +107,47 @@ std::string explain_json(const Snapshot& snapshot, const Result& result, const c
   field(out, "output", sends ? json_string(std::string_view(output, result.length)) : std::string("null"));
   out.push_back('}');
   return out;
+}
+
+ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::vector<std::string>& down) {
+  ExplainSetup setup;
+  config::LoadResult loaded = config::load_file(config_file);
+  if (!loaded) {
+    setup.error = loaded.error->to_string();
+    return setup;
+  }
+  auto cfg = std::make_shared<const config::Config>(std::move(*loaded.config));
+
+  std::vector<BackendState> states;
+  for (const std::string& name : down) {
+    const config::Backend* found = nullptr;
+    for (const config::Pool& p : cfg->pools)
+      for (const config::Backend& b : p.backends)
+        if (b.name == name) found = &b;
+    if (found == nullptr) {
+      setup.error = "--down " + name + ": no backend with that name in " + cfg->path.string();
+      return setup;
+    }
+    states.push_back(BackendState{name, false, found->state});
+  }
+
+  std::shared_ptr<const rules::RuleSet> rule_set;
+  if (!cfg->rule_files.empty()) {
+#ifdef SIPSHUNT_PROXY_WITH_RULES
+    std::vector<std::string> pools;
+    for (const config::Pool& p : cfg->pools) pools.push_back(p.name);
+    auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
+    if (compiled.error) {
+      setup.error = compiled.error->to_string();
+      return setup;
+    }
+    rule_set = compiled.set;
+#else
+    setup.warning = "built without the rules module: rule files ignored";
+#endif
+  }
+  setup.snapshot = build_snapshot(cfg, rule_set, states, 1);
+  return setup;
 }
 
 }  // namespace sipshunt::proxy

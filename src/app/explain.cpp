@@ -1,0 +1,250 @@
+// `sipshunt explain`: what the proxy would do with datagrams read from files or a pcap capture,
+// as JSON lines (issue 3 item 4). No DPDK: the same proxy::process the workers run.
+//   sipshunt explain -c CONFIG [--from IP:PORT] [--down BACKEND]... FILE...
+//   sipshunt explain -c CONFIG [--down BACKEND]... --pcap CAPTURE
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "sipshunt/proxy/explain.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+
+namespace sipshunt::app {
+
+namespace {
+
+struct ExplainOptions {
+  std::string config;
+  std::string from = "198.18.0.2:5060";
+  std::vector<std::string> down;
+  std::vector<std::string> files;
+  std::string pcap;
+};
+
+struct Datagram {
+  Endpoint source;
+  std::string bytes;
+};
+
+struct Failure {
+  std::string message;
+};
+
+void fail(std::string message) { throw Failure{std::move(message)}; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path + ": cannot open: " + std::strerror(errno));
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(path + ": read error");
+  return data;
+}
+
+// --- classic libpcap files ----------------------------------------------------------------------
+// Global header (24 octets) then records (16-octet header + captured octets), in the byte order
+// the magic number shows. Link types: Ethernet (1, with 802.1Q tags), BSD loopback (0), raw IP
+// (101, 228 IPv4, 229 IPv6), Linux cooked (113) and cooked v2 (276). UDP over IPv4 and IPv6 (no
+// IPv6 extension headers); IPv4 fragments are skipped with a note on stderr (not reassembled).
+
+class Reader {
+ public:
+  Reader(const std::string& data, bool swap) : d_(data), swap_(swap) {}
+  [[nodiscard]] std::uint32_t u32(std::size_t at) const {
+    std::uint32_t v;
+    std::memcpy(&v, d_.data() + at, 4);
+    return swap_ ? __builtin_bswap32(v) : v;
+  }
+
+ private:
+  const std::string& d_;
+  bool swap_;
+};
+
+std::uint16_t be16(const unsigned char* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+
+// One captured frame of link type `link`: the UDP payload and its source, if it is one.
+std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, std::uint32_t link,
+                                       std::size_t record, const std::string& path) {
+  std::uint16_t ethertype = 0;
+  std::size_t off = 0;
+  switch (link) {
+    case 1:  // Ethernet
+      if (n < 14) return std::nullopt;
+      ethertype = be16(p + 12);
+      off = 14;
+      while ((ethertype == 0x8100 || ethertype == 0x88a8) && n >= off + 4) {
+        ethertype = be16(p + off + 2);
+        off += 4;
+      }
+      break;
+    case 113:  // Linux cooked capture
+      if (n < 16) return std::nullopt;
+      ethertype = be16(p + 14);
+      off = 16;
+      break;
+    case 276:  // Linux cooked capture v2
+      if (n < 20) return std::nullopt;
+      ethertype = be16(p);
+      off = 20;
+      break;
+    case 0: {  // BSD loopback: 4-octet address family in host order of the capturing machine
+      if (n < 4) return std::nullopt;
+      std::uint32_t family;
+      std::memcpy(&family, p, 4);
+      if (family > 0xffff) family = __builtin_bswap32(family);
+      ethertype = family == 2 ? 0x0800 : (family == 24 || family == 28 || family == 30) ? 0x86dd : 0;
+      off = 4;
+      break;
+    }
+    case 101:  // raw IP: the version nibble says which
+      if (n < 1) return std::nullopt;
+      ethertype = (p[0] >> 4) == 4 ? 0x0800 : (p[0] >> 4) == 6 ? 0x86dd : 0;
+      break;
+    case 228: ethertype = 0x0800; break;
+    case 229: ethertype = 0x86dd; break;
+    default: return std::nullopt;
+  }
+  p += off;
+  n -= off;
+  Datagram d;
+  std::size_t udp = 0;
+  if (ethertype == 0x0800) {
+    if (n < 20 || (p[0] >> 4) != 4) return std::nullopt;
+    const std::size_t ihl = static_cast<std::size_t>(p[0] & 0xf) * 4;
+    const std::size_t total = be16(p + 2);
+    if (ihl < 20 || total < ihl || n < ihl) return std::nullopt;
+    if (p[9] != 17) return std::nullopt;  // not UDP
+    const std::uint16_t frag = be16(p + 6);
+    if ((frag & 0x2000) != 0 || (frag & 0x1fff) != 0) {
+      std::fprintf(stderr, "sipshunt explain: %s: record %zu: IPv4 fragment skipped (not reassembled)\n",
+                   path.c_str(), record);
+      return std::nullopt;
+    }
+    if (total < n) n = total;  // Ethernet padding
+    std::uint32_t src;
+    std::memcpy(&src, p + 12, 4);
+    d.source.ip.family = Family::kIPv4;
+    std::memcpy(d.source.ip.bytes.data(), p + 12, 4);
+    udp = ihl;
+  } else if (ethertype == 0x86dd) {
+    if (n < 40 || (p[0] >> 4) != 6 || p[6] != 17) return std::nullopt;  // UDP right after the fixed header only
+    const std::size_t total = 40 + static_cast<std::size_t>(be16(p + 4));
+    if (total < n) n = total;
+    d.source.ip.family = Family::kIPv6;
+    std::memcpy(d.source.ip.bytes.data(), p + 8, 16);
+    udp = 40;
+  } else {
+    return std::nullopt;
+  }
+  if (n < udp + 8) return std::nullopt;
+  const std::size_t udp_len = be16(p + udp + 4);
+  if (udp_len < 8 || udp + udp_len > n) {
+    std::fprintf(stderr, "sipshunt explain: %s: record %zu: UDP datagram truncated in the capture, skipped\n",
+                 path.c_str(), record);
+    return std::nullopt;
+  }
+  d.source.port = be16(p + udp);
+  d.bytes.assign(reinterpret_cast<const char*>(p + udp + 8), udp_len - 8);
+  return d;
+}
+
+std::vector<Datagram> read_pcap(const std::string& path) {
+  const std::string data = read_file(path);
+  if (data.size() < 24) fail(path + ": not a pcap file (shorter than its global header)");
+  std::uint32_t magic;
+  std::memcpy(&magic, data.data(), 4);
+  bool swap = false;
+  if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) {
+    swap = false;
+  } else if (magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1) {
+    swap = true;
+  } else if (magic == 0x0a0d0d0a) {
+    fail(path + ": pcapng is not supported; convert it with `editcap -F pcap`");
+  } else {
+    fail(path + ": not a pcap file (bad magic number)");
+  }
+  const Reader r(data, swap);
+  const std::uint32_t link = r.u32(20) & 0x0fffffff;  // upper bits: FCS flags
+  std::vector<Datagram> out;
+  std::size_t at = 24;
+  for (std::size_t record = 1; at < data.size(); ++record) {
+    if (data.size() - at < 16) fail(path + ": truncated record header (record " + std::to_string(record) + ")");
+    const std::uint32_t caplen = r.u32(at + 8);
+    at += 16;
+    if (caplen > data.size() - at) fail(path + ": truncated record (record " + std::to_string(record) + ")");
+    auto d = udp_from_frame(reinterpret_cast<const unsigned char*>(data.data() + at), caplen, link, record, path);
+    if (d) out.push_back(std::move(*d));
+    at += caplen;
+  }
+  return out;
+}
+
+int run_explain(const ExplainOptions& o) {
+  try {
+    if (!o.pcap.empty() && !o.files.empty()) fail("give either FILE... or --pcap CAPTURE, not both");
+    if (o.pcap.empty() && o.files.empty()) fail("nothing to explain: give FILE... or --pcap CAPTURE");
+
+    const proxy::ExplainSetup setup = proxy::explain_setup(o.config, o.down);
+    if (!setup.snapshot) fail(setup.error);
+    if (!setup.warning.empty()) std::fprintf(stderr, "sipshunt explain: %s\n", setup.warning.c_str());
+
+    std::vector<Datagram> datagrams;
+    if (!o.pcap.empty()) {
+      datagrams = read_pcap(o.pcap);
+    } else {
+      const auto from = Endpoint::parse(o.from);
+      if (!from) fail("--from " + o.from + ": expected IP:PORT (IPv6 as [ADDR]:PORT)");
+      for (const std::string& f : o.files) datagrams.push_back(Datagram{*from, read_file(f)});
+    }
+
+    const auto& snapshot = setup.snapshot;
+    auto worker = std::make_unique<proxy::Worker>();
+    if (!proxy::prepare(*worker, *snapshot)) fail("cannot allocate the rules scratch");
+    std::vector<char> out;
+    for (const Datagram& d : datagrams) {
+      out.resize(d.bytes.size() + proxy::kMaxGrowth);
+      const auto now = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count());
+      const proxy::Result r =
+          proxy::process(*snapshot, *worker, d.bytes.data(), d.bytes.size(), d.source, out.data(), out.size(), now);
+      std::string line = proxy::explain_json(*snapshot, r, out.data());
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+    std::fflush(stdout);
+    return 0;
+  } catch (const Failure& f) {
+    std::fprintf(stderr, "sipshunt explain: %s\n", f.message.c_str());
+    return 2;
+  }
+}
+
+}  // namespace
+
+void add_explain(CLI::App& app, int& status) {
+  auto opts = std::make_shared<ExplainOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "explain", "Print, as one JSON line per datagram, what the proxy would do with it (no DPDK)");
+  cmd->add_option("-c,--config", opts->config, "Config file (TOML)")->required();
+  auto* from = cmd->add_option("--from", opts->from, "Source IP:PORT of the FILE datagrams (default 198.18.0.2:5060)");
+  cmd->add_option("--down", opts->down, "Treat this backend as down (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)  // one name per --down: "--down b1 FILE" keeps FILE a file
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* pcap = cmd->add_option("--pcap", opts->pcap, "Read the UDP datagrams of a classic pcap capture");
+  auto* files = cmd->add_option("files", opts->files, "Files holding one datagram each, as on the wire");
+  pcap->excludes(files);
+  pcap->excludes(from);
+  cmd->callback([opts, &status] { status = run_explain(*opts); });
+}
+
+}  // namespace sipshunt::app

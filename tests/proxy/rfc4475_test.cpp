@@ -1,0 +1,236 @@
+// RFC 4475 torture messages through the code path of `sipshunt explain` (explain_setup, process,
+// explain_json), checked against the expected dispositions of conformance/rfc4475/EXPECTED.tsv.
+// The corpus is reference data outside the project: a missing corpus is a failure, not a skip.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "helpers.hpp"
+#include "sipshunt/proxy/explain.hpp"
+
+namespace sipshunt::proxy::test {
+namespace {
+
+const std::string kCorpus = std::string(CONFORMANCE_DIR) + "/rfc4475";
+
+struct Expectation {
+  std::string file;
+  std::string section;
+  std::string disposition;
+};
+
+std::vector<Expectation> read_expected() {
+  std::ifstream in(kCorpus + "/EXPECTED.tsv");
+  EXPECT_TRUE(in.good()) << "cannot read " << kCorpus << "/EXPECTED.tsv (set -Dconformance_dir=...)";
+  std::vector<Expectation> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    Expectation e;
+    std::getline(fields, e.file, '\t');
+    std::getline(fields, e.section, '\t');
+    std::getline(fields, e.disposition, '\t');
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::string read_corpus_file(const std::string& name) {
+  std::ifstream in(kCorpus + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+struct Outcome4475 {
+  Result r;
+  std::string out;
+  std::string json;
+};
+
+class Rfc4475 : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setup_ = explain_setup(PROXY_TEST_DATA "/rfc4475.toml", {});
+    ASSERT_TRUE(setup_.snapshot) << setup_.error;
+    ASSERT_TRUE(prepare(worker_, *setup_.snapshot));
+  }
+
+  Outcome4475 run(const std::string& datagram) {
+    std::unique_ptr<char[]> in(new char[datagram.empty() ? 1 : datagram.size()]);
+    std::memcpy(in.get(), datagram.data(), datagram.size());
+    std::vector<char> out(datagram.size() + kMaxGrowth);
+    Outcome4475 x;
+    now_ += 1'000'000;  // 1 ms apart: the reply budget (10/ms) never runs out
+    x.r = process(*setup_.snapshot, worker_, in.get(), datagram.size(), kSource, out.data(), out.size(), now_);
+    x.json = explain_json(*setup_.snapshot, x.r, out.data());
+    if (x.r.verdict == Verdict::kForward || x.r.verdict == Verdict::kReply) x.out.assign(out.data(), x.r.length);
+    return x;
+  }
+
+  const Endpoint kSource = ep("198.18.0.2:5060");
+  ExplainSetup setup_;
+  Worker worker_;
+  std::uint64_t now_ = 0;
+};
+
+// A reply the proxy built. To a request that parsed: a well-formed response echoing the request's
+// Call-ID, with a To-tag. To a malformed request: the status line, the request's header lines
+// echoed (RFC 3261 §8.2.6.2: From, To, Call-ID, CSeq and Via equal the request's, so they are as
+// malformed as they were) and Content-Length: 0.
+void expect_valid_reply(const std::string& file, const std::string& request, const Outcome4475& x, std::uint16_t status) {
+  const std::string& reply = x.out;
+  EXPECT_EQ(reply.rfind("SIP/2.0 " + std::to_string(status) + " ", 0), 0u) << file;
+  EXPECT_EQ(reply.substr(reply.size() - 23), "\r\nContent-Length: 0\r\n\r\n") << file;
+  if (x.r.kind != Kind::kInvalid) {
+    sip::Status st;
+    auto m = parse(reply, &st);
+    ASSERT_EQ(st, sip::Status::kOk) << file << " reply does not parse:\n" << reply;
+    EXPECT_FALSE(m->is_request) << file;
+    EXPECT_EQ(m->status_code, status) << file;
+    EXPECT_FALSE(m->to_tag.empty()) << file;
+    EXPECT_NE(request.find(std::string(m->call_id)), std::string::npos) << file;
+    return;
+  }
+  // Every reply line but the status line and our Content-Length comes from the request (To with
+  // a tag appended).
+  std::size_t at = reply.find("\r\n") + 2;
+  while (at < reply.size() - 23) {
+    const std::size_t eol = reply.find("\r\n", at);
+    std::string line = reply.substr(at, eol - at);
+    const std::size_t tag = line.find(";tag=");
+    const bool found = request.find(line + "\r\n") != std::string::npos ||
+                       (tag != std::string::npos && request.find(line.substr(0, tag) + "\r\n") != std::string::npos);
+    EXPECT_TRUE(found) << file << ": reply line not from the request: " << line;
+    at = eol + 2;
+  }
+}
+
+TEST_F(Rfc4475, EveryMessageGetsItsExpectedDisposition) {
+  const std::vector<Expectation> expected = read_expected();
+  ASSERT_EQ(expected.size(), 49u) << "RFC 4475 has 49 messages";
+  for (const Expectation& e : expected) {
+    SCOPED_TRACE(e.file + " (" + e.section + ") expected " + e.disposition);
+    const std::string in = read_corpus_file(e.file);
+    ASSERT_FALSE(in.empty());
+    const Outcome4475 x = run(in);
+    EXPECT_NE(x.json.find("\"reason\":\"" + std::string(to_string(x.r.reason)) + "\""), std::string::npos) << x.json;
+
+    if (e.disposition == "forward") {
+      ASSERT_EQ(x.r.verdict, Verdict::kForward) << x.json;
+      EXPECT_EQ(x.r.kind, Kind::kRequest);
+      EXPECT_EQ(x.r.reason, Reason::kForwarded);
+      EXPECT_NE(x.json.find("\"rule\":\"catch-all\",\"pool\":\"core\""), std::string::npos) << x.json;
+      sip::Status in_st, out_st;
+      auto in_msg = parse(in, &in_st);
+      auto out_msg = parse(x.out, &out_st);
+      ASSERT_EQ(out_st, sip::Status::kOk) << x.out;
+      EXPECT_EQ(out_msg->vias[0].value.substr(0, 35), "SIP/2.0/UDP 198.18.0.1:5060;branch=");
+      EXPECT_EQ(out_msg->max_forwards, in_msg->max_forwards < 0 ? 70 : in_msg->max_forwards - 1);
+      EXPECT_EQ(out_msg->body, in_msg->body);
+      EXPECT_EQ(normalise(x.out, *setup_.snapshot, in_msg->max_forwards < 0),
+                normalise(framed(in), *setup_.snapshot, false));
+    } else if (e.disposition == "valid-response") {
+      EXPECT_EQ(x.r.kind, Kind::kResponse) << x.json;
+      // Its top Via is not ours: dropped. With our Via as its top Via (we are the element that
+      // sent the request) it goes to its next Via, unless that is unsendable (bcast.dat) or a
+      // host name.
+      EXPECT_EQ(x.r.verdict, Verdict::kDrop);
+      EXPECT_EQ(x.r.reason, Reason::kForeignVia);
+      sip::Status st;
+      auto msg = parse(in, &st);
+      ASSERT_EQ(st, sip::Status::kOk);
+      const std::string top(msg->vias[0].value);
+      std::string ours = in;
+      const std::string our_via = "SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKtest";
+      if (msg->via_count > 1) {
+        ours.replace(ours.find(top), top.size(), our_via);
+      } else {  // a single Via: ours goes on top of it
+        ours.insert(ours.find("\r\n") + 2, "Via: " + our_via + "\r\n");
+      }
+      const Outcome4475 y = run(ours);
+      if (e.file == "bcast.dat") {
+        EXPECT_EQ(y.r.verdict, Verdict::kDrop);
+        EXPECT_EQ(y.r.reason, Reason::kUnsendableDestination) << y.json;
+      } else if (y.r.verdict == Verdict::kForward) {
+        EXPECT_EQ(y.out.find(our_via), std::string::npos);
+        if (msg->via_count == 1) {
+          EXPECT_EQ(y.out, framed(in));
+        } else {
+          EXPECT_EQ(y.out.size(), framed(ours).size() - our_via.size() - 7) << "our Via line removed";
+        }
+        EXPECT_FALSE(y.r.next_hop.ip.is_unsendable());
+      } else {
+        EXPECT_EQ(y.r.reason, Reason::kUnresolvableNextHop) << y.json;
+      }
+    } else if (e.disposition.rfind("reply:", 0) == 0) {
+      const auto status = static_cast<std::uint16_t>(std::stoi(e.disposition.substr(6)));
+      ASSERT_EQ(x.r.verdict, Verdict::kReply) << x.json;
+      EXPECT_EQ(x.r.status, status);
+      EXPECT_EQ(x.r.next_hop, kSource);
+      EXPECT_NE(x.json.find("\"status\":" + std::to_string(status) + ","), std::string::npos) << x.json;
+      expect_valid_reply(e.file, in, x, status);
+      if (status == 420) {
+        EXPECT_NE(x.out.find("\r\nUnsupported: noProxiesSupportThis, norDoAnyProxiesSupportThis\r\n"), std::string::npos)
+            << x.out;
+        EXPECT_EQ(x.r.reason, Reason::kUnsupportedExtension);
+      }
+      if (status == 483) {
+        EXPECT_EQ(x.r.reason, Reason::kMaxForwardsExhausted);
+      }
+      if (status == 505) {
+        EXPECT_EQ(x.r.reason, reason_for(sip::Status::kBadVersion));
+      }
+    } else if (e.disposition == "reject") {
+      EXPECT_NE(x.r.verdict, Verdict::kForward) << x.json;
+      if (x.r.verdict == Verdict::kReply) {
+        EXPECT_GE(x.r.status, 400);
+        EXPECT_LT(x.r.status, 600);
+        expect_valid_reply(e.file, in, x, x.r.status);
+      } else {
+        EXPECT_EQ(x.r.verdict, Verdict::kDrop);
+      }
+    } else if (e.disposition == "drop") {
+      EXPECT_EQ(x.r.verdict, Verdict::kDrop) << x.json;
+      EXPECT_NE(x.r.kind, Kind::kRequest);
+    } else if (e.disposition == "either") {
+      if (x.r.verdict == Verdict::kReply) {
+        EXPECT_GE(x.r.status, 400) << x.json;
+        EXPECT_LT(x.r.status, 500) << x.json;
+        expect_valid_reply(e.file, in, x, x.r.status);
+      } else {
+        EXPECT_EQ(x.r.verdict, Verdict::kForward) << x.json;
+        if (x.r.verdict == Verdict::kForward) {
+          sip::Status st;
+          (void)parse(x.out, &st);
+          EXPECT_EQ(st, sip::Status::kOk);
+        }
+      }
+    } else {
+      ADD_FAILURE() << "unknown disposition " << e.disposition;
+    }
+  }
+}
+
+TEST_F(Rfc4475, EveryTruncationOfEveryMessageIsHandled) {
+  const std::vector<Expectation> expected = read_expected();
+  ASSERT_FALSE(expected.empty());
+  for (const Expectation& e : expected) {
+    const std::string in = read_corpus_file(e.file);
+    for (std::size_t n = 0; n <= in.size(); ++n) {
+      const Outcome4475 x = run(in.substr(0, n));
+      if (x.r.verdict == Verdict::kForward || (x.r.verdict == Verdict::kReply && x.r.kind != Kind::kInvalid)) {
+        sip::Status st;
+        (void)parse(x.out, &st);
+        EXPECT_EQ(st, sip::Status::kOk) << e.file << " cut at " << n << ":\n" << x.out;
+      }
+      if (x.r.verdict == Verdict::kReply) {
+        EXPECT_EQ(x.out.substr(x.out.size() - 23), "\r\nContent-Length: 0\r\n\r\n");
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sipshunt::proxy::test
