@@ -1,7 +1,8 @@
 // hot path
 // The datagram parser: start line, header table, typed decoding of the fields the proxy and the
-// rules act on, and body framing, in one forward pass. Decoders jump between the delimiters that
-// the Scanner finds (SIMD), so most octets are never looked at one by one.
+// rules act on, and body framing. A first pass indexes the line ends of the header section (SIMD,
+// 64 octets at a time); the decoders then jump between delimiters found by a Cursor (a 64-bit
+// mask of non-token octets), so most octets are never looked at one by one.
 #include <cstring>
 
 #include "header_names.hpp"
@@ -17,16 +18,16 @@ using detail::is_lws;
 using detail::kNpos;
 using detail::kToken;
 using detail::kUriBad;
-using detail::Scanner;
+using detail::Cursor;
 using detail::skip_lws;
 using detail::sv;
 
 // p at '"'. Position after the closing quote, or kNpos when the string is unterminated.
-SIPSHUNT_ALWAYS_INLINE std::size_t quoted_end(Scanner& sc, const char* d, std::size_t p,
+SIPSHUNT_ALWAYS_INLINE std::size_t quoted_end(Cursor& c, const char* d, std::size_t p,
                                               std::size_t e) noexcept {
   std::size_t q = p + 1;
   for (;;) {
-    const std::size_t t = sc.next_special(q, e);
+    const std::size_t t = c.next(q, e);
     if (t == e) return kNpos;
     if (d[t] == '"') return t + 1;
     q = t + (d[t] == '\\' ? 2 : 1);  // quoted-pair: the escaped octet is skipped whatever it is
@@ -35,16 +36,14 @@ SIPSHUNT_ALWAYS_INLINE std::size_t quoted_end(Scanner& sc, const char* d, std::s
 
 // A parameter value starting at p (token, host, IPv6 reference or quoted-string). Position after
 // it, or kNpos when it is empty or an unterminated quoted-string.
-SIPSHUNT_ALWAYS_INLINE std::size_t param_value_end(Scanner& sc, const char* d, std::size_t p,
+SIPSHUNT_ALWAYS_INLINE std::size_t param_value_end(Cursor& c, const char* d, std::size_t p,
                                                    std::size_t e) noexcept {
   if (p >= e) return kNpos;
-  if (d[p] == '"') return quoted_end(sc, d, p, e);
+  if (SIPSHUNT_UNLIKELY(d[p] == '"')) return quoted_end(c, d, p, e);
   std::size_t q = p;
   for (;;) {
-    const std::size_t t = sc.next_special(q, e);
-    if (t == e) return t;
-    const char c = d[t];
-    if (c == ';' || c == ',' || is_lws(c)) return t > p ? t : kNpos;
+    const std::size_t t = c.next(q, e);
+    if (t == e || d[t] == ';' || d[t] == ',' || is_lws(d[t])) return t > p ? t : kNpos;
     q = t + 1;  // ':' '[' ']' '/' '@' and the like belong to the value (IPv6, hosts)
   }
 }
@@ -54,25 +53,29 @@ SIPSHUNT_ALWAYS_INLINE std::size_t param_value_end(Scanner& sc, const char* d, s
 // value range when there is no '='). Returns the end of the last parameter, kNpos when one is
 // empty (";;", "name=" without a value) or unterminated.
 template <class F>
-SIPSHUNT_ALWAYS_INLINE std::size_t parse_params(Scanner& sc, const char* d, std::size_t p,
+SIPSHUNT_ALWAYS_INLINE std::size_t parse_params(Cursor& c, const char* d, std::size_t p,
                                                 std::size_t e, F&& f) noexcept {
   std::size_t last = p;
   while (p < e && d[p] == ';') {
-    const std::size_t nb = skip_lws(d, p + 1, e);
-    const std::size_t ne = sc.next_special(nb, e);
+    std::size_t nb = p + 1;
+    if (SIPSHUNT_UNLIKELY(nb < e && is_lws(d[nb]))) nb = skip_lws(d, nb, e);
+    const std::size_t ne = c.next(nb, e);
     if (ne == nb) return kNpos;
-    const std::size_t q = skip_lws(d, ne, e);
+    std::size_t q = ne;
+    if (SIPSHUNT_UNLIKELY(q < e && is_lws(d[q]))) q = skip_lws(d, q, e);
     std::size_t vb = ne, ve = ne;
     if (q < e && d[q] == '=') {
-      vb = skip_lws(d, q + 1, e);
-      ve = param_value_end(sc, d, vb, e);
+      vb = q + 1;
+      if (SIPSHUNT_UNLIKELY(vb < e && is_lws(d[vb]))) vb = skip_lws(d, vb, e);
+      ve = param_value_end(c, d, vb, e);
       if (ve == kNpos) return kNpos;
       last = ve;
     } else {
       last = ne;
     }
     f(nb, ne, vb, ve);
-    p = skip_lws(d, last, e);
+    p = last;
+    if (SIPSHUNT_UNLIKELY(p < e && is_lws(d[p]))) p = skip_lws(d, p, e);
   }
   return last;
 }
@@ -98,144 +101,197 @@ std::size_t ipv6_ref_end(const char* d, std::size_t p, std::size_t e) noexcept {
   return q + 1;
 }
 
-// SIP/SIPS URI (or any absolute URI) in [b, e). Fills u; false when malformed.
-bool parse_uri_impl(Scanner& sc, const char* d, std::size_t b, std::size_t e, Uri& u) noexcept {
-  u = Uri{};
-  u.raw = sv(d, b, e);
-  const std::size_t t = sc.next_special(b, e);
-  if (t == b || t == e || d[t] != ':') return false;
+SIPSHUNT_ALWAYS_INLINE std::uint32_t load4(const char* s) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, s, 4);
+  return v;
+}
+
+// A URI that is not sip/sips: a scheme and something after the colon, no forbidden octet.
+// [b, end) where end is the first Term octet or e. Returns end, or kNpos.
+template <char Term>
+std::size_t parse_other_uri(Cursor& c, const char* d, std::size_t b, std::size_t e, Uri& u) noexcept {
+  const std::size_t t = c.next(b, e);
+  if (t == b || t == e || d[t] != ':') return kNpos;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-  if (static_cast<unsigned char>((d[b] | 0x20) - 'a') >= 26) return false;
+  if (static_cast<unsigned char>((d[b] | 0x20) - 'a') >= 26) return kNpos;
   for (std::size_t i = b + 1; i < t; ++i) {
-    const char c = d[i];
-    if (!(is_digit(c) || static_cast<unsigned char>((c | 0x20) - 'a') < 26 || c == '+' || c == '-' ||
-          c == '.'))
-      return false;
+    const char ch = d[i];
+    if (!(is_digit(ch) || static_cast<unsigned char>((ch | 0x20) - 'a') < 26 || ch == '+' || ch == '-' ||
+          ch == '.'))
+      return kNpos;
   }
   u.scheme = sv(d, b, t);
-  const std::size_t r = t + 1;
-  const std::size_t sl = t - b;
-  const bool sip = (sl == 3 && detail::ieq(d + b, "sip")) || (sl == 4 && detail::ieq(d + b, "sips"));
-  if (!sip) {
-    if (r == e) return false;
-    for (std::size_t q = r;; ++q) {
-      q = sc.next_special(q, e);
-      if (q == e) return true;
-      if (kUriBad[d[q]]) return false;
-    }
+  const bool sip = (t - b == 3 && detail::ieq(d + b, "sip")) || (t - b == 4 && detail::ieq(d + b, "sips"));
+  if (sip) return kNpos;  // "sip:" / "sips:" themselves are handled by the caller; this is "SIP :"...
+  std::size_t q = t + 1;
+  if (q == e || (Term != 0 && d[q] == Term)) return kNpos;
+  for (;; ++q) {
+    q = c.next(q, e);
+    if (q == e || (Term != 0 && d[q] == Term)) break;
+    if (kUriBad[d[q]]) return kNpos;
   }
+  u.raw = sv(d, b, q);
+  return q;
+}
+
+// A SIP/SIPS URI (or any absolute URI) starting at b and ending at the first Term octet (Term 0:
+// none) or at e. Fills u and returns the end, or kNpos when malformed.
+//   SIP-URI = "sip:" [ user [ ":" password ] "@" ] host [ ":" port ] *( ";" param ) [ "?" headers ]
+template <char Term>
+SIPSHUNT_ALWAYS_INLINE std::size_t parse_uri_at(Cursor& c, const char* d, std::size_t b, std::size_t e,
+                                                Uri& u) noexcept {
+  const auto at_end = [&](std::size_t q) { return q == e || (Term != 0 && d[q] == Term); };
+  u.user = u.password = u.host = u.params = u.headers = {};
+  u.port = 0;
+  u.has_port = false;
+  u.lr = false;
+  u.is_sip = false;
+  std::size_t r;
+  if (SIPSHUNT_LIKELY(e - b > 4 && (load4(d + b) | 0x00202020u) == 0x3a706973u)) {  // "sip:"
+    r = b + 4;
+  } else if (e - b > 5 && detail::ieq(d + b, "sips:")) {
+    r = b + 5;
+  } else {
+    return parse_other_uri<Term>(c, d, b, e, u);
+  }
+  u.scheme = sv(d, b, r - 1);
   u.is_sip = true;
 
-  // userinfo "@": the first '@' (it cannot appear unescaped after the host).
-  std::size_t at = kNpos;
+  // userinfo ends at the first '@' (it cannot appear unescaped after the host).
+  std::size_t first = kNpos, at = kNpos, end = kNpos;
   for (std::size_t q = r;; ++q) {
-    q = sc.next_special(q, e);
-    if (q == e) break;
-    if (kUriBad[d[q]]) return false;
+    q = c.next(q, e);
+    if (at_end(q)) {
+      end = q;
+      break;
+    }
+    if (kUriBad[d[q]]) return kNpos;
     if (d[q] == '@') {
       at = q;
       break;
     }
+    if (first == kNpos) first = q;
   }
-  std::size_t h = r;
-  if (at != kNpos) {
-    const void* colon = std::memchr(d + r, ':', at - r);
-    const std::size_t ue = colon ? static_cast<std::size_t>(static_cast<const char*>(colon) - d) : at;
-    if (ue == r) return false;
-    u.user = sv(d, r, ue);
-    if (colon) u.password = sv(d, ue + 1, at);
-    h = at + 1;
-  }
-  if (h == e) return false;
-  std::size_t q;
-  if (d[h] == '[') {
-    q = ipv6_ref_end(d, h, e);
-    if (q == kNpos) return false;
+  std::size_t h = r, he;
+  if (at == kNpos) {
+    he = first == kNpos ? end : first;  // the host ends at the first delimiter
   } else {
-    q = sc.next_special(h, e);
-    if (q == h) return false;
+    std::size_t ue = at;
+    if (first != kNpos) {  // user with delimiters (";", "?", ...) or a password
+      const void* colon = std::memchr(d + r, ':', at - r);
+      if (colon) {
+        ue = static_cast<std::size_t>(static_cast<const char*>(colon) - d);
+        u.password = sv(d, ue + 1, at);
+      }
+    }
+    if (ue == r) return kNpos;
+    u.user = sv(d, r, ue);
+    h = at + 1;
+    he = kNpos;
   }
-  u.host = sv(d, h, q);
+  if (at_end(h)) return kNpos;
+  if (SIPSHUNT_UNLIKELY(d[h] == '[')) {
+    he = ipv6_ref_end(d, h, e);
+    if (he == kNpos) return kNpos;
+  } else if (he == kNpos) {
+    he = c.next(h, e);
+  }
+  if (he == h) return kNpos;
+  u.host = sv(d, h, he);
+  std::size_t q = he;
   if (q < e && d[q] == ':') {
     q = parse_port(d, q + 1, e, u.port);
-    if (q == kNpos) return false;
+    if (q == kNpos) return kNpos;
     u.has_port = true;
   }
   if (q < e && d[q] == ';') {
     const std::size_t pb = q;
     while (q < e && d[q] == ';') {
       const std::size_t nb = q + 1;
-      std::size_t t2 = sc.next_special(nb, e);
-      if (t2 - nb == 2 && detail::ieq(d + nb, "lr")) u.lr = true;
-      while (t2 < e && d[t2] != ';' && d[t2] != '?') {
-        if (kUriBad[d[t2]]) return false;
-        t2 = sc.next_special(t2 + 1, e);
+      std::size_t t = c.next(nb, e);
+      if (t - nb == 2 && detail::ieq(d + nb, "lr")) u.lr = true;
+      while (!at_end(t) && d[t] != ';' && d[t] != '?') {
+        if (kUriBad[d[t]]) return kNpos;
+        t = c.next(t + 1, e);
       }
-      q = t2;
+      q = t;
     }
     u.params = sv(d, pb, q);
   }
   if (q < e && d[q] == '?') {
-    u.headers = sv(d, q + 1, e);
-    for (std::size_t s = q + 1;; ++s) {
-      s = sc.next_special(s, e);
-      if (s == e) break;
-      if (kUriBad[d[s]]) return false;
+    const std::size_t hb = q + 1;
+    for (q = hb;; ++q) {
+      q = c.next(q, e);
+      if (at_end(q)) break;
+      if (kUriBad[d[q]]) return kNpos;
     }
-    q = e;
+    u.headers = sv(d, hb, q);
   }
-  return q == e;
+  if (!at_end(q)) return kNpos;  // e.g. a second '@', or LWS
+  u.raw = sv(d, b, q);
+  return q;
 }
 
 // Via: 1#( sent-protocol LWS sent-by *( SEMI via-params ) ), every value decoded.
-Status decode_via(Scanner& sc, const char* d, std::size_t p, std::size_t e, Message& m,
+Status decode_via(Cursor& c, const char* d, std::size_t p, std::size_t e, Message& m,
                   std::uint16_t hidx) noexcept {
   if (p == e) return Status::kBadVia;
   for (;;) {
     if (m.via_count == kMaxVias) return Status::kTooManyVias;
     Via& v = m.vias[m.via_count];
-    v = Via{};
-    v.header = hidx;
     const std::size_t start = p;
+    std::size_t t;
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport; SLASH = SWS "/" SWS
-    std::size_t t = sc.next_special(p, e);
-    if (t == p) return Status::kBadVia;
-    v.protocol = sv(d, p, t);
-    p = skip_lws(d, t, e);
-    if (p == e || d[p] != '/') return Status::kBadVia;
-    p = skip_lws(d, p + 1, e);
-    t = sc.next_special(p, e);
-    if (t == p) return Status::kBadVia;
-    v.version = sv(d, p, t);
-    p = skip_lws(d, t, e);
-    if (p == e || d[p] != '/') return Status::kBadVia;
-    p = skip_lws(d, p + 1, e);
-    t = sc.next_special(p, e);
+    if (SIPSHUNT_LIKELY(e - p > 8 && std::memcmp(d + p, "SIP/2.0/", 8) == 0)) {
+      v.protocol = sv(d, p, p + 3);
+      v.version = sv(d, p + 4, p + 7);
+      p += 8;
+    } else {
+      t = c.next(p, e);
+      if (t == p) return Status::kBadVia;
+      v.protocol = sv(d, p, t);
+      p = skip_lws(d, t, e);
+      if (p == e || d[p] != '/') return Status::kBadVia;
+      p = skip_lws(d, p + 1, e);
+      t = c.next(p, e);
+      if (t == p) return Status::kBadVia;
+      v.version = sv(d, p, t);
+      p = skip_lws(d, t, e);
+      if (p == e || d[p] != '/') return Status::kBadVia;
+      p = skip_lws(d, p + 1, e);
+    }
+    t = c.next(p, e);
     if (t == p) return Status::kBadVia;
     v.transport = sv(d, p, t);
     p = skip_lws(d, t, e);
     if (p == t || p == e) return Status::kBadVia;
     // sent-by = host [ COLON port ]
-    if (d[p] == '[') {
+    if (SIPSHUNT_UNLIKELY(d[p] == '[')) {
       t = ipv6_ref_end(d, p, e);
       if (t == kNpos) return Status::kBadVia;
     } else {
-      t = sc.next_special(p, e);
+      t = c.next(p, e);
       if (t == p) return Status::kBadVia;
     }
     v.host = sv(d, p, t);
     std::size_t last = t;
-    p = skip_lws(d, t, e);
+    p = t;
+    if (SIPSHUNT_UNLIKELY(p < e && is_lws(d[p]))) p = skip_lws(d, p, e);
+    v.port = 0;
+    v.has_port = false;
     if (p < e && d[p] == ':') {
       p = parse_port(d, skip_lws(d, p + 1, e), e, v.port);
       if (p == kNpos) return Status::kBadVia;
       v.has_port = true;
       last = p;
-      p = skip_lws(d, p, e);
+      if (SIPSHUNT_UNLIKELY(p < e && is_lws(d[p]))) p = skip_lws(d, p, e);
     }
+    v.has_branch = v.has_received = v.has_rport = v.has_maddr = false;
+    v.branch = v.received = v.rport = v.maddr = v.params = {};
     if (p < e && d[p] == ';') {
       const std::size_t pb = p;
-      const std::size_t pe = parse_params(sc, d, p, e, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
+      const std::size_t pe = parse_params(c, d, p, e, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
         switch (ne - nb) {
           case 5:
             if (detail::ieq(d + nb, "rport")) {
@@ -268,6 +324,7 @@ Status decode_via(Scanner& sc, const char* d, std::size_t p, std::size_t e, Mess
       p = skip_lws(d, pe, e);
     }
     v.value = sv(d, start, last);
+    v.header = hidx;
     ++m.via_count;
     if (p == e) return Status::kOk;
     if (d[p] != ',') return Status::kBadVia;
@@ -277,24 +334,24 @@ Status decode_via(Scanner& sc, const char* d, std::size_t p, std::size_t e, Mess
 }
 
 // From / To: ( name-addr / addr-spec ) *( SEMI from-param ). Finds the tag.
-Status decode_addr(Scanner& sc, const char* d, std::size_t p, std::size_t e, std::string_view& tag,
+Status decode_addr(Cursor& c, const char* d, std::size_t p, std::size_t e, std::string_view& tag,
                    Status bad) noexcept {
   if (p == e) return bad;
   std::size_t q = p;
   std::size_t params;
   for (;;) {
-    const std::size_t t = sc.next_special(q, e);
+    const std::size_t t = c.next(q, e);
     if (t == e) return Status::kOk;  // addr-spec (or <...>-less text) without parameters
-    const char c = d[t];
-    if (c == '"') {
-      q = quoted_end(sc, d, t, e);
+    const char ch = d[t];
+    if (ch == '"') {
+      q = quoted_end(c, d, t, e);
       if (q == kNpos) return bad;
       continue;
     }
-    if (c == '<') {
+    if (ch == '<') {
       std::size_t u = t + 1;
       for (;; ++u) {
-        u = sc.next_special(u, e);
+        u = c.next(u, e);
         if (u == e) return bad;
         if (d[u] == '>') break;
       }
@@ -305,14 +362,14 @@ Status decode_addr(Scanner& sc, const char* d, std::size_t p, std::size_t e, std
       params = q;
       break;
     }
-    if (c == ';') {
+    if (ch == ';') {
       params = t;
       break;
     }
-    if (c == '>') return bad;
+    if (ch == '>') return bad;
     q = t + 1;
   }
-  const std::size_t last = parse_params(sc, d, params, e, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
+  const std::size_t last = parse_params(c, d, params, e, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
     if (ne - nb == 3 && detail::ieq(d + nb, "tag")) tag = sv(d, vb, ve);
   });
   if (last == kNpos || skip_lws(d, last, e) != e) return bad;
@@ -320,7 +377,7 @@ Status decode_addr(Scanner& sc, const char* d, std::size_t p, std::size_t e, std
 }
 
 // CSeq = 1*DIGIT LWS Method
-Status decode_cseq(Scanner& sc, const char* d, std::size_t p, std::size_t e, Message& m) noexcept {
+Status decode_cseq(Cursor& c, const char* d, std::size_t p, std::size_t e, Message& m) noexcept {
   std::uint64_t v = 0;
   std::size_t q = p;
   while (q < e && is_digit(d[q])) {
@@ -330,7 +387,7 @@ Status decode_cseq(Scanner& sc, const char* d, std::size_t p, std::size_t e, Mes
   if (q == p || v > 0x7fffffff) return Status::kBadCSeq;
   const std::size_t r = skip_lws(d, q, e);
   if (r == q || r == e) return Status::kBadCSeq;
-  if (sc.next_special(r, e) != e) return Status::kBadCSeq;  // the method is one token to the end
+  if (c.next(r, e) != e) return Status::kBadCSeq;  // the method is one token to the end
   m.cseq = static_cast<std::uint32_t>(v);
   m.cseq_method = sv(d, r, e);
   return Status::kOk;
@@ -367,7 +424,7 @@ Status decode_content_length(const char* d, std::size_t p, std::size_t e, Messag
 }
 
 // Route / Record-Route: 1#( name-addr *( SEMI rr-param ) ), the URI inside <> decoded.
-Status decode_routes(Scanner& sc, const char* d, std::size_t p, std::size_t e, RouteValue* out,
+Status decode_routes(Cursor& c, const char* d, std::size_t p, std::size_t e, RouteValue* out,
                      std::uint8_t& count, std::size_t max, std::uint16_t hidx) noexcept {
   if (p == e) return Status::kBadRoute;
   for (;;) {
@@ -375,34 +432,34 @@ Status decode_routes(Scanner& sc, const char* d, std::size_t p, std::size_t e, R
     const std::size_t start = p;
     std::size_t q = p;
     std::size_t lt;
-    for (;;) {  // optional display-name, then '<'
-      const std::size_t t = sc.next_special(q, e);
-      if (t == e) return Status::kBadRoute;
-      const char c = d[t];
-      if (c == '<') {
-        lt = t;
-        break;
+    if (SIPSHUNT_LIKELY(d[p] == '<')) {
+      lt = p;
+    } else {
+      for (;;) {  // optional display-name, then '<'
+        const std::size_t t = c.next(q, e);
+        if (t == e) return Status::kBadRoute;
+        const char ch = d[t];
+        if (ch == '<') {
+          lt = t;
+          break;
+        }
+        if (ch == '"') {
+          q = quoted_end(c, d, t, e);
+          if (q == kNpos) return Status::kBadRoute;
+          continue;
+        }
+        if (ch == ',' || ch == ';' || ch == '>') return Status::kBadRoute;
+        q = t + 1;
       }
-      if (c == '"') {
-        q = quoted_end(sc, d, t, e);
-        if (q == kNpos) return Status::kBadRoute;
-        continue;
-      }
-      if (c == ',' || c == ';' || c == '>') return Status::kBadRoute;
-      q = t + 1;
-    }
-    std::size_t gt = lt + 1;
-    for (;; ++gt) {
-      gt = sc.next_special(gt, e);
-      if (gt == e) return Status::kBadRoute;
-      if (d[gt] == '>') break;
     }
     RouteValue& r = out[count];
-    if (!parse_uri_impl(sc, d, lt + 1, gt, r.uri)) return Status::kBadRoute;
+    const std::size_t gt = parse_uri_at<'>'>(c, d, lt + 1, e, r.uri);
+    if (gt == kNpos || gt == e) return Status::kBadRoute;
     std::size_t last = gt + 1;
-    q = skip_lws(d, last, e);
+    q = last;
+    if (SIPSHUNT_UNLIKELY(q < e && is_lws(d[q]))) q = skip_lws(d, q, e);
     if (q < e && d[q] == ';') {
-      last = parse_params(sc, d, q, e, [](std::size_t, std::size_t, std::size_t, std::size_t) {});
+      last = parse_params(c, d, q, e, [](std::size_t, std::size_t, std::size_t, std::size_t) {});
       if (last == kNpos) return Status::kBadRoute;
       q = skip_lws(d, last, e);
     }
@@ -431,7 +488,7 @@ int version_kind(const char* d, std::size_t b, std::size_t e) noexcept {
 
 // Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP
 // Status-Code SP Reason-Phrase. [b, e) excludes the CRLF. kBadVersion still fills the fields.
-Status parse_start_line(Scanner& sc, const char* d, std::size_t b, std::size_t e, Message& m) noexcept {
+Status parse_start_line(Cursor& c, const char* d, std::size_t b, std::size_t e, Message& m) noexcept {
   m.start_line = sv(d, b, e);
   if (e - b >= 4 && detail::ieq(d + b, "sip/")) {
     std::size_t sp = b + 4;
@@ -450,7 +507,7 @@ Status parse_start_line(Scanner& sc, const char* d, std::size_t b, std::size_t e
     m.reason = sv(d, c + 4, e);
     return vk == 1 ? Status::kOk : Status::kBadVersion;
   }
-  const std::size_t t = sc.next_special(b, e);
+  const std::size_t t = c.next(b, e);
   if (t == b || t == e) return Status::kBadStartLine;
   if (d[t] != ' ') return d[t] == '\t' ? Status::kBadStartLine : Status::kBadMethod;
   if (d[e - 1] == ' ' || d[e - 1] == '\t') return Status::kBadStartLine;  // trailing whitespace
@@ -464,7 +521,7 @@ Status parse_start_line(Scanner& sc, const char* d, std::size_t b, std::size_t e
     return Status::kBadStartLine;  // more than one SP between elements
   if (d[ub] == '<') return Status::kBadRequestUri;
   for (std::size_t q = ub;; ++q) {
-    q = sc.next_special(q, ue);
+    q = c.next(q, ue);
     if (q == ue) break;
     if (kUriBad[d[q]]) return Status::kBadRequestUri;  // LWS, controls, <>, non-ASCII, ...
   }
@@ -504,6 +561,51 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
   m.body = {};
 }
 
+
+// Line index of the header section: the offset of every '\n' from the start line up to the one
+// followed by CR (the empty line ends the headers; a lone CR there is a bad line, found later),
+// and the delimiter mask of every 64-octet block up to there. One SIMD pass; the decoders then
+// work line by line without a serial search.
+constexpr std::size_t kMaxLines = 4 * kMaxHeaders;  // folded lines included
+constexpr std::size_t kMaxBlocks = 128;             // masks kept for the first 8 KiB
+
+struct LineIndex {
+  std::uint32_t count;
+  bool overflow;  // more than kMaxLines lines before the end of the headers
+  std::uint32_t at[kMaxLines];
+  std::uint64_t sp[kMaxBlocks];
+};
+
+SIPSHUNT_ALWAYS_INLINE std::size_t index_lines(const char* d, std::size_t from, std::size_t size,
+                                               LineIndex& li) noexcept {
+  std::uint32_t k = 0;
+  std::size_t blk = 0;
+  li.overflow = false;
+  li.count = 0;
+  for (std::size_t off = 0; off < size; off += 64, ++blk) {
+    std::uint64_t m, sp;
+    detail::classify_block(d + off, size - off, m, sp);
+    if (blk < kMaxBlocks) li.sp[blk] = sp;
+    if (SIPSHUNT_UNLIKELY(off < from)) m = off + 64 <= from ? 0 : m & (~std::uint64_t{0} << (from - off));
+    while (m != 0) {
+      const std::size_t q = off + static_cast<std::size_t>(__builtin_ctzll(m));
+      m &= m - 1;
+      if (SIPSHUNT_UNLIKELY(k == kMaxLines)) {
+        li.overflow = true;
+        li.count = k;
+        return blk < kMaxBlocks ? blk + 1 : kMaxBlocks;
+      }
+      li.at[k++] = static_cast<std::uint32_t>(q);
+      if (q + 1 < size && d[q + 1] == '\r') {
+        li.count = k;
+        return blk < kMaxBlocks ? blk + 1 : kMaxBlocks;
+      }
+    }
+  }
+  li.count = k;
+  return blk < kMaxBlocks ? blk : kMaxBlocks;
+}
+
 }  // namespace
 
 Status parse(const char* data, std::size_t size, Message& m) noexcept {
@@ -514,20 +616,27 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   while (pos + 1 < size && d[pos] == '\r' && d[pos + 1] == '\n') pos += 2;  // RFC 3261 §7.5
   if (pos >= size) return Status::kEmpty;
 
-  Scanner sc(d, size);
-  std::size_t nl = sc.next_nl(pos);
-  if (nl == size) {
-    const Status s = parse_start_line(sc, d, pos, size, m);
+  LineIndex li;  // not zeroed: only at[0, count) and sp[0, blocks.count) are read
+  const detail::Blocks blocks{d, size, li.sp, index_lines(d, pos, size, li)};
+  if (li.count == 0) {
+    Cursor c(blocks, pos, size);
+    const Status s = parse_start_line(c, d, pos, size, m);
     return s == Status::kOk ? Status::kHeadersUnterminated : s;
   }
+  const std::size_t nl = li.at[0];
   if (nl == pos || d[nl - 1] != '\r') return Status::kBadStartLine;
-  Status err = parse_start_line(sc, d, pos, nl - 1, m);
+  Status err;
+  {
+    Cursor c(blocks, pos, nl - 1);
+    err = parse_start_line(c, d, pos, nl - 1, m);
+  }
   if (err != Status::kOk && err != Status::kBadVersion) return err;
   // A version other than 2.0 is answered with a 505 built from the headers, so they are still
   // parsed; kBadVersion then outranks every later finding except a broken header section.
   const bool bad_version = err == Status::kBadVersion;
   err = Status::kOk;
 
+  std::uint32_t line = 1;
   pos = nl + 1;
   for (;;) {
     if (pos >= size) return Status::kHeadersUnterminated;
@@ -537,24 +646,33 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
       m.headers_end = pos;
       break;
     }
+    // The field ends at the first CRLF not followed by SP/HT (folding continues it).
+    if (line >= li.count) return li.overflow ? Status::kTooManyHeaders : Status::kHeadersUnterminated;
+    std::size_t le = li.at[line++];
+    for (;;) {
+      if (d[le - 1] != '\r') return Status::kBadHeaderLine;  // bare LF (le > pos - 1 >= 0)
+      if (le + 1 >= size) return Status::kHeadersUnterminated;
+      if (d[le + 1] != ' ' && d[le + 1] != '\t') break;
+      if (line >= li.count) return li.overflow ? Status::kTooManyHeaders : Status::kHeadersUnterminated;
+      le = li.at[line++];
+    }
+    const std::size_t cr = le - 1;
     // field-name HCOLON: token, optional SP/HT, ':'
-    const std::size_t ne = sc.next_special(pos, size);
+    Cursor c(blocks, pos, cr);
+    const std::size_t ne = c.next(pos);
     if (ne == pos) return Status::kBadHeaderLine;  // e.g. folding right after the start line
     std::size_t q = ne;
-    while (q < size && (d[q] == ' ' || d[q] == '\t')) ++q;
-    if (q == size) return Status::kHeadersUnterminated;
-    if (d[q] != ':') return Status::kBadHeaderLine;
-    // The field ends at the first CRLF not followed by SP/HT (folding continues it).
-    std::size_t le = sc.next_nl(q + 1);
-    for (;;) {
-      if (le + 1 >= size) return Status::kHeadersUnterminated;
-      if (d[le - 1] != '\r') return Status::kBadHeaderLine;  // bare LF
-      if (d[le + 1] != ' ' && d[le + 1] != '\t') break;
-      le = sc.next_nl(le + 2);
+    if (SIPSHUNT_UNLIKELY(d[q] != ':')) {
+      while (d[q] == ' ' || d[q] == '\t') ++q;  // stops at the CR at the latest
+      if (d[q] != ':') return Status::kBadHeaderLine;
     }
-    std::size_t vb = q + 1, ve = le - 1;
-    while (vb < ve && is_lws(d[vb])) ++vb;
-    while (ve > vb && is_lws(d[ve - 1])) --ve;
+    // Trim LWS (folding included); usually exactly one SP after the colon and none at the end.
+    std::size_t vb = q + 1, ve = cr;
+    if (d[vb] == ' ') ++vb;  // vb <= cr, and d[cr] is CR
+    if (SIPSHUNT_UNLIKELY(is_lws(d[vb])))
+      while (vb < ve && is_lws(d[vb])) ++vb;
+    if (SIPSHUNT_UNLIKELY(ve > vb && is_lws(d[ve - 1])))
+      while (ve > vb && is_lws(d[ve - 1])) --ve;
 
     if (m.header_count == kMaxHeaders) return Status::kTooManyHeaders;
     const std::uint16_t idx = m.header_count++;
@@ -571,7 +689,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     Status s = Status::kOk;
     switch (id) {
       case HeaderId::kVia:
-        s = decode_via(sc, d, vb, ve, m, idx);
+        s = decode_via(c, d, vb, ve, m, idx);
         break;
       case HeaderId::kCallId:
         if (dup)
@@ -582,13 +700,13 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
           m.call_id = h.value;
         break;
       case HeaderId::kCSeq:
-        s = dup ? Status::kDuplicateCSeq : decode_cseq(sc, d, vb, ve, m);
+        s = dup ? Status::kDuplicateCSeq : decode_cseq(c, d, vb, ve, m);
         break;
       case HeaderId::kFrom:
-        s = dup ? Status::kDuplicateFrom : decode_addr(sc, d, vb, ve, m.from_tag, Status::kBadFrom);
+        s = dup ? Status::kDuplicateFrom : decode_addr(c, d, vb, ve, m.from_tag, Status::kBadFrom);
         break;
       case HeaderId::kTo:
-        s = dup ? Status::kDuplicateTo : decode_addr(sc, d, vb, ve, m.to_tag, Status::kBadTo);
+        s = dup ? Status::kDuplicateTo : decode_addr(c, d, vb, ve, m.to_tag, Status::kBadTo);
         break;
       case HeaderId::kMaxForwards:
         // No duplicate status of its own: two Max-Forwards fields are as bad as an unreadable one.
@@ -598,10 +716,10 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
         s = dup ? Status::kDuplicateContentLength : decode_content_length(d, vb, ve, m);
         break;
       case HeaderId::kRoute:
-        s = decode_routes(sc, d, vb, ve, m.routes, m.route_count, kMaxRoutes, idx);
+        s = decode_routes(c, d, vb, ve, m.routes, m.route_count, kMaxRoutes, idx);
         break;
       case HeaderId::kRecordRoute:
-        s = decode_routes(sc, d, vb, ve, m.record_routes, m.record_route_count, kMaxRecordRoutes, idx);
+        s = decode_routes(c, d, vb, ve, m.record_routes, m.record_route_count, kMaxRecordRoutes, idx);
         break;
       default:
         break;
@@ -635,8 +753,11 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
 // Standalone helpers (control plane and proxy use them on single values).
 
 bool parse_uri(std::string_view text, Uri& out) noexcept {
-  Scanner sc(text.data(), text.size());
-  return parse_uri_impl(sc, text.data(), 0, text.size(), out);
+  const detail::Blocks blocks{text.data(), text.size(), nullptr, 0};
+  Cursor c(blocks, 0, text.size());
+  const std::size_t end = parse_uri_at<'\0'>(c, text.data(), 0, text.size(), out);
+  out.raw = text;
+  return end == text.size();
 }
 
 bool find_param(std::string_view params, std::string_view name, std::string_view& value) noexcept {
@@ -697,20 +818,20 @@ bool ListIterator::next(std::string_view& element) noexcept {
     bool quoted = false, angle = false;
     std::size_t q = p;
     for (; q < e; ++q) {
-      const char c = d[q];
+      const char ch = d[q];
       if (quoted) {
-        if (c == '\\') {
+        if (ch == '\\') {
           ++q;
-        } else if (c == '"') {
+        } else if (ch == '"') {
           quoted = false;
         }
-      } else if (c == '"') {
+      } else if (ch == '"') {
         quoted = true;
       } else if (angle) {
-        if (c == '>') angle = false;
-      } else if (c == '<') {
+        if (ch == '>') angle = false;
+      } else if (ch == '<') {
         angle = true;
-      } else if (c == ',') {
+      } else if (ch == ',') {
         break;
       }
     }

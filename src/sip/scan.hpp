@@ -59,8 +59,9 @@ constexpr CharTable make_uri_bad_table() {
 inline constexpr CharTable kUriBad = make_uri_bad_table();
 
 SIPSHUNT_ALWAYS_INLINE bool is_lws(char c) noexcept {
-  // Inside a header value CR and LF only appear as folding (CRLF followed by SP/HT).
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  // SP, HT, CR, LF. Inside a header value CR and LF only appear as folding (CRLF + SP/HT).
+  const auto u = static_cast<unsigned char>(c);
+  return u <= ' ' && ((std::uint64_t{0x100002600} >> u) & 1) != 0;
 }
 SIPSHUNT_ALWAYS_INLINE bool is_digit(char c) noexcept {
   return static_cast<unsigned char>(c - '0') < 10;
@@ -115,116 +116,159 @@ constexpr Nibbles make_nibbles() {
 }
 inline constexpr Nibbles kNib = make_nibbles();
 
-// Bit i of `nl` is set when octet i of the block is '\n'; bit i of `sp` when it is not a token
-// character. Octets past the end of the region count as special and never as '\n'.
-class Scanner {
+#if SIPSHUNT_SIP_SIMD == 512
+SIPSHUNT_ALWAYS_INLINE __mmask64 first_n(std::size_t n) noexcept {
+  return n >= 64 ? ~__mmask64{0} : ((__mmask64{1} << n) - 1);
+}
+// A masked load never touches the octets it leaves out, so nothing is read past the end.
+SIPSHUNT_ALWAYS_INLINE __m512i load64(const char* s, std::size_t n) noexcept {
+  return _mm512_maskz_loadu_epi8(first_n(n), s);
+}
+SIPSHUNT_ALWAYS_INLINE std::uint64_t token_bits(__m512i x) noexcept {
+  const __m512i lo_tbl = _mm512_load_si512(kNib.lo);
+  const __m512i hi_tbl = _mm512_load_si512(kNib.hi);
+  const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), _mm512_set1_epi8(0x0f));
+  const __m512i lo_c = _mm512_shuffle_epi8(lo_tbl, x);  // octets >= 0x80 give 0
+  const __m512i hi_c = _mm512_shuffle_epi8(hi_tbl, hi);
+  return _mm512_test_epi8_mask(lo_c, hi_c);
+}
+#elif SIPSHUNT_SIP_SIMD == 256
+SIPSHUNT_ALWAYS_INLINE std::uint32_t token_bits32(__m256i x) noexcept {
+  const __m256i lo_tbl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kNib.lo));
+  const __m256i hi_tbl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kNib.hi));
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), _mm256_set1_epi8(0x0f));
+  const __m256i tok = _mm256_and_si256(_mm256_shuffle_epi8(lo_tbl, x), _mm256_shuffle_epi8(hi_tbl, hi));
+  return ~static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, _mm256_setzero_si256())));
+}
+// Runs f on the 64 octets at s when they are all inside the region, else on a zero-padded copy.
+template <class F>
+SIPSHUNT_ALWAYS_INLINE std::uint64_t with_block(const char* s, std::size_t avail, F&& f) noexcept {
+  if (SIPSHUNT_LIKELY(avail >= 64)) return f(s);
+  alignas(64) char tail[64] = {};
+  std::memcpy(tail, s, avail);
+  return f(static_cast<const char*>(tail));
+}
+#endif
+
+// Bit i set when s[i] is '\n', for the 64 octets at s of which `avail` (> 0) are readable.
+SIPSHUNT_ALWAYS_INLINE std::uint64_t newline_mask(const char* s, std::size_t avail) noexcept {
+#if SIPSHUNT_SIP_SIMD == 512
+  return _mm512_cmpeq_epi8_mask(load64(s, avail), _mm512_set1_epi8('\n'));
+#elif SIPSHUNT_SIP_SIMD == 256
+  return with_block(s, avail, [](const char* b) {
+    const __m256i nl = _mm256_set1_epi8('\n');
+    const auto lo = static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), nl)));
+    const auto hi = static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), nl)));
+    return std::uint64_t{lo} | (std::uint64_t{hi} << 32);
+  });
+#else
+  std::uint64_t m = 0;
+  const std::size_t n = avail < 64 ? avail : 64;
+  for (std::size_t i = 0; i < n; ++i) m |= std::uint64_t{s[i] == '\n'} << i;
+  return m;
+#endif
+}
+
+// Bit i set when s[i] is not a token character or i >= n, for the 64 octets at s; reads only
+// the first n octets when the region ends there (`avail` octets are readable from s).
+SIPSHUNT_ALWAYS_INLINE std::uint64_t special_mask(const char* s, std::size_t n, std::size_t avail) noexcept {
+  const std::uint64_t beyond = n >= 64 ? 0 : ~std::uint64_t{0} << n;
+#if SIPSHUNT_SIP_SIMD == 512
+  (void)avail;
+  return ~token_bits(load64(s, n)) | beyond;
+#elif SIPSHUNT_SIP_SIMD == 256
+  return with_block(s, avail, [](const char* b) {
+    const std::uint32_t lo = token_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
+    const std::uint32_t hi = token_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)));
+    return ~(std::uint64_t{lo} | (std::uint64_t{hi} << 32));
+  }) | beyond;
+#else
+  (void)avail;
+  std::uint64_t m = beyond;
+  const std::size_t k = n < 64 ? n : 64;
+  for (std::size_t i = 0; i < k; ++i) m |= std::uint64_t{!kToken[s[i]]} << i;
+  return m;
+#endif
+}
+
+// Both masks of one block at once (the first pass over the header section).
+SIPSHUNT_ALWAYS_INLINE void classify_block(const char* s, std::size_t avail, std::uint64_t& nl,
+                                           std::uint64_t& sp) noexcept {
+#if SIPSHUNT_SIP_SIMD == 512
+  const __m512i x = load64(s, avail);
+  nl = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
+  sp = ~token_bits(x);
+#else
+  nl = newline_mask(s, avail);
+  sp = special_mask(s, avail, avail);
+#endif
+}
+
+SIPSHUNT_ALWAYS_INLINE std::uint64_t beyond(std::size_t n) noexcept {
+  return n >= 64 ? 0 : ~std::uint64_t{0} << n;
+}
+
+// The datagram and the special masks the first pass stored for its first `count` blocks
+// (octets [64 i, 64 i + 64) for block i); later blocks are classified on demand.
+struct Blocks {
+  const char* d;
+  std::size_t size;
+  const std::uint64_t* sp;
+  std::size_t count;
+
+  // Special mask of block blk, with every octet from lim on marked. Requires lim > 64 * blk.
+  SIPSHUNT_ALWAYS_INLINE std::uint64_t special(std::size_t blk, std::size_t lim) const noexcept {
+    const std::size_t off = blk << 6;
+    if (SIPSHUNT_LIKELY(blk < count)) return sp[blk] | beyond(lim - off);
+    return special_mask(d + off, lim - off, size - off);
+  }
+};
+
+// Finds delimiters (non-token octets) before lim, one 64-octet block at a time with the block's
+// mask in a register, so stepping from one delimiter to the next is a shift and a tzcnt.
+class Cursor {
  public:
-  Scanner(const char* base, std::size_t size) noexcept : base_(base), size_(size) {
-    for (Block& b : ring_) b.tag = kNpos;
+  Cursor(const Blocks& b, std::size_t begin, std::size_t lim) noexcept
+      : b_(&b), lim_(lim), base_(begin & ~std::size_t{63}) {
+    mask_ = begin < lim ? b.special(begin >> 6, lim) : ~std::uint64_t{0};
   }
 
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
-
-  // First '\n' at or after pos, or size() when there is none.
-  SIPSHUNT_ALWAYS_INLINE std::size_t next_nl(std::size_t pos) noexcept {
-    while (pos < size_) {
-      const Block& b = block(pos >> 6);
-      const std::uint64_t m = b.nl & (~std::uint64_t{0} << (pos & 63));
-      if (m != 0) return (pos & ~std::size_t{63}) + static_cast<std::size_t>(__builtin_ctzll(m));
-      pos = (pos | 63) + 1;
+  // First non-token octet at or after p; lim when there is none before it. A p at or past lim
+  // gives a value >= lim (the mask marks everything from lim on), which next(p, e) clamps.
+  SIPSHUNT_ALWAYS_INLINE std::size_t next(std::size_t p) noexcept {
+    const std::size_t off = p - base_;
+    if (SIPSHUNT_LIKELY(off < 64)) {
+      const std::uint64_t m = mask_ >> off;
+      if (SIPSHUNT_LIKELY(m != 0)) return p + static_cast<std::size_t>(__builtin_ctzll(m));
+      p = base_ + 64;
     }
-    return size_;
+    return refill(p);
   }
-
-  // First non-token octet in [pos, lim), or lim when there is none. Requires lim <= size().
-  SIPSHUNT_ALWAYS_INLINE std::size_t next_special(std::size_t pos, std::size_t lim) noexcept {
-    while (pos < lim) {
-      const Block& b = block(pos >> 6);
-      const std::uint64_t m = b.sp & (~std::uint64_t{0} << (pos & 63));
-      if (m != 0) {
-        const std::size_t r = (pos & ~std::size_t{63}) + static_cast<std::size_t>(__builtin_ctzll(m));
-        return r < lim ? r : lim;
-      }
-      pos = (pos | 63) + 1;
-    }
-    return lim;
+  // Same, bounded by e <= lim.
+  SIPSHUNT_ALWAYS_INLINE std::size_t next(std::size_t p, std::size_t e) noexcept {
+    const std::size_t r = next(p);
+    return r < e ? r : e;
   }
 
  private:
-  struct Block {
-    std::size_t tag;
-    std::uint64_t nl;
-    std::uint64_t sp;
-  };
-
-  SIPSHUNT_ALWAYS_INLINE const Block& block(std::size_t blk) noexcept {
-    Block& b = ring_[blk & 3];
-    if (b.tag != blk) fill(b, blk);
-    return b;
-  }
-
-  void fill(Block& b, std::size_t blk) noexcept {
-    b.tag = blk;
-    const std::size_t off = blk << 6;
-    const char* s = base_ + off;
-    const std::size_t n = size_ - off;  // > 0: callers only ask for blocks below size_
-#if SIPSHUNT_SIP_SIMD == 512
-    // A masked load never touches the octets it leaves out, so the last block needs no copy.
-    const __mmask64 k = n >= 64 ? ~__mmask64{0} : ((__mmask64{1} << n) - 1);
-    classify(_mm512_maskz_loadu_epi8(k, s), b);
-#else
-    if (SIPSHUNT_LIKELY(n >= 64)) {
-      classify(s, b);
-    } else {
-      alignas(64) char tail[64] = {};
-      std::memcpy(tail, s, n);
-      classify(tail, b);
+  // p left the block (long values, or a step back): move to p's block, and on while empty.
+  std::size_t refill(std::size_t p) noexcept {
+    for (;;) {
+      if (p >= lim_) return p;
+      base_ = p & ~std::size_t{63};
+      mask_ = b_->special(p >> 6, lim_);
+      const std::uint64_t m = mask_ >> (p - base_);
+      if (m != 0) return p + static_cast<std::size_t>(__builtin_ctzll(m));
+      p = base_ + 64;
     }
-#endif
   }
 
-
-#if SIPSHUNT_SIP_SIMD == 512
-  static SIPSHUNT_ALWAYS_INLINE void classify(__m512i x, Block& b) noexcept {
-    const __m512i lo_tbl = _mm512_load_si512(kNib.lo);
-    const __m512i hi_tbl = _mm512_load_si512(kNib.hi);
-    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), _mm512_set1_epi8(0x0f));
-    const __m512i lo_c = _mm512_shuffle_epi8(lo_tbl, x);  // octets >= 0x80 give 0
-    const __m512i hi_c = _mm512_shuffle_epi8(hi_tbl, hi);
-    b.sp = _mm512_testn_epi8_mask(lo_c, hi_c);
-    b.nl = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
-  }
-#elif SIPSHUNT_SIP_SIMD == 256
-  static SIPSHUNT_ALWAYS_INLINE void half(__m256i x, std::uint32_t& nl, std::uint32_t& sp) noexcept {
-    const __m256i lo_tbl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kNib.lo));
-    const __m256i hi_tbl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kNib.hi));
-    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), _mm256_set1_epi8(0x0f));
-    const __m256i tok = _mm256_and_si256(_mm256_shuffle_epi8(lo_tbl, x), _mm256_shuffle_epi8(hi_tbl, hi));
-    sp = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, _mm256_setzero_si256())));
-    nl = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n'))));
-  }
-  static SIPSHUNT_ALWAYS_INLINE void classify(const char* s, Block& b) noexcept {
-    std::uint32_t nl0, sp0, nl1, sp1;
-    half(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)), nl0, sp0);
-    half(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + 32)), nl1, sp1);
-    b.nl = std::uint64_t{nl0} | (std::uint64_t{nl1} << 32);
-    b.sp = std::uint64_t{sp0} | (std::uint64_t{sp1} << 32);
-  }
-#else
-  static void classify(const char* s, Block& b) noexcept {
-    std::uint64_t nl = 0, sp = 0;
-    for (unsigned i = 0; i < 64; ++i) {
-      nl |= std::uint64_t{s[i] == '\n'} << i;
-      sp |= std::uint64_t{!kToken[s[i]]} << i;
-    }
-    b.nl = nl;
-    b.sp = sp;
-  }
-#endif
-
-  const char* base_;
-  std::size_t size_;
-  Block ring_[4];
+  const Blocks* b_;
+  std::size_t lim_;
+  std::size_t base_;
+  std::uint64_t mask_;
 };
 
 }  // namespace sipshunt::sip::detail
