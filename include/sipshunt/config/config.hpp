@@ -18,15 +18,15 @@ struct Backend {
   std::string name;         // stable id (used in Record-Route pins); unique across all pools
   Endpoint endpoint;        // address + port (default port 5060)
   std::uint32_t weight = 1; // 1..1000
-  AdminState state = AdminState::kEnabled;
+  AdminState state = AdminState::kEnabled;  // state = "enabled" | "drained" | "disabled"
 };
 
 struct HealthCheck {
   bool enabled = true;
   std::uint32_t interval_ms = 1000;  // >= 100
   std::uint32_t timeout_ms = 500;    // >= 10, <= interval
-  std::uint32_t fall = 3;            // consecutive failures -> down
-  std::uint32_t rise = 2;            // consecutive successes -> up
+  std::uint32_t fall = 3;            // consecutive failures -> down (1..100)
+  std::uint32_t rise = 2;            // consecutive successes -> up (1..100)
   std::uint16_t alive_below = 500;   // a final response with status < this counts as alive
 };
 
@@ -44,21 +44,21 @@ struct Port {
   IpAddress address;          // our IPv4 address on this port
   std::uint8_t prefix_len = 24;
   std::optional<IpAddress> gateway;
-  std::uint16_t mtu = 1500;
+  std::uint16_t mtu = 1500;   // 576..9000
 };
 
 struct Route {
   IpAddress prefix;
-  std::uint8_t prefix_len = 0;
+  std::uint8_t prefix_len = 0;   // from prefix = "198.19.0.0/16" (host bits must be zero)
   IpAddress via;              // next hop (must be on a port's subnet)
 };
 
 struct Dpdk {
   std::vector<std::string> eal_args;  // e.g. ["--no-huge", "-m", "512", "-l", "0-1"]
-  std::uint32_t workers = 1;          // worker lcores
+  std::uint32_t workers = 1;          // worker lcores, 1..128
   std::uint32_t mbufs = 8191;         // per mbuf pool
-  std::uint32_t rx_ring = 1024;
-  std::uint32_t tx_ring = 1024;
+  std::uint32_t rx_ring = 1024;       // descriptors: power of two, 64..32768
+  std::uint32_t tx_ring = 1024;       // same
   std::vector<Port> ports;
   std::vector<Route> routes;
 };
@@ -80,9 +80,9 @@ struct Config {
   Endpoint self;                     // address + port: our Via and Record-Route
   bool record_route = true;
   std::string default_pool;          // empty: no default (no-match requests get no_match_status)
-  std::uint16_t no_match_status = 404;
+  std::uint16_t no_match_status = 404;  // 400..699
   std::string no_match_reason = "Not Found";
-  std::uint32_t reply_rate = 10000;  // stateless replies per second per worker (rate bound)
+  std::uint32_t reply_rate = 10000;  // stateless replies per second per worker (rate bound), >= 1
 
   // [rules]
   std::vector<std::filesystem::path> rule_files;  // absolute (relative ones resolved against the config's folder)
@@ -110,8 +110,13 @@ struct LoadResult {
   explicit operator bool() const noexcept { return config.has_value(); }
 };
 
-// Reads and validates the file: types, ranges, unknown keys, unique pool/backend names,
-// default_pool exists, addresses parse. Does not read rule files (the rules module does).
+// Reads and validates the file: types, ranges, unknown keys (anywhere), unique pool/backend/port
+// names made of [A-Za-z0-9._-], default_pool names a pool, addresses are IP literals, ports
+// 1..65535, table sizes prime, health timeout <= interval, routes reachable through a port.
+// Rule files must exist (resolved against the config's folder) but are not read here: the rules
+// module compiles them. Errors: "file:line:col: path.to.key: expected ..., got ..." or
+// "file:line:col: unknown key 'k' in [section] (expected one of: ...)"; toml++ syntax errors keep
+// their own position. `file` is the path as given by the caller.
 [[nodiscard]] LoadResult load_file(const std::filesystem::path& path);
 // Same from text; `path` is used for messages and to resolve relative paths.
 [[nodiscard]] LoadResult load_string(std::string_view text, const std::filesystem::path& path);
