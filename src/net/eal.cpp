@@ -37,7 +37,11 @@ std::vector<std::string> eal_arguments(const EalPlan& plan) {
     args.push_back("-l");
     args.push_back("0-" + std::to_string(plan.workers));
   }
-  if (!has({"--in-memory", "--file-prefix"})) args.push_back("--in-memory");
+  if (!has({"--in-memory", "--file-prefix", "--no-shconf"})) {
+    // --in-memory implies --no-shconf and takes hugepages without a mounted hugetlbfs; with
+    // --no-huge (legacy memory, incompatible with --in-memory) --no-shconf alone does the job.
+    args.push_back(has({"--no-huge"}) ? "--no-shconf" : "--in-memory");
+  }
   if (!has({"--no-telemetry", "--telemetry"})) args.push_back("--no-telemetry");
   if (!has({"-a", "--allow", "-b", "--block", "--no-pci"})) {
     if (plan.pci_devices.empty()) {

@@ -23,7 +23,7 @@ struct EalPlan {
 // The argument vector for rte_eal_init (argv[0] included). Adds, unless the config already says:
 //  -l 0-N         one main lcore + `workers` worker lcores
 //  --in-memory    no shared files: several instances (tests) can run side by side, and
-//                 hugepages need no mounted hugetlbfs
+//                 hugepages need no mounted hugetlbfs (--no-shconf instead with --no-huge)
 //  --no-pci       when every port is a virtual device (never touch the host's NICs), else
 //  -a ADDR        for each configured PCI port, so only those are probed
 //  --no-telemetry no telemetry socket
