@@ -73,7 +73,7 @@ struct RuleSet::Impl {
   std::vector<std::uint64_t> src_rows;  // node * src_words
 
   // Candidate rules, each list ascending: a rule sits in exactly one list, keyed by one of its
-  // non-negated conditions (pattern > method > src); rules without one are always candidates.
+  // non-negated conditions (pattern > src > method); rules without one are always candidates.
   std::vector<std::uint32_t> unanchored;
   Lists by_pattern;
   Lists by_method;
