@@ -11,7 +11,7 @@ packages=(
   dpdk libdpdk-dev libhyperscan-dev libjemalloc-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libxxhash-dev
-  sip-tester kamailio iproute2 iputils-ping libpcap-dev tcpdump python3 procps
+  sip-tester kamailio iproute2 iputils-ping libpcap-dev tcpdump python3 procps ethtool
 )
 
 sudo=""
