@@ -23,6 +23,16 @@
 #endif
 #endif
 
+// A level the target cannot run degrades to the next one down.
+#if SIPSHUNT_SIP_SIMD == 512 && !defined(__AVX512BW__)
+#undef SIPSHUNT_SIP_SIMD
+#define SIPSHUNT_SIP_SIMD 256
+#endif
+#if SIPSHUNT_SIP_SIMD == 256 && !defined(__AVX2__)
+#undef SIPSHUNT_SIP_SIMD
+#define SIPSHUNT_SIP_SIMD 0
+#endif
+
 #if SIPSHUNT_SIP_SIMD > 0
 #include <immintrin.h>
 #endif
