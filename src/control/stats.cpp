@@ -84,7 +84,12 @@ std::string stats_json(const Runtime& rt) {
   }
   j += "}}";
 
-  j += ",\"sip\":{\"reasons\":{";
+  std::uint64_t parse_errors = 0;
+  for (auto r = static_cast<std::size_t>(proxy::Reason::kParseFirst); r <= static_cast<std::size_t>(proxy::Reason::kParseLast);
+       ++r) {
+    parse_errors += pc->by_reason[r];
+  }
+  j += ",\"sip\":{\"parse_errors\":" + std::to_string(parse_errors) + ",\"reasons\":{";
   for (std::size_t i = 0; i < pc->by_reason.size(); ++i) {
     if (i) j += ',';
     j += fmt::format("{}:{}", quote(proxy::to_string(static_cast<proxy::Reason>(i))), pc->by_reason[i]);

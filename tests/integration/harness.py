@@ -1,0 +1,229 @@
+"""Integration test harness: namespaces, sipshunt on net_af_packet, sipp backends and callers.
+
+Each test builds its own topology with a per-run suffix (scripts/netns-topo.sh), runs sipshunt
+in the proxy namespace with --no-huge (no hugepages needed, tests may run side by side), and
+removes everything on exit, also when it fails or is killed (SIGTERM from meson's timeout).
+Exit code 77 (meson: skipped) when not root or sipp is missing.
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
+import sipplog  # noqa: E402
+
+SKIP = 77
+PROXY_IP = "198.18.0.1"
+CLIENT_IP = "198.18.0.10"
+SCENARIOS = os.path.join(ROOT, "scripts", "sipp")
+
+
+def backend_ip(i):
+    return f"198.18.0.{20 + i}"
+
+
+def require_environment():
+    if os.geteuid() != 0:
+        print("SKIP: needs root (network namespaces)")
+        sys.exit(SKIP)
+    for tool in ("sipp", "ip"):
+        if shutil.which(tool) is None:
+            print(f"SKIP: {tool} not installed")
+            sys.exit(SKIP)
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+    print(f"ok: {message}")
+
+
+class Env:
+    """with Env(sipshunt, "calls") as env: ... — the whole topology, torn down on exit."""
+
+    def __init__(self, sipshunt, name, backends=3):
+        self.sipshunt = sipshunt
+        self.name = name
+        self.nbackends = backends
+        self.sfx = f"{name[:2]}{os.getpid() & 0xffff:04x}"
+        self.work = tempfile.mkdtemp(prefix=f"sipshunt-it-{name}-")
+        self.procs = []
+        self.proxy = None
+        self.stats_path = os.path.join(self.work, "stats.json")
+        self._up = False
+
+    # -- lifecycle
+    def __enter__(self):
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        atexit.register(self.teardown)
+        print(f"topology suffix {self.sfx}, work folder {self.work}")
+        subprocess.run([os.path.join(ROOT, "scripts", "netns-topo.sh"), "up", self.sfx, str(self.nbackends)], check=True)
+        self._up = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        failed = exc_type is not None
+        if failed:
+            self.dump_logs()
+        self.teardown(keep=failed and os.environ.get("SIPSHUNT_KEEP") == "1")
+        return False
+
+    def _on_signal(self, signum, frame):
+        raise SystemExit(128 + signum)
+
+    def teardown(self, keep=False):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        deadline = time.time() + 10
+        for p in self.procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+        if self._up:
+            subprocess.run([os.path.join(ROOT, "scripts", "netns-topo.sh"), "down", self.sfx], check=False)
+            self._up = False
+        if not keep and os.path.isdir(self.work):
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def dump_logs(self):
+        for f in sorted(os.listdir(self.work)) if os.path.isdir(self.work) else []:
+            if f.endswith((".log", ".out", ".err")):
+                path = os.path.join(self.work, f)
+                with open(path, errors="replace") as fh:
+                    tail = fh.read()[-3000:]
+                print(f"---- {f} (tail)\n{tail}")
+
+    # -- namespaces
+    def ns(self, role):
+        return {"client": f"cli-{self.sfx}", "proxy": f"px-{self.sfx}"}.get(role) or f"be{role}-{self.sfx}"
+
+    def popen(self, ns, args, log):
+        fh = open(os.path.join(self.work, log), "w")
+        p = subprocess.Popen(["ip", "netns", "exec", ns] + args, stdout=fh, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, cwd=self.work)
+        self.procs.append(p)
+        return p
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    # -- sipshunt
+    def config(self, workers=1, rules=None, extra=""):
+        rules = rules or os.path.join(ROOT, "dispatch-rules", "default.rules")
+        backends = "".join(
+            f'\n[[pools.backends]]\nname = "b{i}"\naddress = "{backend_ip(i)}"\n' for i in range(1, self.nbackends + 1))
+        # One lcore per worker plus the main lcore; more lcores than CPUs share them.
+        lcores = f', "--lcores", "(0-{workers})@(0-{min(workers, os.cpu_count() - 1)})"' if workers > 1 else ""
+        return f"""
+[proxy]
+address = "{PROXY_IP}"
+port = 5060
+
+[rules]
+files = ["{rules}"]
+
+[[pools]]
+name = "core"
+[pools.health]
+enabled = false
+{backends}
+[log]
+level = "info"
+
+[dpdk]
+eal_args = ["--no-huge", "-m", "512"{lcores}]
+workers = {workers}
+
+[[dpdk.ports]]
+name = "lan"
+device = "net_af_packet0"
+devargs = "iface=eth0"
+address = "{PROXY_IP}"
+prefix_len = 24
+{extra}
+"""
+
+    def start_proxy(self, **kw):
+        cfg = self.path("sipshunt.toml")
+        with open(cfg, "w") as f:
+            f.write(self.config(**kw))
+        self.proxy = self.popen(self.ns("proxy"), [self.sipshunt, "run", "-c", cfg, "--stats-file", self.stats_path,
+                                                   "--stats-interval", "0.2"], "sipshunt.log")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if os.path.exists(self.stats_path):
+                return
+            if self.proxy.poll() is not None:
+                raise Failure(f"sipshunt exited with {self.proxy.returncode} at start")
+            time.sleep(0.1)
+        raise Failure("sipshunt did not start within 30 s")
+
+    def stop_proxy(self):
+        self.proxy.send_signal(signal.SIGTERM)
+        rc = self.proxy.wait(timeout=30)
+        check(rc == 0, f"sipshunt stopped cleanly on SIGTERM (exit {rc})")
+        return self.stats()
+
+    def stats(self):
+        with open(self.stats_path) as f:
+            return json.load(f)
+
+    # -- sipp
+    def start_backends(self, scenario="uas.xml", extra=()):
+        for i in range(1, self.nbackends + 1):
+            self.popen(self.ns(i), ["sipp", "-sf", os.path.join(SCENARIOS, scenario), "-i", backend_ip(i), "-p", "5060",
+                                    "-trace_msg", "-message_file", self.path(f"b{i}.messages"), "-nostdin",
+                                    "-timeout", "600s", *extra], f"b{i}.out")
+        time.sleep(0.5)
+
+    def backend_logs(self):
+        return {f"b{i}": self.path(f"b{i}.messages") for i in range(1, self.nbackends + 1)}
+
+    def run_caller(self, scenario, calls, rate, cid="it-%u@%s", timeout=None, extra=(), wait=True):
+        timeout = timeout or int(calls / rate) + 60
+        args = ["timeout", str(timeout + 30), "sipp", f"{PROXY_IP}:5060", "-sf", os.path.join(SCENARIOS, scenario),
+                "-i", CLIENT_IP, "-p", "5060", "-m", str(calls), "-r", str(rate), "-nostdin",
+                "-cid_str", cid, "-recv_timeout", "15000", "-timeout", f"{timeout}s",
+                "-trace_stat", "-stf", self.path("caller.csv"), "-trace_err", "-error_file", self.path("caller.err"),
+                *extra]
+        p = self.popen(self.ns("client"), args, "caller.out")
+        if not wait:
+            return p
+        return self.wait_caller(p, timeout + 60)
+
+    def wait_caller(self, p, timeout):
+        rc = p.wait(timeout=timeout)
+        created, ok, failed = sipplog.uac_totals(self.path("caller.csv"))
+        print(f"caller: exit {rc}, {created} calls created, {ok} successful, {failed} failed")
+        return rc, created, ok, failed
+
+
+def main(test):
+    """Runs test(sipshunt_path) with the environment checks; exit 0 pass, 1 fail, 77 skip."""
+    require_environment()
+    if len(sys.argv) < 2 or not os.access(sys.argv[1], os.X_OK):
+        print("usage: test.py PATH/TO/sipshunt")
+        return 2
+    try:
+        test(os.path.abspath(sys.argv[1]))
+    except Failure as e:
+        print(f"FAIL: {e}")
+        return 1
+    print("PASS")
+    return 0

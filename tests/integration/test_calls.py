@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Calls through sipshunt to three equal backends: every call succeeds; each Call-ID's INVITE, ACK
+and BYE reach one and the same backend (checked in the backends' own message logs); each backend
+gets its third of the calls within +-5%.
+
+6000 calls: with three equal backends a backend's count is binomial, sd = sqrt(2/N) of its share,
+so +-5% is about 2.7 sd at N = 6000 (at the 600 calls of a quick run it would be under 1 sd and
+the check would be a coin toss). Call-IDs are fixed (-cid_str), so a run is reproducible.
+"""
+import os
+import sys
+
+from harness import Env, Failure, check, main, sipplog
+
+CALLS = int(os.environ.get("SIPSHUNT_IT_CALLS", "6000"))
+RATE = int(os.environ.get("SIPSHUNT_IT_RATE", "400"))
+
+
+def test(sipshunt):
+    with Env(sipshunt, "calls") as env:
+        env.start_proxy()
+        env.start_backends("uas.xml")
+        rc, created, ok, failed = env.run_caller("uac.xml", CALLS, RATE)
+        check(rc == 0 and created == CALLS and ok == CALLS and failed == 0, f"all {CALLS} calls succeeded at the caller")
+        stats = env.stop_proxy()
+
+        owner = {}
+        per_backend = {}
+        incomplete = []
+        for name, log in env.backend_logs().items():
+            calls = sipplog.received_requests(log)
+            per_backend[name] = sum(1 for c in calls.values() if c["INVITE"])
+            for cid, methods in calls.items():
+                if cid in owner:
+                    raise Failure(f"Call-ID {cid} reached both {owner[cid]} and {name}")
+                owner[cid] = name
+                if not (methods["INVITE"] >= 1 and methods["ACK"] >= 1 and methods["BYE"] >= 1):
+                    incomplete.append((cid, name, dict(methods)))
+        check(len(owner) == CALLS, f"the backends saw {len(owner)} distinct Call-IDs, one per call")
+        check(not incomplete, f"each Call-ID's INVITE, ACK and BYE reached the same backend ({len(incomplete)} exceptions"
+              f"{': ' + str(incomplete[:3]) if incomplete else ''})")
+        share = CALLS / env.nbackends
+        for name, n in sorted(per_backend.items()):
+            check(abs(n - share) <= 0.05 * share, f"{name} got {n} calls, within 5% of {share:.0f}")
+        dp = stats["dataplane"]
+        check(dp["sip_in"] == dp["sip_forwarded"], f"proxy forwarded every SIP datagram it received ({dp['sip_in']})")
+        print("per-backend forwarded counters:", stats["sip"]["backends"])
+
+
+if __name__ == "__main__":
+    sys.exit(main(test))
