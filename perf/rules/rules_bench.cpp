@@ -1,12 +1,8 @@
 // Rule matching cost on the standard INVITE (perf/sip/messages.hpp, 899 bytes) with 10, 100 and
 // 1,000 rules, with and without a matching rule, and compile time for 1,000 rules.
 //
-// The rule sets look like an operator's: mostly number-prefix routing on the Request-URI (the
-// usual reason to have a thousand rules), User-Agent blocks, From-domain routing, source
-// allow-lists and a custom header, in that mix. None of them matches the INVITE; the "match"
-// variants add one final rule that does, so every earlier rule is passed over first.
+// Rule sets: rule_sets.hpp.
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +10,7 @@
 #include <string>
 
 #include "../sip/messages.hpp"
+#include "rule_sets.hpp"
 #include "sipshunt/rules/rules.hpp"
 #include "sipshunt/sip/message.hpp"
 
@@ -22,45 +19,8 @@ namespace {
 using sipshunt::Endpoint;
 using sipshunt::rules::RuleSet;
 using sipshunt::rules::Scratch;
-
-std::string rule_text(int count, bool with_match) {
-  std::string s;
-  for (int i = 0; i < count; ++i) {
-    const std::string n = std::to_string(i);
-    switch (i % 20) {
-      case 0: case 1: case 2:  // 15%: scanner and blocked User-Agents
-        s += "rule ua" + n + ": header User-Agent ~ /(scanner|agent)-" + n + "\\b/i => drop\n";
-        break;
-      case 3: case 4:  // 10%: customers by From domain
-        s += "rule from" + n + ": header From ~ /@customer" + n + "\\.example\\.com[>;]/i => pool core\n";
-        break;
-      case 5: case 6:  // 10%: trunks by source address
-        s += "rule trunk" + n + ": src 198.19." + std::to_string(i % 256) + ".0/24, 2001:db8:" + n +
-             "::/48 and method INVITE => pool carrier\n";
-        break;
-      case 7:  // 5%: tenants by a custom header
-        s += "rule tenant" + n + ": header X-Tenant ~ /^tenant-" + n + "$/ => pool core\n";
-        break;
-      default:  // 60%: number-prefix routing
-        s += "rule num" + n + ": method INVITE and ruri ~ /^sips?:\\+?1555" + n + "[0-9]{3,}@/ => pool carrier\n";
-    }
-  }
-  if (with_match) s += "rule hit: method INVITE and ruri ~ /^sip:bob@biloxi\\.example\\.com$/ => pool core\n";
-  return s;
-}
-
-struct Fixture {
-  std::filesystem::path dir;
-  std::filesystem::path file;
-  explicit Fixture(const std::string& text) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "sipshunt-rules-bench-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    dir = tmpl;
-    file = dir / "bench.rules";
-    std::ofstream(file) << text;
-  }
-  ~Fixture() { std::filesystem::remove_all(dir); }
-};
+using sipshunt::rules::bench::Fixture;
+using sipshunt::rules::bench::rule_text;
 
 const std::string kPools[] = {"core", "carrier"};
 
