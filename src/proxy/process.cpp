@@ -18,13 +18,14 @@ constexpr std::size_t kMaxEdits = 8;
 constexpr std::size_t kMaxPieces = 3;
 
 struct Edit {
-  std::uint32_t pos = 0;   // offset in the input
-  std::uint32_t del = 0;   // input octets replaced
-  std::uint32_t count = 0; // pieces inserted at pos, in order
+  std::uint32_t pos;    // offset in the input
+  std::uint32_t del;    // input octets replaced
+  std::uint32_t count;  // pieces inserted at pos, in order
   std::string_view pieces[kMaxPieces];
 };
 
-// Up to kMaxEdits edits, applied in position order (equal positions: insertion order).
+// Up to kMaxEdits edits, applied in position order (equal positions: insertion order). Only the
+// one-octet order list is sorted; the edits stay where they were written (no 64-octet swaps).
 class Edits {
  public:
   void add(std::size_t pos, std::size_t del, std::string_view a, std::string_view b = {},
@@ -36,17 +37,17 @@ class Edits {
     Edit& e = e_[n_];
     e.pos = static_cast<std::uint32_t>(pos);
     e.del = static_cast<std::uint32_t>(del);
-    e.count = 0;
-    for (std::string_view p : {a, b, c})
-      if (!p.empty()) e.pieces[e.count++] = p;
-    // Keep the list sorted by position, stable for equal positions.
-    std::size_t i = n_++;
-    while (i > 0 && e_[i - 1].pos > e_[i].pos) {
-      Edit t = e_[i - 1];
-      e_[i - 1] = e_[i];
-      e_[i] = t;
+    std::uint32_t k = 0;
+    if (!a.empty()) e.pieces[k++] = a;
+    if (!b.empty()) e.pieces[k++] = b;
+    if (!c.empty()) e.pieces[k++] = c;
+    e.count = k;
+    std::size_t i = n_;
+    while (i > 0 && e_[order_[i - 1]].pos > e.pos) {
+      order_[i] = order_[i - 1];
       --i;
     }
+    order_[i] = static_cast<std::uint8_t>(n_++);
   }
   [[nodiscard]] bool full() const noexcept { return full_; }
 
@@ -56,7 +57,7 @@ class Edits {
   void emit(const char* in, std::size_t begin, std::size_t end, Writer& w, bool last) const noexcept {
     std::size_t cursor = begin;
     for (std::size_t i = 0; i < n_; ++i) {
-      const Edit& e = e_[i];
+      const Edit& e = e_[order_[i]];
       if (e.pos < begin || e.pos > end || (e.pos == end && !last)) continue;
       if (e.pos < cursor || e.pos + e.del > end) continue;  // overlapping edits: never built
       w.put(in + cursor, e.pos - cursor);
@@ -67,7 +68,8 @@ class Edits {
   }
 
  private:
-  Edit e_[kMaxEdits];
+  Edit e_[kMaxEdits];  // not zeroed: only e_[0..n_) is read
+  std::uint8_t order_[kMaxEdits];
   std::size_t n_ = 0;
   bool full_ = false;
 };
@@ -83,7 +85,7 @@ struct Writer {
       overflow = true;
       return;
     }
-    std::memcpy(p, s, n);
+    detail::copy_bytes(p, s, n);
     p += n;
   }
   void put(std::string_view s) noexcept { put(s.data(), s.size()); }
@@ -217,21 +219,30 @@ struct Context {
 // (and always when rport was asked for, as RFC 3581 requires); a bare `rport` gets the source port.
 void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexcept {
   const sip::Via& v = c.m.vias[0];
-  IpAddress host;
-  const bool same_host = parse_ip_literal(v.host, host) && host == c.src.ip;
-  ParamSpan span;
-  if (v.has_rport && find_param_span(v.params, "rport", span) && span.value_begin == span.value_end)
-    edits.add(c.offset(span.name_end), 0, "=", text.decimal(c.src.port));
+  const bool same_host = detail::host_is(v.host, c.src.ip);
+  if (v.has_rport && v.rport.empty()) {
+    // The parser's empty value view sits right after the name; check that before trusting it.
+    const char* name_end = v.rport.data();
+    const char* params = v.params.data();
+    if (name_end == nullptr || name_end < params + 6 || name_end > params + v.params.size() ||
+        !iequals(std::string_view(name_end - 5, 5), "rport")) {
+      ParamSpan span;
+      name_end = find_param_span(v.params, "rport", span) ? span.name_end : nullptr;
+    }
+    if (name_end != nullptr) edits.add(c.offset(name_end), 0, "=", text.decimal(c.src.port));
+  }
   if (same_host && !v.has_rport) return;
-  if (find_param_span(v.params, "received", span)) {
-    IpAddress current;
-    const std::string_view value(span.value_begin, static_cast<std::size_t>(span.value_end - span.value_begin));
-    if (parse_ip_literal(value, current) && current == c.src.ip) return;
-    if (span.value_begin == span.name_end)
+  if (v.has_received) {
+    if (!v.received.empty()) {
+      if (detail::host_is(v.received, c.src.ip)) return;
+      edits.add(c.offset(v.received.data()), v.received.size(), text.ip(c.src.ip));
+      return;
+    }
+    ParamSpan span;  // a bare ";received": give it a value
+    if (find_param_span(v.params, "received", span)) {
       edits.add(c.offset(span.name_end), 0, "=", text.ip(c.src.ip));
-    else
-      edits.add(c.offset(span.value_begin), value.size(), text.ip(c.src.ip));
-    return;
+      return;
+    }
   }
   edits.add(c.offset_end(v.value), 0, ";received=", text.ip(c.src.ip));
 }
@@ -271,9 +282,7 @@ void remove_first_value(const Context& c, Edits& edits, std::string_view first, 
 }
 
 [[nodiscard]] bool names_us(const Snapshot& s, const sip::Uri& uri) noexcept {
-  if (!uri.is_sip) return false;
-  IpAddress ip;
-  if (!parse_ip_literal(uri.host, ip) || !(ip == s.self.ip)) return false;
+  if (!uri.is_sip || !detail::host_is(uri.host, s.self.ip)) return false;
   return uri.has_port ? uri.port == s.self.port : s.self.port == 5060;
 }
 
@@ -283,12 +292,13 @@ void remove_first_value(const Context& c, Edits& edits, std::string_view first, 
   return m.to_tag.empty() && (m.method == "INVITE" || m.method == "SUBSCRIBE" || m.method == "REFER");
 }
 
-[[nodiscard]] Result drop(Reason reason, Kind kind) noexcept {
-  Result r;
+// The internal steps fill one Result in place (returning it by value through several calls cost
+// store-forwarding stalls on its odd-sized fields in the benchmark).
+void drop(Result& r, Reason reason) noexcept {
   r.verdict = Verdict::kDrop;
   r.reason = reason;
-  r.kind = kind;
-  return r;
+  r.backend = -1;
+  r.length = 0;
 }
 
 // The stateless reply budget: a token bucket refilled at reply_rate per second.
@@ -315,16 +325,10 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
 
 // A stateless reply (RFC 3261 §16.6 / §8.2.6): Via values, From, To (tag added when absent),
 // Call-ID, CSeq copied from the request, then `extra`, then Content-Length: 0.
-[[nodiscard]] Result reply(Context& c, std::uint16_t status, std::string_view phrase, Reason reason, Extra extra,
-                           Result base) noexcept {
-  base.status = status;
-  base.reason = reason;
-  if (is_ack(c.m)) {
-    Result r = drop(c.parsed ? Reason::kAckNotAnswered : reason, base.kind);
-    r.rule = base.rule;
-    r.pool = base.pool;
-    return r;
-  }
+void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason reason, Extra extra,
+           Result& r) noexcept {
+  r.reason = reason;
+  if (is_ack(c.m)) return drop(r, c.parsed ? Reason::kAckNotAnswered : reason);
   const sip::Header* from = nullptr;
   const sip::Header* to = nullptr;
   const sip::Header* call_id = nullptr;
@@ -341,17 +345,15 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
       default: break;
     }
   }
-  if (first_via == nullptr || from == nullptr || to == nullptr || call_id == nullptr || cseq == nullptr) {
-    Result r = drop(reason, base.kind);
-    return r;
-  }
+  if (first_via == nullptr || from == nullptr || to == nullptr || call_id == nullptr || cseq == nullptr)
+    return drop(r, reason);
 
   // Destination (RFC 3261 §18.2.2, RFC 3581 §4): the source address; the source port when
   // rport was asked for, else the sent-by port. Undecoded Via (parse failure): the source.
   Endpoint dest = c.src;
   if (c.parsed && !c.m.vias[0].has_rport) dest.port = via_port(c.m.vias[0]);
-  if (dest.ip.is_unsendable()) return drop(Reason::kUnsendableDestination, base.kind);
-  if (!take_reply_token(c.s, c.w.replies, c.now)) return drop(Reason::kReplyRateLimited, base.kind);
+  if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
+  if (!take_reply_token(c.s, c.w.replies, c.now)) return drop(r, Reason::kReplyRateLimited);
 
   Edits edits;
   Text text;
@@ -406,20 +408,18 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
     w.put("\r\n");
   }
   w.put("Content-Length: 0\r\n\r\n");
-  if (w.overflow || edits.full()) return drop(Reason::kTooLarge, base.kind);
-
-  Result r = base;
+  if (w.overflow || edits.full()) return drop(r, Reason::kTooLarge);
   r.verdict = Verdict::kReply;
+  r.status = status;
   r.next_hop = dest;
   r.length = static_cast<std::uint32_t>(w.size());
-  return r;
 }
 
 // Forwards a request to `dest`: our Via on top, the client's top Via completed, Max-Forwards
 // decremented or added, our Route popped, our Record-Route added when asked.
-[[nodiscard]] Result forward_request(Context& c, const Endpoint& dest, bool pop_route,
-                                     const std::string* record_route, Result r) noexcept {
-  if (dest.ip.is_unsendable()) return drop(Reason::kUnsendableDestination, r.kind);
+void forward_request(Context& c, const Endpoint& dest, bool pop_route, const std::string* record_route,
+                     Result& r) noexcept {
+  if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
   const sip::Message& m = c.m;
   Edits edits;
   Text text;
@@ -448,18 +448,15 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
   const std::size_t end = framed_end(c);
   Writer w{c.out, c.out, c.out + c.cap};
   edits.emit(c.data, 0, end, w, true);
-  if (w.overflow || edits.full()) return drop(Reason::kTooLarge, r.kind);
+  if (w.overflow || edits.full()) return drop(r, Reason::kTooLarge);
   r.verdict = Verdict::kForward;
   r.next_hop = dest;
   r.length = static_cast<std::uint32_t>(w.size());
-  return r;
 }
 
 // A request from a client (DESIGN.md proxy rule 1).
-[[nodiscard]] Result client_request(Context& c, bool own_route) noexcept {
+void client_request(Context& c, bool own_route, Result& r) noexcept {
   const sip::Message& m = c.m;
-  Result r;
-  r.kind = Kind::kRequest;
   std::int32_t target = -1;
   if (own_route) {
     std::string_view pin;
@@ -477,12 +474,10 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
     r.rule = d.rule;
     switch (d.kind) {
       case rules::ActionKind::kDrop:
-        r.verdict = Verdict::kDrop;
-        r.reason = d.reason;
-        return r;
+        return drop(r, d.reason);
       case rules::ActionKind::kReply:
-        return reply(c, d.status, d.phrase, d.reason, d.reason == Reason::kNoBackendUp ? Extra::kRetryAfter : Extra::kNone,
-                     r);
+        return reply(c, d.status, d.phrase, d.reason,
+                     d.reason == Reason::kNoBackendUp ? Extra::kRetryAfter : Extra::kNone, r);
       case rules::ActionKind::kPool: {
         r.pool = d.pool;
         const PoolView& pool = c.s.pools[static_cast<std::size_t>(d.pool)];
@@ -502,10 +497,8 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
 }
 
 // A request from a backend (DESIGN.md proxy rule 2): next Route, else the Request-URI.
-[[nodiscard]] Result backend_request(Context& c, bool own_route, std::int32_t source_backend) noexcept {
+void backend_request(Context& c, bool own_route, std::int32_t source_backend, Result& r) noexcept {
   const sip::Message& m = c.m;
-  Result r;
-  r.kind = Kind::kRequest;
   r.reason = Reason::kOutbound;
   const std::size_t next_route = own_route ? 1 : 0;
   sip::Uri request_uri;
@@ -517,9 +510,9 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
   }
   Endpoint dest;
   if (uri == nullptr || !uri->is_sip || !parse_ip_literal(uri->host, dest.ip))
-    return drop(Reason::kUnresolvableNextHop, r.kind);
+    return drop(r, Reason::kUnresolvableNextHop);
   dest.port = uri->has_port ? uri->port : 5060;
-  if (dest == c.s.self) return drop(Reason::kNextHopIsSelf, r.kind);
+  if (dest == c.s.self) return drop(r, Reason::kNextHopIsSelf);
   // Dialogs a backend starts are record-routed with its own pin, so the far end's in-dialog
   // requests come back through us to the same backend.
   const std::string* rr = c.s.record_route && creates_dialog(m)
@@ -528,65 +521,63 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
   return forward_request(c, dest, own_route, rr, r);
 }
 
-[[nodiscard]] Result request(Context& c) noexcept {
+void request(Context& c, Result& r) noexcept {
   const sip::Message& m = c.m;
-  Result r;
   r.kind = Kind::kRequest;
   // RFC 3261 §16.3 order: Max-Forwards, then Proxy-Require.
   if (m.max_forwards == 0) return reply(c, 483, default_phrase(483), Reason::kMaxForwardsExhausted, Extra::kNone, r);
-  for (std::size_t i = 0; i < m.header_count; ++i) {
-    if (m.headers[i].id != sip::HeaderId::kProxyRequire) continue;
-    std::string_view tag;
-    for (sip::ListIterator it(m.headers[i].value); it.next(tag);)
-      if (!tag.empty())
-        return reply(c, 420, default_phrase(420), Reason::kUnsupportedExtension, Extra::kUnsupported, r);
+  if (m.find(sip::HeaderId::kProxyRequire) != nullptr) {
+    for (std::size_t i = 0; i < m.header_count; ++i) {
+      if (m.headers[i].id != sip::HeaderId::kProxyRequire) continue;
+      std::string_view tag;
+      for (sip::ListIterator it(m.headers[i].value); it.next(tag);)
+        if (!tag.empty())
+          return reply(c, 420, default_phrase(420), Reason::kUnsupportedExtension, Extra::kUnsupported, r);
+    }
   }
   const bool own_route = m.route_count > 0 && names_us(c.s, m.routes[0].uri);
   const std::int32_t backend = find_backend(c.s, c.src);
-  return backend >= 0 ? backend_request(c, own_route, backend) : client_request(c, own_route);
+  if (backend >= 0) return backend_request(c, own_route, backend, r);
+  return client_request(c, own_route, r);
 }
 
 // A response (DESIGN.md proxy rule 3): our Via must be on top; it goes to the next Via.
-[[nodiscard]] Result response(Context& c) noexcept {
+void response(Context& c, Result& r) noexcept {
   const sip::Message& m = c.m;
-  Result r;
   r.kind = Kind::kResponse;
   if (m.call_id.substr(0, kProbeCallIdPrefix.size()) == kProbeCallIdPrefix) {
     r.verdict = Verdict::kProbeReply;
     r.reason = Reason::kProbeReply;
     r.status = m.status_code;
-    return r;
+    return;
   }
   const sip::Via& top = m.vias[0];
-  IpAddress ip;
-  if (!parse_ip_literal(top.host, ip) || !(ip == c.s.self.ip) || via_port(top) != c.s.self.port)
-    return drop(Reason::kForeignVia, r.kind);
-  if (m.via_count < 2) return drop(Reason::kNoNextVia, r.kind);
+  if (!detail::host_is(top.host, c.s.self.ip) || via_port(top) != c.s.self.port)
+    return drop(r, Reason::kForeignVia);
+  if (m.via_count < 2) return drop(r, Reason::kNoNextVia);
   const sip::Via& next = m.vias[1];
   // maddr is not honoured: a stateless proxy over UDP answers where the request came from.
   Endpoint dest;
   if (!(next.has_received && parse_ip_literal(next.received, dest.ip)) && !parse_ip_literal(next.host, dest.ip))
-    return drop(Reason::kUnresolvableNextHop, r.kind);
+    return drop(r, Reason::kUnresolvableNextHop);
   if (!(next.has_rport && detail::parse_port(next.rport, dest.port))) dest.port = via_port(next);
-  if (dest.ip.is_unsendable()) return drop(Reason::kUnsendableDestination, r.kind);
+  if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
 
   Edits edits;
   remove_first_value(c, edits, top.value, top.header, &next.value, next.header);
   const std::size_t end = framed_end(c);
   Writer w{c.out, c.out, c.out + c.cap};
   edits.emit(c.data, 0, end, w, true);
-  if (w.overflow) return drop(Reason::kTooLarge, r.kind);
+  if (w.overflow) return drop(r, Reason::kTooLarge);
   r.verdict = Verdict::kForward;
   r.reason = Reason::kResponse;
   r.next_hop = dest;
   r.length = static_cast<std::uint32_t>(w.size());
-  return r;
 }
 
 // A datagram the parser rejected: 505 for a request with another SIP version, 400 for other
 // malformed requests when Via, From, To, Call-ID and CSeq were found; otherwise dropped.
-[[nodiscard]] Result invalid(Context& c, sip::Status status) noexcept {
-  Result r;
+void invalid(Context& c, sip::Status status, Result& r) noexcept {
   r.kind = Kind::kInvalid;
   r.reason = reason_for(status);
   r.verdict = Verdict::kDrop;
@@ -596,12 +587,12 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
     case sip::Status::kBadMethod:
     case sip::Status::kBadRequestUri:
     case sip::Status::kBadStatusCode:
-      return r;  // the start line is not a request line we could answer
+      return;  // the start line is not a request line we could answer
     default: break;
   }
-  if (!c.m.is_request) return r;
+  if (!c.m.is_request) return;
   if (status == sip::Status::kBadVersion) return reply(c, 505, default_phrase(505), r.reason, Extra::kNone, r);
-  return reply(c, 400, default_phrase(400), r.reason, Extra::kNone, r);
+  reply(c, 400, default_phrase(400), r.reason, Extra::kNone, r);
 }
 
 void count(Counters& k, const Result& r) noexcept {
@@ -618,17 +609,17 @@ Result process(const Snapshot& snapshot, Worker& worker, const char* data, std::
                char* out, std::size_t out_capacity, std::uint64_t now_ns) noexcept {
   Result r;
   if (size > kMaxDatagram) {
-    r = drop(Reason::kTooLarge, Kind::kInvalid);
+    drop(r, Reason::kTooLarge);
   } else {
     sip::Message& m = worker.message;
     const sip::Status status = sip::parse(data, size, m);
     Context c{snapshot, worker, data, size, source, out, out_capacity, now_ns, m, status == sip::Status::kOk};
     if (status != sip::Status::kOk) {
-      r = invalid(c, status);
+      invalid(c, status, r);
     } else if (m.is_request) {
-      r = request(c);
+      request(c, r);
     } else {
-      r = response(c);
+      response(c, r);
     }
   }
   count(worker.counters, r);

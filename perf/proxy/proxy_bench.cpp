@@ -1,0 +1,197 @@
+// The whole proxy step per datagram, parse included: process() on a ~850-octet INVITE from a
+// client (forwarded with our Via, received/rport, Max-Forwards, Record-Route, Maglev backend) and
+// on the backend's 200 OK (our Via popped, sent to the next Via). Release builds only.
+//   build-proxy/perf/proxy/proxy_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sipshunt/config/config.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+
+namespace {
+
+using namespace sipshunt;
+
+constexpr std::string_view kConfig = R"(
+[proxy]
+address = "198.18.0.1"
+port = 5060
+default_pool = "core"
+
+[[pools]]
+name = "core"
+[[pools.backends]]
+name = "b1"
+address = "198.19.0.11"
+[[pools.backends]]
+name = "b2"
+address = "198.19.0.12"
+[[pools.backends]]
+name = "b3"
+address = "198.19.0.13"
+)";
+
+// 875 octets: an initial INVITE with SDP that crossed one proxy before us.
+constexpr std::string_view kInvite =
+    "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK776asdhds.1;rport\r\n"
+    "Via: SIP/2.0/UDP 198.18.0.20:5060;branch=z9hG4bKnashds8\r\n"
+    "Max-Forwards: 69\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:alice@198.18.0.33:5060>\r\n"
+    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE\r\n"
+    "Supported: replaces, timer, 100rel\r\n"
+    "Session-Expires: 1800;refresher=uac\r\n"
+    "User-Agent: softphone/4.2.1 (linux)\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: 252\r\n"
+    "\r\n"
+    "v=0\r\n"
+    "o=alice 2890844526 2890844526 IN IP4 198.18.0.33\r\n"
+    "s=-\r\n"
+    "c=IN IP4 198.18.0.33\r\n"
+    "t=0 0\r\n"
+    "m=audio 49172 RTP/AVP 0 8 9 101\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=fmtp:101 0-16\r\n"
+    "a=sendrecv\r\n";
+
+// The backend's 200 OK for it, our Via on top.
+constexpr std::string_view kOk200 =
+    "SIP/2.0 200 OK\r\n"
+    "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK5a1b2c3d4e5f6a7b\r\n"
+    "Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK776asdhds.1;rport=5060;received=198.18.0.10\r\n"
+    "Via: SIP/2.0/UDP 198.18.0.20:5060;branch=z9hG4bKnashds8\r\n"
+    "Record-Route: <sip:198.18.0.1:5060;lr;sipshunt-b=b2>\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:bob@198.19.0.12:5060>\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
+// An in-dialog BYE pinned by our Record-Route.
+constexpr std::string_view kBye =
+    "BYE sip:bob@198.19.0.12:5060 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKbye8877;rport\r\n"
+    "Max-Forwards: 70\r\n"
+    "Route: <sip:198.18.0.1:5060;lr;sipshunt-b=b2>\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+    "CSeq: 314160 BYE\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
+std::shared_ptr<const config::Config> make_config(std::string_view text, const std::filesystem::path& path) {
+  auto loaded = config::load_string(text, path);
+  if (!loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error->to_string().c_str());
+    std::abort();
+  }
+  return std::make_shared<const config::Config>(std::move(*loaded.config));
+}
+
+void run(benchmark::State& state, const proxy::Snapshot& snapshot, std::string_view message, const Endpoint& source,
+         proxy::Verdict expected) {
+  auto worker = std::make_unique<proxy::Worker>();
+  if (!proxy::prepare(*worker, snapshot)) std::abort();
+  std::vector<char> in(message.begin(), message.end());
+  std::vector<char> out(message.size() + proxy::kMaxGrowth);
+  std::uint64_t now = 0;
+  for (auto _ : state) {
+    const proxy::Result r =
+        proxy::process(snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), ++now);
+    benchmark::DoNotOptimize(r);
+    benchmark::ClobberMemory();
+  }
+  const proxy::Result r = proxy::process(snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), 0);
+  if (r.verdict != expected) state.SkipWithError(std::string("unexpected verdict, reason ")
+                                                     .append(proxy::to_string(r.reason)).c_str());
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(message.size()));
+  state.counters["in_octets"] = static_cast<double>(message.size());
+  state.counters["out_octets"] = static_cast<double>(r.length);
+}
+
+const proxy::Snapshot& plain_snapshot() {
+  static const auto s = proxy::build_snapshot(make_config(kConfig, "/tmp/proxy_bench.toml"), nullptr, {}, 1);
+  return *s;
+}
+
+// Reference: the parse alone, for the share of process() that is the proxy's own work.
+void parse_only(benchmark::State& state, std::string_view message) {
+  auto msg = std::make_unique<sip::Message>();
+  std::vector<char> in(message.begin(), message.end());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(sip::parse(in.data(), in.size(), *msg));
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(message.size()));
+}
+void BM_ParseOnlyInvite(benchmark::State& state) { parse_only(state, kInvite); }
+void BM_ParseOnly200Ok(benchmark::State& state) { parse_only(state, kOk200); }
+void BM_ParseOnlyPinnedBye(benchmark::State& state) { parse_only(state, kBye); }
+BENCHMARK(BM_ParseOnlyInvite);
+BENCHMARK(BM_ParseOnly200Ok);
+BENCHMARK(BM_ParseOnlyPinnedBye);
+
+void BM_ProcessInvite(benchmark::State& state) {
+  run(state, plain_snapshot(), kInvite, Endpoint{IpAddress::v4(0xc612000a), 5060}, proxy::Verdict::kForward);
+}
+BENCHMARK(BM_ProcessInvite);
+
+void BM_Process200Ok(benchmark::State& state) {
+  run(state, plain_snapshot(), kOk200, Endpoint{IpAddress::v4(0xc613000c), 5060}, proxy::Verdict::kForward);
+}
+BENCHMARK(BM_Process200Ok);
+
+void BM_ProcessPinnedBye(benchmark::State& state) {
+  run(state, plain_snapshot(), kBye, Endpoint{IpAddress::v4(0xc612000a), 5060}, proxy::Verdict::kForward);
+}
+BENCHMARK(BM_ProcessPinnedBye);
+
+#ifdef SIPSHUNT_PROXY_WITH_RULES
+// The INVITE through 100 rules (User-Agent and Request-URI patterns that do not match, then a
+// catch-all), as in the prototype's measurement.
+void BM_ProcessInvite100Rules(benchmark::State& state) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "sipshunt-proxy-bench";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream rules(dir / "bench.rules");
+    for (int i = 0; i < 50; ++i) rules << "rule ua" << i << ": header User-Agent ~ /scanner-" << i << "[a-z]+/i => drop\n";
+    for (int i = 0; i < 49; ++i) rules << "rule ruri" << i << ": ruri ~ /^sip:\\+1555" << i << "[0-9]{4}@/ => pool core\n";
+    rules << "rule catch-all: any => pool core\n";
+  }
+  std::string text(kConfig);
+  text.append("\n[rules]\nfiles = [\"bench.rules\"]\n");
+  auto cfg = make_config(text, dir / "bench.toml");
+  std::vector<std::string> pools{"core"};
+  auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
+  if (compiled.error) {
+    state.SkipWithError(compiled.error->to_string().c_str());
+    return;
+  }
+  const auto snapshot = proxy::build_snapshot(cfg, compiled.set, {}, 1);
+  run(state, *snapshot, kInvite, Endpoint{IpAddress::v4(0xc612000a), 5060}, proxy::Verdict::kForward);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_ProcessInvite100Rules);
+#endif
+
+}  // namespace
