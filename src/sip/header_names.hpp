@@ -55,7 +55,7 @@ SIPSHUNT_ALWAYS_INLINE bool name_is(const char* s) noexcept {
   } else {
     constexpr Word a = word(L.s, 8);
     constexpr Word b = word(L.s + (n - 8), 8);  // the last 8 octets (may overlap the first)
-    return ((load<8>(s) | a.fold) == a.bits) & ((load<8>(s + n - 8) | b.fold) == b.bits);
+    return (((load<8>(s) | a.fold) ^ a.bits) | ((load<8>(s + n - 8) | b.fold) ^ b.bits)) == 0;
   }
 }
 
