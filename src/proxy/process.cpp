@@ -59,7 +59,10 @@ class Edits {
     for (std::size_t i = 0; i < n_; ++i) {
       const Edit& e = e_[order_[i]];
       if (e.pos < begin || e.pos > end || (e.pos == end && !last)) continue;
-      if (e.pos < cursor || e.pos + e.del > end) continue;  // overlapping edits: never built
+      if (e.pos < cursor || e.pos + e.del > end) {  // overlapping edits: never built, never sent
+        w.overflow = true;
+        return;
+      }
       w.put(in + cursor, e.pos - cursor);
       for (std::uint32_t k = 0; k < e.count; ++k) w.put(e.pieces[k].data(), e.pieces[k].size());
       cursor = e.pos + e.del;
