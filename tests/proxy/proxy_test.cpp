@@ -700,6 +700,30 @@ TEST_F(ProxyTest, CallsSpreadOverTheBackendsByCallId) {
             3000u);
 }
 
+TEST(SnapshotIndex, FindsEveryBackendByEndpointAndPinAndNothingElse) {
+  std::string cfg = "[proxy]\naddress = \"198.18.0.1\"\ndefault_pool = \"p0\"\n";
+  for (int p = 0; p < 3; ++p) {
+    cfg += "[[pools]]\nname = \"p" + std::to_string(p) + "\"\n";
+    for (int b = 0; b < 200; ++b) {
+      cfg += "[[pools.backends]]\nname = \"be-" + std::to_string(p) + "-" + std::to_string(b) + "\"\n";
+      cfg += "address = \"198.19." + std::to_string(p) + "." + std::to_string(b + 1) + "\"\nport = " +
+             std::to_string(5060 + b % 3) + "\n";
+    }
+  }
+  const auto s = build_snapshot(load_config(cfg), nullptr, {}, 1);
+  ASSERT_EQ(s->backends.size(), 600u);
+  for (std::size_t i = 0; i < s->backends.size(); ++i) {
+    EXPECT_EQ(find_backend(*s, s->backends[i].endpoint), static_cast<std::int32_t>(i));
+    EXPECT_EQ(find_pinned(*s, s->backends[i].name), static_cast<std::int32_t>(i));
+    Endpoint other = s->backends[i].endpoint;
+    other.port = static_cast<std::uint16_t>(other.port + 10);
+    EXPECT_EQ(find_backend(*s, other), -1);
+  }
+  EXPECT_EQ(find_pinned(*s, "be-9-9"), -1);
+  EXPECT_EQ(find_pinned(*s, ""), -1);
+  EXPECT_EQ(find_backend(*s, ep("198.18.0.2:5060")), -1);
+}
+
 TEST_F(ProxyTest, OurRouteIsPoppedFromACommaListAndRecordRouteGoesFirst) {
   std::string in = invite("rr-order");
   in.replace(in.find("Max-Forwards"), 0,
