@@ -12,6 +12,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libxxhash-dev
   sip-tester kamailio iproute2 iputils-ping libpcap-dev tcpdump python3 procps ethtool
+  prometheus  # promtool: the admin tests check /metrics with `promtool check metrics`
 )
 
 sudo=""
