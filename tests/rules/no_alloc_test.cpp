@@ -29,6 +29,11 @@ void* operator new[](std::size_t n) {
   if (void* p = counted(n)) return p;
   throw std::bad_alloc();
 }
+// Every non-aligned form, so that each new pairs with a matching delete (ASan checks this).
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
