@@ -233,110 +233,173 @@ SIPSHUNT_ALWAYS_INLINE std::size_t parse_uri_at(Cursor& c, const char* d, std::s
   return q;
 }
 
+SIPSHUNT_ALWAYS_INLINE std::uint64_t load8(const char* s) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, s, 8);
+  return v;
+}
+
+// Records one Via parameter when it is one the proxy reads.
+SIPSHUNT_ALWAYS_INLINE void via_param(const char* d, std::size_t nb, std::size_t ne, std::size_t vb,
+                                      std::size_t ve, Via& v) noexcept {
+  switch (ne - nb) {
+    case 5:
+      if (detail::ieq(d + nb, "rport")) {
+        v.has_rport = true;
+        v.rport = sv(d, vb, ve);
+      } else if (detail::ieq(d + nb, "maddr")) {
+        v.has_maddr = true;
+        v.maddr = sv(d, vb, ve);
+      }
+      break;
+    case 6:
+      if (detail::ieq(d + nb, "branch")) {
+        v.has_branch = true;
+        v.branch = sv(d, vb, ve);
+      }
+      break;
+    case 8:
+      if (detail::ieq(d + nb, "received")) {
+        v.has_received = true;
+        v.received = sv(d, vb, ve);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+SIPSHUNT_ALWAYS_INLINE void via_reset_params(Via& v) noexcept {
+  v.port = 0;
+  v.has_port = v.has_branch = v.has_received = v.has_rport = v.has_maddr = false;
+  v.branch = v.received = v.rport = v.maddr = v.params = {};
+}
+
+// The common shape, "SIP/2.0/UDP host[:port][;token[=token]]*" with no LWS but the one SP and
+// no quoted or IPv6 values. Returns the position after the via-parm (',' or e), or kNpos when
+// the value needs the general decoder (which also reports the errors).
+SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(Cursor& c, const char* d, std::size_t p, std::size_t e,
+                                            Via& v) noexcept {
+  if (e - p <= 12 || load8(d + p) != 0x2f302e322f504953ull) return kNpos;  // "SIP/2.0/"
+  std::size_t t = c.next(p + 8, e);
+  if (t == p + 8 || t + 1 >= e || d[t] != ' ') return kNpos;
+  v.protocol = sv(d, p, p + 3);
+  v.version = sv(d, p + 4, p + 7);
+  v.transport = sv(d, p + 8, t);
+  const std::size_t h = t + 1;
+  t = c.next(h, e);
+  if (t == h) return kNpos;  // '[', LWS, or nothing
+  v.host = sv(d, h, t);
+  via_reset_params(v);
+  if (t < e && d[t] == ':') {
+    t = parse_port(d, t + 1, e, v.port);
+    if (t == kNpos) return kNpos;
+    v.has_port = true;
+  }
+  const std::size_t pb = t;
+  while (t < e && d[t] == ';') {
+    const std::size_t nb = t + 1;
+    const std::size_t ne = c.next(nb, e);
+    if (ne == nb) return kNpos;
+    std::size_t vb = ne, ve = ne;
+    if (ne < e && d[ne] == '=') {
+      vb = ne + 1;
+      ve = c.next(vb, e);
+      if (ve == vb) return kNpos;
+    }
+    if (ve < e && d[ve] != ';' && d[ve] != ',') return kNpos;
+    via_param(d, nb, ne, vb, ve, v);
+    t = ve;
+  }
+  if (t < e && d[t] != ',') return kNpos;
+  if (t > pb) v.params = sv(d, pb, t);
+  v.value = sv(d, p, t);
+  return t;
+}
+
+// Any via-parm: sent-protocol LWS sent-by *( SEMI via-params ), LWS (folding included) allowed
+// around '/', ':', ';', '='. Returns the position after it and its trailing LWS (',' or e), or
+// kNpos when it is malformed.
+std::size_t via_general(Cursor& c, const char* d, std::size_t p, std::size_t e, Via& v) noexcept {
+  const std::size_t start = p;
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport; SLASH = SWS "/" SWS
+  std::size_t t = c.next(p, e);
+  if (t == p) return kNpos;
+  v.protocol = sv(d, p, t);
+  p = skip_lws(d, t, e);
+  if (p == e || d[p] != '/') return kNpos;
+  p = skip_lws(d, p + 1, e);
+  t = c.next(p, e);
+  if (t == p) return kNpos;
+  v.version = sv(d, p, t);
+  p = skip_lws(d, t, e);
+  if (p == e || d[p] != '/') return kNpos;
+  p = skip_lws(d, p + 1, e);
+  t = c.next(p, e);
+  if (t == p) return kNpos;
+  v.transport = sv(d, p, t);
+  p = skip_lws(d, t, e);
+  if (p == t || p == e) return kNpos;
+  // sent-by = host [ COLON port ]
+  if (d[p] == '[') {
+    t = ipv6_ref_end(d, p, e);
+    if (t == kNpos) return kNpos;
+  } else {
+    t = c.next(p, e);
+    if (t == p) return kNpos;
+  }
+  v.host = sv(d, p, t);
+  via_reset_params(v);
+  std::size_t last = t;
+  p = skip_lws(d, t, e);
+  if (p < e && d[p] == ':') {
+    p = parse_port(d, skip_lws(d, p + 1, e), e, v.port);
+    if (p == kNpos) return kNpos;
+    v.has_port = true;
+    last = p;
+    p = skip_lws(d, p, e);
+  }
+  if (p < e && d[p] == ';') {
+    const std::size_t pb = p;
+    const std::size_t pe = parse_params(c, d, p, e, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
+      via_param(d, nb, ne, vb, ve, v);
+    });
+    if (pe == kNpos) return kNpos;
+    v.params = sv(d, pb, pe);
+    last = pe;
+    p = skip_lws(d, pe, e);
+  }
+  v.value = sv(d, start, last);
+  return p;
+}
+
 // Via: 1#( sent-protocol LWS sent-by *( SEMI via-params ) ), every value decoded.
-Status decode_via(Cursor& c, const char* d, std::size_t p, std::size_t e, Message& m,
+Status decode_via(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e, Message& m,
                   std::uint16_t hidx) noexcept {
   if (p == e) return Status::kBadVia;
+  Cursor c(b, p, e);
   for (;;) {
     if (m.via_count == kMaxVias) return Status::kTooManyVias;
     Via& v = m.vias[m.via_count];
-    const std::size_t start = p;
-    std::size_t t;
-    // sent-protocol = protocol-name SLASH protocol-version SLASH transport; SLASH = SWS "/" SWS
-    if (SIPSHUNT_LIKELY(e - p > 8 && std::memcmp(d + p, "SIP/2.0/", 8) == 0)) {
-      v.protocol = sv(d, p, p + 3);
-      v.version = sv(d, p + 4, p + 7);
-      p += 8;
-    } else {
-      t = c.next(p, e);
-      if (t == p) return Status::kBadVia;
-      v.protocol = sv(d, p, t);
-      p = skip_lws(d, t, e);
-      if (p == e || d[p] != '/') return Status::kBadVia;
-      p = skip_lws(d, p + 1, e);
-      t = c.next(p, e);
-      if (t == p) return Status::kBadVia;
-      v.version = sv(d, p, t);
-      p = skip_lws(d, t, e);
-      if (p == e || d[p] != '/') return Status::kBadVia;
-      p = skip_lws(d, p + 1, e);
+    std::size_t q = via_fast(c, d, p, e, v);
+    if (SIPSHUNT_UNLIKELY(q == kNpos)) {
+      q = via_general(c, d, p, e, v);
+      if (q == kNpos) return Status::kBadVia;
     }
-    t = c.next(p, e);
-    if (t == p) return Status::kBadVia;
-    v.transport = sv(d, p, t);
-    p = skip_lws(d, t, e);
-    if (p == t || p == e) return Status::kBadVia;
-    // sent-by = host [ COLON port ]
-    if (SIPSHUNT_UNLIKELY(d[p] == '[')) {
-      t = ipv6_ref_end(d, p, e);
-      if (t == kNpos) return Status::kBadVia;
-    } else {
-      t = c.next(p, e);
-      if (t == p) return Status::kBadVia;
-    }
-    v.host = sv(d, p, t);
-    std::size_t last = t;
-    p = t;
-    if (SIPSHUNT_UNLIKELY(p < e && is_lws(d[p]))) p = skip_lws(d, p, e);
-    v.port = 0;
-    v.has_port = false;
-    if (p < e && d[p] == ':') {
-      p = parse_port(d, skip_lws(d, p + 1, e), e, v.port);
-      if (p == kNpos) return Status::kBadVia;
-      v.has_port = true;
-      last = p;
-      if (SIPSHUNT_UNLIKELY(p < e && is_lws(d[p]))) p = skip_lws(d, p, e);
-    }
-    v.has_branch = v.has_received = v.has_rport = v.has_maddr = false;
-    v.branch = v.received = v.rport = v.maddr = v.params = {};
-    if (p < e && d[p] == ';') {
-      const std::size_t pb = p;
-      const std::size_t pe = parse_params(c, d, p, e, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
-        switch (ne - nb) {
-          case 5:
-            if (detail::ieq(d + nb, "rport")) {
-              v.has_rport = true;
-              v.rport = sv(d, vb, ve);
-            } else if (detail::ieq(d + nb, "maddr")) {
-              v.has_maddr = true;
-              v.maddr = sv(d, vb, ve);
-            }
-            break;
-          case 6:
-            if (detail::ieq(d + nb, "branch")) {
-              v.has_branch = true;
-              v.branch = sv(d, vb, ve);
-            }
-            break;
-          case 8:
-            if (detail::ieq(d + nb, "received")) {
-              v.has_received = true;
-              v.received = sv(d, vb, ve);
-            }
-            break;
-          default:
-            break;
-        }
-      });
-      if (pe == kNpos) return Status::kBadVia;
-      v.params = sv(d, pb, pe);
-      last = pe;
-      p = skip_lws(d, pe, e);
-    }
-    v.value = sv(d, start, last);
     v.header = hidx;
     ++m.via_count;
-    if (p == e) return Status::kOk;
-    if (d[p] != ',') return Status::kBadVia;
-    p = skip_lws(d, p + 1, e);
+    if (q == e) return Status::kOk;
+    if (d[q] != ',') return Status::kBadVia;
+    p = skip_lws(d, q + 1, e);
     if (p == e) return Status::kBadVia;  // trailing comma: an empty via-parm
   }
 }
 
 // From / To: ( name-addr / addr-spec ) *( SEMI from-param ). Finds the tag.
-Status decode_addr(Cursor& c, const char* d, std::size_t p, std::size_t e, std::string_view& tag,
-                   Status bad) noexcept {
+Status decode_addr(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e,
+                   std::string_view& tag, Status bad) noexcept {
   if (p == e) return bad;
+  Cursor c(b, p, e);
   std::size_t q = p;
   std::size_t params;
   for (;;) {
@@ -377,7 +440,7 @@ Status decode_addr(Cursor& c, const char* d, std::size_t p, std::size_t e, std::
 }
 
 // CSeq = 1*DIGIT LWS Method
-Status decode_cseq(Cursor& c, const char* d, std::size_t p, std::size_t e, Message& m) noexcept {
+Status decode_cseq(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e, Message& m) noexcept {
   std::uint64_t v = 0;
   std::size_t q = p;
   while (q < e && is_digit(d[q])) {
@@ -387,6 +450,7 @@ Status decode_cseq(Cursor& c, const char* d, std::size_t p, std::size_t e, Messa
   if (q == p || v > 0x7fffffff) return Status::kBadCSeq;
   const std::size_t r = skip_lws(d, q, e);
   if (r == q || r == e) return Status::kBadCSeq;
+  Cursor c(b, r, e);
   if (c.next(r, e) != e) return Status::kBadCSeq;  // the method is one token to the end
   m.cseq = static_cast<std::uint32_t>(v);
   m.cseq_method = sv(d, r, e);
@@ -424,9 +488,10 @@ Status decode_content_length(const char* d, std::size_t p, std::size_t e, Messag
 }
 
 // Route / Record-Route: 1#( name-addr *( SEMI rr-param ) ), the URI inside <> decoded.
-Status decode_routes(Cursor& c, const char* d, std::size_t p, std::size_t e, RouteValue* out,
+Status decode_routes(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e, RouteValue* out,
                      std::uint8_t& count, std::size_t max, std::uint16_t hidx) noexcept {
   if (p == e) return Status::kBadRoute;
+  Cursor c(b, p, e);
   for (;;) {
     if (count == max) return Status::kTooManyRoutes;
     const std::size_t start = p;
@@ -492,8 +557,15 @@ Status parse_start_line(Cursor& c, const char* d, std::size_t b, std::size_t e, 
   m.start_line = sv(d, b, e);
   if (e - b >= 4 && detail::ieq(d + b, "sip/")) {
     std::size_t sp = b + 4;
-    while (sp < e && (is_digit(d[sp]) || d[sp] == '.')) ++sp;
-    const int vk = version_kind(d, b, sp);
+    int vk;
+    std::uint64_t head;
+    if (SIPSHUNT_LIKELY(e - b >= 8 && (std::memcpy(&head, d + b, 8), head == 0x20302e322f504953ull))) {
+      sp = b + 7;  // "SIP/2.0 ", the usual case
+      vk = 1;
+    } else {
+      while (sp < e && (is_digit(d[sp]) || d[sp] == '.')) ++sp;
+      vk = version_kind(d, b, sp);
+    }
     if (vk == 0 || sp == e || d[sp] != ' ') return Status::kBadStartLine;
     const std::size_t c = sp + 1;
     if (c < e && d[c] == ' ') return Status::kBadStartLine;
@@ -510,12 +582,20 @@ Status parse_start_line(Cursor& c, const char* d, std::size_t b, std::size_t e, 
   const std::size_t t = c.next(b, e);
   if (t == b || t == e) return Status::kBadStartLine;
   if (d[t] != ' ') return d[t] == '\t' ? Status::kBadStartLine : Status::kBadMethod;
-  if (d[e - 1] == ' ' || d[e - 1] == '\t') return Status::kBadStartLine;  // trailing whitespace
-  std::size_t v = e;
-  while (d[v - 1] != ' ') --v;  // stops at t + 1 at the latest
-  if (v - 1 == t) return Status::kBadStartLine;  // two elements only
-  const int vk = version_kind(d, v, e);
-  if (vk == 0) return Status::kBadStartLine;
+  std::size_t v;
+  int vk;
+  std::uint64_t tail;
+  if (SIPSHUNT_LIKELY(e - t >= 9 && (std::memcpy(&tail, d + e - 8, 8), tail == 0x302e322f50495320ull))) {
+    v = e - 7;  // " SIP/2.0", the usual case
+    vk = 1;
+  } else {
+    if (d[e - 1] == ' ' || d[e - 1] == '\t') return Status::kBadStartLine;  // trailing whitespace
+    v = e;
+    while (d[v - 1] != ' ') --v;  // stops at t + 1 at the latest
+    if (v - 1 == t) return Status::kBadStartLine;  // two elements only
+    vk = version_kind(d, v, e);
+    if (vk == 0) return Status::kBadStartLine;
+  }
   const std::size_t ub = t + 1, ue = v - 1;
   if (ue == ub || d[ub] == ' ' || d[ub] == '\t' || d[ue - 1] == ' ' || d[ue - 1] == '\t')
     return Status::kBadStartLine;  // more than one SP between elements
@@ -637,6 +717,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   err = Status::kOk;
 
   std::uint32_t line = 1;
+  std::uint16_t count = 0;  // m.header_count, kept in a register
   pos = nl + 1;
   for (;;) {
     if (pos >= size) return Status::kHeadersUnterminated;
@@ -657,9 +738,20 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
       le = li.at[line++];
     }
     const std::size_t cr = le - 1;
-    // field-name HCOLON: token, optional SP/HT, ':'
-    Cursor c(blocks, pos, cr);
-    const std::size_t ne = c.next(pos);
+    // field-name HCOLON: token, optional SP/HT, ':'. The name ends at the first delimiter,
+    // usually inside the block the line starts in.
+    std::size_t ne;
+    {
+      const std::size_t blk = pos >> 6;
+      const std::uint64_t mk = blk < blocks.count ? blocks.sp[blk] >> (pos & 63) : 0;
+      if (SIPSHUNT_LIKELY(mk != 0)) {
+        ne = pos + static_cast<std::size_t>(__builtin_ctzll(mk));
+        if (ne > cr) ne = cr;
+      } else {
+        Cursor c(blocks, pos, cr);
+        ne = c.next(pos);
+      }
+    }
     if (ne == pos) return Status::kBadHeaderLine;  // e.g. folding right after the start line
     std::size_t q = ne;
     if (SIPSHUNT_UNLIKELY(d[q] != ':')) {
@@ -674,8 +766,9 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     if (SIPSHUNT_UNLIKELY(ve > vb && is_lws(d[ve - 1])))
       while (ve > vb && is_lws(d[ve - 1])) --ve;
 
-    if (m.header_count == kMaxHeaders) return Status::kTooManyHeaders;
-    const std::uint16_t idx = m.header_count++;
+    if (count == kMaxHeaders) return Status::kTooManyHeaders;
+    const std::uint16_t idx = count++;
+    m.header_count = count;
     const HeaderId id = detail::lookup_header(d + pos, ne - pos);
     Header& h = m.headers[idx];
     h.id = id;
@@ -689,7 +782,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     Status s = Status::kOk;
     switch (id) {
       case HeaderId::kVia:
-        s = decode_via(c, d, vb, ve, m, idx);
+        s = decode_via(blocks, d, vb, ve, m, idx);
         break;
       case HeaderId::kCallId:
         if (dup)
@@ -700,13 +793,13 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
           m.call_id = h.value;
         break;
       case HeaderId::kCSeq:
-        s = dup ? Status::kDuplicateCSeq : decode_cseq(c, d, vb, ve, m);
+        s = dup ? Status::kDuplicateCSeq : decode_cseq(blocks, d, vb, ve, m);
         break;
       case HeaderId::kFrom:
-        s = dup ? Status::kDuplicateFrom : decode_addr(c, d, vb, ve, m.from_tag, Status::kBadFrom);
+        s = dup ? Status::kDuplicateFrom : decode_addr(blocks, d, vb, ve, m.from_tag, Status::kBadFrom);
         break;
       case HeaderId::kTo:
-        s = dup ? Status::kDuplicateTo : decode_addr(c, d, vb, ve, m.to_tag, Status::kBadTo);
+        s = dup ? Status::kDuplicateTo : decode_addr(blocks, d, vb, ve, m.to_tag, Status::kBadTo);
         break;
       case HeaderId::kMaxForwards:
         // No duplicate status of its own: two Max-Forwards fields are as bad as an unreadable one.
@@ -716,15 +809,15 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
         s = dup ? Status::kDuplicateContentLength : decode_content_length(d, vb, ve, m);
         break;
       case HeaderId::kRoute:
-        s = decode_routes(c, d, vb, ve, m.routes, m.route_count, kMaxRoutes, idx);
+        s = decode_routes(blocks, d, vb, ve, m.routes, m.route_count, kMaxRoutes, idx);
         break;
       case HeaderId::kRecordRoute:
-        s = decode_routes(c, d, vb, ve, m.record_routes, m.record_route_count, kMaxRecordRoutes, idx);
+        s = decode_routes(blocks, d, vb, ve, m.record_routes, m.record_route_count, kMaxRecordRoutes, idx);
         break;
       default:
         break;
     }
-    note(err, s);
+    if (SIPSHUNT_UNLIKELY(s != Status::kOk)) note(err, s);
     pos = le + 1;
   }
 
