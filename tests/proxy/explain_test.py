@@ -150,6 +150,7 @@ def test_errors(tmp):
     bad = write(tmp, "bad.toml", b'[proxy]\naddress = "198.18.0.1"\nport = 5060\nbogus = 1\n')
     fails(["-c", bad, INVITE], "bad.toml:4:")
     fails(["-c", CONFIG, os.path.join(tmp, "missing.sip")], "missing.sip")
+    fails(["-c", CONFIG, INVITE, tmp], "is a directory")
     fails(["-c", CONFIG], "nothing to explain")
     fails(["-c", CONFIG, "--from", "nonsense", INVITE], "--from")
     fails(["-c", CONFIG, "--pcap", write(tmp, "ng.pcap", b"\x0a\x0d\x0d\x0a" + b"\0" * 40)], "pcapng")
