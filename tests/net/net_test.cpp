@@ -54,6 +54,14 @@ TEST(Checksum, MatchesNaiveReferenceOnEveryLengthAndAlignment) {
   }
 }
 
+TEST(Checksum, LargestDatagramOfAllOnesDoesNotOverflow) {
+  std::vector<unsigned char> d(65535, 0xff);
+  EXPECT_EQ(stored(checksum_fold(checksum_add(d.data(), d.size()))), naive_checksum(d));
+  std::mt19937 rng(3);
+  for (auto& b : d) b = static_cast<unsigned char>(rng());
+  EXPECT_EQ(stored(checksum_fold(checksum_add(d.data(), d.size()))), naive_checksum(d));
+}
+
 TEST(Checksum, KnownIpv4Header) {
   // A classic example header (checksum 0xb861).
   unsigned char h[20] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,

@@ -27,6 +27,7 @@ struct EalPlan {
 //  --no-pci       when every port is a virtual device (never touch the host's NICs), else
 //  -a ADDR        for each configured PCI port, so only those are probed
 //  --no-telemetry no telemetry socket
+//  --log-level=user1:warning   (quiets ip_frag's INFO line per reassembly table)
 [[nodiscard]] std::vector<std::string> eal_arguments(const EalPlan& plan);
 
 // rte_eal_init. Returns an error message or nullopt. Once only per process.

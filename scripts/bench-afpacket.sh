@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Benchmark (b) of issue 5: the af_packet topology (a bridge, a client, the proxy host, three
+# backends in network namespaces) driven by sipgen (sendmmsg, distinct Call-IDs, bounded in time),
+# first through sipshunt (one worker, net_af_packet on an unaddressed veth), then through Kamailio
+# (Debian's package: dispatcher algorithm 0, stateless forward(), -x tlsf) on a kernel address of
+# the same veth, both on the machine's two CPUs. For each, the offered rate climbs a ladder; the
+# result is the highest forwarded rate (datagrams counted by sinks on the three backends) with
+# under 1% loss, and the ratio of the two.
+#
+#   scripts/bench-afpacket.sh [SECONDS_PER_STEP]      (default 5)
+#   SIPSHUNT_BENCH_RATES="50000 100000 ..."           offered rates for sipshunt
+#   SIPSHUNT_BENCH_KAM_RATES="20000 40000 ..."        offered rates for Kamailio
+#   SIPSHUNT_BENCH_KAM_CHILDREN=2                     Kamailio UDP worker processes
+#   SIPSHUNT_BUILD_DIR=build
+# Traffic stays inside the namespaces it creates (198.18.0.0/24); everything is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+STEP=${1:-5}
+BUILD=${SIPSHUNT_BUILD_DIR:-build}
+RATES=${SIPSHUNT_BENCH_RATES:-"50000 100000 150000 200000 250000 300000 350000 400000 450000 500000"}
+KAM_RATES=${SIPSHUNT_BENCH_KAM_RATES:-"10000 20000 30000 40000 50000 60000 70000 80000 100000 120000 150000"}
+KAM_CHILDREN=${SIPSHUNT_BENCH_KAM_CHILDREN:-2}
+[ "$(id -u)" -eq 0 ] || { echo "bench-afpacket: run as root (namespaces)" >&2; exit 1; }
+ninja -C "$BUILD" src/app/sipshunt perf/dataplane/sipgen >/dev/null
+SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
+SIPGEN=$ROOT/$BUILD/perf/dataplane/sipgen
+command -v kamailio >/dev/null || { echo "bench-afpacket: kamailio not installed (scripts/setup.sh)" >&2; exit 1; }
+
+source scripts/lib/netns.sh
+WORK=$(mktemp -d /tmp/sipshunt-bench-afp.XXXXXX)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  topo_down
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+SFX=$(topo_suffix)
+topo_up "$SFX" 3
+
+# One step: sinks on the backends, sipgen at RATE for STEP seconds; prints "rate sent received".
+step() {
+  local rate=$1 i
+  local sinks=()
+  for i in 1 2 3; do
+    ip netns exec "${TOPO_BACKENDS[$((i - 1))]}" "$SIPGEN" sink --bind "$(topo_backend_ip "$i"):5060" \
+      --seconds $((STEP + 20)) --idle 1500 >"$WORK/sink$i.json" 2>&1 &
+    sinks+=("$!")
+  done
+  for i in 1 2 3; do
+    for _ in $(seq 50); do grep -q listening "$WORK/sink$i.json" 2>/dev/null && break; sleep 0.1; done
+  done
+  ip netns exec "$TOPO_CLIENT" "$SIPGEN" send --from "$TOPO_CLIENT_IP" --to "$TOPO_PROXY_IP:5060" --rate "$rate" \
+    --seconds "$STEP" >"$WORK/gen.json"
+  for p in "${sinks[@]}"; do wait "$p" || true; done
+  python3 - "$rate" "$WORK/gen.json" "$WORK"/sink?.json <<'PY'
+import json, sys
+rate = int(sys.argv[1])
+gen = json.load(open(sys.argv[2]))
+recv = 0
+for p in sys.argv[3:]:
+    lines = [l for l in open(p) if l.startswith("{") and "received" in l]
+    recv += json.loads(lines[-1])["received"] if lines else 0
+print(rate, gen["sent"], gen["seconds"], recv)
+PY
+}
+
+# Climbs the ladder; prints each step and the best lossless forwarded rate as "BEST <rate>".
+ladder() {
+  local label=$1; shift
+  local best=0 fails=0 r line
+  printf '%-9s %12s %12s %12s %8s\n' "$label" "offered/s" "sent/s" "forwarded/s" "loss"
+  for r in "$@"; do
+    line=$(step "$r")
+    read -r rate sent secs recv <<<"$line"
+    python3 - "$rate" "$sent" "$secs" "$recv" <<'PY'
+import sys
+rate, sent, secs, recv = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+loss = 1 - recv / sent if sent else 1
+print(f"{'':<9} {rate:>12} {sent / secs:>12.0f} {recv / secs:>12.0f} {100 * loss:>7.2f}%")
+PY
+    ok=$(python3 -c "import sys; s,r=int(sys.argv[1]),int(sys.argv[2]); print(1 if s and r >= 0.99*s else 0)" "$sent" "$recv")
+    if [ "$ok" = 1 ]; then
+      best=$(python3 -c "import sys; print(max(int(sys.argv[1]), round(int(sys.argv[2]) / float(sys.argv[3]))))" "$best" "$recv" "$secs")
+      fails=0
+    else
+      fails=$((fails + 1))
+      [ $fails -ge 2 ] && break
+    fi
+  done
+  echo "BEST $best"
+}
+
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load: $(uptime | sed 's/.*load average: //')"
+echo "steps of ${STEP}s; loss = 1 - (datagrams at the three backend sinks) / (datagrams sipgen sent)"
+
+# ---- sipshunt
+cat >"$WORK/sipshunt.toml" <<CFG
+[proxy]
+address = "$TOPO_PROXY_IP"
+port = 5060
+[rules]
+files = ["$ROOT/dispatch-rules/default.rules"]
+[[pools]]
+name = "core"
+[pools.health]
+enabled = false
+[[pools.backends]]
+name = "b1"
+address = "$(topo_backend_ip 1)"
+[[pools.backends]]
+name = "b2"
+address = "$(topo_backend_ip 2)"
+[[pools.backends]]
+name = "b3"
+address = "$(topo_backend_ip 3)"
+[log]
+level = "warn"
+[dpdk]
+eal_args = ["--no-huge", "-m", "512", "-l", "0-1"]
+workers = 1
+[[dpdk.ports]]
+name = "lan"
+device = "net_af_packet0"
+devargs = "iface=eth0"
+address = "$TOPO_PROXY_IP"
+prefix_len = $TOPO_PREFIX
+CFG
+ip netns exec "$TOPO_PROXY" "$SIPSHUNT" run -c "$WORK/sipshunt.toml" --stats-file "$WORK/stats.json" \
+  >"$WORK/sipshunt.log" 2>&1 &
+PX=$!
+PIDS+=("$PX")
+for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
+step 1000 >/dev/null  # warm-up: ARP for the backends
+# shellcheck disable=SC2086
+SIP_OUT=$(ladder sipshunt $RATES)
+echo "$SIP_OUT" | grep -v '^BEST'
+SIP_BEST=$(echo "$SIP_OUT" | sed -n 's/^BEST //p')
+kill -TERM "$PX"; wait "$PX" || true
+python3 -c "import json; d=json.load(open('$WORK/stats.json'))['dataplane']; print('  sipshunt drops:', {k: v for k, v in d['drops'].items() if v} or 'none')"
+
+# ---- Kamailio on the same veth, now with a kernel address
+ip -n "$TOPO_PROXY" addr add "$TOPO_PROXY_IP/$TOPO_PREFIX" dev eth0
+printf '1 sip:%s:5060\n1 sip:%s:5060\n1 sip:%s:5060\n' "$(topo_backend_ip 1)" "$(topo_backend_ip 2)" "$(topo_backend_ip 3)" \
+  >"$WORK/dispatcher.list"
+sed -e "s|@LISTEN@|$TOPO_PROXY_IP|" -e "s|@CHILDREN@|$KAM_CHILDREN|" -e "s|@LIST@|$WORK/dispatcher.list|" \
+  perf/dataplane/kamailio.cfg >"$WORK/kamailio.cfg"
+ip netns exec "$TOPO_PROXY" kamailio -f "$WORK/kamailio.cfg" -DD -E -x tlsf -m 256 -M 16 -P "$WORK/kamailio.pid" \
+  >"$WORK/kamailio.log" 2>&1 &
+KM=$!
+PIDS+=("$KM")
+sleep 2
+kill -0 "$KM" 2>/dev/null || { cat "$WORK/kamailio.log"; exit 1; }
+step 1000 >/dev/null
+# shellcheck disable=SC2086
+KAM_OUT=$(ladder kamailio $KAM_RATES)
+echo "$KAM_OUT" | grep -v '^BEST'
+KAM_BEST=$(echo "$KAM_OUT" | sed -n 's/^BEST //p')
+kill -TERM "$KM"; wait "$KM" || true
+
+echo
+python3 - "$SIP_BEST" "$KAM_BEST" <<'PY'
+import sys
+s, k = int(sys.argv[1]), int(sys.argv[2])
+print(f"highest forwarded rate with <1% loss: sipshunt {s}/s, Kamailio {k}/s, ratio {s / k if k else float('inf'):.2f}x")
+PY

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Benchmark (a) of issue 5: one worker reading a capture of many distinct INVITEs through
+# net_pcap (infinite_rx=1: the capture is replayed from memory, as fast as the worker takes it)
+# and forwarding them to three backends behind a net_null port. Reports forwarded INVITEs per
+# second with the default rules (one catch-all) and with a 100-rule set (99 rules over the
+# Request-URI, To, User-Agent and source that do not match, then the catch-all).
+#
+#   scripts/bench-pcap.sh [SECONDS]       (default 10; the first 2 s are warm-up)
+#   SIPSHUNT_BENCH_INVITES=16384          distinct INVITEs in the capture
+#   SIPSHUNT_BUILD_DIR=build              build directory
+# No network is used at all: net_pcap reads a file, net_null discards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SECONDS_RUN=${1:-10}
+N=${SIPSHUNT_BENCH_INVITES:-16384}
+BUILD=${SIPSHUNT_BUILD_DIR:-build}
+[ "$(id -u)" -eq 0 ] || { echo "bench-pcap: run as root (DPDK memory)" >&2; exit 1; }
+ninja -C "$BUILD" src/app/sipshunt >/dev/null
+SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
+
+WORK=$(mktemp -d /tmp/sipshunt-bench-pcap.XXXXXX)
+PX=""
+HUGE_FILE=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+HUGE_BEFORE=""
+cleanup() {
+  [ -n "$PX" ] && kill -TERM "$PX" 2>/dev/null && wait "$PX" 2>/dev/null
+  [ -n "$HUGE_BEFORE" ] && echo "$HUGE_BEFORE" >"$HUGE_FILE"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+python3 perf/dataplane/make_invites.py "$N" "$WORK/invites.pcap"
+
+# 100 rules: 99 that an ordinary INVITE does not match, over several scanned fields, then `any`.
+{
+  echo "# 100 rules for bench-pcap.sh"
+  for i in $(seq -w 1 30); do echo "rule ua-$i: header User-Agent ~ /scanner-$i|sipvicious-$i/i => drop"; done
+  for i in $(seq -w 1 30); do echo "rule toll-$i: method INVITE and ruri ~ /^sip:\\+1800555$i[0-9]{2}@/ => pool core"; done
+  for i in $(seq 1 20); do echo "rule src-$i: src 203.0.113.$i/32 and method INVITE, REGISTER => drop"; done
+  for i in $(seq -w 1 19); do echo "rule ivr-$i: header To ~ /<sip:ivr-$i@/ => pool core"; done
+  echo "rule rest: any => pool core"
+} >"$WORK/rules100.rules"
+
+EAL='"--no-huge", "-m", "1024"'
+if [ -w "$HUGE_FILE" ]; then
+  cur=$(cat "$HUGE_FILE")
+  if [ "$cur" -lt 512 ]; then HUGE_BEFORE=$cur; echo 512 >"$HUGE_FILE" || true; fi
+  [ "$(cat "$HUGE_FILE")" -ge 400 ] && EAL='"-m", "800"'
+fi
+
+run_one() {  # label rules-file
+  local label=$1 rules=$2
+  cat >"$WORK/bench.toml" <<CFG
+[proxy]
+address = "198.18.0.1"
+port = 5060
+[rules]
+files = ["$rules"]
+[[pools]]
+name = "core"
+[pools.health]
+enabled = false
+[[pools.backends]]
+name = "b1"
+address = "198.19.0.21"
+[[pools.backends]]
+name = "b2"
+address = "198.19.0.22"
+[[pools.backends]]
+name = "b3"
+address = "198.19.0.23"
+[log]
+level = "warn"
+[dpdk]
+eal_args = [$EAL, "-l", "0-1"]
+workers = 1
+mbufs = $((N + 16384))
+[[dpdk.ports]]
+name = "in"
+device = "net_pcap0"
+devargs = "rx_pcap=$WORK/invites.pcap,infinite_rx=1"
+address = "198.18.0.1"
+prefix_len = 16
+[[dpdk.ports]]
+name = "out"
+device = "net_null0"
+devargs = "no-rx=1"
+address = "198.19.0.1"
+prefix_len = 24
+CFG
+  rm -f "$WORK/stats.json"
+  "$SIPSHUNT" run -c "$WORK/bench.toml" --stats-file "$WORK/stats.json" --stats-interval 0.25 \
+    --static-neighbour out,198.19.0.21,02:00:00:00:00:21 --static-neighbour out,198.19.0.22,02:00:00:00:00:22 \
+    --static-neighbour out,198.19.0.23,02:00:00:00:00:23 >"$WORK/sipshunt.log" 2>&1 &
+  PX=$!
+  for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
+  [ -s "$WORK/stats.json" ] || { cat "$WORK/sipshunt.log"; exit 1; }
+  sleep 2
+  cp "$WORK/stats.json" "$WORK/s0.json"
+  sleep "$((SECONDS_RUN - 2))"
+  cp "$WORK/stats.json" "$WORK/s1.json"
+  kill -TERM "$PX"; wait "$PX"; PX=""
+  python3 - "$WORK/s0.json" "$WORK/s1.json" "$label" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+dt = b["uptime_s"] - a["uptime_s"]
+fwd = b["dataplane"]["sip_forwarded"] - a["dataplane"]["sip_forwarded"]
+sip_in = b["dataplane"]["sip_in"] - a["dataplane"]["sip_in"]
+w0, w1 = a["workers"][0], b["workers"][0]
+busy = (w1["busy_cycles"] - w0["busy_cycles"]) / max(1, (w1["busy_cycles"] + w1["idle_cycles"]) - (w0["busy_cycles"] + w0["idle_cycles"]))
+out = b["ports"][1]["tx_packets"] - a["ports"][1]["tx_packets"]
+drops = {k: v for k, v in b["dataplane"]["drops"].items() if v}
+print(f"{sys.argv[3]:<12} {fwd / dt / 1e6:6.3f} M forwarded INVITEs/s  ({sip_in / dt / 1e6:.3f} M in, "
+      f"{out / dt / 1e6:.3f} M out on net_null, worker busy {100 * busy:.0f}%, {dt:.1f} s, drops {drops or 'none'})")
+PY
+}
+
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load: $(uptime | sed 's/.*load average: //')"
+echo "capture: $N distinct INVITEs; one worker (lcore 1); $SECONDS_RUN s per run"
+run_one "default" "$ROOT/dispatch-rules/default.rules"
+run_one "100 rules" "$WORK/rules100.rules"

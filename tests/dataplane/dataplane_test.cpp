@@ -1,0 +1,514 @@
+// The worker loop driven by hand (poll_once) over a net_ring port built from two rte_rings: the
+// test enqueues frames on the port's rx ring and reads what the worker transmitted from its tx
+// ring. EAL runs with --no-huge and one lcore, so no hugepages and no worker threads are needed.
+#include <gtest/gtest.h>
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sipshunt/config/config.hpp"
+#include "sipshunt/dataplane/shared.hpp"
+#include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/net/checksum.hpp"
+#include "sipshunt/net/eal.hpp"
+#include "sipshunt/net/fragment.hpp"
+#include "sipshunt/net/headers.hpp"
+#include "sipshunt/net/port.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+
+using namespace sipshunt;
+using namespace sipshunt::net;
+using dataplane::Drop;
+
+namespace {
+
+constexpr std::uint32_t kOurIp = 0xc6120001;     // 198.18.0.1
+constexpr std::uint32_t kClientIp = 0xc612000a;  // 198.18.0.10
+const MacAddress kClientMac = *MacAddress::parse("02:00:00:00:00:0a");
+const MacAddress kB1Mac = *MacAddress::parse("02:00:00:00:00:15");
+const MacAddress kB2Mac = *MacAddress::parse("02:00:00:00:00:16");
+
+rte_mempool* g_pool = nullptr;
+
+class EalEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    auto e = init_eal({"dataplane_test", "--no-huge", "-m", "256", "--no-shconf", "--no-pci", "--no-telemetry", "-l", "0",
+                       "--log-level", "lib.*:error"});
+    ASSERT_FALSE(e) << *e;
+    std::string error;
+    g_pool = create_mbuf_pool("dp_test_pool", 8191, error);
+    ASSERT_NE(g_pool, nullptr) << error;
+  }
+};
+const auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+
+constexpr const char* kConfig = R"(
+[proxy]
+address = "198.18.0.1"
+port = 5060
+default_pool = "core"
+[[pools]]
+name = "core"
+[pools.health]
+enabled = false
+[[pools.backends]]
+name = "b1"
+address = "198.18.0.21"
+[[pools.backends]]
+name = "b2"
+address = "198.18.0.22"
+)";
+
+std::string invite(const std::string& call_id, std::size_t body = 0, int max_forwards = 70) {
+  // append(), not operator+ chains: GCC 12 warns falsely (-Wrestrict) on those.
+  std::string m = "INVITE sip:bob@198.18.0.1:5060 SIP/2.0\r\n";
+  m.append("Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK-").append(call_id).append("\r\n");
+  m.append("From: <sip:alice@198.18.0.10>;tag=1\r\nTo: <sip:bob@198.18.0.1>\r\n");
+  m.append("Call-ID: ").append(call_id).append("\r\nCSeq: 1 INVITE\r\n");
+  m.append("Max-Forwards: ").append(std::to_string(max_forwards)).append("\r\n");
+  m.append("Contact: <sip:alice@198.18.0.10:5060>\r\n");
+  m.append("Content-Length: ").append(std::to_string(body)).append("\r\n\r\n").append(body, 'x');
+  return m;
+}
+
+// A parsed transmitted frame.
+struct Sent {
+  std::vector<unsigned char> frame;
+  MacAddress dst_mac, src_mac;
+  std::uint16_t type = 0;
+  Ipv4 ip{};
+  std::uint16_t sport = 0, dport = 0;
+  bool udp_ok = false;
+  std::string payload;  // UDP payload (unfragmented only)
+};
+
+class Dataplane : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    const std::string name = "dp" + std::to_string(n++);
+    rx_ = rte_ring_create((name + "rx").c_str(), 4096, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    tx_ = rte_ring_create((name + "tx").c_str(), 4096, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    ASSERT_TRUE(rx_ && tx_);
+    const int id = rte_eth_from_rings(("net_ring_" + name).c_str(), &rx_, 1, &tx_, 1, 0);
+    ASSERT_GE(id, 0);
+    port_id_ = static_cast<std::uint16_t>(id);
+    rte_eth_conf conf{};
+    ASSERT_EQ(rte_eth_dev_configure(port_id_, 1, 1, &conf), 0);
+    ASSERT_EQ(rte_eth_rx_queue_setup(port_id_, 0, 1024, 0, nullptr, g_pool), 0);
+    ASSERT_EQ(rte_eth_tx_queue_setup(port_id_, 0, 1024, 0, nullptr), 0);
+    ASSERT_EQ(rte_eth_dev_start(port_id_), 0);
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(port_id_, &mac);
+    std::memcpy(our_mac_.bytes.data(), mac.addr_bytes, 6);
+
+    shared_ = std::make_unique<dataplane::Shared>();
+    auto& pc = shared_->ports[0];
+    pc.id = port_id_;
+    pc.mac = our_mac_;
+    pc.address = kOurIp;
+    pc.prefix_len = 24;
+    pc.mtu = 1500;
+    shared_->port_count = 1;
+    shared_->routes = *RouteTable::build({{0, kOurIp, 24, std::nullopt}}, {}).table;
+    neighbours_ = std::make_unique<NeighbourTable>(256);
+    shared_->neighbours = neighbours_.get();
+    shared_->events = rte_ring_create_elem((name + "ev").c_str(), sizeof(dataplane::NeighbourEvent), 1024, 0, RING_F_SC_DEQ);
+    shared_->control_tx = rte_ring_create((name + "ctl").c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    shared_->pool = g_pool;
+    shared_->clock = TscClock::from_hz(rte_get_tsc_hz());
+    shared_->drain_cycles = 0;  // the timer runs on every poll
+    shared_->hold_cycles = shared_->clock.cycles(3'000'000'000);
+    shared_->reassembly_cycles = shared_->clock.cycles(2'000'000'000);
+    shared_->sip_port = 5060;
+
+    auto loaded = config::load_string(kConfig, "/tmp/dp.toml");
+    ASSERT_TRUE(loaded) << loaded.error->to_string();
+    snapshot_ = proxy::build_snapshot(std::make_shared<const config::Config>(*loaded.config), nullptr, {}, 1);
+    ASSERT_TRUE(snapshot_);
+    shared_->snapshot.store(snapshot_.get());
+    worker_ = std::make_unique<dataplane::Worker>(*shared_, 0);
+  }
+
+  void TearDown() override {
+    worker_.reset();
+    drain_tx();
+    rte_eth_dev_stop(port_id_);
+    rte_eth_dev_close(port_id_);
+    rte_ring_free(rx_);
+    rte_ring_free(tx_);
+    rte_ring_free(shared_->events);
+    void* m;
+    while (rte_ring_dequeue(shared_->control_tx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(shared_->control_tx);
+  }
+
+  void inject(const std::vector<unsigned char>& frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    ASSERT_NE(m, nullptr);
+    char* d = rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size()));
+    std::memcpy(d, frame.data(), frame.size());
+    ASSERT_EQ(rte_ring_enqueue(rx_, m), 0);
+  }
+
+  // Ethernet + IPv4 (+ payload as given: UDP built by udp_frame or raw).
+  std::vector<unsigned char> ip_frame(const std::vector<unsigned char>& l4, std::uint8_t proto, std::uint32_t src,
+                                      std::uint32_t dst, std::uint16_t frag_offset = 0, bool more = false,
+                                      std::uint16_t id = 7, const MacAddress* dst_mac = nullptr) {
+    std::vector<unsigned char> f(kEthernetHeaderLen + kIpv4HeaderLen + l4.size());
+    write_ethernet(f.data(), dst_mac ? *dst_mac : our_mac_, kClientMac, kEtherTypeIpv4);
+    Ipv4Out h;
+    h.src = src;
+    h.dst = dst;
+    h.protocol = proto;
+    h.total_len = static_cast<std::uint16_t>(kIpv4HeaderLen + l4.size());
+    h.id = id;
+    h.fragment_offset = frag_offset;
+    h.more_fragments = more;
+    write_ipv4(f.data() + kEthernetHeaderLen, h);
+    std::memcpy(f.data() + kEthernetHeaderLen + kIpv4HeaderLen, l4.data(), l4.size());
+    return f;
+  }
+
+  std::vector<unsigned char> udp(const std::string& payload, std::uint16_t dport = 5060, bool good_checksum = true,
+                                 std::uint32_t src = kClientIp) {
+    std::vector<unsigned char> u(kUdpHeaderLen + payload.size());
+    write_udp(u.data(), 5060, dport, static_cast<std::uint16_t>(u.size()));
+    std::memcpy(u.data() + kUdpHeaderLen, payload.data(), payload.size());
+    unsigned char s[4], d[4];
+    store_be32(s, src);
+    store_be32(d, kOurIp);
+    std::uint16_t c = udp_checksum(s, d, u.data(), u.size());
+    if (!good_checksum) c ^= 0x0101;
+    std::memcpy(u.data() + 6, &c, 2);
+    return u;
+  }
+
+  std::vector<unsigned char> sip_frame(const std::string& payload, std::uint16_t dport = 5060, bool good = true) {
+    return ip_frame(udp(payload, dport, good), kIpProtoUdp, kClientIp, kOurIp);
+  }
+
+  std::vector<Sent> sent() {
+    std::vector<Sent> out;
+    void* obj;
+    while (rte_ring_dequeue(tx_, &obj) == 0) {
+      auto* m = static_cast<rte_mbuf*>(obj);
+      Sent s;
+      s.frame.resize(m->pkt_len);
+      rte_pktmbuf_read(m, 0, m->pkt_len, s.frame.data());
+      std::memcpy(s.frame.data(), rte_pktmbuf_read(m, 0, m->pkt_len, s.frame.data()), m->pkt_len);
+      rte_pktmbuf_free(m);
+      std::memcpy(s.dst_mac.bytes.data(), s.frame.data(), 6);
+      std::memcpy(s.src_mac.bytes.data(), s.frame.data() + 6, 6);
+      s.type = load_be16(s.frame.data() + 12);
+      if (s.type == kEtherTypeIpv4) {
+        EXPECT_EQ(parse_ipv4(s.frame.data() + 14, s.frame.size() - 14, true, s.ip), Ipv4Check::kOk);
+        const unsigned char* l4 = s.frame.data() + 14 + s.ip.header_len;
+        if (s.ip.protocol == kIpProtoUdp && !s.ip.is_fragment()) {
+          s.sport = load_be16(l4);
+          s.dport = load_be16(l4 + 2);
+          const std::uint16_t ulen = load_be16(l4 + 4);
+          s.udp_ok = ulen + s.ip.header_len == s.ip.total_len &&
+                     udp_checksum_ok(s.frame.data() + 26, s.frame.data() + 30, l4, ulen) && (l4[6] | l4[7]) != 0;
+          s.payload.assign(reinterpret_cast<const char*>(l4) + 8, ulen - 8u);
+        }
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  void drain_tx() { (void)sent(); }
+
+  std::vector<dataplane::NeighbourEvent> events() {
+    std::vector<dataplane::NeighbourEvent> v;
+    dataplane::NeighbourEvent e;
+    while (rte_ring_dequeue_elem(shared_->events, &e, sizeof e) == 0) v.push_back(e);
+    return v;
+  }
+
+  std::uint64_t drops(Drop d) const { return worker_->counters().drops[static_cast<std::size_t>(d)]; }
+  void resolve_backends() {
+    neighbours_->confirm(0, 0xc6120015, kB1Mac, 0);
+    neighbours_->confirm(0, 0xc6120016, kB2Mac, 0);
+  }
+
+  rte_ring* rx_ = nullptr;
+  rte_ring* tx_ = nullptr;
+  std::uint16_t port_id_ = 0;
+  MacAddress our_mac_;
+  std::unique_ptr<dataplane::Shared> shared_;
+  std::unique_ptr<NeighbourTable> neighbours_;
+  std::shared_ptr<const proxy::Snapshot> snapshot_;
+  std::unique_ptr<dataplane::Worker> worker_;
+};
+
+TEST_F(Dataplane, ArpRequestForUsIsAnsweredAndTheSenderLearned) {
+  std::vector<unsigned char> f(60, 0);
+  build_arp_request(f.data(), kClientMac, kClientIp, kOurIp);
+  inject(f);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, kEtherTypeArp);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  Arp a;
+  ASSERT_TRUE(parse_arp(out[0].frame.data() + 14, out[0].frame.size() - 14, a));
+  EXPECT_EQ(a.op, kArpReply);
+  EXPECT_EQ(a.sender_ip, kOurIp);
+  EXPECT_EQ(a.sender_mac, our_mac_);
+  EXPECT_EQ(a.target_ip, kClientIp);
+  auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, dataplane::NeighbourEvent::Kind::kLearn);
+  EXPECT_EQ(ev[0].ip, kClientIp);
+  EXPECT_EQ(MacAddress::from_u64(ev[0].mac), kClientMac);
+  EXPECT_EQ(worker_->counters().arp_replies, 1u);
+}
+
+TEST_F(Dataplane, ArpForAnotherAddressIsOnlyCounted) {
+  std::vector<unsigned char> f(60, 0);
+  build_arp_request(f.data(), kClientMac, kClientIp, 0xc6120063);
+  inject(f);
+  worker_->poll_once();
+  EXPECT_TRUE(sent().empty());
+  EXPECT_TRUE(events().empty());
+  EXPECT_EQ(drops(Drop::kArpNotForUs), 1u);
+}
+
+TEST_F(Dataplane, IcmpEchoIsAnswered) {
+  std::vector<unsigned char> icmp = {8, 0, 0, 0, 0, 1, 0, 2, 'h', 'i'};
+  const std::uint16_t c = checksum_fold(checksum_add(icmp.data(), icmp.size()));
+  std::memcpy(icmp.data() + 2, &c, 2);
+  inject(ip_frame(icmp, kIpProtoIcmp, kClientIp, kOurIp));
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  EXPECT_EQ(out[0].ip.src, kOurIp);
+  EXPECT_EQ(out[0].ip.dst, kClientIp);
+  EXPECT_EQ(out[0].frame[34], 0);  // echo reply
+  EXPECT_EQ(checksum_fold(checksum_add(out[0].frame.data() + 34, icmp.size())), 0);
+  EXPECT_EQ(worker_->counters().icmp_echo_replies, 1u);
+}
+
+TEST_F(Dataplane, InviteWaitsForArpThenGoesToABackendWithFreshHeaders) {
+  inject(sip_frame(invite("call-1@x")));
+  worker_->poll_once();
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(worker_->held(), 1u);
+  auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, dataplane::NeighbourEvent::Kind::kDemand);
+  const std::uint32_t backend = ev[0].ip;
+  EXPECT_TRUE(backend == 0xc6120015 || backend == 0xc6120016);
+  resolve_backends();
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  const Sent& s = out[0];
+  EXPECT_EQ(s.dst_mac, backend == 0xc6120015 ? kB1Mac : kB2Mac);
+  EXPECT_EQ(s.src_mac, our_mac_);
+  EXPECT_EQ(s.ip.src, kOurIp);
+  EXPECT_EQ(s.ip.dst, backend);
+  EXPECT_EQ(s.sport, 5060);
+  EXPECT_EQ(s.dport, 5060);
+  EXPECT_TRUE(s.udp_ok);
+  EXPECT_EQ(s.payload.rfind("INVITE sip:bob@198.18.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=", 0), 0u)
+      << s.payload;
+  EXPECT_NE(s.payload.find("Max-Forwards: 69"), std::string::npos);
+  EXPECT_EQ(worker_->counters().sip_forwarded, 1u);
+  EXPECT_EQ(worker_->counters().released, 1u);
+  EXPECT_EQ(worker_->held(), 0u);
+}
+
+TEST_F(Dataplane, SameCallIdSameBackend) {
+  resolve_backends();
+  std::map<std::string, std::uint32_t> first;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      std::string cid = "call-";
+      cid.append(std::to_string(i));
+      inject(sip_frame(invite(cid)));
+    }
+    worker_->poll_once();
+    worker_->poll_once();
+    auto out = sent();
+    ASSERT_EQ(out.size(), 40u);
+    for (const auto& s : out) {
+      const auto cid_at = s.payload.find("Call-ID: ");
+      const std::string cid = s.payload.substr(cid_at + 9, s.payload.find('\r', cid_at) - cid_at - 9);
+      if (round == 0) {
+        first[cid] = s.ip.dst;
+      } else {
+        EXPECT_EQ(first[cid], s.ip.dst) << cid;
+      }
+    }
+  }
+  std::set<std::uint32_t> used;
+  for (auto& [cid, b] : first) used.insert(b);
+  EXPECT_EQ(used.size(), 2u);  // 40 Call-IDs over two backends: both get some
+}
+
+TEST_F(Dataplane, StatelessReplyGoesBackToTheSource) {
+  resolve_backends();
+  neighbours_->confirm(0, kClientIp, kClientMac, 0);
+  inject(sip_frame(invite("mf0", 0, 0)));  // Max-Forwards: 0 -> 483
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].ip.dst, kClientIp);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  EXPECT_TRUE(out[0].udp_ok);
+  EXPECT_EQ(out[0].payload.rfind("SIP/2.0 483", 0), 0u) << out[0].payload;
+  EXPECT_EQ(worker_->counters().sip_replied, 1u);
+}
+
+TEST_F(Dataplane, EveryBadPacketIsDroppedAndCountedOnce) {
+  resolve_backends();
+  inject(sip_frame(invite("bad-sum"), 5060, false));
+  inject(sip_frame(invite("closed"), 5070));
+  const MacAddress other = *MacAddress::parse("02:00:00:00:00:99");
+  inject(ip_frame(udp(invite("mac")), kIpProtoUdp, kClientIp, kOurIp, 0, false, 7, &other));
+  inject(ip_frame(udp(invite("addr")), kIpProtoUdp, kClientIp, 0xc6120002));
+  inject(ip_frame({1, 2, 3, 4}, 6, kClientIp, kOurIp));  // TCP
+  auto bad_ip = sip_frame(invite("ipsum"));
+  bad_ip[14 + 8] ^= 1;  // TTL changed, header checksum stale
+  inject(bad_ip);
+  std::vector<unsigned char> ipv6(60, 0);
+  write_ethernet(ipv6.data(), our_mac_, kClientMac, kEtherTypeIpv6);
+  inject(ipv6);
+  inject({1, 2, 3});  // runt
+  auto short_udp = sip_frame(invite("len"));
+  store_be16(short_udp.data() + 34 + 4, 4);  // UDP length below its header
+  inject(short_udp);
+  inject(sip_frame("garbage that is not SIP"));
+  worker_->poll_once();
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(drops(Drop::kBadUdpChecksum), 1u);
+  EXPECT_EQ(drops(Drop::kClosedPort), 1u);
+  EXPECT_EQ(drops(Drop::kNotForUs), 1u);
+  EXPECT_EQ(drops(Drop::kNotOurAddress), 1u);
+  EXPECT_EQ(drops(Drop::kUnsupportedProtocol), 1u);
+  EXPECT_EQ(drops(Drop::kBadIpv4Checksum), 1u);
+  EXPECT_EQ(drops(Drop::kUnsupportedEtherType), 1u);
+  EXPECT_EQ(drops(Drop::kRunt), 1u);
+  EXPECT_EQ(drops(Drop::kBadUdp), 1u);
+  EXPECT_EQ(worker_->counters().sip_in, 1u);
+  EXPECT_EQ(worker_->counters().sip_dropped, 1u);
+  EXPECT_EQ(worker_->counters().ports[0].rx_packets, 10u);
+}
+
+// A datagram above the MTU, fragmented by the test, reassembled by the worker (rte_ip_frag),
+// forwarded and fragmented again on the way out; the test reassembles that and compares.
+TEST_F(Dataplane, FragmentsInReassembledFragmentsOutIntact) {
+  resolve_backends();
+  const std::string msg = invite("big@x", 3500);
+  const auto whole = udp(msg);
+  const FragmentPlan plan = plan_fragments(whole.size(), 1500);
+  ASSERT_EQ(plan.count, 3u);
+  std::vector<std::vector<unsigned char>> frags;
+  for (std::uint32_t i = 0; i < plan.count; ++i) {
+    const auto s = plan.slice(i);
+    std::vector<unsigned char> part(whole.begin() + s.offset, whole.begin() + s.offset + s.length);
+    frags.push_back(ip_frame(part, kIpProtoUdp, kClientIp, kOurIp, static_cast<std::uint16_t>(s.offset), s.more, 4242));
+  }
+  inject(frags[2]);  // out of order
+  inject(frags[0]);
+  inject(frags[1]);
+  worker_->poll_once();
+  worker_->poll_once();
+  auto out = sent();
+  EXPECT_EQ(worker_->counters().fragments_in, 3u);
+  EXPECT_EQ(worker_->counters().reassembled, 1u);
+  ASSERT_GE(out.size(), 3u);
+  EXPECT_EQ(worker_->counters().fragments_out, out.size());
+  // Reassemble what the worker sent.
+  std::vector<unsigned char> udp_out;
+  std::uint16_t id = out[0].ip.id;
+  std::sort(out.begin(), out.end(), [](const Sent& a, const Sent& b) { return a.ip.fragment_offset < b.ip.fragment_offset; });
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].ip.id, id);
+    EXPECT_EQ(out[i].ip.fragment_offset, udp_out.size());
+    EXPECT_EQ(out[i].ip.more_fragments, i + 1 < out.size());
+    EXPECT_LE(out[i].frame.size(), 1514u);
+    udp_out.insert(udp_out.end(), out[i].frame.begin() + 34, out[i].frame.begin() + 14 + out[i].ip.total_len);
+  }
+  unsigned char s[4], d[4];
+  store_be32(s, kOurIp);
+  store_be32(d, out[0].ip.dst);
+  EXPECT_TRUE(udp_checksum_ok(s, d, udp_out.data(), udp_out.size()));
+  const std::string payload(udp_out.begin() + 8, udp_out.end());
+  EXPECT_NE(payload.find(std::string(3500, 'x')), std::string::npos);
+  EXPECT_EQ(payload.rfind("INVITE ", 0), 0u);
+}
+
+TEST_F(Dataplane, HoldQueueOverflowIsCounted) {
+  const std::size_t n = dataplane::Worker::kHoldCapacity + 40;
+  for (std::size_t sent_count = 0; sent_count < n;) {
+    for (int i = 0; i < 32 && sent_count < n; ++i, ++sent_count) {
+      std::string cid = "h";
+      cid.append(std::to_string(sent_count));
+      inject(sip_frame(invite(cid)));
+    }
+    worker_->poll_once();
+  }
+  EXPECT_EQ(worker_->held(), dataplane::Worker::kHoldCapacity);
+  EXPECT_EQ(drops(Drop::kHoldOverflow), 40u);
+  EXPECT_EQ(worker_->counters().held, dataplane::Worker::kHoldCapacity);
+  // One demand per next hop, not per packet.
+  EXPECT_LE(events().size(), 2u);
+}
+
+TEST_F(Dataplane, UnresolvedNextHopTimesOut) {
+  shared_->hold_cycles = 1;
+  inject(sip_frame(invite("t")));
+  worker_->poll_once();
+  worker_->poll_once();
+  EXPECT_EQ(worker_->held(), 0u);
+  EXPECT_EQ(drops(Drop::kNeighbourTimeout), 1u);
+}
+
+TEST_F(Dataplane, ControlLcoreDatagramsLeaveThroughWorkerZero) {
+  neighbours_->confirm(0, 0xc6120015, kB1Mac, 0);
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  const std::string probe = "OPTIONS sip:198.18.0.21:5060 SIP/2.0\r\n\r\n";
+  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(probe.size())), probe.data(), probe.size());
+  dataplane::ControlTxMeta meta;
+  meta.kind = dataplane::ControlTxMeta::Kind::kUdp;
+  meta.dst_ip = 0xc6120015;
+  meta.dst_port = 5060;
+  std::memcpy(rte_mbuf_to_priv(m), &meta, sizeof meta);
+  ASSERT_EQ(rte_ring_enqueue(shared_->control_tx, m), 0);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dst_mac, kB1Mac);
+  EXPECT_EQ(out[0].ip.dst, 0xc6120015u);
+  EXPECT_EQ(out[0].sport, 5060);
+  EXPECT_TRUE(out[0].udp_ok);
+  EXPECT_EQ(out[0].payload, probe);
+  EXPECT_EQ(worker_->counters().control_tx, 1u);
+}
+
+TEST_F(Dataplane, NoSnapshotNoForwarding) {
+  shared_->snapshot.store(nullptr);
+  inject(sip_frame(invite("n")));
+  worker_->poll_once();
+  EXPECT_EQ(drops(Drop::kNoSnapshot), 1u);
+}
+
+}  // namespace
