@@ -149,6 +149,7 @@ level = "info"
 [dpdk]
 eal_args = ["--no-huge", "-m", "512"{lcores}]
 workers = {workers}
+mbufs = {8191 if workers == 1 else 16383}
 
 [[dpdk.ports]]
 name = "lan"

@@ -14,11 +14,12 @@ from harness import Env, Failure, check, main, sipplog
 
 CALLS = int(os.environ.get("SIPSHUNT_IT_CALLS", "6000"))
 RATE = int(os.environ.get("SIPSHUNT_IT_RATE", "400"))
+WORKERS = int(os.environ.get("SIPSHUNT_IT_WORKERS", "1"))  # 2: RSS (af_packet fanout) over two queues
 
 
 def test(sipshunt):
     with Env(sipshunt, "calls") as env:
-        env.start_proxy()
+        env.start_proxy(workers=WORKERS)
         env.start_backends("uas.xml")
         rc, created, ok, failed = env.run_caller("uac.xml", CALLS, RATE)
         check(rc == 0 and created == CALLS and ok == CALLS and failed == 0, f"all {CALLS} calls succeeded at the caller")
@@ -45,6 +46,8 @@ def test(sipshunt):
         dp = stats["dataplane"]
         check(dp["sip_in"] == dp["sip_forwarded"], f"proxy forwarded every SIP datagram it received ({dp['sip_in']})")
         print("per-backend forwarded counters:", stats["sip"]["backends"])
+        print("SIP datagrams per worker:", [w["sip_in"] for w in stats["workers"]])
+        check(len(stats["workers"]) == WORKERS, f"{WORKERS} worker(s) ran")
 
 
 if __name__ == "__main__":
