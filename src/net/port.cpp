@@ -77,8 +77,9 @@ std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& op
     const std::string args = effective_devargs(spec, options.queues);
     const int rc = rte_vdev_init(spec.device.c_str(), args.c_str());
     if (rc != 0) {
-      return where + "cannot create the virtual device with \"" + args + "\": " + errno_text(rc) +
-             " (see the EAL messages above)";
+      // The PMDs mostly return -1: their own log line above says why.
+      return where + "cannot create the virtual device with \"" + args + "\"" +
+             (rc < -1 ? ": " + errno_text(rc) : std::string()) + " (see the EAL messages above)";
     }
     if (rte_eth_dev_get_port_by_name(spec.device.c_str(), &id) != 0) {
       return where + "the virtual device is not an ethernet port";

@@ -55,6 +55,12 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
   o.ports[0].device = "0000:00:08.0";
   expect(o, "devargs are for virtual devices");
   o = options();
+  o.ports[0].device = "net_af_packet0";
+  o.ports[0].devargs = "iface=nosuchif9";
+  expect(o, "no network interface \"nosuchif9\"");
+  o.ports[0].devargs = "qpairs=1";
+  expect(o, "needs devargs \"iface=<interface>\"");
+  o = options();
   o.ports[0].mtu = 100;
   expect(o, "mtu must be");
   o = options();
