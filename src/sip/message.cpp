@@ -275,46 +275,53 @@ SIPSHUNT_ALWAYS_INLINE void via_reset_params(Via& v) noexcept {
   v.branch = v.received = v.rport = v.maddr = v.params = {};
 }
 
-// The common shape, "SIP/2.0/UDP host[:port][;token[=token]]*" with no LWS but the one SP and
-// no quoted or IPv6 values. Returns the position after the via-parm (',' or e), or kNpos when
-// the value needs the general decoder (which also reports the errors).
-SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(Cursor& c, const char* d, std::size_t p, std::size_t e,
-                                            Via& v) noexcept {
-  if (e - p <= 12 || load8(d + p) != 0x2f302e322f504953ull) return kNpos;  // "SIP/2.0/"
-  std::size_t t = c.next(p + 8, e);
-  if (t == p + 8 || t + 1 >= e || d[t] != ' ') return kNpos;
-  v.protocol = sv(d, p, p + 3);
-  v.version = sv(d, p + 4, p + 7);
-  v.transport = sv(d, p + 8, t);
+// The common shape, "SIP/2.0/T host[:port][;token[=token]]*" under 64 octets, with no LWS but
+// the one SP and no quoted or IPv6 values, decoded from one delimiter mask. Returns the position
+// after the via-parm (',' or e), or kNpos when it needs the general decoder (which also reports
+// the errors).
+SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(const detail::Blocks& b, const char* d, std::size_t p,
+                                            std::size_t e, Via& v) noexcept {
+  const std::size_t n = e - p;
+  std::uint64_t m;
+  if (n < 13 || n > 63 || load8(d + p) != 0x2f302e322f504953ull || !detail::window(b, p, n, m))
+    return kNpos;  // not "SIP/2.0/..."
+  const char* s = d + p;  // offsets below are relative to the value; s[n] is LWS or CR
+  m &= ~std::uint64_t{0xff};  // the two '/'
+  std::size_t t = detail::pop(m);
+  if (t == 8 || t + 1 >= n || s[t] != ' ') return kNpos;
+  v.protocol = sv(s, 0, 3);
+  v.version = sv(s, 4, 7);
+  v.transport = sv(s, 8, t);
   const std::size_t h = t + 1;
-  t = c.next(h, e);
-  if (t == h) return kNpos;  // '[', LWS, or nothing
-  v.host = sv(d, h, t);
+  t = detail::pop(m);
+  if (t == h) return kNpos;  // '[', LWS, ...
+  v.host = sv(s, h, t);
   via_reset_params(v);
-  if (t < e && d[t] == ':') {
-    t = parse_port(d, t + 1, e, v.port);
-    if (t == kNpos) return kNpos;
+  if (s[t] == ':' && t < n) {
+    const std::size_t q = detail::pop(m);
+    if (parse_port(s, t + 1, q, v.port) != q) return kNpos;
     v.has_port = true;
+    t = q;
   }
   const std::size_t pb = t;
-  while (t < e && d[t] == ';') {
+  while (s[t] == ';' && t < n) {
     const std::size_t nb = t + 1;
-    const std::size_t ne = c.next(nb, e);
+    const std::size_t ne = detail::pop(m);
     if (ne == nb) return kNpos;
     std::size_t vb = ne, ve = ne;
-    if (ne < e && d[ne] == '=') {
+    if (s[ne] == '=' && ne < n) {
       vb = ne + 1;
-      ve = c.next(vb, e);
+      ve = detail::pop(m);
       if (ve == vb) return kNpos;
     }
-    if (ve < e && d[ve] != ';' && d[ve] != ',') return kNpos;
-    via_param(d, nb, ne, vb, ve, v);
+    if (ve < n && s[ve] != ';' && s[ve] != ',') return kNpos;
+    via_param(s, nb, ne, vb, ve, v);
     t = ve;
   }
-  if (t < e && d[t] != ',') return kNpos;
-  if (t > pb) v.params = sv(d, pb, t);
-  v.value = sv(d, p, t);
-  return t;
+  if (t < n && s[t] != ',') return kNpos;
+  if (t > pb) v.params = sv(s, pb, t);
+  v.value = sv(s, 0, t);
+  return p + t;
 }
 
 // Any via-parm: sent-protocol LWS sent-by *( SEMI via-params ), LWS (folding included) allowed
@@ -377,12 +384,12 @@ std::size_t via_general(Cursor& c, const char* d, std::size_t p, std::size_t e, 
 Status decode_via(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e, Message& m,
                   std::uint16_t hidx) noexcept {
   if (p == e) return Status::kBadVia;
-  Cursor c(b, p, e);
   for (;;) {
     if (m.via_count == kMaxVias) return Status::kTooManyVias;
     Via& v = m.vias[m.via_count];
-    std::size_t q = via_fast(c, d, p, e, v);
+    std::size_t q = via_fast(b, d, p, e, v);
     if (SIPSHUNT_UNLIKELY(q == kNpos)) {
+      Cursor c(b, p, e);
       q = via_general(c, d, p, e, v);
       if (q == kNpos) return Status::kBadVia;
     }
@@ -396,9 +403,57 @@ Status decode_via(const detail::Blocks& b, const char* d, std::size_t p, std::si
 }
 
 // From / To: ( name-addr / addr-spec ) *( SEMI from-param ). Finds the tag.
+// From / To of the usual shapes under 64 octets ("Name <uri>;tag=x", "<uri>;tag=x", "uri;tag=x";
+// no quotes, no LWS among the parameters), from one delimiter mask. False: use the general decoder.
+SIPSHUNT_ALWAYS_INLINE bool addr_fast(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e,
+                                      std::string_view& tag) noexcept {
+  const std::size_t n = e - p;
+  std::uint64_t m;
+  if (n == 0 || n > 63 || !detail::window(b, p, n, m)) return false;
+  const char* s = d + p;  // s[n] is LWS or CR
+  std::size_t t;
+  for (;;) {  // display-name or addr-spec, up to '<' or the first ';'
+    t = detail::pop(m);
+    if (t >= n) return true;  // no parameters
+    const char ch = s[t];
+    if (ch == '<') {
+      const std::size_t lt = t;
+      do {
+        t = detail::pop(m);
+        if (t >= n || s[t] == '<' || s[t] == '"') return false;
+      } while (s[t] != '>');
+      if (t == lt + 1) return false;
+      const std::size_t a = t + 1;
+      if (a == n) return true;
+      if (s[a] != ';') return false;
+      t = detail::pop(m);  // the ';' right after '>'
+      break;
+    }
+    if (ch == ';') break;
+    if (ch == '"' || ch == '>') return false;
+  }
+  while (t < n) {  // s[t] == ';'
+    const std::size_t nb = t + 1;
+    const std::size_t ne = detail::pop(m);
+    if (ne == nb) return false;
+    std::size_t vb = ne, ve = ne;
+    if (ne < n && s[ne] == '=') {
+      vb = ne + 1;
+      ve = detail::pop(m);
+      if (ve == vb) return false;
+    }
+    if (ve < n && s[ve] != ';') return false;
+    if (ne - nb == 3 && detail::ieq(s + nb, "tag")) tag = sv(s, vb, ve);
+    t = ve;
+  }
+  return true;
+}
+
 Status decode_addr(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e,
                    std::string_view& tag, Status bad) noexcept {
   if (p == e) return bad;
+  if (SIPSHUNT_LIKELY(addr_fast(b, d, p, e, tag))) return Status::kOk;
+  tag = {};
   Cursor c(b, p, e);
   std::size_t q = p;
   std::size_t params;
@@ -487,13 +542,92 @@ Status decode_content_length(const char* d, std::size_t p, std::size_t e, Messag
   return Status::kOk;
 }
 
+// A Route / Record-Route element of the usual shape, "<sip:[user@]host[:port][;params]>[;params]"
+// with token parameters and no LWS, the value under 64 octets, from one delimiter mask. Returns
+// the position after the element (',' or e), or kNpos: use the general decoder.
+SIPSHUNT_ALWAYS_INLINE std::size_t route_fast(const detail::Blocks& b, const char* d, std::size_t p,
+                                              std::size_t e, RouteValue& r) noexcept {
+  const std::size_t n = e - p;
+  std::uint64_t m;
+  if (n < 7 || n > 63 || d[p] != '<' || (load4(d + p + 1) | 0x00202020u) != 0x3a706973u ||
+      !detail::window(b, p, n, m))
+    return kNpos;  // not "<sip:..."
+  const char* s = d + p;  // s[n] is LWS or CR
+  Uri& u = r.uri;
+  m &= ~std::uint64_t{0x1f};  // '<' and the ':' of "sip:"
+  std::size_t t = detail::pop(m);
+  std::size_t h = 5;
+  u.user = {};
+  if (s[t] == '@' && t < n) {
+    if (t == 5) return kNpos;
+    u.user = sv(s, 5, t);
+    h = t + 1;
+    t = detail::pop(m);
+  }
+  if (t == h) return kNpos;
+  u.host = sv(s, h, t);
+  u.password = u.params = u.headers = {};
+  u.port = 0;
+  u.has_port = u.lr = false;
+  if (s[t] == ':' && t < n) {
+    const std::size_t q = detail::pop(m);
+    if (parse_port(s, t + 1, q, u.port) != q) return kNpos;
+    u.has_port = true;
+    t = q;
+  }
+  const std::size_t pb = t;
+  while (s[t] == ';' && t < n) {
+    const std::size_t nb = t + 1;
+    t = detail::pop(m);
+    if (t - nb == 2 && detail::ieq(s + nb, "lr")) u.lr = true;
+    if (s[t] == '=' && t < n) t = detail::pop(m);
+  }
+  if (t >= n || s[t] != '>') return kNpos;  // '?', '@', LWS, ...: the general decoder
+  if (t > pb) u.params = sv(s, pb, t);
+  u.raw = sv(s, 1, t);
+  u.scheme = sv(s, 1, 4);
+  u.is_sip = true;
+  const std::size_t a = t + 1;  // after '>'
+  if (a < n && s[a] != ',') {
+    if (s[a] != ';') return kNpos;
+    t = detail::pop(m);  // that ';'
+    while (t < n && s[t] == ';') {
+      const std::size_t nb = t + 1;
+      t = detail::pop(m);
+      if (t == nb) return kNpos;
+      if (s[t] == '=' && t < n) {
+        const std::size_t vb = t + 1;
+        t = detail::pop(m);
+        if (t == vb) return kNpos;
+      }
+    }
+    if (t < n && s[t] != ',') return kNpos;
+    r.value = sv(s, 0, t);
+    return p + t;
+  }
+  r.value = sv(s, 0, a);
+  return p + a;
+}
+
 // Route / Record-Route: 1#( name-addr *( SEMI rr-param ) ), the URI inside <> decoded.
 Status decode_routes(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e, RouteValue* out,
                      std::uint8_t& count, std::size_t max, std::uint16_t hidx) noexcept {
   if (p == e) return Status::kBadRoute;
-  Cursor c(b, p, e);
   for (;;) {
     if (count == max) return Status::kTooManyRoutes;
+    {
+      RouteValue& r = out[count];
+      const std::size_t q = route_fast(b, d, p, e, r);
+      if (SIPSHUNT_LIKELY(q != kNpos)) {
+        r.header = hidx;
+        ++count;
+        if (q == e) return Status::kOk;
+        p = skip_lws(d, q + 1, e);  // d[q] == ','
+        if (p == e) return Status::kBadRoute;
+        continue;
+      }
+    }
+    Cursor c(b, p, e);
     const std::size_t start = p;
     std::size_t q = p;
     std::size_t lt;

@@ -236,6 +236,30 @@ struct Blocks {
   }
 };
 
+// The delimiters of a short value as one register: bit i set when octet p + i is not a token
+// character, and every bit from n (the value's length, < 64) up set, so the value's end reads as
+// a delimiter. Built from the first pass's block masks (two loads and shifts, no classification).
+// False when those masks do not cover the value (header sections past 8 KiB).
+SIPSHUNT_ALWAYS_INLINE bool window(const Blocks& b, std::size_t p, std::size_t n, std::uint64_t& out) noexcept {
+  const std::size_t blk = p >> 6, off = p & 63;
+  if (blk >= b.count) return false;
+  std::uint64_t m = b.sp[blk] >> off;
+  if (off + n > 64) {  // off > 0 here, since n < 64
+    if (blk + 1 >= b.count) return false;
+    m |= b.sp[blk + 1] << (64 - off);
+  }
+  out = m | (~std::uint64_t{0} << n);
+  return true;
+}
+
+// Offset of the next delimiter in a window, which it then forgets. Never called on an empty
+// window: the bits from n up are set, and the fast paths stop at the first one.
+SIPSHUNT_ALWAYS_INLINE std::size_t pop(std::uint64_t& m) noexcept {
+  const auto t = static_cast<std::size_t>(__builtin_ctzll(m));
+  m &= m - 1;
+  return t;
+}
+
 // Finds delimiters (non-token octets) before lim, one 64-octet block at a time with the block's
 // mask in a register, so stepping from one delimiter to the next is a shift and a tzcnt.
 class Cursor {
