@@ -62,10 +62,13 @@ std::string stats_json(const Runtime& rt) {
     const auto& c = t.ports[i];
     if (i) j += ',';
     j += fmt::format(
-        "{{\"name\":{},\"device\":{},\"driver\":{},\"mac\":\"{}\",\"rx_packets\":{},\"rx_bytes\":{},\"tx_packets\":{},"
+        "{{\"name\":{},\"device\":{},\"driver\":{},\"mac\":\"{}\",\"queues\":{},\"rss\":{},"
+        "\"offloads\":{{\"rx_ipv4_checksum\":{},\"rx_udp_checksum\":{},\"tx_ipv4_checksum\":{},\"tx_udp_checksum\":{}}},"
+        "\"rx_packets\":{},\"rx_bytes\":{},\"tx_packets\":{},"
         "\"tx_bytes\":{},\"nic\":{{\"ipackets\":{},\"opackets\":{},\"imissed\":{},\"ierrors\":{},\"oerrors\":{},"
         "\"rx_nombuf\":{}}}}}",
-        quote(p.name), quote(p.device), quote(p.driver), p.mac.to_string(), c.rx_packets, c.rx_bytes, c.tx_packets,
+        quote(p.name), quote(p.device), quote(p.driver), p.mac.to_string(), p.queues, p.rss, p.rx_ipv4_checksum,
+        p.rx_udp_checksum, p.tx_ipv4_checksum, p.tx_udp_checksum, c.rx_packets, c.rx_bytes, c.tx_packets,
         c.tx_bytes, nic[i].ipackets, nic[i].opackets, nic[i].imissed, nic[i].ierrors, nic[i].oerrors, nic[i].rx_nombuf);
   }
   j += "]";

@@ -124,7 +124,7 @@ class Env:
         return os.path.join(self.work, name)
 
     # -- sipshunt
-    def config(self, workers=1, rules=None, extra=""):
+    def config(self, workers=1, rules=None, extra="", device="net_af_packet0", devargs="iface=eth0"):
         rules = rules or os.path.join(ROOT, "dispatch-rules", "default.rules")
         backends = "".join(
             f'\n[[pools.backends]]\nname = "b{i}"\naddress = "{backend_ip(i)}"\n' for i in range(1, self.nbackends + 1))
@@ -153,15 +153,23 @@ mbufs = {8191 if workers == 1 else 16383}
 
 [[dpdk.ports]]
 name = "lan"
-device = "net_af_packet0"
-devargs = "iface=eth0"
+device = "{device}"
+devargs = "{devargs}"
 address = "{PROXY_IP}"
 prefix_len = 24
 {extra}
 """
 
-    def start_proxy(self, **kw):
+    def start_proxy(self, tap=False, **kw):
+        """tap: the port is a net_tap device instead, bridged to eth0 inside the proxy host (the
+        checksum-offload path: net_tap offers rx/tx checksum offloads)."""
         cfg = self.path("sipshunt.toml")
+        px = self.ns("proxy")
+        if tap:
+            kw.update(device="net_tap0", devargs="iface=sstap0,mac=02:00:c6:12:00:01")
+            for cmd in (["link", "add", "brpx", "type", "bridge", "forward_delay", "0", "stp_state", "0"],
+                        ["link", "set", "eth0", "master", "brpx"], ["link", "set", "brpx", "up"]):
+                subprocess.run(["ip", "-n", px] + cmd, check=True)
         with open(cfg, "w") as f:
             f.write(self.config(**kw))
         self.proxy = self.popen(self.ns("proxy"), [self.sipshunt, "run", "-c", cfg, "--stats-file", self.stats_path,
@@ -169,6 +177,12 @@ prefix_len = 24
         deadline = time.time() + 30
         while time.time() < deadline:
             if os.path.exists(self.stats_path):
+                if tap:
+                    # The kernel side of the tap must not share the DPDK port's MAC, or the bridge
+                    # would keep frames for it.
+                    for cmd in (["link", "set", "sstap0", "address", "02:00:00:00:aa:01"],
+                                ["link", "set", "sstap0", "master", "brpx"], ["link", "set", "sstap0", "up"]):
+                        subprocess.run(["ip", "-n", px] + cmd, check=True)
                 return
             if self.proxy.poll() is not None:
                 raise Failure(f"sipshunt exited with {self.proxy.returncode} at start")
