@@ -166,7 +166,6 @@ void BM_ProcessPinnedBye(benchmark::State& state) {
 }
 BENCHMARK(BM_ProcessPinnedBye);
 
-#ifdef SIPSHUNT_PROXY_WITH_RULES
 // The INVITE through 100 rules (User-Agent and Request-URI patterns that do not match, then a
 // catch-all), as in the prototype's measurement.
 void BM_ProcessInvite100Rules(benchmark::State& state) {
@@ -192,6 +191,5 @@ void BM_ProcessInvite100Rules(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_ProcessInvite100Rules);
-#endif
 
 }  // namespace

@@ -198,7 +198,6 @@ int run_explain(const ExplainOptions& o) {
 
     const proxy::ExplainSetup setup = proxy::explain_setup(o.config, o.down);
     if (!setup.snapshot) fail(setup.error);
-    if (!setup.warning.empty()) std::fprintf(stderr, "sipshunt explain: %s\n", setup.warning.c_str());
 
     std::vector<Datagram> datagrams;
     if (!o.pcap.empty()) {

@@ -7,7 +7,6 @@ namespace sipshunt::proxy {
 
 Decision decide(const Snapshot& snapshot, Worker& worker, const sip::Message& msg, const Endpoint& source) noexcept {
   rules::Match match;
-#ifdef SIPSHUNT_PROXY_WITH_RULES
   // Rules wiring: the first rule (file order) whose conditions hold decides.
   if (snapshot.rules) {
     match = snapshot.rules->match(msg, source, worker.scratch);
@@ -18,21 +17,11 @@ Decision decide(const Snapshot& snapshot, Worker& worker, const sip::Message& ms
       return d;
     }
   }
-#else
-  (void)worker;
-  (void)msg;
-  (void)source;
-#endif
   return decision_for_rule(snapshot, match.rule);
 }
 
 bool prepare(Worker& worker, const Snapshot& snapshot) {
-#ifdef SIPSHUNT_PROXY_WITH_RULES
   if (snapshot.rules) return worker.scratch.prepare(*snapshot.rules);
-#else
-  (void)worker;
-  (void)snapshot;
-#endif
   return true;
 }
 

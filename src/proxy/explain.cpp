@@ -133,7 +133,6 @@ ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::
 
   std::shared_ptr<const rules::RuleSet> rule_set;
   if (!cfg->rule_files.empty()) {
-#ifdef SIPSHUNT_PROXY_WITH_RULES
     std::vector<std::string> pools;
     for (const config::Pool& p : cfg->pools) pools.push_back(p.name);
     auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
@@ -142,9 +141,6 @@ ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::
       return setup;
     }
     rule_set = compiled.set;
-#else
-    setup.warning = "built without the rules module: rule files ignored";
-#endif
   }
   setup.snapshot = build_snapshot(cfg, rule_set, states, 1);
   return setup;

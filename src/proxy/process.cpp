@@ -485,9 +485,9 @@ void client_request(Context& c, bool own_route, Result& r) noexcept {
         r.pool = d.pool;
         const PoolView& pool = c.s.pools[static_cast<std::size_t>(d.pool)];
         const std::int32_t slot = pool.table.lookup(balance::call_id_hash(m.call_id));
-        if (slot < 0 || static_cast<std::size_t>(slot) >= pool.usable.size())
+        if (slot < 0 || static_cast<std::size_t>(slot) >= pool.members.size())
           return reply(c, 503, default_phrase(503), Reason::kNoBackendUp, Extra::kRetryAfter, r);
-        target = static_cast<std::int32_t>(pool.usable[static_cast<std::size_t>(slot)]);
+        target = static_cast<std::int32_t>(pool.members[static_cast<std::size_t>(slot)]);
         r.reason = Reason::kForwarded;
         break;
       }

@@ -1,5 +1,6 @@
-// Snapshot building (control plane): backend and pool views, Maglev tables over the usable
-// backends, preformatted Via and Record-Route text, and the endpoint and pin indexes.
+// Snapshot building (control plane): backend and pool views, Maglev tables over the pool members
+// (unusable ones flagged down), preformatted Via and Record-Route text, and the endpoint and pin
+// indexes.
 #include <algorithm>
 #include <bit>
 
@@ -117,16 +118,18 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   // WeightedBackend holds views into the names: build once s->backends no longer moves.
   for (std::size_t p = 0; p < s->pools.size(); ++p) {
     PoolView& view = s->pools[p];
+    // Every member goes in, flagged up only when usable: the balance layer then moves exactly
+    // the keys of a backend that goes down, drained or disabled, and no other key (issue 6).
     std::vector<balance::WeightedBackend> weighted;
-    weighted.reserve(view.usable.size());
-    for (std::uint32_t i : view.usable) weighted.push_back(balance::WeightedBackend{s->backends[i].name, weights[i]});
+    weighted.reserve(view.members.size());
+    for (std::uint32_t i : view.members)
+      weighted.push_back(balance::WeightedBackend{s->backends[i].name, weights[i], s->backends[i].usable()});
     view.table = balance::MaglevTable::build(weighted, config->pools[p].table_size);
   }
 
   for (std::size_t p = 0; p < s->pools.size(); ++p)
     if (s->pools[p].name == config->default_pool) s->default_pool = static_cast<std::int32_t>(p);
 
-#ifdef SIPSHUNT_PROXY_WITH_RULES
   if (rules) {
     for (const rules::Rule& r : rules->rules()) {
       RuleView v;
@@ -139,7 +142,6 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
       s->rule_views.push_back(std::move(v));
     }
   }
-#endif
 
   s->by_endpoint = make_index(
       s->backends, [](const BackendView& b) { return detail::hash_endpoint(b.endpoint); },

@@ -11,9 +11,7 @@
 #include "helpers.hpp"
 #include "sipshunt/proxy/explain.hpp"
 
-#ifdef SIPSHUNT_PROXY_WITH_RULES
 #include "sipshunt/rules/rules.hpp"
-#endif
 
 namespace sipshunt::proxy::test {
 namespace {
@@ -785,7 +783,6 @@ TEST(Decision, EachRuleActionKind) {
   EXPECT_EQ(d.rule, -1);
 }
 
-#ifdef SIPSHUNT_PROXY_WITH_RULES
 TEST(ProxyRules, EveryActionKindThroughProcess) {
   auto loaded = config::load_file(PROXY_TEST_DATA "/example.toml");
   ASSERT_TRUE(loaded) << loaded.error->to_string();
@@ -821,8 +818,15 @@ TEST(ProxyRules, EveryActionKindThroughProcess) {
   EXPECT_EQ(rule_name(o.r), "everything-else");
   EXPECT_EQ(h.snapshot().pools[static_cast<std::size_t>(o.r.pool)].name, "core");
   EXPECT_EQ(h.worker().counters.by_rule[static_cast<std::size_t>(o.r.rule)], 1u);
+
+  // A worker whose scratch was never prepared for this rule set drops rather than guess.
+  auto unprepared = std::make_unique<Worker>();
+  const std::string in = request("INVITE", "");
+  std::vector<char> out(in.size() + kMaxGrowth);
+  const Result r = process(h.snapshot(), *unprepared, in.data(), in.size(), kCaller, out.data(), out.size(), 0);
+  EXPECT_EQ(r.verdict, Verdict::kDrop);
+  EXPECT_EQ(r.reason, Reason::kRulesError);
 }
-#endif
 
 // --- explain's JSON -------------------------------------------------------------------------------
 

@@ -24,13 +24,12 @@ namespace sipshunt::proxy {
 [[nodiscard]] std::string explain_json(const Snapshot& snapshot, const Result& result, const char* output);
 
 // What explain does before the first datagram: load and validate the config file, compile its
-// rule files (when the rules module is built), and build a snapshot in which the backends named
+// rule files, and build a snapshot in which the backends named
 // in `down` are down and all others up. On failure `error` holds the message
 // ("file:line:col: message" for config and rule errors) and `snapshot` is null.
 struct ExplainSetup {
   std::shared_ptr<const Snapshot> snapshot;
   std::string error;
-  std::string warning;  // e.g. rule files ignored in a build without the rules module
 };
 [[nodiscard]] ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::vector<std::string>& down);
 

@@ -94,7 +94,8 @@ struct PoolView {
   std::string name;
   std::vector<std::uint32_t> members;  // indices into Snapshot::backends (all of the pool's backends)
   std::vector<std::uint32_t> usable;   // indices into Snapshot::backends of the usable members
-  balance::MaglevTable table;          // entries index into `usable`
+  balance::MaglevTable table;          // entries index into `members` (built over all of them,
+                                       // unusable ones flagged down: only their keys move)
 };
 
 // A rule as the proxy needs it: its name (for explain and counters) and its action.
