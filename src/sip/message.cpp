@@ -142,7 +142,11 @@ template <char Term>
 SIPSHUNT_ALWAYS_INLINE std::size_t parse_uri_at(Cursor& c, const char* d, std::size_t b, std::size_t e,
                                                 Uri& u) noexcept {
   const auto at_end = [&](std::size_t q) { return q == e || (Term != 0 && d[q] == Term); };
-  u.user = u.password = u.host = u.params = u.headers = {};
+  u.user = {};
+  u.password = {};
+  u.host = {};
+  u.params = {};
+  u.headers = {};
   u.port = 0;
   u.has_port = false;
   u.lr = false;
@@ -210,7 +214,7 @@ SIPSHUNT_ALWAYS_INLINE std::size_t parse_uri_at(Cursor& c, const char* d, std::s
     while (q < e && d[q] == ';') {
       const std::size_t nb = q + 1;
       std::size_t t = c.next(nb, e);
-      if (t - nb == 2 && detail::ieq(d + nb, "lr")) u.lr = true;
+      if (t - nb == 2 && detail::name_is<"lr">(d + nb)) u.lr = true;
       while (!at_end(t) && d[t] != ';' && d[t] != '?') {
         if (kUriBad[d[t]]) return kNpos;
         t = c.next(t + 1, e);
@@ -244,22 +248,22 @@ SIPSHUNT_ALWAYS_INLINE void via_param(const char* d, std::size_t nb, std::size_t
                                       std::size_t ve, Via& v) noexcept {
   switch (ne - nb) {
     case 5:
-      if (detail::ieq(d + nb, "rport")) {
+      if (detail::name_is<"rport">(d + nb)) {
         v.has_rport = true;
         v.rport = sv(d, vb, ve);
-      } else if (detail::ieq(d + nb, "maddr")) {
+      } else if (detail::name_is<"maddr">(d + nb)) {
         v.has_maddr = true;
         v.maddr = sv(d, vb, ve);
       }
       break;
     case 6:
-      if (detail::ieq(d + nb, "branch")) {
+      if (detail::name_is<"branch">(d + nb)) {
         v.has_branch = true;
         v.branch = sv(d, vb, ve);
       }
       break;
     case 8:
-      if (detail::ieq(d + nb, "received")) {
+      if (detail::name_is<"received">(d + nb)) {
         v.has_received = true;
         v.received = sv(d, vb, ve);
       }
@@ -271,8 +275,16 @@ SIPSHUNT_ALWAYS_INLINE void via_param(const char* d, std::size_t nb, std::size_t
 
 SIPSHUNT_ALWAYS_INLINE void via_reset_params(Via& v) noexcept {
   v.port = 0;
-  v.has_port = v.has_branch = v.has_received = v.has_rport = v.has_maddr = false;
-  v.branch = v.received = v.rport = v.maddr = v.params = {};
+  v.has_port = false;
+  v.has_branch = false;
+  v.has_received = false;
+  v.has_rport = false;
+  v.has_maddr = false;
+  v.branch = {};
+  v.received = {};
+  v.rport = {};
+  v.maddr = {};
+  v.params = {};
 }
 
 // The common shape, "SIP/2.0/T host[:port][;token[=token]]*" under 64 octets, with no LWS but
@@ -443,7 +455,7 @@ SIPSHUNT_ALWAYS_INLINE bool addr_fast(const detail::Blocks& b, const char* d, st
       if (ve == vb) return false;
     }
     if (ve < n && s[ve] != ';') return false;
-    if (ne - nb == 3 && detail::ieq(s + nb, "tag")) tag = sv(s, vb, ve);
+    if (ne - nb == 3 && detail::name_is<"tag">(s + nb)) tag = sv(s, vb, ve);
     t = ve;
   }
   return true;
@@ -488,7 +500,7 @@ Status decode_addr(const detail::Blocks& b, const char* d, std::size_t p, std::s
     q = t + 1;
   }
   const std::size_t last = parse_params(c, d, params, e, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
-    if (ne - nb == 3 && detail::ieq(d + nb, "tag")) tag = sv(d, vb, ve);
+    if (ne - nb == 3 && detail::name_is<"tag">(d + nb)) tag = sv(d, vb, ve);
   });
   if (last == kNpos || skip_lws(d, last, e) != e) return bad;
   return Status::kOk;
@@ -566,9 +578,12 @@ SIPSHUNT_ALWAYS_INLINE std::size_t route_fast(const detail::Blocks& b, const cha
   }
   if (t == h) return kNpos;
   u.host = sv(s, h, t);
-  u.password = u.params = u.headers = {};
+  u.password = {};
+  u.params = {};
+  u.headers = {};
   u.port = 0;
-  u.has_port = u.lr = false;
+  u.has_port = false;
+  u.lr = false;
   if (s[t] == ':' && t < n) {
     const std::size_t q = detail::pop(m);
     if (parse_port(s, t + 1, q, u.port) != q) return kNpos;
@@ -579,7 +594,7 @@ SIPSHUNT_ALWAYS_INLINE std::size_t route_fast(const detail::Blocks& b, const cha
   while (s[t] == ';' && t < n) {
     const std::size_t nb = t + 1;
     t = detail::pop(m);
-    if (t - nb == 2 && detail::ieq(s + nb, "lr")) u.lr = true;
+    if (t - nb == 2 && detail::name_is<"lr">(s + nb)) u.lr = true;
     if (s[t] == '=' && t < n) t = detail::pop(m);
   }
   if (t >= n || s[t] != '>') return kNpos;  // '?', '@', LWS, ...: the general decoder
@@ -776,16 +791,19 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
 }
 
 
-// Line index of the header section: the offset of every '\n' from the start line up to the one
-// followed by CR (the empty line ends the headers; a lone CR there is a bad line, found later),
-// and the delimiter mask of every 64-octet block up to there. One SIMD pass; the decoders then
-// work line by line without a serial search.
-constexpr std::size_t kMaxLines = 4 * kMaxHeaders;  // folded lines included
-constexpr std::size_t kMaxBlocks = 128;             // masks kept for the first 8 KiB
+// Field index of the header section, from one SIMD pass: the offset of the '\n' ending the start
+// line and each header field (folded lines already joined: a '\n' followed by SP/HT is skipped),
+// up to the one followed by CR (the empty line; a lone CR there is caught later), and the
+// delimiter mask of every 64-octet block up to there. A bare LF stops the index: its entry is
+// the last, flagged `bare_lf`, so the fields before it are still decoded. The decoders then work
+// field by field without a serial search.
+constexpr std::size_t kMaxLines = 4 * kMaxHeaders;
+constexpr std::size_t kMaxBlocks = 128;  // masks kept for the first 8 KiB
 
 struct LineIndex {
   std::uint32_t count;
-  bool overflow;  // more than kMaxLines lines before the end of the headers
+  bool overflow;  // more than kMaxLines fields before the end of the headers
+  bool bare_lf;   // at[count - 1] is a LF without CR
   std::uint32_t at[kMaxLines];
   std::uint64_t sp[kMaxBlocks];
 };
@@ -795,7 +813,7 @@ SIPSHUNT_ALWAYS_INLINE std::size_t index_lines(const char* d, std::size_t from, 
   std::uint32_t k = 0;
   std::size_t blk = 0;
   li.overflow = false;
-  li.count = 0;
+  li.bare_lf = false;
   for (std::size_t off = 0; off < size; off += 64, ++blk) {
     std::uint64_t m, sp;
     detail::classify_block(d + off, size - off, m, sp);
@@ -804,13 +822,17 @@ SIPSHUNT_ALWAYS_INLINE std::size_t index_lines(const char* d, std::size_t from, 
     while (m != 0) {
       const std::size_t q = off + static_cast<std::size_t>(__builtin_ctzll(m));
       m &= m - 1;
+      const char next = q + 1 < size ? d[q + 1] : '\0';
+      const bool bare = q == from || d[q - 1] != '\r';
+      if (SIPSHUNT_LIKELY(!bare) && (next == ' ' || next == '\t') && k > 0) continue;  // folding
       if (SIPSHUNT_UNLIKELY(k == kMaxLines)) {
         li.overflow = true;
         li.count = k;
         return blk < kMaxBlocks ? blk + 1 : kMaxBlocks;
       }
       li.at[k++] = static_cast<std::uint32_t>(q);
-      if (q + 1 < size && d[q + 1] == '\r') {
+      if (SIPSHUNT_UNLIKELY(bare) || next == '\r') {
+        li.bare_lf = bare;
         li.count = k;
         return blk < kMaxBlocks ? blk + 1 : kMaxBlocks;
       }
@@ -838,7 +860,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     return s == Status::kOk ? Status::kHeadersUnterminated : s;
   }
   const std::size_t nl = li.at[0];
-  if (nl == pos || d[nl - 1] != '\r') return Status::kBadStartLine;
+  if (li.count == 1 && li.bare_lf) return Status::kBadStartLine;
   Status err;
   {
     Cursor c(blocks, pos, nl - 1);
@@ -861,16 +883,10 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
       m.headers_end = pos;
       break;
     }
-    // The field ends at the first CRLF not followed by SP/HT (folding continues it).
+    // The field ends at the first CRLF not followed by SP/HT (the index joined the folding).
     if (line >= li.count) return li.overflow ? Status::kTooManyHeaders : Status::kHeadersUnterminated;
-    std::size_t le = li.at[line++];
-    for (;;) {
-      if (d[le - 1] != '\r') return Status::kBadHeaderLine;  // bare LF (le > pos - 1 >= 0)
-      if (le + 1 >= size) return Status::kHeadersUnterminated;
-      if (d[le + 1] != ' ' && d[le + 1] != '\t') break;
-      if (line >= li.count) return li.overflow ? Status::kTooManyHeaders : Status::kHeadersUnterminated;
-      le = li.at[line++];
-    }
+    const std::size_t le = li.at[line++];
+    if (SIPSHUNT_UNLIKELY(line == li.count && li.bare_lf)) return Status::kBadHeaderLine;
     const std::size_t cr = le - 1;
     // field-name HCOLON: token, optional SP/HT, ':'. The name ends at the first delimiter,
     // usually inside the block the line starts in.
