@@ -27,13 +27,35 @@ constexpr Word word(const char* s, std::size_t n) {
   return w;
 }
 
-// Loads exactly n (1..8) octets; never reads past s + n.
+// Loads exactly N (1..8) octets, little-endian, never reading past s + N. Built from loads of 1,
+// 2, 4 or 8 octets straight into registers (a memcpy of 3, 5, 6 or 7 octets into a zeroed word
+// goes through the stack and stalls store-to-load forwarding).
 template <std::size_t N>
 SIPSHUNT_ALWAYS_INLINE std::uint64_t load(const char* s) noexcept {
   static_assert(N >= 1 && N <= 8);
-  std::uint64_t v = 0;
-  std::memcpy(&v, s, N);
-  return v;
+  const auto u8 = [](const char* p) { return std::uint64_t{static_cast<unsigned char>(*p)}; };
+  const auto u16 = [](const char* p) {
+    std::uint16_t v;
+    std::memcpy(&v, p, 2);
+    return std::uint64_t{v};
+  };
+  const auto u32 = [](const char* p) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return std::uint64_t{v};
+  };
+  if constexpr (N == 1) return u8(s);
+  if constexpr (N == 2) return u16(s);
+  if constexpr (N == 3) return u16(s) | (u8(s + 2) << 16);
+  if constexpr (N == 4) return u32(s);
+  if constexpr (N == 5) return u32(s) | (u8(s + 4) << 32);
+  if constexpr (N == 6) return u32(s) | (u16(s + 4) << 32);
+  if constexpr (N == 7) return u32(s) | (u32(s + 3) << 24);  // octet 3 read twice, same value
+  if constexpr (N == 8) {
+    std::uint64_t v;
+    std::memcpy(&v, s, 8);
+    return v;
+  }
 }
 
 // A lowercase header name as a template argument, so its words are compile-time constants.
