@@ -121,6 +121,8 @@ std::string render_metrics(const MetricsSnapshot& m) {
 
   e.family("sipshunt_drops_total", T::kCounter, "Datagrams discarded, by reason.");
   for (const auto& d : merged(m.drops)) e.sample({{"reason", d.name}}, d.value);
+  e.family("sipshunt_sip_messages_total", T::kCounter, "SIP datagrams handed to the proxy, by verdict.");
+  for (const auto& d : merged(m.verdicts)) e.sample({{"verdict", d.name}}, d.value);
   e.family("sipshunt_proxy_decisions_total", T::kCounter, "Proxy decisions (forward, reply or drop), by reason.");
   for (const auto& d : merged(m.decisions)) e.sample({{"reason", d.name}}, d.value);
   e.family("sipshunt_replies_total", T::kCounter, "Stateless replies sent, by status code.");

@@ -78,6 +78,7 @@ struct MetricsSnapshot {
   std::vector<PortMetrics> ports;
   std::vector<NamedCount> drops;         // data plane + proxy drops by reason token
   std::vector<NamedCount> decisions;     // every proxy Reason token with its count
+  std::vector<NamedCount> verdicts;      // SIP datagrams by verdict: forward reply drop probe-reply
   std::vector<StatusCount> replies;      // stateless replies by status code
   std::vector<NamedCount> rule_hits;     // by rule name (file order)
   std::vector<BackendMetrics> backends;  // all pools, config order
