@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "sipshunt/admin/controller.hpp"
 #include "sipshunt/config/config.hpp"
+#include "sipshunt/control/admin_bridge.hpp"
 #include "sipshunt/control/runtime.hpp"
 #include "sipshunt/control/stats.hpp"
 #include "sipshunt/net/headers.hpp"
@@ -152,12 +154,15 @@ int run(const RunOptions& ro) {
     spdlog::error("{}: {}", cfg.path.string(), *e);
     return 2;
   }
-  std::uint64_t version = 1;
-  auto snapshot = proxy::build_snapshot(loaded->config, loaded->rules, {}, version);
-  if (snapshot == nullptr) {
-    spdlog::error("{}: cannot build the proxy snapshot", cfg.path.string());
+  // Health probes, admin states, hot reload and the admin API (issue 6): the controller owns
+  // the published state (config, rules, prober, snapshot) from here on.
+  admin::ReloadError load_error;
+  auto ctl = admin::Controller::load(ro.config, {}, 0, load_error);
+  if (ctl == nullptr) {
+    spdlog::error("{}", load_error.to_string());
     return 2;
   }
+  auto snapshot = ctl->snapshot();
 
   // From here on DPDK owns the process: EAL, hugepages, ports.
   std::string error;
@@ -181,32 +186,10 @@ int run(const RunOptions& ro) {
       if (!control::write_file_atomic(path, control::stats_json(*rt))) spdlog::warn("cannot write {}", path);
     });
   }
-  // Reload: config and rules are read and compiled here, off the workers, and published whole;
-  // a broken file keeps the running state. Data-plane settings (ports, workers) need a restart.
-  rt->on_reload([&] {
-    spdlog::info("SIGHUP: reloading {}", ro.config);
-    auto next = load(ro.config);
-    if (!next) {
-      spdlog::error("reload failed; the running config and rules stay in place");
-      return;
-    }
-    control::RuntimeOptions check;
-    if (auto e = runtime_options(*next->config, ro, check)) {
-      spdlog::error("reload failed: {}; the running config and rules stay in place", *e);
-      return;
-    }
-    if (next->config->self != cfg.self || next->config->dpdk.ports.size() != cfg.dpdk.ports.size() ||
-        next->config->dpdk.workers != cfg.dpdk.workers) {
-      spdlog::warn("reload: [proxy] address/port and [dpdk] settings take effect only after a restart");
-    }
-    auto snap = proxy::build_snapshot(next->config, next->rules, {}, ++version);
-    std::string err;
-    if (snap == nullptr || !rt->publish(snap, err)) {
-      spdlog::error("reload failed: {}", err.empty() ? "cannot build the snapshot" : err);
-      return;
-    }
-    spdlog::info("reload: snapshot {} published", version);
-  });
+  // Probes through the data plane, replies through the workers' mailbox, a 1 ms control tick,
+  // SIGHUP and POST /reload -> controller reload (health and admin states carried over), the
+  // admin HTTP API. A bind failure of the API is logged; the proxy keeps running.
+  if (auto e = control::wire(*rt, *ctl)) spdlog::error("admin API not started: {}", *e);
 
   const int rc = rt->run();  // until a signal; shuts the data plane down on the way out
   const auto t = rt->totals();

@@ -1,0 +1,23 @@
+// Control plane. Connects the health/admin/reload controller (admin::Controller, no DPDK) to a
+// running control::Runtime: the seams it calls (publish, send a probe, read counters) and the
+// hooks the runtime calls (a 1 ms tick, SIGHUP). Written by the health/admin side of issue 6.
+#pragma once
+
+#include "sipshunt/admin/controller.hpp"
+#include "sipshunt/control/runtime.hpp"
+
+namespace sipshunt::control {
+
+// The runtime's seams as the controller wants them.
+[[nodiscard]] admin::DataPlaneSeams seams_for(Runtime& runtime);
+
+// Ports, data-plane drops by reason, SIP verdicts, workers' busy/idle cycles and the TSC rate.
+void fill_dataplane_metrics(const Runtime& runtime, admin::MetricsSnapshot& m);
+
+// Everything at once, after runtime.start(controller.snapshot()): the probe sink (the workers'
+// codec and mailbox), the seams, the admin API, a tick every `tick_ns` and SIGHUP -> reload.
+// Returns an error message when the admin API cannot bind.
+[[nodiscard]] std::optional<std::string> wire(Runtime& runtime, admin::Controller& controller,
+                                              std::uint64_t tick_ns = 1'000'000);
+
+}  // namespace sipshunt::control
