@@ -339,7 +339,8 @@ SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(const detail::Blocks& b, const char*
 // Any via-parm: sent-protocol LWS sent-by *( SEMI via-params ), LWS (folding included) allowed
 // around '/', ':', ';', '='. Returns the position after it and its trailing LWS (',' or e), or
 // kNpos when it is malformed.
-std::size_t via_general(Cursor& c, const char* d, std::size_t p, std::size_t e, Via& v) noexcept {
+__attribute__((noinline)) std::size_t via_general(Cursor& c, const char* d, std::size_t p, std::size_t e,
+                                                  Via& v) noexcept {
   const std::size_t start = p;
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport; SLASH = SWS "/" SWS
   std::size_t t = c.next(p, e);
@@ -461,11 +462,20 @@ SIPSHUNT_ALWAYS_INLINE bool addr_fast(const detail::Blocks& b, const char* d, st
   return true;
 }
 
+Status addr_general(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e,
+                    std::string_view& tag, Status bad) noexcept;
+
 Status decode_addr(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e,
                    std::string_view& tag, Status bad) noexcept {
   if (p == e) return bad;
   if (SIPSHUNT_LIKELY(addr_fast(b, d, p, e, tag))) return Status::kOk;
   tag = {};
+  return addr_general(b, d, p, e, tag, bad);
+}
+
+// Any From / To value: quoted display names, LWS and folding anywhere LWS may be.
+__attribute__((noinline)) Status addr_general(const detail::Blocks& b, const char* d, std::size_t p,
+                                              std::size_t e, std::string_view& tag, Status bad) noexcept {
   Cursor c(b, p, e);
   std::size_t q = p;
   std::size_t params;
@@ -624,60 +634,55 @@ SIPSHUNT_ALWAYS_INLINE std::size_t route_fast(const detail::Blocks& b, const cha
   return p + a;
 }
 
+// Any Route / Record-Route element: [display-name] <URI> *( SEMI rr-param ), LWS allowed.
+// Returns the position after it and its trailing LWS (',' or e), or kNpos when malformed.
+__attribute__((noinline)) std::size_t route_general(const detail::Blocks& b, const char* d, std::size_t p,
+                                                    std::size_t e, RouteValue& r) noexcept {
+  Cursor c(b, p, e);
+  const std::size_t start = p;
+  std::size_t q = p;
+  std::size_t lt;
+  for (;;) {  // optional display-name, then '<'
+    const std::size_t t = c.next(q, e);
+    if (t == e) return kNpos;
+    const char ch = d[t];
+    if (ch == '<') {
+      lt = t;
+      break;
+    }
+    if (ch == '"') {
+      q = quoted_end(c, d, t, e);
+      if (q == kNpos) return kNpos;
+      continue;
+    }
+    if (ch == ',' || ch == ';' || ch == '>') return kNpos;
+    q = t + 1;
+  }
+  const std::size_t gt = parse_uri_at<'>'>(c, d, lt + 1, e, r.uri);
+  if (gt == kNpos || gt == e) return kNpos;
+  std::size_t last = gt + 1;
+  q = skip_lws(d, last, e);
+  if (q < e && d[q] == ';') {
+    last = parse_params(c, d, q, e, [](std::size_t, std::size_t, std::size_t, std::size_t) {});
+    if (last == kNpos) return kNpos;
+    q = skip_lws(d, last, e);
+  }
+  r.value = sv(d, start, last);
+  return q;
+}
+
 // Route / Record-Route: 1#( name-addr *( SEMI rr-param ) ), the URI inside <> decoded.
 Status decode_routes(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e, RouteValue* out,
                      std::uint8_t& count, std::size_t max, std::uint16_t hidx) noexcept {
   if (p == e) return Status::kBadRoute;
   for (;;) {
     if (count == max) return Status::kTooManyRoutes;
-    {
-      RouteValue& r = out[count];
-      const std::size_t q = route_fast(b, d, p, e, r);
-      if (SIPSHUNT_LIKELY(q != kNpos)) {
-        r.header = hidx;
-        ++count;
-        if (q == e) return Status::kOk;
-        p = skip_lws(d, q + 1, e);  // d[q] == ','
-        if (p == e) return Status::kBadRoute;
-        continue;
-      }
-    }
-    Cursor c(b, p, e);
-    const std::size_t start = p;
-    std::size_t q = p;
-    std::size_t lt;
-    if (SIPSHUNT_LIKELY(d[p] == '<')) {
-      lt = p;
-    } else {
-      for (;;) {  // optional display-name, then '<'
-        const std::size_t t = c.next(q, e);
-        if (t == e) return Status::kBadRoute;
-        const char ch = d[t];
-        if (ch == '<') {
-          lt = t;
-          break;
-        }
-        if (ch == '"') {
-          q = quoted_end(c, d, t, e);
-          if (q == kNpos) return Status::kBadRoute;
-          continue;
-        }
-        if (ch == ',' || ch == ';' || ch == '>') return Status::kBadRoute;
-        q = t + 1;
-      }
-    }
     RouteValue& r = out[count];
-    const std::size_t gt = parse_uri_at<'>'>(c, d, lt + 1, e, r.uri);
-    if (gt == kNpos || gt == e) return Status::kBadRoute;
-    std::size_t last = gt + 1;
-    q = last;
-    if (SIPSHUNT_UNLIKELY(q < e && is_lws(d[q]))) q = skip_lws(d, q, e);
-    if (q < e && d[q] == ';') {
-      last = parse_params(c, d, q, e, [](std::size_t, std::size_t, std::size_t, std::size_t) {});
-      if (last == kNpos) return Status::kBadRoute;
-      q = skip_lws(d, last, e);
+    std::size_t q = route_fast(b, d, p, e, r);
+    if (SIPSHUNT_UNLIKELY(q == kNpos)) {
+      q = route_general(b, d, p, e, r);
+      if (q == kNpos) return Status::kBadRoute;
     }
-    r.value = sv(d, start, last);
     r.header = hidx;
     ++count;
     if (q == e) return Status::kOk;
