@@ -733,6 +733,24 @@ Status parse_start_line(Cursor& c, const char* d, std::size_t b, std::size_t e, 
     m.reason = sv(d, c + 4, e);
     return vk == 1 ? Status::kOk : Status::kBadVersion;
   }
+  // The usual request line, under 64 octets and ending in " SIP/2.0": method and URI checked
+  // from one delimiter mask.
+  if (std::uint64_t mk; e - b < 64 && e - b > 9 && load8(d + e - 8) == 0x302e322f50495320ull &&
+                        detail::window(*c.blocks(), b, e - b - 8, mk)) {
+    const char* s = d + b;
+    const std::size_t n = e - b - 8;  // up to the SP before "SIP/2.0"
+    const std::size_t t = detail::pop(mk);
+    if (t != 0 && t < n && s[t] == ' ' && t + 1 < n && s[t + 1] != '<') {
+      std::size_t q = detail::pop(mk);
+      while (q < n && !kUriBad[s[q]]) q = detail::pop(mk);
+      if (q == n) {
+        m.is_request = true;
+        m.method = sv(s, 0, t);
+        m.request_uri = sv(s, t + 1, n);
+        return Status::kOk;
+      }
+    }
+  }
   const std::size_t t = c.next(b, e);
   if (t == b || t == e) return Status::kBadStartLine;
   if (d[t] != ' ') return d[t] == '\t' ? Status::kBadStartLine : Status::kBadMethod;
@@ -763,6 +781,17 @@ Status parse_start_line(Cursor& c, const char* d, std::size_t b, std::size_t e, 
   m.method = sv(d, b, t);
   m.request_uri = sv(d, ub, ue);
   return vk == 1 ? Status::kOk : Status::kBadVersion;
+}
+
+// Equality of two short strings (method names) without a call to memcmp.
+SIPSHUNT_ALWAYS_INLINE bool same(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8)
+    if (load8(a.data() + i) != load8(b.data() + i)) return false;
+  for (; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 SIPSHUNT_ALWAYS_INLINE void note(Status& err, Status s) noexcept {
@@ -992,7 +1021,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   if (m.first[static_cast<std::size_t>(HeaderId::kFrom)] == kNoHeader) return Status::kMissingFrom;
   if (m.first[static_cast<std::size_t>(HeaderId::kTo)] == kNoHeader) return Status::kMissingTo;
   if (m.first[static_cast<std::size_t>(HeaderId::kCSeq)] == kNoHeader) return Status::kMissingCSeq;
-  if (m.is_request && m.cseq_method != m.method) return Status::kCSeqMethodMismatch;
+  if (m.is_request && !same(m.cseq_method, m.method)) return Status::kCSeqMethodMismatch;
   if (m.has_content_length && m.content_length > avail) return Status::kContentLengthBeyondDatagram;
   return Status::kOk;
 }

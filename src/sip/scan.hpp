@@ -280,6 +280,8 @@ class Cursor {
     }
     return refill(p);
   }
+  [[nodiscard]] const Blocks* blocks() const noexcept { return b_; }
+
   // Same, bounded by e <= lim.
   SIPSHUNT_ALWAYS_INLINE std::size_t next(std::size_t p, std::size_t e) noexcept {
     const std::size_t r = next(p);
