@@ -27,7 +27,9 @@ PROBE_PREFIX = "sipshunt-probe-"
 class HealthEnv(Env):
     """Env with health checks (interval/timeout/fall/rise per pool) and the admin API."""
 
-    def __init__(self, sipshunt, name, backends=3, interval_ms=100, timeout_ms=100, fall=3, rise=2):
+    # Defaults are the issue's defaults (1 s, 500 ms, 3, 2): a 100 ms timeout is only for tests
+    # that measure detection, as a loaded 2-core host can stall a process for that long.
+    def __init__(self, sipshunt, name, backends=3, interval_ms=1000, timeout_ms=500, fall=3, rise=2):
         super().__init__(sipshunt, name, backends=backends)
         self.health = dict(interval_ms=interval_ms, timeout_ms=timeout_ms, fall=fall, rise=rise)
         self.pool_backends = list(range(1, backends + 1))  # which backend hosts the config lists
@@ -80,18 +82,18 @@ prefix_len = 24
         with open(self.path("sipshunt.toml"), "w") as f:
             f.write(self.config())
 
-    def start_backend(self, i, scenario="uas.xml", log_suffix=""):
+    def start_backend(self, i, scenario="uas.xml", log_suffix="", extra=()):
         """sipp UAS on backend i, answering OPTIONS (-aa). Its messages go to b{i}{suffix}.messages."""
         from harness import SCENARIOS
         p = self.popen(self.ns(i), ["sipp", "-sf", os.path.join(SCENARIOS, scenario), "-i", backend_ip(i), "-p", "5060",
                                     "-aa", "-trace_msg", "-message_file", self.path(f"b{i}{log_suffix}.messages"),
-                                    "-nostdin", "-timeout", "600s"], f"b{i}{log_suffix}.out")
+                                    "-nostdin", "-timeout", "600s", *extra], f"b{i}{log_suffix}.out")
         self.backend_procs[i] = p
         return p
 
     def start_backends(self, scenario="uas.xml", extra=()):
         for i in range(1, self.nbackends + 1):
-            self.start_backend(i, scenario)
+            self.start_backend(i, scenario, extra=extra)
         time.sleep(0.5)
 
     def kill_backend(self, i):
