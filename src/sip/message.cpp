@@ -974,7 +974,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
         else if (vb == ve)
           s = Status::kBadCallId;
         else
-          m.call_id = h.value;
+          m.call_id = sv(d, vb, ve);  // not h.value: reading back a fresh 16-octet store stalls
         break;
       case HeaderId::kCSeq:
         s = dup ? Status::kDuplicateCSeq : decode_cseq(blocks, d, vb, ve, m);
