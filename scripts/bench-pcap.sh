@@ -98,13 +98,21 @@ CFG
   for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
   [ -s "$WORK/stats.json" ] || { cat "$WORK/sipshunt.log"; exit 1; }
   sleep 2
+  # The worker thread's own CPU time too: on a shared machine the wall-clock rate understates a
+  # worker that was descheduled; forwarded per CPU-second does not.
+  local tid="" t
+  for t in /proc/"$PX"/task/*; do grep -q worker "$t/comm" && tid=${t##*/}; done
+  local cpu0 cpu1
+  cpu0=$(awk '{print $14 + $15}' "/proc/$PX/task/$tid/stat")
   cp "$WORK/stats.json" "$WORK/s0.json"
   sleep "$((SECONDS_RUN - 2))"
   cp "$WORK/stats.json" "$WORK/s1.json"
+  cpu1=$(awk '{print $14 + $15}' "/proc/$PX/task/$tid/stat")
   kill -TERM "$PX"; wait "$PX"; PX=""
-  python3 - "$WORK/s0.json" "$WORK/s1.json" "$label" <<'PY'
+  python3 - "$WORK/s0.json" "$WORK/s1.json" "$label" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
+cpu = (int(sys.argv[5]) - int(sys.argv[4])) / int(sys.argv[6])
 dt = b["uptime_s"] - a["uptime_s"]
 fwd = b["dataplane"]["sip_forwarded"] - a["dataplane"]["sip_forwarded"]
 sip_in = b["dataplane"]["sip_in"] - a["dataplane"]["sip_in"]
@@ -112,8 +120,9 @@ w0, w1 = a["workers"][0], b["workers"][0]
 busy = (w1["busy_cycles"] - w0["busy_cycles"]) / max(1, (w1["busy_cycles"] + w1["idle_cycles"]) - (w0["busy_cycles"] + w0["idle_cycles"]))
 out = b["ports"][1]["tx_packets"] - a["ports"][1]["tx_packets"]
 drops = {k: v for k, v in b["dataplane"]["drops"].items() if v}
-print(f"{sys.argv[3]:<12} {fwd / dt / 1e6:6.3f} M forwarded INVITEs/s  ({sip_in / dt / 1e6:.3f} M in, "
-      f"{out / dt / 1e6:.3f} M out on net_null, worker busy {100 * busy:.0f}%, {dt:.1f} s, drops {drops or 'none'})")
+print(f"{sys.argv[3]:<10} {fwd / dt / 1e6:6.3f} M forwarded INVITEs/s wall clock, {fwd / cpu / 1e6 if cpu else 0:6.3f} M per "
+      f"worker CPU-second (worker ran {cpu:.1f} of {dt:.1f} s; {out / dt / 1e6:.3f} M/s out on net_null; "
+      f"drops {drops or 'none'})")
 PY
 }
 

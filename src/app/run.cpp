@@ -118,10 +118,12 @@ void log_summary(const config::Config& c, const rules::RuleSet* rules, const con
   for (std::size_t i = 0; i < rt.ports().size(); ++i) {
     const auto& p = rt.ports()[i];
     const auto& cp = c.dpdk.ports[i];
-    spdlog::info("  port {}: {} ({}), MAC {}, {}/{}, mtu {}, {} queue(s){}{}{}", p.name, p.device, p.driver,
+    spdlog::info("  port {}: {} ({}), MAC {}, {}/{}, mtu {}, {} queue(s){}{}{}{}", p.name, p.device, p.driver,
                  p.mac.to_string(), cp.address.to_string(), cp.prefix_len, cp.mtu, p.queues, p.rss ? ", RSS" : "",
                  cp.gateway ? ", gateway " + cp.gateway->to_string() : std::string(),
-                 (p.tx_udp_checksum || p.rx_udp_checksum) ? ", checksum offload" : ", software checksums");
+                 (p.tx_udp_checksum || p.rx_udp_checksum) ? ", checksum offload" : ", software checksums",
+                 p.af_packet_sockets > 0 ? fmt::format(", {} af_packet socket(s) with a large send buffer", p.af_packet_sockets)
+                                         : std::string());
   }
   for (const auto& r : c.dpdk.routes) {
     spdlog::info("  route {}/{} via {}", r.prefix.to_string(), r.prefix_len, r.via.to_string());

@@ -36,6 +36,7 @@ std::atomic<int> g_reload{0};
 
 extern "C" void on_stop_signal(int) { g_stop.store(1, std::memory_order_relaxed); }
 extern "C" void on_hup_signal(int) { g_reload.store(1, std::memory_order_relaxed); }
+extern "C" void on_wake_signal(int) {}  // only there to interrupt a blocked system call
 
 int worker_main(void* arg) { return static_cast<dataplane::Worker*>(arg)->run(); }
 
@@ -235,6 +236,13 @@ bool Runtime::start(std::shared_ptr<const proxy::Snapshot> first, std::string& e
   current_ = std::move(first);
   shared_->snapshot.store(current_.get(), std::memory_order_release);
 
+  // SIGURG wakes a worker stuck in a PMD's blocking call at shutdown (Worker::interrupt). No
+  // SA_RESTART: the call must return EINTR.
+  struct sigaction wake {};
+  wake.sa_handler = on_wake_signal;
+  sigemptyset(&wake.sa_mask);
+  sigaction(SIGURG, &wake, nullptr);
+
   std::size_t i = 0;
   unsigned lcore = 0;
   RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -245,6 +253,7 @@ bool Runtime::start(std::shared_ptr<const proxy::Snapshot> first, std::string& e
       rte_eal_mp_wait_lcore();
       return false;
     }
+    lcores_.push_back(lcore);
     ++i;
   }
   launched_ = true;
@@ -407,7 +416,23 @@ void Runtime::shutdown() {
   down_ = true;
   if (shared_ != nullptr) {
     shared_->quit.store(true, std::memory_order_release);
-    if (launched_) rte_eal_mp_wait_lcore();  // each worker drained its tx buffers on the way out
+    if (launched_) {
+      // Each worker drains its tx buffers on the way out. One blocked inside a PMD call (the
+      // af_packet PMD can wait in poll() for a tx frame) is woken with a signal after 500 ms.
+      const auto kick = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+      for (;;) {
+        const bool running = std::any_of(lcores_.begin(), lcores_.end(),
+                                         [](unsigned l) { return rte_eal_get_lcore_state(l) == RUNNING; });
+        if (!running) break;
+        if (std::chrono::steady_clock::now() > kick) {
+          for (auto& w : workers_) w->interrupt();
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      }
+      rte_eal_mp_wait_lcore();
+    }
     if (shared_->control_tx != nullptr) {
       void* m = nullptr;
       while (rte_ring_sc_dequeue(shared_->control_tx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));

@@ -12,6 +12,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <csignal>
 #include <cstring>
 #include <stdexcept>
 
@@ -60,6 +61,8 @@ Worker::~Worker() {
 }
 
 int Worker::run() noexcept {
+  thread_ = pthread_self();
+  running_.store(true, std::memory_order_release);
   if (shared_.qsbr != nullptr) {
     rte_rcu_qsbr_thread_register(shared_.qsbr, index_);
     rte_rcu_qsbr_thread_online(shared_.qsbr, index_);
@@ -74,7 +77,12 @@ int Worker::run() noexcept {
     rte_rcu_qsbr_thread_unregister(shared_.qsbr, index_);
     online_ = false;
   }
+  running_.store(false, std::memory_order_release);
   return 0;
+}
+
+void Worker::interrupt() noexcept {
+  if (running_.load(std::memory_order_acquire)) pthread_kill(thread_, SIGURG);
 }
 
 void Worker::drain() noexcept {

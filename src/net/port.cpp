@@ -6,7 +6,13 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "sipshunt/net/eal.hpp"
 
@@ -26,6 +32,45 @@ bool has_key(const std::string& args, std::string_view key) {
 }
 
 std::string errno_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+std::string devarg_value(const std::string& args, std::string_view key) {
+  std::size_t pos = 0;
+  while (pos < args.size()) {
+    const std::size_t end = std::min(args.find(',', pos), args.size());
+    const std::string_view kv(args.data() + pos, end - pos);
+    const std::size_t eq = kv.find('=');
+    if (eq != std::string_view::npos && kv.substr(0, eq) == key) return std::string(kv.substr(eq + 1));
+    pos = end + 1;
+  }
+  return {};
+}
+
+// The af_packet PMD transmits with sendto(MSG_DONTWAIT) once per burst and, when its next tx
+// frame is still owned by the kernel, waits in poll(-1) for it. If the socket's send buffer is
+// too small for the frames in flight, the kernel leaves frames in SEND_REQUEST on EAGAIN; once
+// the whole ring is in that state nobody calls sendto again and poll() never returns (seen under
+// heavy CPU contention). A send buffer larger than the ring can hold makes EAGAIN impossible:
+// frames then only wait for their skbs to be freed, which always happens.
+int enlarge_af_packet_send_buffers(const std::string& iface, int bytes) {
+  const unsigned index = if_nametoindex(iface.c_str());
+  if (index == 0) return 0;
+  int tuned = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET) continue;
+    sockaddr_ll sll{};
+    socklen_t sl = sizeof sll;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&sll), &sl) != 0 || sll.sll_ifindex != static_cast<int>(index)) continue;
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) == 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0) {
+      ++tuned;
+    }
+  }
+  return tuned;
+}
 
 }  // namespace
 
@@ -83,6 +128,14 @@ std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& op
     }
     if (rte_eth_dev_get_port_by_name(spec.device.c_str(), &id) != 0) {
       return where + "the virtual device is not an ethernet port";
+    }
+    if (spec.device.rfind("net_af_packet", 0) == 0 || spec.device.rfind("eth_af_packet", 0) == 0) {
+      // Room for every frame of the tx ring in flight (framecnt x a full frame), with margin.
+      const std::string iface = devarg_value(args, "iface");
+      const int framecnt = std::atoi(devarg_value(args, "framecnt").c_str());
+      const int framesz = std::atoi(devarg_value(args, "framesz").c_str());
+      const long want = 2L * std::max(framecnt, 512) * std::max(framesz, 2048);
+      out.af_packet_sockets = enlarge_af_packet_send_buffers(iface, static_cast<int>(std::min(want, 1L << 30)));
     }
   }
   out.id = id;

@@ -102,6 +102,15 @@ class Env:
             shutil.rmtree(self.work, ignore_errors=True)
 
     def dump_logs(self):
+        if os.path.exists(self.stats_path):
+            try:
+                st = self.stats()
+                print("---- proxy counters: ports", st["ports"], "dataplane",
+                      {k: v for k, v in st["dataplane"].items() if v and k != "drops"},
+                      "drops", {k: v for k, v in st["dataplane"]["drops"].items() if v},
+                      "sip", {k: v for k, v in st["sip"]["reasons"].items() if v}, "workers", st["workers"])
+            except (OSError, ValueError, KeyError) as e:
+                print(f"---- proxy counters unreadable: {e}")
         for f in sorted(os.listdir(self.work)) if os.path.isdir(self.work) else []:
             if f.endswith((".log", ".out", ".err")):
                 path = os.path.join(self.work, f)

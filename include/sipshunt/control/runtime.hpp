@@ -139,6 +139,7 @@ class Runtime {
   std::unique_ptr<dataplane::Shared> shared_;
   std::unique_ptr<net::NeighbourTable> neighbours_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
+  std::vector<unsigned> lcores_;  // the lcore each worker runs on
   std::shared_ptr<const proxy::Snapshot> current_;
   struct Tick {
     std::uint64_t period = 0;

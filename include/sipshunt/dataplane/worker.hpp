@@ -6,6 +6,9 @@
 // No lock, allocation, syscall or log line once run() has started.
 #pragma once
 
+#include <pthread.h>
+
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -41,6 +44,9 @@ class Worker {
   void poll_once() noexcept;
   // Sends what is buffered, frees what waits for ARP. Called at the end of run().
   void drain() noexcept;
+  // Control plane: interrupts a system call the worker's thread may be blocked in (a PMD's
+  // poll(), see net/port.cpp) with a signal whose handler does nothing, so a stop is never stuck.
+  void interrupt() noexcept;
 
   [[nodiscard]] const WorkerCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] proxy::Worker& proxy_worker() noexcept { return *proxy_; }
@@ -97,6 +103,8 @@ class Worker {
   std::uint64_t last_tsc_ = 0;
   bool last_busy_ = false;
   bool online_ = false;
+  std::atomic<bool> running_{false};
+  pthread_t thread_{};
 };
 
 }  // namespace sipshunt::dataplane

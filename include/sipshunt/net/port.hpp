@@ -50,6 +50,7 @@ struct PortInfo {
   bool tx_udp_checksum = false;
   bool started = false;
   bool attached = false;
+  int af_packet_sockets = 0;      // af_packet: sockets whose send buffer was enlarged (see port.cpp)
 };
 
 // The vdev arguments actually used: for net_af_packet, qpairs=<queues> and frame/block sizes that
