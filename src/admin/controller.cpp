@@ -83,8 +83,22 @@ void Controller::stop_admin() {
 void Controller::tick(std::uint64_t now_ns) {
   last_now_ns_ = now_ns;
   if (server_) server_->service();  // API requests run here, on the control thread
+  std::uint64_t seen_until = now_ns;
+  if (attached_ && seams_.worker_loops) {
+    // Two loop starts since the mark: one whole iteration ran after it, and every reply it read
+    // is in the mailbox (read the counters before draining).
+    seams_.worker_loops(loops_now_);
+    bool caught_up = loops_now_.size() == loops_mark_.size();
+    for (std::size_t i = 0; caught_up && i < loops_now_.size(); ++i) caught_up = loops_now_[i] >= loops_mark_[i] + 2;
+    if (caught_up) seen_until_ns_ = loops_mark_ns_;
+    if (caught_up || loops_now_.size() != loops_mark_.size()) {
+      loops_mark_ = loops_now_;
+      loops_mark_ns_ = now_ns;
+    }
+    seen_until = seen_until_ns_;
+  }
   prober_->drain(mailbox_);
-  health::TickResult t = prober_->tick(now_ns);
+  health::TickResult t = prober_->tick(now_ns, seen_until);
   if (attached_)
     for (const auto& p : t.probes)
       if (!seams_.send_udp || !seams_.send_udp(p.to, p.bytes)) ++probes_not_sent_;

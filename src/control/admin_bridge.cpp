@@ -14,6 +14,10 @@ admin::DataPlaneSeams seams_for(Runtime& rt) {
   s.send_udp = [&rt](const Endpoint& to, std::string_view payload) { return rt.send_udp(to, payload); };
   s.proxy_totals = [&rt](proxy::Counters& sum) { rt.proxy_totals(sum); };
   s.dataplane_metrics = [&rt](admin::MetricsSnapshot& m) { fill_dataplane_metrics(rt, m); };
+  s.worker_loops = [&rt](std::vector<std::uint64_t>& loops) {
+    loops.resize(rt.worker_count());
+    for (std::size_t w = 0; w < loops.size(); ++w) loops[w] = dataplane::read(rt.worker_counters(w).loops);
+  };
   return s;
 }
 

@@ -154,28 +154,27 @@ void Prober::set_state(BackendHealth& b, std::uint32_t index, bool up, std::uint
   changes_.push_back({index, b.pool_index, up, now_ns});
 }
 
-TickResult Prober::tick(std::uint64_t now_ns) {
+TickResult Prober::tick(std::uint64_t now_ns, std::uint64_t seen_until_ns) {
   TickResult out;
+  // A probe is judged timed out only once the data plane has polled past its deadline, so a
+  // stall of the proxy itself (a descheduled worker) is never blamed on the backends.
+  const std::uint64_t judged = std::min(now_ns, seen_until_ns);
   for (std::uint32_t i = 0; i < backends_.size(); ++i) {
     BackendHealth& b = backends_[i];
     if (!b.check.enabled) continue;
-    if (b.pending_seq && now_ns >= b.pending_sent_ns + std::uint64_t{b.check.timeout_ms} * kMs) {
+    if (b.pending_seq && judged >= b.pending_sent_ns + std::uint64_t{b.check.timeout_ms} * kMs) {
       b.pending_seq.reset();
       b.last_status = 0;
       ++b.timeouts;
-      failure(b, i, now_ns);
+      failure(b, i, judged);
     }
-    if (now_ns < b.next_probe_ns) continue;
+    // Due, and the previous probe is settled (it is still pending only while the data plane
+    // has not caught up, or with timeout == interval for the length of a tick).
+    if (now_ns < b.next_probe_ns || b.pending_seq) continue;
     const std::uint64_t interval = std::uint64_t{b.check.interval_ms} * kMs;
     // Stay on the grid (no drift from tick jitter), but never burst to catch up after a stall.
     b.next_probe_ns += interval;
     if (b.next_probe_ns <= now_ns) b.next_probe_ns = now_ns + interval;
-    if (b.pending_seq) {
-      // timeout > interval is refused by config; if it happens anyway the old probe is superseded.
-      b.pending_seq.reset();
-      ++b.timeouts;
-      failure(b, i, now_ns);
-    }
     Probe p;
     p.backend = i;
     p.to = b.endpoint;

@@ -58,6 +58,8 @@ struct FakeDataPlane {
   std::vector<std::pair<Endpoint, std::string>> sent;
   std::unique_ptr<proxy::Counters> counters = std::make_unique<proxy::Counters>();
   bool refuse_sends = false;
+  bool stalled = false;                 // the worker is not polling: no loops, no replies read
+  std::vector<std::uint64_t> loops{0};
 
   DataPlaneSeams seams() {
     DataPlaneSeams s;
@@ -71,6 +73,7 @@ struct FakeDataPlane {
       return true;
     };
     s.proxy_totals = [this](proxy::Counters& c) { c = *counters; };
+    s.worker_loops = [this](std::vector<std::uint64_t>& l) { l = loops; };
     s.dataplane_metrics = [](MetricsSnapshot& m) {
       m.ports.push_back({"lan", 10, 1000, 9, 900, 0, 0, 0});
       m.verdicts = {{"forward", 9}, {"reply", 0}, {"drop", 1}, {"probe-reply", 0}};
@@ -102,9 +105,13 @@ struct World {
   }
   void step() {
     now += kMs;
-    for (auto it = replies.begin(); it != replies.end() && it->first <= now;) {
-      (void)health::post_reply(ctl->codec(), ctl->mailbox(), it->second.data(), it->second.size(), it->first);
-      it = replies.erase(it);
+    if (!dp.stalled) {
+      // The worker polls: it reads what arrived (stamping it now) and counts its iterations.
+      for (auto it = replies.begin(); it != replies.end() && it->first <= now;) {
+        (void)health::post_reply(ctl->codec(), ctl->mailbox(), it->second.data(), it->second.size(), now);
+        it = replies.erase(it);
+      }
+      dp.loops[0] += 1000;
     }
     const std::size_t before = dp.sent.size();
     ctl->tick(now);
@@ -187,6 +194,27 @@ TEST(Controller, DeadBackendIsRemovedWithinTheBoundAndOnlyItsCallsMove) {
   ASSERT_TRUE(back.has_value());
   EXPECT_LE(*back, 2 * 100 * kMs + 2 * kMs);
   EXPECT_EQ(owners(*w.ctl->snapshot(), 30000), before);
+}
+
+TEST(Controller, AStalledWorkerIsNotBlamedOnTheBackends) {
+  World w;
+  w.run_until(500 * kMs);
+  w.dp.stalled = true;  // e.g. the worker's CPU was taken away for 2 s
+  w.run_until(2500 * kMs);
+  for (const auto& b : w.ctl->prober().backends()) {
+    EXPECT_TRUE(b.up) << b.name;
+    EXPECT_EQ(b.timeouts, 0u) << b.name;
+  }
+  EXPECT_TRUE(w.dp.published.empty());
+  w.dp.stalled = false;  // it catches up: the replies it held are read, late but not lost
+  w.run_until(3000 * kMs);
+  for (const auto& b : w.ctl->prober().backends()) EXPECT_TRUE(b.up) << b.name;
+  EXPECT_TRUE(w.dp.published.empty());
+  // ... while a backend that is really silent is still found, within the usual bound.
+  w.dead.insert("198.18.0.21");
+  const auto took = w.run_until_true([&] { return !w.backend("b1").up; }, 2000 * kMs);
+  ASSERT_TRUE(took.has_value());
+  EXPECT_LE(*took, (3 * 100 + 50) * kMs + 2 * kMs);
 }
 
 TEST(Controller, AdminActionsPublishAndUnknownBackendIsReported) {

@@ -303,6 +303,30 @@ TEST(Prober, DetectionTimeIsWithinFallTimesIntervalPlusTimeout) {
   }
 }
 
+// The control loop says how far the data plane has caught up: a worker stalled for a while
+// (descheduled) has replies waiting in its rx ring, so no probe may time out meanwhile.
+TEST(Prober, NoTimeoutWhileTheDataPlaneHasNotCaughtUp) {
+  Prober p(make_config(check(100, 50, 1, 1), 1), {.nonce = 9}, 0);
+  auto r = p.tick(0, 0);
+  ASSERT_EQ(r.probes.size(), 1u);
+  // 60 ms later, but the worker has only been seen polling up to 10 ms: not a timeout.
+  EXPECT_TRUE(p.tick(60 * kMs, 10 * kMs).changes.empty());
+  EXPECT_EQ(p.backends()[0].timeouts, 0u);
+  // Still stalled when the next probe is due: it waits instead of superseding the first.
+  EXPECT_TRUE(p.tick(150 * kMs, 10 * kMs).probes.empty());
+  // The worker resumes and posts the reply it had (stamped when it read it).
+  EXPECT_EQ(p.on_reply(event_for(r.probes[0], 200, 151 * kMs)), ReplyOutcome::kAlive);
+  auto t = p.tick(152 * kMs, 151 * kMs);
+  EXPECT_TRUE(t.changes.empty());
+  ASSERT_EQ(t.probes.size(), 1u);  // the postponed probe goes out now
+  EXPECT_TRUE(p.backends()[0].up);
+  // Once the data plane has caught up, silence is judged as usual.
+  auto d = p.tick(210 * kMs, 203 * kMs);
+  ASSERT_EQ(d.changes.size(), 1u);
+  EXPECT_FALSE(d.changes[0].up);
+  EXPECT_EQ(d.changes[0].at_ns, 203 * kMs);
+}
+
 TEST(Prober, InitialDownComesUpOnFirstSuccessThenNeedsRise) {
   Sim s(make_config(check(100, 50, 2, 3), 2), {.initial = InitialState::kDown});
   EXPECT_FALSE(s.prober.backends()[0].up);

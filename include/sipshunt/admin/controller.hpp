@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sipshunt/admin/metrics.hpp"
 #include "sipshunt/admin/reload.hpp"
@@ -43,6 +44,10 @@ struct DataPlaneSeams {
   std::function<void(proxy::Counters& sum)> proxy_totals;
   // Ports, data-plane drops, verdicts, workers' cycles, TSC rate.
   std::function<void(MetricsSnapshot& m)> dataplane_metrics;
+  // Per worker, a counter bumped at the start of every poll-loop iteration. Optional: with it,
+  // probes time out only after every worker has completed an iteration begun past the
+  // deadline (a stalled worker's unread replies are not mistaken for dead backends).
+  std::function<void(std::vector<std::uint64_t>& loops)> worker_loops;
 };
 
 struct ControllerOptions {
@@ -108,6 +113,10 @@ class Controller {
   double start_unix_seconds_ = 0;
   std::uint64_t probes_not_sent_ = 0;
   std::uint64_t last_now_ns_ = 0;
+  // How far the data plane has provably caught up (see DataPlaneSeams::worker_loops).
+  std::vector<std::uint64_t> loops_mark_, loops_now_;
+  std::uint64_t loops_mark_ns_ = 0;
+  std::uint64_t seen_until_ns_ = 0;
 
   // Counters by name across reloads: totals seen at the last reload for each index, and what
   // earlier epochs added per name.

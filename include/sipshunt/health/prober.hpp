@@ -104,7 +104,10 @@ class Prober {
 
   // Times out overdue probes, returns the probes due now and the state changes since the last
   // tick. Call it at least every few milliseconds; next_deadline_ns() says when it must run.
-  [[nodiscard]] TickResult tick(std::uint64_t now_ns);
+  // `seen_until_ns`: the data plane has processed every packet received before this time (its
+  // workers polled since). Timeouts are judged against it, not `now_ns`, so replies stuck in a
+  // stalled worker's rx ring are not mistaken for silence. Default: no such lag.
+  [[nodiscard]] TickResult tick(std::uint64_t now_ns, std::uint64_t seen_until_ns = UINT64_MAX);
 
   // Earliest time at which tick() has something to do.
   [[nodiscard]] std::uint64_t next_deadline_ns() const noexcept;
