@@ -906,21 +906,13 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   const bool bad_version = err == Status::kBadVersion;
   err = Status::kOk;
 
-  std::uint32_t line = 1;
+  // Each index entry after the start line ends one field (folding already joined) with CRLF;
+  // what follows the last one is checked after the loop: the empty line, or an error.
+  const std::uint32_t fields_end = li.count - (li.bare_lf ? 1 : 0);
   std::uint16_t count = 0;  // m.header_count, kept in a register
   pos = nl + 1;
-  for (;;) {
-    if (pos >= size) return Status::kHeadersUnterminated;
-    if (d[pos] == '\r') {
-      if (pos + 1 == size) return Status::kHeadersUnterminated;
-      if (d[pos + 1] != '\n') return Status::kBadHeaderLine;
-      m.headers_end = pos;
-      break;
-    }
-    // The field ends at the first CRLF not followed by SP/HT (the index joined the folding).
-    if (line >= li.count) return li.overflow ? Status::kTooManyHeaders : Status::kHeadersUnterminated;
-    const std::size_t le = li.at[line++];
-    if (SIPSHUNT_UNLIKELY(line == li.count && li.bare_lf)) return Status::kBadHeaderLine;
+  for (std::uint32_t line = 1; line < fields_end; ++line) {
+    const std::size_t le = li.at[line];
     const std::size_t cr = le - 1;
     // field-name HCOLON: token, optional SP/HT, ':'. The name ends at the first delimiter,
     // usually inside the block the line starts in.
@@ -1004,6 +996,11 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     if (SIPSHUNT_UNLIKELY(s != Status::kOk)) note(err, s);
     pos = le + 1;
   }
+  if (li.bare_lf) return Status::kBadHeaderLine;  // the next line ends with a LF without CR
+  if (li.overflow) return Status::kTooManyHeaders;
+  if (pos + 1 >= size || d[pos] != '\r') return Status::kHeadersUnterminated;
+  if (d[pos + 1] != '\n') return Status::kBadHeaderLine;
+  m.headers_end = pos;
 
   // Body framing over a datagram: Content-Length governs; without it the body is the rest.
   const std::size_t body_at = m.headers_end + 2;
