@@ -193,7 +193,16 @@ struct Message {
 
 // Parses one datagram into `out`. On kOk every field above is valid. On an error, the fields
 // decoded before the fault are valid (start line, and the headers table up to the fault) so the
-// proxy can still build a 400/505 when Via, From, To, Call-ID and CSeq were found.
+// proxy can still build a 400/505 when Via, From, To, Call-ID and CSeq were found. In detail:
+// - kBadVersion: the whole header section is still parsed and decoded (it outranks every later
+//   finding except a broken header section), so a 505 can be built;
+// - a field that does not decode (kBadVia, kBadCSeq, duplicates, kBadMaxForwards, Content-Length
+//   errors, kTooManyVias/Routes, kCSeqMethodMismatch, kMissing*): the header table is complete,
+//   every other field decoded, `body` framed; the first such fault in message order is returned;
+// - a broken header section (kBadHeaderLine, kHeadersUnterminated, kTooManyHeaders): the table
+//   holds the fields before the fault.
+// Leading CRLFs (keep-alives) are skipped. Line ends must be CRLF; a bare LF is kBadHeaderLine
+// (kBadStartLine on the start line).
 [[nodiscard]] Status parse(const char* data, std::size_t size, Message& out) noexcept;
 
 // Splits a comma-separated header value into its elements, respecting quoted strings and <>.
