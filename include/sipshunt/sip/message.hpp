@@ -197,8 +197,9 @@ struct Message {
 // - kBadVersion: the whole header section is still parsed and decoded (it outranks every later
 //   finding except a broken header section), so a 505 can be built;
 // - a field that does not decode (kBadVia, kBadCSeq, duplicates, kBadMaxForwards, Content-Length
-//   errors, kTooManyVias/Routes, kCSeqMethodMismatch, kMissing*): the header table is complete,
-//   every other field decoded, `body` framed; the first such fault in message order is returned;
+//   errors, kTooManyVias/Routes) and the checks made once the table is complete (kMissing*, then
+//   kCSeqMethodMismatch, then kContentLengthBeyondDatagram): the header table is complete, every
+//   other field decoded, `body` framed; the first field fault in message order wins;
 // - a broken header section (kBadHeaderLine, kHeadersUnterminated, kTooManyHeaders): the table
 //   holds the fields before the fault.
 // Leading CRLFs (keep-alives) are skipped. Line ends must be CRLF; a bare LF is kBadHeaderLine
