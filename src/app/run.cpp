@@ -188,7 +188,7 @@ int run(const RunOptions& ro) {
       if (!control::write_file_atomic(path, control::stats_json(*rt))) spdlog::warn("cannot write {}", path);
     });
   }
-  // Probes through the data plane, replies through the workers' mailbox, a 1 ms control tick,
+  // Probes through the data plane, replies through the workers' mailbox, a 250 us control tick,
   // SIGHUP and POST /reload -> controller reload (health and admin states carried over), the
   // admin HTTP API. A bind failure of the API is logged; the proxy keeps running.
   if (auto e = control::wire(*rt, *ctl)) spdlog::error("admin API not started: {}", *e);

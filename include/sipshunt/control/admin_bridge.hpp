@@ -1,6 +1,6 @@
 // Control plane. Connects the health/admin/reload controller (admin::Controller, no DPDK) to a
 // running control::Runtime: the seams it calls (publish, send a probe, read counters) and the
-// hooks the runtime calls (a 1 ms tick, SIGHUP). Written by the health/admin side of issue 6.
+// hooks the runtime calls (a 250 us tick, SIGHUP). Written by the health/admin side of issue 6.
 #pragma once
 
 #include "sipshunt/admin/controller.hpp"
@@ -18,6 +18,6 @@ void fill_dataplane_metrics(const Runtime& runtime, admin::MetricsSnapshot& m);
 // codec and mailbox), the seams, the admin API, a tick every `tick_ns` and SIGHUP -> reload.
 // Returns an error message when the admin API cannot bind.
 [[nodiscard]] std::optional<std::string> wire(Runtime& runtime, admin::Controller& controller,
-                                              std::uint64_t tick_ns = 1'000'000);
+                                              std::uint64_t tick_ns = 250'000);
 
 }  // namespace sipshunt::control
