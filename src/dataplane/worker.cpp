@@ -36,6 +36,11 @@ SIPSHUNT_ALWAYS_INLINE bool mac_is(const unsigned char* p, const net::MacAddress
 SIPSHUNT_ALWAYS_INLINE bool mac_is_broadcast(const unsigned char* p) noexcept {
   return (p[0] & p[1] & p[2] & p[3] & p[4] & p[5]) == 0xff;
 }
+// May we write into this received mbuf (replies in place, the proxy's output behind the input)?
+// Not when a PMD hands out an indirect or shared buffer.
+SIPSHUNT_ALWAYS_INLINE bool writable(const rte_mbuf* m) noexcept {
+  return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1;
+}
 
 }  // namespace
 
@@ -189,7 +194,7 @@ void Worker::handle_arp(rte_mbuf* m, std::uint16_t port) noexcept {
                               !arp.sender_mac.is_multicast();
   if (arp.target_ip == pc.address) {
     if (sender_on_link) post(NeighbourEvent::Kind::kLearn, port, arp.sender_ip, arp.sender_mac.to_u64());
-    if (arp.op == net::kArpRequest) {
+    if (arp.op == net::kArpRequest && writable(m)) {
       net::arp_request_to_reply(eth, arp, pc.mac);
       // Pad to the Ethernet minimum: some links do not do it for us.
       std::memset(eth + net::kEthernetHeaderLen + net::kArpLen, 0, 60 - net::kEthernetHeaderLen - net::kArpLen);
@@ -275,7 +280,9 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, con
     return handle_sip(nullptr, false, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
                       ip.src, sport, now, snap);
   }
-  if (ip.protocol == net::kIpProtoIcmp && m->nb_segs == 1) return handle_icmp(m, port, l3, ip.header_len, ip.total_len);
+  if (ip.protocol == net::kIpProtoIcmp && m->nb_segs == 1 && writable(m)) {
+    return handle_icmp(m, port, l3, ip.header_len, ip.total_len);
+  }
   drop(m, ip.protocol == net::kIpProtoIcmp ? Drop::kIcmpIgnored : Drop::kUnsupportedProtocol);
 }
 
@@ -312,7 +319,7 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
   char* out = nullptr;
   std::size_t capacity = 0;
   bool out_in_m = false;
-  if (payload_in_m) {
+  if (payload_in_m && writable(m)) {
     const auto end = reinterpret_cast<std::uintptr_t>(payload) + length + net::kUdpFrameOverhead;
     const auto start = (end + 63) & ~std::uintptr_t{63};
     const auto buf_end = reinterpret_cast<std::uintptr_t>(m->buf_addr) + m->buf_len;

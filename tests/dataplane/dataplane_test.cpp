@@ -504,6 +504,25 @@ TEST_F(Dataplane, ControlLcoreDatagramsLeaveThroughWorkerZero) {
   EXPECT_EQ(worker_->counters().control_tx, 1u);
 }
 
+TEST_F(Dataplane, AReceivedBufferSharedWithSomeoneElseIsNeverWritten) {
+  resolve_backends();
+  const auto frame = sip_frame(invite("shared@x"));
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size())), frame.data(), frame.size());
+  rte_mbuf_refcnt_update(m, 1);  // a second owner (as a PMD with shared buffers would have)
+  std::vector<unsigned char> before(rte_pktmbuf_mtod(m, unsigned char*),
+                                    rte_pktmbuf_mtod(m, unsigned char*) + m->buf_len - m->data_off);
+  ASSERT_EQ(rte_ring_enqueue(rx_, m), 0);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].udp_ok);
+  EXPECT_NE(out[0].payload.find("Call-ID: shared@x"), std::string::npos);
+  EXPECT_EQ(rte_mbuf_refcnt_read(m), 1u);  // the worker released only its own reference
+  EXPECT_TRUE(std::equal(before.begin(), before.end(), rte_pktmbuf_mtod(m, unsigned char*)));
+  rte_pktmbuf_free(m);
+}
+
 TEST_F(Dataplane, NoSnapshotNoForwarding) {
   shared_->snapshot.store(nullptr);
   inject(sip_frame(invite("n")));
