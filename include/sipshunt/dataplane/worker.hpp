@@ -101,6 +101,7 @@ class Worker {
   std::uint16_t ip_id_ = 0;
   std::uint64_t last_timer_ = 0;
   std::uint64_t last_tsc_ = 0;
+  std::uint64_t now_ns_ = 0;  // shared_.clock.ns(last_tsc_)
   bool last_busy_ = false;
   bool online_ = false;
   std::atomic<bool> running_{false};
