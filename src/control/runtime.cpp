@@ -130,6 +130,7 @@ std::unique_ptr<Runtime> Runtime::create(const RuntimeOptions& options, std::str
   net::EalPlan plan;
   plan.config_args = options.eal_args;
   plan.workers = options.workers;
+  plan.cpus = std::thread::hardware_concurrency();
   for (const auto& p : options.ports) {
     if (net::is_pci_address(p.device)) {
       plan.pci_devices.push_back(p.device);

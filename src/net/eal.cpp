@@ -34,8 +34,12 @@ std::vector<std::string> eal_arguments(const EalPlan& plan) {
   };
   args.insert(args.end(), c.begin(), c.end());
   if (!has({"-l", "-c", "--lcores"})) {
-    args.push_back("-l");
-    args.push_back("0-" + std::to_string(plan.workers));
+    if (plan.cpus != 0 && plan.workers + 1 > plan.cpus) {
+      args.push_back("--lcores=(0-" + std::to_string(plan.workers) + ")@(0-" + std::to_string(plan.cpus - 1) + ")");
+    } else {
+      args.push_back("-l");
+      args.push_back("0-" + std::to_string(plan.workers));
+    }
   }
   if (!has({"--in-memory", "--file-prefix", "--no-shconf"})) {
     // --in-memory implies --no-shconf and takes hugepages without a mounted hugetlbfs; with

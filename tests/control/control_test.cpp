@@ -12,6 +12,7 @@
 #include "sipshunt/control/runtime.hpp"
 #include "sipshunt/control/stats.hpp"
 #include "sipshunt/dataplane/counters.hpp"
+#include "sipshunt/net/eal.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
 
@@ -32,6 +33,31 @@ control::RuntimeOptions options() {
   p.prefix_len = 24;
   o.ports.push_back(p);
   return o;
+}
+
+TEST(EalArguments, AddsWhatTheDataPlaneNeedsUnlessGiven) {
+  net::EalPlan plan;
+  plan.workers = 1;
+  plan.cpus = 4;
+  auto a = net::eal_arguments(plan);
+  const std::vector<std::string> want{"sipshunt", "-l", "0-1", "--in-memory", "--no-telemetry",
+                                      "--log-level=user1:warning", "--no-pci"};
+  EXPECT_EQ(a, want);
+  plan.config_args = {"--no-huge", "-m", "512", "--lcores", "0@0,1@1", "--log-level=*:debug"};
+  plan.pci_devices = {"0000:00:08.0"};
+  a = net::eal_arguments(plan);
+  const std::vector<std::string> want2{"sipshunt", "--no-huge", "-m", "512", "--lcores", "0@0,1@1", "--log-level=*:debug",
+                                       "--no-shconf", "--no-telemetry", "-a", "0000:00:08.0"};
+  EXPECT_EQ(a, want2);
+  plan = {};
+  plan.workers = 3;
+  plan.cpus = 2;  // more lcores than CPUs: they share them
+  a = net::eal_arguments(plan);
+  EXPECT_EQ(a[1], "--lcores=(0-3)@(0-1)");
+  EXPECT_TRUE(net::is_pci_address("0000:00:08.0"));
+  EXPECT_TRUE(net::is_pci_address("00:08.0"));
+  EXPECT_FALSE(net::is_pci_address("net_af_packet0"));
+  EXPECT_FALSE(net::is_pci_address("0000:00:08.8"));
 }
 
 TEST(Validate, AcceptsTheDefaults) { EXPECT_FALSE(control::validate(options())); }

@@ -15,13 +15,15 @@ struct EalPlan {
   std::uint32_t workers = 1;             // worker lcores wanted (+1 main lcore for control)
   std::vector<std::string> pci_devices;  // ports given by PCI address
   bool any_vdev = false;
+  std::uint32_t cpus = 0;                // online CPUs (0: unknown)
 };
 
 // True for "0000:00:08.0" or "00:08.0" (a PCI address rather than a virtual device name).
 [[nodiscard]] bool is_pci_address(std::string_view device) noexcept;
 
 // The argument vector for rte_eal_init (argv[0] included). Adds, unless the config already says:
-//  -l 0-N         one main lcore + `workers` worker lcores
+//  -l 0-N         one main lcore + `workers` worker lcores (with more lcores than CPUs:
+//                 --lcores (0-N)@(0-C), every lcore free to run on any CPU)
 //  --in-memory    no shared files: several instances (tests) can run side by side, and
 //                 hugepages need no mounted hugetlbfs (--no-shconf instead with --no-huge)
 //  --no-pci       when every port is a virtual device (never touch the host's NICs), else
