@@ -15,6 +15,7 @@ from harness import Env, Failure, check, main, sipplog
 CALLS = int(os.environ.get("SIPSHUNT_IT_CALLS", "6000"))
 RATE = int(os.environ.get("SIPSHUNT_IT_RATE", "400"))
 WORKERS = int(os.environ.get("SIPSHUNT_IT_WORKERS", "1"))  # 2: RSS (af_packet fanout) over two queues
+SHARES = os.environ.get("SIPSHUNT_IT_SHARES", "1") == "1"  # the +-5% check (needs ~6000 calls)
 
 
 def test(sipshunt):
@@ -42,7 +43,10 @@ def test(sipshunt):
               f"{': ' + str(incomplete[:3]) if incomplete else ''})")
         share = CALLS / env.nbackends
         for name, n in sorted(per_backend.items()):
-            check(abs(n - share) <= 0.05 * share, f"{name} got {n} calls, within 5% of {share:.0f}")
+            if SHARES:
+                check(abs(n - share) <= 0.05 * share, f"{name} got {n} calls, within 5% of {share:.0f}")
+            else:
+                print(f"{name} got {n} calls ({100.0 * n / CALLS:.1f}%)")
         dp = stats["dataplane"]
         check(dp["sip_in"] == dp["sip_forwarded"], f"proxy forwarded every SIP datagram it received ({dp['sip_in']})")
         print("per-backend forwarded counters:", stats["sip"]["backends"])
