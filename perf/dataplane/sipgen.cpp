@@ -78,32 +78,59 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-// A realistic INVITE (~800 bytes) with a per-message Call-ID, branch and From tag.
-std::size_t invite(char* out, std::size_t cap, std::uint64_t n, const char* from, unsigned sport, const char* to) {
-  const unsigned x = static_cast<unsigned>(n * 2654435761u);
-  const int body_len = 215;
-  const int len = std::snprintf(
-      out, cap,
-      "INVITE sip:+1310555%04u@%s SIP/2.0\r\n"
-      "Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK%08x%08llx;rport\r\n"
-      "Max-Forwards: 70\r\n"
-      "From: \"Caller\" <sip:+1212555%04u@%s>;tag=%08x\r\n"
-      "To: <sip:+1310555%04u@%s>\r\n"
-      "Call-ID: %08x-%012llu@%s\r\n"
-      "CSeq: 1 INVITE\r\n"
-      "Contact: <sip:+1212555%04u@%s:%u>\r\n"
-      "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY\r\n"
-      "Supported: replaces, timer\r\n"
-      "User-Agent: sipgen (sipshunt bench)\r\n"
-      "Content-Type: application/sdp\r\n"
-      "Content-Length: %d\r\n\r\n"
-      "v=0\r\no=- %08x 1 IN IP4 %-15s\r\ns=-\r\nc=IN IP4 %-15s\r\nt=0 0\r\n"
-      "m=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
-      "a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=sendrecv\r\n",
-      static_cast<unsigned>(n % 10000), to, from, sport, x, static_cast<unsigned long long>(n),
-      static_cast<unsigned>(n % 10000), from, x ^ 0x5bd1e995u, static_cast<unsigned>((n / 7) % 10000), to, x,
-      static_cast<unsigned long long>(n), from, static_cast<unsigned>(n % 10000), from, sport, body_len, x, from, from);
-  return len > 0 ? std::min<std::size_t>(static_cast<std::size_t>(len), cap) : 0;
+// A realistic INVITE (~800 bytes) built once per source port; each datagram then gets its own
+// Call-ID, branch and From tag by overwriting fixed-width digit fields in a copy (formatting the
+// whole message per datagram would cost the generator more CPU than the proxy spends on it).
+struct Template {
+  std::string text;
+  std::vector<std::size_t> fields;  // offsets of the 12-digit counter fields
+};
+
+Template make_template(const char* from, unsigned sport, const char* to) {
+  char body[512];
+  const int body_len = std::snprintf(body, sizeof body,
+                                     "v=0\r\no=- 2890844526 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                                     "m=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+                                     "a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=sendrecv\r\n",
+                                     from, from);
+  char head[1024];
+  std::snprintf(head, sizeof head,
+                "INVITE sip:+13105550000@%s SIP/2.0\r\n"
+                "Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-@@@@@@@@@@@@;rport\r\n"
+                "Max-Forwards: 70\r\n"
+                "From: \"Caller\" <sip:+12125550000@%s>;tag=@@@@@@@@@@@@\r\n"
+                "To: <sip:+13105550000@%s>\r\n"
+                "Call-ID: @@@@@@@@@@@@-%u@%s\r\n"
+                "CSeq: 1 INVITE\r\n"
+                "Contact: <sip:+12125550000@%s:%u>\r\n"
+                "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY\r\n"
+                "Supported: replaces, timer\r\n"
+                "User-Agent: sipgen (sipshunt bench)\r\n"
+                "Content-Type: application/sdp\r\n"
+                "Content-Length: %d\r\n\r\n",
+                to, from, sport, from, to, sport, from, from, sport, body_len);
+  Template t;
+  t.text = head;
+  t.text += body;
+  for (std::size_t at = t.text.find("@@@@@@@@@@@@"); at != std::string::npos; at = t.text.find("@@@@@@@@@@@@", at + 12)) {
+    t.text.replace(at, 12, std::string(12, '0'));
+    t.fields.push_back(at);
+  }
+  return t;
+}
+
+std::size_t invite(char* out, std::size_t cap, std::uint64_t n, const Template& t) {
+  const std::size_t len = std::min(t.text.size(), cap);
+  std::memcpy(out, t.text.data(), len);
+  char digits[12];
+  for (int i = 11; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  }
+  for (std::size_t at : t.fields) {
+    if (at + 12 <= len) std::memcpy(out + at, digits, 12);
+  }
+  return len;
 }
 
 int send_mode(const Args& a) {
@@ -114,6 +141,7 @@ int send_mode(const Args& a) {
   const int nports = std::clamp(a.ports, 1, 64);
   std::vector<int> socks;
   std::vector<unsigned> sports;
+  std::vector<Template> templates;
   for (int i = 0; i < nports; ++i) {
     const int s = socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in src = endpoint(a.from, 0);
@@ -126,6 +154,7 @@ int send_mode(const Args& a) {
     }
     socks.push_back(s);
     sports.push_back(20000u + static_cast<unsigned>(i));
+    templates.push_back(make_template(a.from.c_str(), 20000u + static_cast<unsigned>(i), to_host));
   }
   constexpr int kBatch = 64;
   static char bufs[kBatch][1200];
@@ -149,11 +178,11 @@ int send_mode(const Args& a) {
     }
     const int batch = static_cast<int>(std::min<std::uint64_t>({due - sent, kBatch, a.max - sent}));
     const int s = socks[static_cast<std::size_t>(turn)];
-    const unsigned sport = sports[static_cast<std::size_t>(turn)];
+    const Template& tpl = templates[static_cast<std::size_t>(turn)];
     turn = (turn + 1) % nports;
     for (int i = 0; i < batch; ++i) {
       iov[i].iov_base = bufs[i];
-      iov[i].iov_len = invite(bufs[i], sizeof bufs[i], n++, a.from.c_str(), sport, to_host);
+      iov[i].iov_len = invite(bufs[i], sizeof bufs[i], n++, tpl);
       std::memset(&msgs[i], 0, sizeof msgs[i]);
       msgs[i].msg_hdr.msg_name = const_cast<sockaddr_in*>(&dst);
       msgs[i].msg_hdr.msg_namelen = sizeof dst;
