@@ -11,6 +11,12 @@
 #   SIPSHUNT_BENCH_RATES="50000 100000 ..."           offered rates for sipshunt
 #   SIPSHUNT_BENCH_KAM_RATES="20000 40000 ..."        offered rates for Kamailio
 #   SIPSHUNT_BENCH_KAM_CHILDREN=2                     Kamailio UDP worker processes
+#   SIPSHUNT_BENCH_IDLE_SLEEP_US="0 50"               sipshunt variants: pure busy polling (0) and
+#                                                     adaptive polling (--idle-sleep-us 50)
+#   SIPSHUNT_BENCH_GENERATORS=1                       sipgen processes sharing the offered rate
+#   SIPSHUNT_BENCH_RAW=1                              sipgen writes whole frames on an AF_PACKET socket
+#                                                     (sendmmsg) instead of UDP sockets: the client's
+#                                                     UDP/IP stack is skipped so it is not the bottleneck
 #   SIPSHUNT_BUILD_DIR=build
 # Traffic stays inside the namespaces it creates (198.18.0.0/24); everything is removed on exit.
 set -euo pipefail
@@ -18,9 +24,12 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 STEP=${1:-5}
 BUILD=${SIPSHUNT_BUILD_DIR:-build}
-RATES=${SIPSHUNT_BENCH_RATES:-"50000 100000 150000 200000 250000 300000 350000 400000 450000 500000"}
-KAM_RATES=${SIPSHUNT_BENCH_KAM_RATES:-"10000 20000 30000 40000 50000 60000 70000 80000 100000 120000 150000"}
+RATES=${SIPSHUNT_BENCH_RATES:-"50000 75000 100000 125000 150000 175000 200000 250000 300000"}
+KAM_RATES=${SIPSHUNT_BENCH_KAM_RATES:-"10000 20000 30000 40000 50000 60000 70000 80000 100000"}
 KAM_CHILDREN=${SIPSHUNT_BENCH_KAM_CHILDREN:-2}
+IDLE_VARIANTS=${SIPSHUNT_BENCH_IDLE_SLEEP_US:-"0 50"}
+GENERATORS=${SIPSHUNT_BENCH_GENERATORS:-1}
+RAW=${SIPSHUNT_BENCH_RAW:-1}
 [ "$(id -u)" -eq 0 ] || { echo "bench-afpacket: run as root (namespaces)" >&2; exit 1; }
 ninja -C "$BUILD" src/app/sipshunt perf/dataplane/sipgen >/dev/null
 SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
@@ -55,18 +64,31 @@ step() {
   for i in 1 2 3; do
     for _ in $(seq 50); do grep -q listening "$WORK/sink$i.json" 2>/dev/null && break; sleep 0.1; done
   done
-  ip netns exec "$TOPO_CLIENT" "$SIPGEN" send --from "$TOPO_CLIENT_IP" --to "$TOPO_PROXY_IP:5060" --rate "$rate" \
-    --seconds "$STEP" >"$WORK/gen.json"
+  local gens=() g
+  rm -f "$WORK"/gen*.json
+  local raw=()
+  if [ "$RAW" = 1 ]; then
+    raw=(--raw-iface eth0 --dst-mac "$(ip -n "$TOPO_PROXY" -br link show eth0 | awk '{print $3}')")
+  fi
+  for ((g = 0; g < GENERATORS; g++)); do
+    # Each generator its own source ports (distinct Call-IDs come from the port in the Call-ID).
+    ip netns exec "$TOPO_CLIENT" "$SIPGEN" send --from "$TOPO_CLIENT_IP" --to "$TOPO_PROXY_IP:5060" \
+      --rate $((rate / GENERATORS)) --seconds "$STEP" --port-base $((20000 + 100 * g)) "${raw[@]}" >"$WORK/gen$g.json" &
+    gens+=("$!")
+  done
+  for p in "${gens[@]}"; do wait "$p" || true; done
   for p in "${sinks[@]}"; do wait "$p" || true; done
-  python3 - "$rate" "$WORK/gen.json" "$WORK"/sink?.json <<'PY'
+  python3 - "$rate" "$WORK"/sink?.json -- "$WORK"/gen*.json <<'PY'
 import json, sys
 rate = int(sys.argv[1])
-gen = json.load(open(sys.argv[2]))
+args = sys.argv[2:]
+sep = args.index("--")
 recv = 0
-for p in sys.argv[3:]:
+for p in args[:sep]:
     lines = [l for l in open(p) if l.startswith("{") and "received" in l]
     recv += json.loads(lines[-1])["received"] if lines else 0
-print(rate, gen["sent"], gen["seconds"], recv)
+gens = [json.load(open(p)) for p in args[sep + 1:]]
+print(rate, sum(g["sent"] for g in gens), max(g["seconds"] for g in gens), recv)
 PY
 }
 
@@ -131,18 +153,23 @@ devargs = "iface=eth0"
 address = "$TOPO_PROXY_IP"
 prefix_len = $TOPO_PREFIX
 CFG
-ip netns exec "$TOPO_PROXY" "$SIPSHUNT" run -c "$WORK/sipshunt.toml" --stats-file "$WORK/stats.json" \
-  >"$WORK/sipshunt.log" 2>&1 &
-PX=$!
-PIDS+=("$PX")
-for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
-step 1000 >/dev/null  # warm-up: ARP for the backends
-# shellcheck disable=SC2086
-SIP_OUT=$(ladder sipshunt $RATES)
-echo "$SIP_OUT" | grep -v '^BEST'
-SIP_BEST=$(echo "$SIP_OUT" | sed -n 's/^BEST //p')
-kill -TERM "$PX"; wait "$PX" || true
-python3 -c "import json; d=json.load(open('$WORK/stats.json'))['dataplane']; print('  sipshunt drops:', {k: v for k, v in d['drops'].items() if v} or 'none')"
+declare -A SIP_BEST
+for idle in $IDLE_VARIANTS; do
+  rm -f "$WORK/stats.json"
+  ip netns exec "$TOPO_PROXY" "$SIPSHUNT" run -c "$WORK/sipshunt.toml" --stats-file "$WORK/stats.json" \
+    --idle-sleep-us "$idle" >"$WORK/sipshunt.log" 2>&1 &
+  PX=$!
+  PIDS+=("$PX")
+  for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
+  step 1000 >/dev/null  # warm-up: ARP for the backends
+  label=$([ "$idle" = 0 ] && echo "sipshunt" || echo "sipshunt/nap$idle")
+  # shellcheck disable=SC2086
+  SIP_OUT=$(ladder "$label" $RATES)
+  echo "$SIP_OUT" | grep -v '^BEST'
+  SIP_BEST[$idle]=$(echo "$SIP_OUT" | sed -n 's/^BEST //p')
+  kill -TERM "$PX"; wait "$PX" || true
+  python3 -c "import json; d=json.load(open('$WORK/stats.json'))['dataplane']; print('  sipshunt drops:', {k: v for k, v in d['drops'].items() if v} or 'none')"
+done
 
 # ---- Kamailio on the same veth, now with a kernel address
 ip -n "$TOPO_PROXY" addr add "$TOPO_PROXY_IP/$TOPO_PREFIX" dev eth0
@@ -164,8 +191,12 @@ KAM_BEST=$(echo "$KAM_OUT" | sed -n 's/^BEST //p')
 kill -TERM "$KM"; wait "$KM" || true
 
 echo
-python3 - "$SIP_BEST" "$KAM_BEST" <<'PY'
+for idle in $IDLE_VARIANTS; do
+  python3 - "${SIP_BEST[$idle]}" "$KAM_BEST" "$idle" <<'PY'
 import sys
-s, k = int(sys.argv[1]), int(sys.argv[2])
-print(f"highest forwarded rate with <1% loss: sipshunt {s}/s, Kamailio {k}/s, ratio {s / k if k else float('inf'):.2f}x")
+s, k, idle = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+mode = "busy polling" if idle == 0 else f"adaptive polling, {idle} us naps"
+print(f"highest forwarded rate with <1% loss: sipshunt ({mode}) {s}/s, Kamailio {k}/s, "
+      f"ratio {s / k if k else float('inf'):.2f}x")
 PY
+done

@@ -1,14 +1,22 @@
 // sipgen: a bounded SIP/UDP load generator and sink for the af_packet benchmark.
-//   sipgen send --from IP --to IP:PORT --rate PPS --seconds S [--ports N] [--max N]
+//   sipgen send --from IP --to IP:PORT --rate PPS --seconds S [--ports N] [--port-base P] [--max N]
+//              [--raw-iface IFACE --dst-mac MAC]
 //       Sends distinct INVITEs (each its own Call-ID, branch and tag) with sendmmsg in batches of
 //       up to 64, paced to PPS, from N source ports (default 8, for RSS), for at most S seconds
 //       (capped at 120) and at most --max datagrams. Prints {"sent":..,"seconds":..,"rate":..}.
+//       --raw-iface: the same datagrams as whole Ethernet/IPv4/UDP frames (checksums computed
+//       here) through an AF_PACKET socket on IFACE to MAC, skipping the sender's UDP/IP stack,
+//       so the generator is not the bottleneck of the benchmark.
 //   sipgen sink --bind IP:PORT --seconds S [--idle MS]
 //       Counts datagrams with recvmmsg until S seconds pass (capped at 300) or nothing arrived for
 //       --idle ms after the first one. Prints {"received":..,"bytes":..,"first_to_last_s":..}.
 // Traffic goes only where it is told (the benchmark's namespaces); every loop is bounded.
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: sipgen send --from IP --to IP:PORT --rate PPS --seconds S [--ports N] [--max N]\n"
+               "usage: sipgen send --from IP --to IP:PORT --rate PPS --seconds S [--ports N] [--port-base P] [--max N]\n"
                "       sipgen sink --bind IP:PORT --seconds S [--idle MS]\n");
   std::exit(2);
 }
@@ -51,9 +59,9 @@ sockaddr_in endpoint(std::string_view text, std::uint16_t default_port) {
 }
 
 struct Args {
-  std::string mode, from, to, bind;
+  std::string mode, from, to, bind, raw_iface, dst_mac;
   double rate = 10000, seconds = 5;
-  int ports = 8, idle_ms = 1000;
+  int ports = 8, idle_ms = 1000, port_base = 20000;
   std::uint64_t max = 100'000'000;
 };
 
@@ -71,6 +79,9 @@ Args parse(int argc, char** argv) {
     else if (k == "--rate") a.rate = std::atof(v);
     else if (k == "--seconds") a.seconds = std::atof(v);
     else if (k == "--ports") a.ports = std::atoi(v);
+    else if (k == "--port-base") a.port_base = std::atoi(v);
+    else if (k == "--raw-iface") a.raw_iface = v;
+    else if (k == "--dst-mac") a.dst_mac = v;
     else if (k == "--idle") a.idle_ms = std::atoi(v);
     else if (k == "--max") a.max = std::strtoull(v, nullptr, 10);
     else usage();
@@ -133,6 +144,47 @@ std::size_t invite(char* out, std::size_t cap, std::uint64_t n, const Template& 
   return len;
 }
 
+std::uint16_t fold(std::uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum & 0xffff);
+}
+std::uint32_t sum16(const unsigned char* p, std::size_t len, std::uint32_t sum = 0) {
+  for (std::size_t i = 0; i + 1 < len; i += 2) sum += static_cast<std::uint32_t>((p[i] << 8) | p[i + 1]);
+  if (len & 1) sum += static_cast<std::uint32_t>(p[len - 1] << 8);
+  return sum;
+}
+
+// Ethernet + IPv4 + UDP around `payload` of `len` bytes at frame + 42 (checksums computed).
+std::size_t frame_around(unsigned char* f, std::size_t len, const unsigned char* dst_mac, const unsigned char* src_mac,
+                         in_addr src, in_addr dst, std::uint16_t sport, std::uint16_t dport, std::uint16_t id) {
+  std::memcpy(f, dst_mac, 6);
+  std::memcpy(f + 6, src_mac, 6);
+  f[12] = 0x08;
+  f[13] = 0x00;
+  unsigned char* ip = f + 14;
+  const std::uint16_t total = static_cast<std::uint16_t>(28 + len);
+  const unsigned char hdr[20] = {0x45, 0, static_cast<unsigned char>(total >> 8), static_cast<unsigned char>(total),
+                                 static_cast<unsigned char>(id >> 8), static_cast<unsigned char>(id), 0x40, 0, 64, 17, 0, 0};
+  std::memcpy(ip, hdr, 12);
+  std::memcpy(ip + 12, &src, 4);
+  std::memcpy(ip + 16, &dst, 4);
+  const std::uint16_t ipc = fold(sum16(ip, 20));
+  ip[10] = static_cast<unsigned char>(ipc >> 8);
+  ip[11] = static_cast<unsigned char>(ipc);
+  unsigned char* udp = ip + 20;
+  const std::uint16_t ulen = static_cast<std::uint16_t>(8 + len);
+  const unsigned char uh[8] = {static_cast<unsigned char>(sport >> 8), static_cast<unsigned char>(sport),
+                               static_cast<unsigned char>(dport >> 8), static_cast<unsigned char>(dport),
+                               static_cast<unsigned char>(ulen >> 8), static_cast<unsigned char>(ulen), 0, 0};
+  std::memcpy(udp, uh, 8);
+  std::uint32_t sum = sum16(ip + 12, 8) + 17 + ulen;
+  std::uint16_t c = fold(sum16(udp, ulen, sum));
+  if (c == 0) c = 0xffff;
+  udp[6] = static_cast<unsigned char>(c >> 8);
+  udp[7] = static_cast<unsigned char>(c);
+  return 42 + len;
+}
+
 int send_mode(const Args& a) {
   if (a.from.empty() || a.to.empty()) usage();
   const sockaddr_in dst = endpoint(a.to, 5060);
@@ -145,7 +197,7 @@ int send_mode(const Args& a) {
   for (int i = 0; i < nports; ++i) {
     const int s = socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in src = endpoint(a.from, 0);
-    src.sin_port = htons(static_cast<std::uint16_t>(20000 + i));
+    src.sin_port = htons(static_cast<std::uint16_t>(a.port_base + i));
     int buf = 4 << 20;
     setsockopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
     if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
@@ -153,11 +205,41 @@ int send_mode(const Args& a) {
       return 1;
     }
     socks.push_back(s);
-    sports.push_back(20000u + static_cast<unsigned>(i));
-    templates.push_back(make_template(a.from.c_str(), 20000u + static_cast<unsigned>(i), to_host));
+    sports.push_back(static_cast<unsigned>(a.port_base + i));
+    templates.push_back(make_template(a.from.c_str(), static_cast<unsigned>(a.port_base + i), to_host));
+  }
+  // Raw mode: one AF_PACKET socket, qdisc bypassed.
+  int raw = -1;
+  unsigned char src_mac[6] = {}, dst_mac[6] = {};
+  in_addr src_ip{};
+  if (!a.raw_iface.empty()) {
+    unsigned m[6];
+    if (std::sscanf(a.dst_mac.c_str(), "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) usage();
+    for (int i = 0; i < 6; ++i) dst_mac[i] = static_cast<unsigned char>(m[i]);
+    raw = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+    ifreq ifr{};
+    std::snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", a.raw_iface.c_str());
+    if (raw < 0 || ioctl(raw, SIOCGIFHWADDR, &ifr) != 0) {
+      std::perror("sipgen: raw socket");
+      return 1;
+    }
+    std::memcpy(src_mac, ifr.ifr_hwaddr.sa_data, 6);
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_IP);
+    sll.sll_ifindex = static_cast<int>(if_nametoindex(a.raw_iface.c_str()));
+    int one = 1, buf = 8 << 20;
+    setsockopt(raw, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);
+    setsockopt(raw, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    if (bind(raw, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
+      std::perror("sipgen: bind raw");
+      return 1;
+    }
+    src_ip = endpoint(a.from, 0).sin_addr;
   }
   constexpr int kBatch = 64;
   static char bufs[kBatch][1200];
+  static unsigned char frames[kBatch][1300];
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
   const double seconds = std::min(a.seconds, 120.0);
@@ -179,17 +261,25 @@ int send_mode(const Args& a) {
     const int batch = static_cast<int>(std::min<std::uint64_t>({due - sent, kBatch, a.max - sent}));
     const int s = socks[static_cast<std::size_t>(turn)];
     const Template& tpl = templates[static_cast<std::size_t>(turn)];
-    turn = (turn + 1) % nports;
     for (int i = 0; i < batch; ++i) {
-      iov[i].iov_base = bufs[i];
-      iov[i].iov_len = invite(bufs[i], sizeof bufs[i], n++, tpl);
       std::memset(&msgs[i], 0, sizeof msgs[i]);
-      msgs[i].msg_hdr.msg_name = const_cast<sockaddr_in*>(&dst);
-      msgs[i].msg_hdr.msg_namelen = sizeof dst;
+      if (raw >= 0) {
+        const std::size_t len = invite(reinterpret_cast<char*>(frames[i]) + 42, sizeof frames[i] - 42, n++, tpl);
+        iov[i].iov_base = frames[i];
+        iov[i].iov_len = frame_around(frames[i], len, dst_mac, src_mac, src_ip, dst.sin_addr,
+                                      static_cast<std::uint16_t>(sports[static_cast<std::size_t>(turn)]),
+                                      ntohs(dst.sin_port), static_cast<std::uint16_t>(n));
+      } else {
+        iov[i].iov_base = bufs[i];
+        iov[i].iov_len = invite(bufs[i], sizeof bufs[i], n++, tpl);
+        msgs[i].msg_hdr.msg_name = const_cast<sockaddr_in*>(&dst);
+        msgs[i].msg_hdr.msg_namelen = sizeof dst;
+      }
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
-    const int r = sendmmsg(s, msgs, static_cast<unsigned>(batch), 0);
+    const int r = sendmmsg(raw >= 0 ? raw : s, msgs, static_cast<unsigned>(batch), 0);
+    turn = (turn + 1) % nports;
     if (r > 0) {
       sent += static_cast<std::uint64_t>(r);
     } else {

@@ -25,6 +25,8 @@ topo_ns_add() {
   ip netns add "$1"
   TOPO_NAMESPACES+=("$1")
   ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  # A bridge here is a plain switch: bridged frames skip iptables (br_netfilter), where present.
+  ip netns exec "$1" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do [ -w "$f" ] && echo 0 >"$f"; done; true'
   ip -n "$1" link set lo up
 }
 
