@@ -13,6 +13,8 @@
 #   SIPSHUNT_BENCH_KAM_CHILDREN=2                     Kamailio UDP worker processes
 #   SIPSHUNT_BENCH_IDLE_SLEEP_US="0 50"               sipshunt variants: pure busy polling (0) and
 #                                                     adaptive polling (--idle-sleep-us 50)
+#   SIPSHUNT_BENCH_WORKERS=1                          sipshunt worker lcores (2: both CPUs poll; the
+#                                                     af_packet queues form one fanout group)
 #   SIPSHUNT_BENCH_GENERATORS=1                       sipgen processes sharing the offered rate
 #   SIPSHUNT_BENCH_RAW=1                              sipgen writes whole frames on an AF_PACKET socket
 #                                                     (sendmmsg) instead of UDP sockets: the client's
@@ -29,6 +31,7 @@ KAM_RATES=${SIPSHUNT_BENCH_KAM_RATES:-"10000 20000 30000 40000 50000 60000 70000
 KAM_CHILDREN=${SIPSHUNT_BENCH_KAM_CHILDREN:-2}
 IDLE_VARIANTS=${SIPSHUNT_BENCH_IDLE_SLEEP_US:-"0 50"}
 GENERATORS=${SIPSHUNT_BENCH_GENERATORS:-1}
+WORKERS=${SIPSHUNT_BENCH_WORKERS:-1}
 RAW=${SIPSHUNT_BENCH_RAW:-1}
 [ "$(id -u)" -eq 0 ] || { echo "bench-afpacket: run as root (namespaces)" >&2; exit 1; }
 ninja -C "$BUILD" src/app/sipshunt perf/dataplane/sipgen >/dev/null
@@ -68,7 +71,7 @@ step() {
   rm -f "$WORK"/gen*.json
   local raw=()
   if [ "$RAW" = 1 ]; then
-    raw=(--raw-iface eth0 --dst-mac "$(ip -n "$TOPO_PROXY" -br link show eth0 | awk '{print $3}')")
+    raw=(--raw-iface eth0 --dst-mac "${PORT_MAC:-$(ip -n "$TOPO_PROXY" -br link show eth0 | awk '{print $3}')}")
   fi
   for ((g = 0; g < GENERATORS; g++)); do
     # Each generator its own source ports (distinct Call-IDs come from the port in the Call-ID).
@@ -144,8 +147,9 @@ address = "$(topo_backend_ip 3)"
 [log]
 level = "warn"
 [dpdk]
-eal_args = ["--no-huge", "-m", "512", "-l", "0-1"]
-workers = 1
+eal_args = ["--no-huge", "-m", "512"]
+workers = $WORKERS
+mbufs = $((WORKERS == 1 ? 8191 : 16383))
 [[dpdk.ports]]
 name = "lan"
 device = "net_af_packet0"
@@ -161,8 +165,16 @@ for idle in $IDLE_VARIANTS; do
   PX=$!
   PIDS+=("$PX")
   for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
+  PORT_MAC=$(python3 -c "import json; print(json.load(open('$WORK/stats.json'))['ports'][0]['mac'])")
+  if [ "${SIPSHUNT_BENCH_OTHERHOST:-1}" = 1 ]; then
+    # The kernel of the proxy host keeps its hands off the DPDK port's traffic: with another MAC
+    # on eth0, frames for the port's MAC arrive as PACKET_OTHERHOST, which af_packet still gets
+    # and the IP stack drops at once (instead of a route lookup per datagram).
+    ip -n "$TOPO_PROXY" link set eth0 address 02:00:00:00:ee:01
+  fi
   step 1000 >/dev/null  # warm-up: ARP for the backends
   label=$([ "$idle" = 0 ] && echo "sipshunt" || echo "sipshunt/nap$idle")
+  [ "$WORKERS" = 1 ] || label="$label/${WORKERS}w"
   # shellcheck disable=SC2086
   SIP_OUT=$(ladder "$label" $RATES)
   echo "$SIP_OUT" | grep -v '^BEST'
@@ -172,6 +184,7 @@ for idle in $IDLE_VARIANTS; do
 done
 
 # ---- Kamailio on the same veth, now with a kernel address
+PORT_MAC=
 ip -n "$TOPO_PROXY" addr add "$TOPO_PROXY_IP/$TOPO_PREFIX" dev eth0
 printf '1 sip:%s:5060\n1 sip:%s:5060\n1 sip:%s:5060\n' "$(topo_backend_ip 1)" "$(topo_backend_ip 2)" "$(topo_backend_ip 3)" \
   >"$WORK/dispatcher.list"
@@ -192,10 +205,10 @@ kill -TERM "$KM"; wait "$KM" || true
 
 echo
 for idle in $IDLE_VARIANTS; do
-  python3 - "${SIP_BEST[$idle]}" "$KAM_BEST" "$idle" <<'PY'
+  python3 - "${SIP_BEST[$idle]}" "$KAM_BEST" "$idle" "$WORKERS" <<'PY'
 import sys
 s, k, idle = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-mode = "busy polling" if idle == 0 else f"adaptive polling, {idle} us naps"
+mode = ("busy polling" if idle == 0 else f"adaptive polling, {idle} us naps") + f", {sys.argv[4]} worker(s)"
 print(f"highest forwarded rate with <1% loss: sipshunt ({mode}) {s}/s, Kamailio {k}/s, "
       f"ratio {s / k if k else float('inf'):.2f}x")
 PY
