@@ -25,6 +25,7 @@ struct RunOptions {
   std::string stats_file;
   double stats_interval = 1.0;
   std::vector<std::string> static_neighbours;  // PORT,IP,MAC
+  std::uint32_t idle_sleep_us = 0;
 };
 
 struct Loaded {
@@ -109,6 +110,7 @@ std::optional<std::string> runtime_options(const config::Config& c, const RunOpt
   for (const auto& p : o.ports) owned = owned || p.address == *self;
   if (!owned) return "proxy.address " + c.self.ip.to_string() + " is not the address of any [[dpdk.ports]]";
   o.sip_port = c.self.port;
+  o.idle_sleep_us = ro.idle_sleep_us;
   return control::validate(o);
 }
 
@@ -214,6 +216,10 @@ void add_run(CLI::App& app, int& status) {
       ->check(CLI::Range(0.05, 3600.0));
   cmd->add_option("--static-neighbour", o->static_neighbours,
                   "PORT,IP,MAC: a permanent ARP entry on port PORT (repeatable; e.g. for net_null or net_pcap)");
+  cmd->add_option("--idle-sleep-us", o->idle_sleep_us,
+                  "Adaptive polling: a worker that found nothing to do 256 times in a row sleeps this long "
+                  "(0, the default: pure busy polling). For hosts that share the workers' CPUs")
+      ->check(CLI::Range(0, 10000));
   cmd->callback([o, &status] { status = run(*o); });
 }
 

@@ -78,6 +78,7 @@ std::optional<std::string> validate(const RuntimeOptions& o) {
   if (o.ports.size() > dataplane::kMaxPorts) return "dpdk.ports: at most " + std::to_string(dataplane::kMaxPorts) + " ports";
   if (o.workers == 0 || o.workers > 64) return "dpdk.workers must be 1..64";
   if (o.rx_ring < 64 || o.tx_ring < 64) return "dpdk.rx_ring and dpdk.tx_ring must be at least 64";
+  if (o.idle_sleep_us > 10'000) return "idle sleep: at most 10000 us";
   std::set<std::string> names, devices;
   for (const auto& p : o.ports) {
     if (p.name.empty()) return "dpdk.ports: a port without a name";
@@ -204,6 +205,7 @@ std::unique_ptr<Runtime> Runtime::create(const RuntimeOptions& options, std::str
   shared->drain_cycles = shared->clock.cycles(std::uint64_t{options.drain_us} * 1000);
   shared->hold_cycles = shared->clock.cycles(std::uint64_t{options.hold_ms} * 1'000'000);
   shared->reassembly_cycles = shared->clock.cycles(std::uint64_t{options.reassembly_ms} * 1'000'000);
+  shared->idle_sleep_ns = std::uint64_t{options.idle_sleep_us} * 1000;
   rt->shared_ = std::move(shared);
 
   try {

@@ -124,8 +124,9 @@ std::string stats_json(const Runtime& rt) {
   for (std::size_t w = 0; w < rt.worker_count(); ++w) {
     const auto& c = rt.worker_counters(w);
     if (w) j += ',';
-    j += fmt::format("{{\"busy_cycles\":{},\"idle_cycles\":{},\"loops\":{},\"sip_in\":{}}}", dataplane::read(c.busy_cycles),
-                     dataplane::read(c.idle_cycles), dataplane::read(c.loops), dataplane::read(c.sip_in));
+    j += fmt::format("{{\"busy_cycles\":{},\"idle_cycles\":{},\"loops\":{},\"naps\":{},\"sip_in\":{}}}",
+                     dataplane::read(c.busy_cycles), dataplane::read(c.idle_cycles), dataplane::read(c.loops),
+                     dataplane::read(c.naps), dataplane::read(c.sip_in));
   }
   j += "]";
 

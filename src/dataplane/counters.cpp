@@ -58,6 +58,7 @@ void accumulate(WorkerCounters& t, const WorkerCounters& w) noexcept {
   t.busy_cycles += read(w.busy_cycles);
   t.idle_cycles += read(w.idle_cycles);
   t.loops += read(w.loops);
+  t.naps += read(w.naps);
 }
 
 }  // namespace sipshunt::dataplane

@@ -13,6 +13,7 @@
 #include <rte_ring_elem.h>
 
 #include <csignal>
+#include <ctime>
 #include <cstring>
 #include <stdexcept>
 
@@ -137,12 +138,27 @@ void Worker::poll_once() noexcept {
   }
   last_busy_ = total != 0;
   if (total != 0) {
+    empty_polls_ = 0;
     flush_all();
     if (death_row_->cnt != 0) {
       bump(counters_.drops[static_cast<std::size_t>(Drop::kFragmentDropped)], death_row_->cnt);
       rte_ip_frag_free_death_row(death_row_.get(), kPrefetchAhead);
     }
+  } else if (SIPSHUNT_UNLIKELY(shared_.idle_sleep_ns != 0) && ++empty_polls_ >= shared_.idle_polls) {
+    empty_polls_ = 0;
+    nap();
   }
+}
+
+// Idle only (adaptive polling, opt-in): the one system call of the loop, never taken while packets
+// arrive. Offline for RCU meanwhile, so a publish does not wait for the sleep.
+void Worker::nap() noexcept {
+  flush_all();
+  if (shared_.qsbr != nullptr && online_) rte_rcu_qsbr_thread_offline(shared_.qsbr, index_);
+  const timespec ts{0, static_cast<long>(shared_.idle_sleep_ns)};
+  nanosleep(&ts, nullptr);
+  if (shared_.qsbr != nullptr && online_) rte_rcu_qsbr_thread_online(shared_.qsbr, index_);
+  bump(counters_.naps);
 }
 
 void Worker::timer(std::uint64_t now) noexcept {

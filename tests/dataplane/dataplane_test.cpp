@@ -523,6 +523,20 @@ TEST_F(Dataplane, AReceivedBufferSharedWithSomeoneElseIsNeverWritten) {
   rte_pktmbuf_free(m);
 }
 
+TEST_F(Dataplane, AdaptivePollingNapsOnlyWhenIdle) {
+  resolve_backends();
+  shared_->idle_sleep_ns = 1000;
+  shared_->idle_polls = 3;
+  for (int i = 0; i < 7; ++i) worker_->poll_once();
+  EXPECT_EQ(worker_->counters().naps, 2u);  // after the 3rd and the 6th empty poll
+  for (int i = 0; i < 10; ++i) {
+    inject(sip_frame(invite("busy" + std::to_string(i))));
+    worker_->poll_once();
+  }
+  EXPECT_EQ(worker_->counters().naps, 2u);  // packets every poll: never
+  EXPECT_EQ(sent().size(), 10u);
+}
+
 TEST_F(Dataplane, NoSnapshotNoForwarding) {
   shared_->snapshot.store(nullptr);
   inject(sip_frame(invite("n")));

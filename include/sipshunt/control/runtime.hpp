@@ -63,6 +63,7 @@ struct RuntimeOptions {
   std::uint32_t drain_us = 100;           // tx drain / ARP hold service period
   std::uint32_t hold_ms = 3000;           // longest a packet waits for ARP
   std::uint32_t reassembly_ms = 2000;     // fragment lifetime
+  std::uint32_t idle_sleep_us = 0;        // adaptive polling: nap this long when idle (0: busy poll)
   net::NeighbourTiming neighbour_timing;
 };
 

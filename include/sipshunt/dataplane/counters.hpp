@@ -73,6 +73,7 @@ struct SIPSHUNT_CACHE_ALIGNED WorkerCounters {
   std::uint64_t busy_cycles = 0;        // TSC cycles in iterations that received packets
   std::uint64_t idle_cycles = 0;        // TSC cycles in empty polls
   std::uint64_t loops = 0;
+  std::uint64_t naps = 0;               // idle sleeps (adaptive polling, off by default)
 };
 
 // Single-writer increment: a plain add, stored atomically so a concurrent reader never sees a

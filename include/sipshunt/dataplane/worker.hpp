@@ -75,6 +75,7 @@ class Worker {
   void service_hold(std::uint64_t now) noexcept;
   void drain_control_tx(std::uint64_t now) noexcept;
   void drop(rte_mbuf* m, Drop why) noexcept;
+  void nap() noexcept;
   std::uint16_t next_ip_id() noexcept {
     ip_id_ = static_cast<std::uint16_t>(ip_id_ + shared_.workers);
     return ip_id_;
@@ -102,6 +103,7 @@ class Worker {
   std::uint64_t last_timer_ = 0;
   std::uint64_t last_tsc_ = 0;
   std::uint64_t now_ns_ = 0;  // shared_.clock.ns(last_tsc_)
+  std::uint32_t empty_polls_ = 0;
   bool last_busy_ = false;
   bool online_ = false;
   std::atomic<bool> running_{false};
