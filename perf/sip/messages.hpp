@@ -88,4 +88,36 @@ inline constexpr std::string_view kBye =
     "Content-Length: 0\r\n"
     "\r\n";
 
+// The shape perf/dataplane/make_invites.py sends (a softphone or SBC INVITE): one Via of 69
+// octets (long branch, bare rport), a quoted display name in From, SDP. Its Via and From are
+// past the 63 octets of a one-register delimiter mask.
+inline constexpr std::string_view kInviteSoftphone =
+    "INVITE sip:+13105550055@198.18.0.1:5060;user=phone SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 198.18.50.96:5064;branch=z9hG4bK00003039aa12b4869;rport\r\n"
+    "Max-Forwards: 70\r\n"
+    "From: \"Caller 12345\" <sip:+12125552345@198.18.50.96>;tag=1dcd8a3f\r\n"
+    "To: <sip:+13105550055@198.18.0.1;user=phone>\r\n"
+    "Call-ID: 0776647f-0012345@198.18.50.96\r\n"
+    "CSeq: 1 INVITE\r\n"
+    "Contact: <sip:+12125552345@198.18.50.96:5064>\r\n"
+    "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY\r\n"
+    "Supported: replaces, timer, 100rel\r\n"
+    "User-Agent: PhoneOS/4.2.1 (sipshunt bench)\r\n"
+    "Session-Expires: 1800\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: 241\r\n"
+    "\r\n"
+    "v=0\r\n"
+    "o=+12125552345 112345 212345 IN IP4 198.18.50.96\r\n"
+    "s=-\r\n"
+    "c=IN IP4 198.18.50.96\r\n"
+    "t=0 0\r\n"
+    "m=audio 34690 RTP/AVP 0 8 101\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=fmtp:101 0-15\r\n"
+    "a=ptime:20\r\n"
+    "a=sendrecv\r\n";
+
 }  // namespace sipshunt::sip::bench

@@ -38,6 +38,7 @@ void parse_message(benchmark::State& state, std::string_view text) {
 }  // namespace
 
 BENCHMARK_CAPTURE(parse_message, invite_sdp, sipshunt::sip::bench::kInvite);
+BENCHMARK_CAPTURE(parse_message, invite_softphone, sipshunt::sip::bench::kInviteSoftphone);
 BENCHMARK_CAPTURE(parse_message, ok200_record_route, sipshunt::sip::bench::kOk200);
 BENCHMARK_CAPTURE(parse_message, register, sipshunt::sip::bench::kRegister);
 BENCHMARK_CAPTURE(parse_message, ack, sipshunt::sip::bench::kAck);

@@ -287,18 +287,22 @@ SIPSHUNT_ALWAYS_INLINE void via_reset_params(Via& v) noexcept {
   v.params = {};
 }
 
-// The common shape, "SIP/2.0/T host[:port][;token[=token]]*" under 64 octets, with no LWS but
+// Widest value a fast path takes with mask type M: 63 octets in one register, 127 in two.
+template <class M>
+inline constexpr std::size_t kWindowMax = sizeof(M) * 8 - 1;
+
+// The common shape, "SIP/2.0/T host[:port][;token[=token]]*" under 128 octets, with no LWS but
 // the one SP and no quoted or IPv6 values, decoded from one delimiter mask. Returns the position
 // after the via-parm (',' or e), or kNpos when it needs the general decoder (which also reports
 // the errors).
+template <class M>
 SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(const detail::Blocks& b, const char* d, std::size_t p,
-                                            std::size_t e, Via& v) noexcept {
-  const std::size_t n = e - p;
-  std::uint64_t m;
-  if (n < 13 || n > 63 || load8(d + p) != 0x2f302e322f504953ull || !detail::window(b, p, n, m))
+                                            std::size_t n, Via& v) noexcept {
+  M m;
+  if (n < 13 || n > kWindowMax<M> || load8(d + p) != 0x2f302e322f504953ull || !detail::window(b, p, n, m))
     return kNpos;  // not "SIP/2.0/..."
   const char* s = d + p;  // offsets below are relative to the value; s[n] is LWS or CR
-  m &= ~std::uint64_t{0xff};  // the two '/'
+  m &= ~M{0xff};  // the two '/'
   std::size_t t = detail::pop(m);
   if (t == 8 || t + 1 >= n || s[t] != ' ') return kNpos;
   v.protocol = sv(s, 0, 3);
@@ -400,7 +404,8 @@ Status decode_via(const detail::Blocks& b, const char* d, std::size_t p, std::si
   for (;;) {
     if (m.via_count == kMaxVias) return Status::kTooManyVias;
     Via& v = m.vias[m.via_count];
-    std::size_t q = via_fast(b, d, p, e, v);
+    std::size_t q = e - p < 64 ? via_fast<std::uint64_t>(b, d, p, e - p, v)
+                               : via_fast<detail::Mask128>(b, d, p, e - p, v);
     if (SIPSHUNT_UNLIKELY(q == kNpos)) {
       Cursor c(b, p, e);
       q = via_general(c, d, p, e, v);
@@ -416,19 +421,27 @@ Status decode_via(const detail::Blocks& b, const char* d, std::size_t p, std::si
 }
 
 // From / To: ( name-addr / addr-spec ) *( SEMI from-param ). Finds the tag.
-// From / To of the usual shapes under 64 octets ("Name <uri>;tag=x", "<uri>;tag=x", "uri;tag=x";
-// no quotes, no LWS among the parameters), from one delimiter mask. False: use the general decoder.
-SIPSHUNT_ALWAYS_INLINE bool addr_fast(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e,
+// From / To of the usual shapes under 128 octets ("Name <uri>;tag=x", "\"A Name\" <uri>;tag=x",
+// "<uri>;tag=x", "uri;tag=x"; no quoted-pair, no LWS among the parameters), from one delimiter
+// mask. False: use the general decoder.
+template <class M>
+SIPSHUNT_ALWAYS_INLINE bool addr_fast(const detail::Blocks& b, const char* d, std::size_t p, std::size_t n,
                                       std::string_view& tag) noexcept {
-  const std::size_t n = e - p;
-  std::uint64_t m;
-  if (n == 0 || n > 63 || !detail::window(b, p, n, m)) return false;
+  M m;
+  if (n == 0 || n > kWindowMax<M> || !detail::window(b, p, n, m)) return false;
   const char* s = d + p;  // s[n] is LWS or CR
   std::size_t t;
   for (;;) {  // display-name or addr-spec, up to '<' or the first ';'
     t = detail::pop(m);
     if (t >= n) return true;  // no parameters
     const char ch = s[t];
+    if (ch == '"') {  // a quoted display name: everything up to the closing quote is its text
+      do {
+        t = detail::pop(m);
+        if (t >= n || s[t] == '\\') return false;  // unterminated, or a quoted-pair
+      } while (s[t] != '"');
+      continue;
+    }
     if (ch == '<') {
       const std::size_t lt = t;
       do {
@@ -443,7 +456,7 @@ SIPSHUNT_ALWAYS_INLINE bool addr_fast(const detail::Blocks& b, const char* d, st
       break;
     }
     if (ch == ';') break;
-    if (ch == '"' || ch == '>') return false;
+    if (ch == '>') return false;
   }
   while (t < n) {  // s[t] == ';'
     const std::size_t nb = t + 1;
@@ -468,7 +481,9 @@ Status addr_general(const detail::Blocks& b, const char* d, std::size_t p, std::
 Status decode_addr(const detail::Blocks& b, const char* d, std::size_t p, std::size_t e,
                    std::string_view& tag, Status bad) noexcept {
   if (p == e) return bad;
-  if (SIPSHUNT_LIKELY(addr_fast(b, d, p, e, tag))) return Status::kOk;
+  const bool fast = e - p < 64 ? addr_fast<std::uint64_t>(b, d, p, e - p, tag)
+                               : addr_fast<detail::Mask128>(b, d, p, e - p, tag);
+  if (SIPSHUNT_LIKELY(fast)) return Status::kOk;
   tag = {};
   return addr_general(b, d, p, e, tag, bad);
 }
@@ -565,18 +580,18 @@ Status decode_content_length(const char* d, std::size_t p, std::size_t e, Messag
 }
 
 // A Route / Record-Route element of the usual shape, "<sip:[user@]host[:port][;params]>[;params]"
-// with token parameters and no LWS, the value under 64 octets, from one delimiter mask. Returns
+// with token parameters and no LWS, the value under 128 octets, from one delimiter mask. Returns
 // the position after the element (',' or e), or kNpos: use the general decoder.
+template <class M>
 SIPSHUNT_ALWAYS_INLINE std::size_t route_fast(const detail::Blocks& b, const char* d, std::size_t p,
-                                              std::size_t e, RouteValue& r) noexcept {
-  const std::size_t n = e - p;
-  std::uint64_t m;
-  if (n < 7 || n > 63 || d[p] != '<' || (load4(d + p + 1) | 0x00202020u) != 0x3a706973u ||
+                                              std::size_t n, RouteValue& r) noexcept {
+  M m;
+  if (n < 7 || n > kWindowMax<M> || d[p] != '<' || (load4(d + p + 1) | 0x00202020u) != 0x3a706973u ||
       !detail::window(b, p, n, m))
     return kNpos;  // not "<sip:..."
   const char* s = d + p;  // s[n] is LWS or CR
   Uri& u = r.uri;
-  m &= ~std::uint64_t{0x1f};  // '<' and the ':' of "sip:"
+  m &= ~M{0x1f};  // '<' and the ':' of "sip:"
   std::size_t t = detail::pop(m);
   std::size_t h = 5;
   u.user = {};
@@ -678,7 +693,8 @@ Status decode_routes(const detail::Blocks& b, const char* d, std::size_t p, std:
   for (;;) {
     if (count == max) return Status::kTooManyRoutes;
     RouteValue& r = out[count];
-    std::size_t q = route_fast(b, d, p, e, r);
+    std::size_t q = e - p < 64 ? route_fast<std::uint64_t>(b, d, p, e - p, r)
+                               : route_fast<detail::Mask128>(b, d, p, e - p, r);
     if (SIPSHUNT_UNLIKELY(q == kNpos)) {
       q = route_general(b, d, p, e, r);
       if (q == kNpos) return Status::kBadRoute;

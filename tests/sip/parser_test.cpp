@@ -256,6 +256,71 @@ TEST(Via, TooManyVias) {
   EXPECT_EQ(m.header_count, 5);  // the table is still complete
 }
 
+// Via, From and Route values are decoded from one delimiter mask when under 64 octets, from two
+// when under 128, else by the general decoders. Whatever the length and wherever the value starts
+// inside a 64-octet block, the result must be the same.
+TEST(FastPaths, LongValuesDecodeTheSameAtEveryLengthAndOffset) {
+  Message& m = msg();
+  for (std::size_t pad = 0; pad < 64; ++pad) {
+    for (std::size_t len = 1; len <= 120; ++len) {
+      SCOPED_TRACE("pad " + std::to_string(pad) + ", len " + std::to_string(len));
+      std::string fill;
+      for (std::size_t i = 0; i < len; ++i) fill += static_cast<char>('a' + (i * 7 + pad) % 26);
+      const std::string branch = "z9hG4bK" + fill;
+      const std::string via = "SIP/2.0/UDP 198.18.1.1:5062;branch=" + branch + ";rport";
+      const std::string from = "\"Caller " + fill + "\" <sip:+12125550000@198.18.1.1>;tag=" + fill;
+      const std::string route = "<sip:p1.example.net;lr;x=" + fill + ">";
+      const std::string s = build(kInviteLine, {"X-Pad: " + std::string(pad, 'p'), "Via: " + via, "From: " + from, kTo,
+                                                "Route: " + route + ", <sip:p2.example.net;lr>", kCallId, kCSeq});
+      if (pad % 16 == 0 && len % 30 == 0) remember(s);  // a few also go through every truncation
+      ASSERT_EQ(parse_checked(s, m), Status::kOk) << printable(s);
+      ASSERT_EQ(m.via_count, 1);
+      const Via& v = m.vias[0];
+      EXPECT_EQ(v.value, via);
+      EXPECT_EQ(v.host, "198.18.1.1");
+      EXPECT_EQ(v.port, 5062);
+      EXPECT_EQ(v.branch, branch);
+      EXPECT_TRUE(v.has_rport);
+      EXPECT_EQ(v.rport, "");
+      EXPECT_EQ(v.params, ";branch=" + branch + ";rport");
+      EXPECT_EQ(m.from_tag, fill);
+      ASSERT_EQ(m.route_count, 2);
+      EXPECT_EQ(m.routes[0].value, route);
+      EXPECT_EQ(m.routes[0].uri.host, "p1.example.net");
+      EXPECT_TRUE(m.routes[0].uri.lr);
+      EXPECT_EQ(m.routes[0].uri.params, ";lr;x=" + fill);
+      EXPECT_EQ(m.routes[1].uri.host, "p2.example.net");
+    }
+  }
+}
+
+TEST(FastPaths, QuotedDisplayNamesOfEveryShape) {
+  struct Case {
+    std::string_view from;
+    Status status;
+    std::string_view tag;
+  };
+  const Case cases[] = {
+      {"From: \"A\" <sip:a@b>;tag=1", Status::kOk, "1"},
+      {"From: \"A;tag=no <x>\" <sip:a@b>;tag=2", Status::kOk, "2"},           // delimiters inside quotes
+      {"From: \"A \\\"q\\\"\" <sip:a@b>;tag=3", Status::kOk, "3"},              // quoted-pair: general decoder
+      {"From: \"\"<sip:a@b>;tag=4", Status::kOk, "4"},                         // empty display name
+      {"From: \"A\" sip:a@b;tag=5", Status::kOk, "5"},                         // quoted text before an addr-spec
+      {"From: \"A <sip:a@b>;tag=6", Status::kBadFrom, ""},                      // unterminated
+      {"From: \"A\" <sip:a@b;tag=7", Status::kBadFrom, ""},                    // unbalanced <
+      {"From: \"Jos\xc3\xa9 M\xc3\xbcller, Ph.D.\" <sip:jm@example.com>;tag=8", Status::kOk, "8"},  // UTF-8
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.from));
+    Message& m = msg();
+    const std::string s = remember(build(kInviteLine, {kVia, c.from, kTo, kCallId, kCSeq}));
+    EXPECT_EQ(to_string(parse_checked(s, m)), to_string(c.status));
+    if (c.status == Status::kOk) {
+      EXPECT_EQ(m.from_tag, c.tag);
+    }
+  }
+}
+
 // ---- single fields -------------------------------------------------------------------------------
 std::string field_value(const Message& m, std::string_view key) {
   if (key == "cseq") return std::to_string(m.cseq);
