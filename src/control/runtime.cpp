@@ -368,48 +368,49 @@ int Runtime::run() {
   return 0;
 }
 
-bool Runtime::park_workers() {
-  shared_->pause.store(true, std::memory_order_release);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (shared_->parked.load(std::memory_order_acquire) < workers_.size()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      unpark_workers();
-      return false;
-    }
-    rte_pause();
-  }
-  return true;
-}
-
-void Runtime::unpark_workers() noexcept { shared_->pause.store(false, std::memory_order_release); }
-
 bool Runtime::publish(std::shared_ptr<const proxy::Snapshot> next, std::string& error) {
   if (next == nullptr) {
     error = "no snapshot";
     return false;
   }
   const bool new_rules = next->rules != nullptr && (current_ == nullptr || next->rules != current_->rules);
-  if (new_rules) {
-    // hs_alloc_scratch may reallocate a scratch: only while no worker can be scanning with it.
-    const bool parked = !launched_ || down_ || park_workers();
-    if (!parked) {
-      error = "workers did not park within 2 s; snapshot not published";
-      return false;
+  const bool live = launched_ && !down_;
+  if (new_rules && !live) {
+    // No worker is running: grow their scratches in place.
+    for (auto& w : workers_) {
+      if (!w->proxy_worker().scratch.prepare(*next->rules)) {
+        error = "cannot grow a worker's Hyperscan scratch for the new rule set; snapshot not published";
+        return false;
+      }
     }
-    bool ok = true;
-    for (auto& w : workers_) ok = ok && w->proxy_worker().scratch.prepare(*next->rules);
-    if (ok) shared_->snapshot.store(next.get(), std::memory_order_release);
-    if (launched_ && !down_) unpark_workers();
-    if (!ok) {
-      error = "cannot grow a worker's Hyperscan scratch for the new rule set; snapshot not published";
-      return false;
+  } else if (new_rules) {
+    // hs_alloc_scratch may reallocate a scratch, so a running worker's is never touched: each
+    // gets a fresh one, good for the rule set it may still be using and for the new one.
+    std::vector<std::unique_ptr<rules::Scratch>> fresh;
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      auto s = std::make_unique<rules::Scratch>();
+      if ((current_ != nullptr && current_->rules != nullptr && !s->prepare(*current_->rules)) ||
+          !s->prepare(*next->rules)) {
+        error = "cannot allocate a Hyperscan scratch for the new rule set; snapshot not published";
+        return false;
+      }
+      fresh.push_back(std::move(s));
     }
-  } else {
-    shared_->snapshot.store(next.get(), std::memory_order_release);
+    for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->offer_scratch(std::move(fresh[i]));
   }
-  // Every worker passes a quiescent state at the top of each loop iteration; once all have,
-  // nobody still holds the previous snapshot.
-  if (launched_ && !down_) rte_rcu_qsbr_synchronize(shared_->qsbr, RTE_QSBR_THRID_INVALID);
+  shared_->snapshot.store(next.get(), std::memory_order_release);
+  if (live) {
+    // Every worker passes a quiescent state at the top of each loop iteration; once all have,
+    // nobody still holds the previous snapshot. A new scratch is taken in the iteration that
+    // follows, so that wait is one loop at most.
+    rte_rcu_qsbr_synchronize(shared_->qsbr, RTE_QSBR_THRID_INVALID);
+    if (new_rules) {
+      for (auto& w : workers_) {
+        while (!w->scratch_taken() && !shared_->quit.load(std::memory_order_relaxed)) rte_pause();
+        const auto retired = w->take_retired_scratch();  // freed here, off the worker
+      }
+    }
+  }
   current_ = std::move(next);
   return true;
 }

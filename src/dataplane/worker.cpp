@@ -64,6 +64,21 @@ Worker::Worker(Shared& shared, std::uint32_t index)
 Worker::~Worker() {
   drain();
   if (frag_table_ != nullptr) rte_ip_frag_table_destroy(frag_table_);
+  delete pending_scratch_.load(std::memory_order_acquire);
+  delete retired_scratch_;
+}
+
+void Worker::offer_scratch(std::unique_ptr<rules::Scratch> s) noexcept {
+  // One offer at a time (the control plane waits for scratch_taken() before the next); an offer
+  // still pending is replaced and freed, since the worker never touched it.
+  delete pending_scratch_.exchange(s.release(), std::memory_order_acq_rel);
+}
+
+std::unique_ptr<rules::Scratch> Worker::take_retired_scratch() noexcept {
+  if (!scratch_taken()) return nullptr;  // the acquire orders the read of retired_scratch_
+  rules::Scratch* r = retired_scratch_;
+  retired_scratch_ = nullptr;
+  return std::unique_ptr<rules::Scratch>(r);
 }
 
 int Worker::run() noexcept {
@@ -103,17 +118,16 @@ void Worker::drain() noexcept {
 
 void Worker::poll_once() noexcept {
   if (shared_.qsbr != nullptr) rte_rcu_qsbr_quiescent(shared_.qsbr, index_);
-  if (SIPSHUNT_UNLIKELY(shared_.pause.load(std::memory_order_acquire))) {
-    // Parked at a quiescent point while the control lcore changes per-worker state (a new
-    // rules scratch). Still reports quiescent states so an RCU wait cannot deadlock.
-    shared_.parked.fetch_add(1, std::memory_order_acq_rel);
-    while (shared_.pause.load(std::memory_order_acquire) && !shared_.quit.load(std::memory_order_relaxed)) {
-      if (shared_.qsbr != nullptr) rte_rcu_qsbr_quiescent(shared_.qsbr, index_);
-      rte_pause();
-    }
-    shared_.parked.fetch_sub(1, std::memory_order_acq_rel);
-  }
   const proxy::Snapshot* snap = shared_.snapshot.load(std::memory_order_acquire);
+  if (SIPSHUNT_UNLIKELY(pending_scratch_.load(std::memory_order_relaxed) != nullptr)) {
+    // A scratch for a new rule set (offered before that snapshot was stored, and prepared for
+    // the previous rule set too, so it serves whichever of the two `snap` is). Swapped in here,
+    // between two datagrams; the old one goes back to the control plane to be freed.
+    rules::Scratch* next = pending_scratch_.load(std::memory_order_acquire);
+    proxy_->scratch.swap(*next);
+    retired_scratch_ = next;
+    pending_scratch_.store(nullptr, std::memory_order_release);
+  }
   const std::uint64_t now = rte_rdtsc();
   bump(last_busy_ ? counters_.busy_cycles : counters_.idle_cycles, now - last_tsc_);
   bump(counters_.loops);

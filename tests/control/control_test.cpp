@@ -1,6 +1,6 @@
 // control: validation (no DPDK), then one real Runtime: EAL with --no-huge, a net_null port, one
 // worker on lcore 1. Snapshots are published under a running worker (with and without a new rule
-// set, which parks the worker to grow its scratch); each publish returns only once the previous
+// set, whose scratch the worker swaps in without stopping); each publish returns only once the previous
 // snapshot is no longer referenced; shutdown keeps the final counters readable.
 #include <gtest/gtest.h>
 
@@ -141,7 +141,7 @@ TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
   }
   EXPECT_EQ(rt->snapshot()->version, 50u);
 
-  // A new rule set: the worker is parked while its Hyperscan scratch grows, then resumes.
+  // A new rule set: the worker swaps in a fresh Hyperscan scratch between two loop iterations.
   std::vector<std::filesystem::path> files{std::filesystem::path(SIPSHUNT_SOURCE_DIR) / "dispatch-rules" / "default.rules"};
   std::vector<std::string> pools{"core"};
   auto compiled = rules::RuleSet::compile(files, pools);
@@ -149,7 +149,7 @@ TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
   ASSERT_TRUE(rt->publish(snapshot(51, compiled.set), error)) << error;
   EXPECT_TRUE(previous.expired());
   const auto before = loops();
-  EXPECT_TRUE(wait_loops(before)) << "the worker did not resume after being parked";
+  EXPECT_TRUE(wait_loops(before)) << "the worker stopped looping after a new rule set";
 
   // A datagram for the control lcore goes out through worker 0 (ARP first: the next hop is new).
   Endpoint to{IpAddress::v4(0xc6120015), 5060};

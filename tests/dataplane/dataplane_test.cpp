@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <memory>
@@ -28,6 +30,7 @@
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/net/port.hpp"
 #include "sipshunt/proxy/proxy.hpp"
+#include "sipshunt/rules/rules.hpp"
 
 using namespace sipshunt;
 using namespace sipshunt::net;
@@ -535,6 +538,79 @@ TEST_F(Dataplane, AdaptivePollingNapsOnlyWhenIdle) {
   }
   EXPECT_EQ(worker_->counters().naps, 2u);  // packets every poll: never
   EXPECT_EQ(sent().size(), 10u);
+}
+
+// A new rule set reaches a running worker without stopping it: the control plane offers a
+// scratch prepared for the old and the new rules before storing the new snapshot, and the
+// worker swaps it in right after its next snapshot load, between two datagrams.
+TEST_F(Dataplane, NewRuleSetScratchIsSwappedInBetweenDatagrams) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sipshunt-dp-rules-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "one.rules") << "rule scanners: header User-Agent ~ /scanner/i => drop\nrule rest: any => pool core\n";
+    std::ofstream many(dir / "many.rules");
+    for (int i = 0; i < 99; ++i) many << "rule ua" << i << ": header User-Agent ~ /agent-" << i << "\\b/i => drop\n";
+    many << "rule deny: method INVITE and ruri ~ /^sip:bob@/ => reply 403 \"Nope\"\n";
+  }
+  const std::vector<std::string> pools{"core"};
+  const auto compile = [&](const char* file) {
+    const std::vector<std::filesystem::path> files{dir / file};
+    auto r = rules::RuleSet::compile(files, pools);
+    EXPECT_TRUE(r.set) << (r.error ? r.error->to_string() : "");
+    return r.set;
+  };
+  const auto one = compile("one.rules");
+  const auto many = compile("many.rules");
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(one && many);
+  const auto with = [&](std::shared_ptr<const rules::RuleSet> set, std::uint64_t version) {
+    return proxy::build_snapshot(snapshot_->config, std::move(set), {}, version);
+  };
+  const auto rules_errors = [&] {
+    return worker_->proxy_worker().counters.by_reason[static_cast<std::size_t>(proxy::Reason::kRulesError)];
+  };
+  resolve_backends();
+  neighbours_->confirm(0, kClientIp, kClientMac, 0);
+
+  auto s1 = with(one, 2);
+  ASSERT_TRUE(worker_->proxy_worker().scratch.prepare(*one));
+  shared_->snapshot.store(s1.get());
+  inject(sip_frame(invite("r1")));
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].ip.dst & 0xffffff00u, 0xc6120000u) << "forwarded to a backend under the first rule set";
+
+  // The worker's own scratch does not fit the larger rule set: that is why it needs the hand-off.
+  auto s2 = with(many, 3);
+  shared_->snapshot.store(s2.get());
+  inject(sip_frame(invite("r2")));
+  worker_->poll_once();
+  EXPECT_EQ(rules_errors(), 1u);
+  EXPECT_TRUE(sent().empty());
+
+  auto fresh = std::make_unique<rules::Scratch>();
+  ASSERT_TRUE(fresh->prepare(*one) && fresh->prepare(*many));
+  worker_->offer_scratch(std::move(fresh));
+  EXPECT_FALSE(worker_->scratch_taken());
+  EXPECT_EQ(worker_->take_retired_scratch(), nullptr) << "nothing to hand back before the swap";
+  inject(sip_frame(invite("r3")));
+  worker_->poll_once();
+  EXPECT_TRUE(worker_->scratch_taken());
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].payload.rfind("SIP/2.0 403 Nope", 0), 0u) << out[0].payload;
+  EXPECT_EQ(rules_errors(), 1u) << "the new scratch serves the new rules";
+  EXPECT_NE(worker_->take_retired_scratch(), nullptr) << "the old scratch comes back to the control plane";
+  EXPECT_EQ(worker_->take_retired_scratch(), nullptr);
+
+  // The new scratch also fits the previous rule set (a worker may still hold it for a moment).
+  shared_->snapshot.store(s1.get());
+  inject(sip_frame(invite("r4")));
+  worker_->poll_once();
+  EXPECT_EQ(sent().size(), 1u);
+  EXPECT_EQ(rules_errors(), 1u);
+  shared_->snapshot.store(snapshot_.get());
 }
 
 TEST_F(Dataplane, NoSnapshotNoForwarding) {

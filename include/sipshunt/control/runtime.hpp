@@ -96,10 +96,11 @@ class Runtime {
   void shutdown();
 
   // ---- seams (control lcore only)
-  // Swaps in `next` for every worker. When its rule set differs from the current one, the
-  // workers are parked for the moment it takes to grow their Hyperscan scratch. Returns after
-  // every worker has stopped using the previous snapshot (which is then released). False and
-  // the old snapshot kept when a scratch cannot be grown.
+  // Swaps in `next` for every worker, which never stop: when its rule set differs from the
+  // current one, each worker is first offered a fresh Hyperscan scratch prepared for both rule
+  // sets, which it swaps in between two datagrams. Returns after every worker has stopped using
+  // the previous snapshot (which is then released) and taken its new scratch. False and the
+  // old snapshot kept when a scratch cannot be allocated.
   [[nodiscard]] bool publish(std::shared_ptr<const proxy::Snapshot> next, std::string& error);
   [[nodiscard]] std::shared_ptr<const proxy::Snapshot> snapshot() const { return current_; }
 
@@ -131,9 +132,7 @@ class Runtime {
   void send_frame(std::uint16_t port, const unsigned char* frame, std::size_t length);
   void handle_events(std::uint64_t now);
   void send_arp_request(const net::ArpRequestOut& r);
-  bool park_workers();
   [[nodiscard]] std::vector<PortStats> port_stats_now() const;
-  void unpark_workers() noexcept;
 
   RuntimeOptions options_;
   std::vector<net::PortInfo> ports_;

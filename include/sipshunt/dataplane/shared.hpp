@@ -78,8 +78,6 @@ struct Shared {
 
   std::atomic<const proxy::Snapshot*> snapshot{nullptr};
   std::atomic<bool> quit{false};
-  std::atomic<bool> pause{false};    // control asks every worker to park (see control::Runtime)
-  std::atomic<std::uint32_t> parked{0};
 
   std::atomic<const health::ProbeCodec*> probe_codec{nullptr};
   std::atomic<health::Mailbox<health::ReplyEvent>*> probe_mailbox{nullptr};

@@ -15,6 +15,7 @@
 #include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/dataplane/shared.hpp"
 #include "sipshunt/net/hold_queue.hpp"
+#include "sipshunt/rules/rules.hpp"
 
 struct rte_mbuf;
 struct rte_ip_frag_tbl;
@@ -53,6 +54,18 @@ class Worker {
   [[nodiscard]] const proxy::Worker& proxy_worker() const noexcept { return *proxy_; }
   [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
   [[nodiscard]] std::size_t held() const noexcept { return hold_.size(); }
+
+  // Rules scratch hand-off for a new rule set, without ever stopping the worker (control plane).
+  // offer_scratch() leaves `s` (prepared for the current and the new rule set) for the worker,
+  // which swaps it in at the top of its next loop iteration, right after loading the snapshot,
+  // and leaves its old scratch behind; scratch_taken() says it has; take_retired_scratch() then
+  // returns the old one for the control plane to free. Offer before storing the new snapshot:
+  // a worker that sees the new snapshot is then bound to see the scratch too.
+  void offer_scratch(std::unique_ptr<rules::Scratch> s) noexcept;
+  [[nodiscard]] bool scratch_taken() const noexcept {
+    return pending_scratch_.load(std::memory_order_acquire) == nullptr;
+  }
+  [[nodiscard]] std::unique_ptr<rules::Scratch> take_retired_scratch() noexcept;
 
  private:
   void timer(std::uint64_t now) noexcept;
@@ -108,6 +121,8 @@ class Worker {
   bool online_ = false;
   std::atomic<bool> running_{false};
   pthread_t thread_{};
+  std::atomic<rules::Scratch*> pending_scratch_{nullptr};  // control -> worker (owned by the worker
+  rules::Scratch* retired_scratch_ = nullptr;             //   once taken); worker -> control
 };
 
 }  // namespace sipshunt::dataplane

@@ -53,9 +53,12 @@ class Scratch {
   Scratch& operator=(const Scratch&) = delete;
   // Grows the scratch so it can scan `set` (and every set it was prepared for before). Control
   // plane: call before publishing `set`, never while another thread runs match() with this
-  // scratch (a reload prepares a fresh Scratch per worker, or lets the worker call this at its
+  // scratch (a reload prepares a fresh Scratch per worker, which the worker swaps in at its
   // quiescent point). Returns false when Hyperscan cannot allocate.
   [[nodiscard]] bool prepare(const RuleSet& set);
+  // Exchanges the Hyperscan state of two scratches (no allocation): how a worker takes the
+  // scratch the control plane prepared for a new rule set.
+  void swap(Scratch& other) noexcept { impl_.swap(other.impl_); }
   struct Impl;
   Impl* impl() noexcept { return impl_.get(); }
 
