@@ -422,7 +422,7 @@ void read_proxy(const toml::table& t, Config& c, const toml::node*& default_pool
   const std::string path = "proxy";
   reject_unknown_keys(t,
                       {"address", "port", "record_route", "default_pool", "no_match_status", "no_match_reason",
-                       "reply_rate"},
+                       "reply_rate", "backend_source"},
                       "in [proxy]");
   const toml::node& address = require(t, "address", "", "[proxy]");
   c.self.ip = ip_value(address, "proxy.address");
@@ -442,6 +442,17 @@ void read_proxy(const toml::table& t, Config& c, const toml::node*& default_pool
       fail_expected(*n, "proxy.no_match_reason", "1..128 printable characters", quote(c.no_match_reason));
   }
   read_int(t, "reply_rate", path, 1, 100000000, c.reply_rate);
+  if (const toml::node* n = find(t, "backend_source")) {
+    constexpr std::string_view kExpected = "one of \"address\", \"address-port\"";
+    const std::string& s = *string_value(*n, "proxy.backend_source", kExpected);
+    if (s == "address") {
+      c.backend_source = Config::BackendSource::kAddress;
+    } else if (s == "address-port") {
+      c.backend_source = Config::BackendSource::kAddressPort;
+    } else {
+      fail_expected(*n, "proxy.backend_source", kExpected, quote(s));
+    }
+  }
 }
 
 void read_rules(const toml::table& t, Config& c, bool check_files) {

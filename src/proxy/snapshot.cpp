@@ -143,9 +143,28 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     }
   }
 
-  s->by_endpoint = make_index(
-      s->backends, [](const BackendView& b) { return detail::hash_endpoint(b.endpoint); },
-      [](const BackendView& a, const BackendView& b) { return a.endpoint == b.endpoint; });
+  // One index by address; backends that share an address (several ports on one host) are
+  // chained in config order behind the first, so a lookup is one probe whatever the port.
+  s->backend_any_port = config->backend_source == config::Config::BackendSource::kAddress;
+  s->by_address = make_index(
+      s->backends, [](const BackendView& b) { return detail::hash_endpoint(Endpoint{b.endpoint.ip, 0}); },
+      [](const BackendView& a, const BackendView& b) { return a.endpoint.ip == b.endpoint.ip; });
+  {
+    std::vector<std::int32_t> tail(s->by_address.slots.size(), -1);
+    const std::uint32_t mask = s->by_address.mask();
+    for (std::size_t i = 0; i < s->backends.size(); ++i) {
+      const IpAddress& ip = s->backends[i].endpoint.ip;
+      std::uint32_t slot = static_cast<std::uint32_t>(detail::hash_endpoint(Endpoint{ip, 0})) & mask;
+      while (s->backends[static_cast<std::size_t>(s->by_address.slots[slot])].endpoint.ip != ip) slot = (slot + 1) & mask;
+      const std::int32_t head = s->by_address.slots[slot];
+      if (head == static_cast<std::int32_t>(i)) {
+        tail[slot] = head;
+        continue;
+      }
+      s->backends[static_cast<std::size_t>(tail[slot])].next_same_address = static_cast<std::int32_t>(i);
+      tail[slot] = static_cast<std::int32_t>(i);
+    }
+  }
   s->by_pin = make_index(
       s->backends, [](const BackendView& b) { return detail::hash_text(b.pin, 0); },
       [](const BackendView& a, const BackendView& b) { return a.pin == b.pin; });
@@ -153,13 +172,18 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
 }
 
 std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept {
-  const auto& slots = s.by_endpoint.slots;
+  const auto& slots = s.by_address.slots;
   if (slots.empty()) return -1;
-  const std::uint32_t mask = s.by_endpoint.mask();
-  for (std::uint32_t slot = static_cast<std::uint32_t>(detail::hash_endpoint(source)) & mask;; slot = (slot + 1) & mask) {
-    const std::int32_t i = slots[slot];
-    if (i < 0) return -1;
-    if (s.backends[static_cast<std::size_t>(i)].endpoint == source) return i;
+  const std::uint32_t mask = s.by_address.mask();
+  for (std::uint32_t slot = static_cast<std::uint32_t>(detail::hash_endpoint(Endpoint{source.ip, 0})) & mask;;
+       slot = (slot + 1) & mask) {
+    const std::int32_t first = slots[slot];
+    if (first < 0) return -1;
+    if (s.backends[static_cast<std::size_t>(first)].endpoint.ip != source.ip) continue;
+    // The backend whose port matches; else, when any port will do, the first on that address.
+    for (std::int32_t i = first; i >= 0; i = s.backends[static_cast<std::size_t>(i)].next_same_address)
+      if (s.backends[static_cast<std::size_t>(i)].endpoint.port == source.port) return i;
+    return s.backend_any_port ? first : -1;
   }
 }
 

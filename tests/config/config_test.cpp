@@ -59,6 +59,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.no_match_status, 404);
   EXPECT_EQ(c.no_match_reason, "Not Found");
   EXPECT_EQ(c.reply_rate, 10000u);
+  EXPECT_EQ(c.backend_source, Config::BackendSource::kAddress);
   EXPECT_TRUE(c.rule_files.empty());
   EXPECT_TRUE(c.pools.empty());
   EXPECT_TRUE(c.admin.enabled);
@@ -108,6 +109,7 @@ TEST(Config, EveryField) {
   EXPECT_EQ(c.no_match_status, 403);
   EXPECT_EQ(c.no_match_reason, "Forbidden Here");
   EXPECT_EQ(c.reply_rate, 500u);
+  EXPECT_EQ(c.backend_source, Config::BackendSource::kAddressPort);
   ASSERT_EQ(c.rule_files.size(), 2u);
   EXPECT_EQ(c.rule_files[0], kData / "rules" / "default.rules");
   EXPECT_EQ(c.rule_files[1], kData / "rules" / "other.rules");  // normalised
@@ -229,6 +231,8 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
       {p + "no_match_reason = \"Bad\\r\\nX: y\"\n",
        "sipshunt.toml:3:19: proxy.no_match_reason: expected 1..128 printable characters, got \"Bad??X: y\""},
       {p + "reply_rate = 0\n", "sipshunt.toml:3:14: proxy.reply_rate: expected an integer 1..100000000, got 0"},
+      {p + "backend_source = \"port\"\n",
+       "sipshunt.toml:3:18: proxy.backend_source: expected one of \"address\", \"address-port\", got \"port\""},
       // Addresses are IP literals.
       {"[proxy]\naddress = \"sip.example.com\"\n",
        "sipshunt.toml:2:11: proxy.address: expected an IP address literal (e.g. \"198.18.0.1\" or \"2001:db8::1\"), "
@@ -243,7 +247,7 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
       // Unknown keys, everywhere.
       {p + "prot = 5060\n",
        "sipshunt.toml:3:1: unknown key 'prot' in [proxy] (expected one of: address, port, record_route, default_pool, "
-       "no_match_status, no_match_reason, reply_rate)"},
+       "no_match_status, no_match_reason, reply_rate, backend_source)"},
       {p + "[proxi]\n",
        "sipshunt.toml:3:2: unknown key 'proxi' at the top level (expected one of: proxy, rules, pools, admin, log, "
        "dpdk)"},

@@ -287,6 +287,36 @@ TEST_F(ProxyTest, ByeFromTheBackendGoesToTheCallerThroughItsRouteSet) {
   EXPECT_EQ(r.r.next_hop, b3);
 }
 
+// Many SIP servers send requests from another port than the one they listen on (an ephemeral
+// port, another transport's socket). Such a BYE is still the backend's: it goes out to the
+// caller, not back into the pool (where the pin would send it to the backend itself).
+TEST_F(ProxyTest, ABackendSendingFromAnotherPortIsStillABackend) {
+  const std::string bye = crlf(
+      "BYE sip:alice@198.18.0.2:5060 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 198.19.0.13:5080;branch=z9hG4bKb3bye2\n"
+      "Route: <sip:198.18.0.1:5060;lr;sipshunt-b=b3>\n"
+      "Max-Forwards: 70\n"
+      "From: Bob <sip:bob@example.com>;tag=a6c85cf\n"
+      "To: Alice <sip:alice@example.org>;tag=1928301774\n"
+      "Call-ID: eph@pc33.example.org\n"
+      "CSeq: 232 BYE\n"
+      "Content-Length: 0\n\n");
+  const Outcome o = h.run(bye, ep("198.19.0.13:40123"));
+  ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
+  EXPECT_EQ(o.r.reason, Reason::kOutbound);
+  EXPECT_EQ(o.r.next_hop, kCaller);
+
+  // With backend_source = "address-port" the same datagram counts as a client's: it follows
+  // our pin back to b3.
+  std::string strict(kConfig);
+  strict.replace(strict.find("default_pool"), 0, "backend_source = \"address-port\"\n");
+  Harness exact{load_config(strict)};
+  const Outcome e = exact.run(bye, ep("198.19.0.13:40123"));
+  ASSERT_EQ(e.r.verdict, Verdict::kForward) << to_string(e.r.reason);
+  EXPECT_EQ(e.r.reason, Reason::kPinned);
+  EXPECT_EQ(e.r.next_hop, ep("198.19.0.13:5080"));
+}
+
 TEST_F(ProxyTest, BackendRequestFollowsTheNextRouteElseTheRequestUri) {
   const Endpoint b1 = ep("198.19.0.11:5060");
   const std::string base = crlf(
@@ -699,7 +729,10 @@ TEST_F(ProxyTest, CallsSpreadOverTheBackendsByCallId) {
 }
 
 TEST(SnapshotIndex, FindsEveryBackendByEndpointAndPinAndNothingElse) {
+  for (const bool strict : {false, true}) {
+  SCOPED_TRACE(strict ? "backend_source = address-port" : "backend_source = address (default)");
   std::string cfg = "[proxy]\naddress = \"198.18.0.1\"\ndefault_pool = \"p0\"\n";
+  if (strict) cfg += "backend_source = \"address-port\"\n";
   for (int p = 0; p < 3; ++p) {
     cfg += "[[pools]]\nname = \"p" + std::to_string(p) + "\"\n";
     for (int b = 0; b < 200; ++b) {
@@ -715,11 +748,34 @@ TEST(SnapshotIndex, FindsEveryBackendByEndpointAndPinAndNothingElse) {
     EXPECT_EQ(find_pinned(*s, s->backends[i].name), static_cast<std::int32_t>(i));
     Endpoint other = s->backends[i].endpoint;
     other.port = static_cast<std::uint16_t>(other.port + 10);
-    EXPECT_EQ(find_backend(*s, other), -1);
+    EXPECT_EQ(find_backend(*s, other), strict ? -1 : static_cast<std::int32_t>(i)) << "another source port";
   }
   EXPECT_EQ(find_pinned(*s, "be-9-9"), -1);
   EXPECT_EQ(find_pinned(*s, ""), -1);
   EXPECT_EQ(find_backend(*s, ep("198.18.0.2:5060")), -1);
+  EXPECT_EQ(find_backend(*s, ep("198.19.0.250:5060")), -1);
+  }
+}
+
+// Several backends on one host, each on its own port: the port picks the backend; a datagram
+// from another port of that host is from the first of them (config order) unless the config
+// asks for an exact match.
+TEST(SnapshotIndex, BackendsSharingAnAddressAreTellApartByPort) {
+  for (const bool strict : {false, true}) {
+    SCOPED_TRACE(strict ? "address-port" : "address");
+    std::string cfg = "[proxy]\naddress = \"198.18.0.1\"\ndefault_pool = \"p\"\n";
+    if (strict) cfg += "backend_source = \"address-port\"\n";
+    cfg += "[[pools]]\nname = \"p\"\n";
+    for (int b = 0; b < 5; ++b)
+      cfg += "[[pools.backends]]\nname = \"s" + std::to_string(b) + "\"\naddress = \"198.19.0.9\"\nport = " +
+             std::to_string(5070 - b) + "\n";
+    cfg += "[[pools.backends]]\nname = \"other\"\naddress = \"198.19.0.10\"\n";
+    const auto s = build_snapshot(load_config(cfg), nullptr, {}, 1);
+    for (int b = 0; b < 5; ++b) EXPECT_EQ(find_backend(*s, ep("198.19.0.9:" + std::to_string(5070 - b))), b);
+    EXPECT_EQ(find_backend(*s, ep("198.19.0.10:5060")), 5);
+    EXPECT_EQ(find_backend(*s, ep("198.19.0.9:40000")), strict ? -1 : 0);
+    EXPECT_EQ(find_backend(*s, ep("198.19.0.10:40000")), strict ? -1 : 5);
+  }
 }
 
 TEST_F(ProxyTest, OurRouteIsPoppedFromACommaListAndRecordRouteGoesFirst) {

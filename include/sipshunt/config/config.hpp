@@ -83,6 +83,12 @@ struct Config {
   std::uint16_t no_match_status = 404;  // 400..699
   std::string no_match_reason = "Not Found";
   std::uint32_t reply_rate = 10000;  // stateless replies per second per worker (rate bound), >= 1
+  // How a datagram is known to come from a backend (and so is routed outward, not balanced):
+  // kAddress, its source address is a backend's, whatever the source port (a backend that sends
+  // from another port than it listens on is still a backend); kAddressPort, address and port
+  // must both be a backend's configured ones.
+  enum class BackendSource : std::uint8_t { kAddress = 0, kAddressPort = 1 };
+  BackendSource backend_source = BackendSource::kAddress;
 
   // [rules]
   std::vector<std::filesystem::path> rule_files;  // absolute (relative ones resolved against the config's folder)

@@ -84,6 +84,7 @@ struct BackendView {
   config::AdminState admin = config::AdminState::kEnabled;
   std::string pin;            // the pin parameter value (name, %-escaped where not a URI paramchar)
   std::string record_route;   // "Record-Route: <sip:ADDR:PORT;lr;sipshunt-b=PIN>\r\n"
+  std::int32_t next_same_address = -1;  // the next backend (config order) on the same address, -1 none
 
   // New calls: up and enabled. Pinned (in-dialog) requests: up and not disabled (drained accepts).
   [[nodiscard]] bool usable() const noexcept { return up && admin == config::AdminState::kEnabled; }
@@ -131,7 +132,8 @@ struct Snapshot {
   bool record_route = true;
   std::uint32_t reply_rate = 10000;    // stateless replies per second per worker
   std::uint32_t reply_burst = 1000;    // token bucket depth
-  BackendIndex by_endpoint;            // source address:port -> backend
+  BackendIndex by_address;             // source address -> first backend with it (config order)
+  bool backend_any_port = true;        // config backend_source = "address"
   BackendIndex by_pin;                 // pin value -> backend
 };
 
@@ -151,7 +153,9 @@ struct BackendState {
                                                              const std::vector<BackendState>& states,
                                                              std::uint64_t version);
 
-// Hot-path lookups in a snapshot: backend index or -1.
+// Hot-path lookups in a snapshot: backend index or -1. find_backend: the backend on the source
+// address and port; else, with backend_source = "address" (the default), the first backend (config
+// order) on the source address.
 [[nodiscard]] std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept;
 [[nodiscard]] std::int32_t find_pinned(const Snapshot& s, std::string_view pin) noexcept;
 
