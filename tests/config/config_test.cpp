@@ -399,4 +399,29 @@ TEST(Config, DamagedInputAlwaysGivesAConfigOrAPositionedError) {
 }
 
 }  // namespace
+// The reference in src/config/README.md: its example holds every key and must always load.
+TEST(Config, ReferenceExampleInTheReadmeLoads) {
+  std::ifstream in(fs::path(CONFIG_README));
+  ASSERT_TRUE(in) << CONFIG_README;
+  std::stringstream all;
+  all << in.rdbuf();
+  const std::string text = all.str();
+  const auto begin = text.find("```toml\n");
+  ASSERT_NE(begin, std::string::npos);
+  const auto end = text.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  const std::string example = text.substr(begin + 8, end - begin - 8);
+  const LoadResult r = load_string(example, fs::path(CONFIG_README).parent_path() / "example.toml");
+  ASSERT_TRUE(r) << r.error->to_string();
+  const Config& c = *r.config;
+  EXPECT_EQ(c.backend_source, Config::BackendSource::kAddress);
+  ASSERT_EQ(c.pools.size(), 1u);
+  EXPECT_EQ(c.pools[0].backends.size(), 2u);
+  ASSERT_EQ(c.rule_files.size(), 1u);
+  EXPECT_TRUE(fs::exists(c.rule_files[0])) << c.rule_files[0];
+  ASSERT_EQ(c.dpdk.ports.size(), 1u);
+  EXPECT_TRUE(c.dpdk.ports[0].gateway.has_value());
+  EXPECT_EQ(c.dpdk.routes.size(), 1u);
+}
+
 }  // namespace sipshunt::config
