@@ -418,11 +418,13 @@ void read_dpdk(const toml::table& t, Dpdk& d) {
   }
 }
 
+void read_hosts(const toml::table& t, Config& c);
+
 void read_proxy(const toml::table& t, Config& c, const toml::node*& default_pool_node) {
   const std::string path = "proxy";
   reject_unknown_keys(t,
                       {"address", "port", "record_route", "default_pool", "no_match_status", "no_match_reason",
-                       "reply_rate", "backend_source"},
+                       "reply_rate", "backend_source", "hosts"},
                       "in [proxy]");
   const toml::node& address = require(t, "address", "", "[proxy]");
   c.self.ip = ip_value(address, "proxy.address");
@@ -453,6 +455,55 @@ void read_proxy(const toml::table& t, Config& c, const toml::node*& default_pool
       fail_expected(*n, "proxy.backend_source", kExpected, quote(s));
     }
   }
+  if (const toml::table* h = get_table(t, "hosts", path)) read_hosts(*h, c);
+}
+
+// A DNS host name: labels of letters, digits and '-', separated by dots; not an IP literal.
+bool is_host_name(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 253 || IpAddress::parse(s)) return false;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (ch == '.') {
+      if (label == 0 || s[i - 1] == '-') return false;
+      label = 0;
+      continue;
+    }
+    const bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (!alnum && !(ch == '-' && label > 0)) return false;
+    if (++label > 63) return false;
+  }
+  return s.back() != '-';
+}
+
+void read_hosts(const toml::table& t, Config& c) {
+  constexpr std::string_view kExpected = "\"IP\" or \"IP:PORT\" (e.g. \"203.0.113.5:5060\")";
+  for (auto&& [key, node] : t) {
+    const std::string name(key.str());
+    std::string path = "proxy.hosts.";
+    path.append(name);
+    if (!is_host_name(name)) {
+      fail(key.source().begin ? key.source() : node.source(),
+           path + ": expected a host name (letters, digits, '-' and '.'), got " + quote(name));
+    }
+    const std::string& v = *string_value(node, path, kExpected);
+    HostMapping h;
+    for (char ch : name) h.name.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch);
+    if (auto e = Endpoint::parse(v)) {
+      if (e->port == 0) fail_expected(node, path, kExpected, quote(v));
+      h.address = e->ip;
+      h.port = e->port;
+    } else if (auto ip = IpAddress::parse(v)) {
+      h.address = *ip;
+    } else {
+      fail_expected(node, path, kExpected, quote(v));
+    }
+    if (h.address.is_unsendable()) fail_expected(node, path, "a unicast address", quote(v));
+    for (const HostMapping& o : c.hosts)
+      if (o.name == h.name) fail(node.source(), path + ": " + quote(name) + " is already mapped (names are case-insensitive)");
+    c.hosts.push_back(std::move(h));
+  }
+  std::sort(c.hosts.begin(), c.hosts.end(), [](const HostMapping& a, const HostMapping& b) { return a.name < b.name; });
 }
 
 void read_rules(const toml::table& t, Config& c, bool check_files) {

@@ -512,9 +512,16 @@ void backend_request(Context& c, bool own_route, std::int32_t source_backend, Re
     uri = &request_uri;
   }
   Endpoint dest;
-  if (uri == nullptr || !uri->is_sip || !parse_ip_literal(uri->host, dest.ip))
-    return drop(r, Reason::kUnresolvableNextHop);
-  dest.port = uri->has_port ? uri->port : 5060;
+  if (uri == nullptr || !uri->is_sip) return drop(r, Reason::kUnresolvableNextHop);
+  std::uint16_t port = 5060;
+  if (!parse_ip_literal(uri->host, dest.ip)) {
+    // A host name: only through the config's [proxy.hosts] (no DNS on the data path).
+    const config::HostMapping* h = find_host(c.s, uri->host);
+    if (h == nullptr) return drop(r, Reason::kUnresolvableNextHop);
+    dest.ip = h->address;
+    if (h->port != 0) port = h->port;
+  }
+  dest.port = uri->has_port ? uri->port : port;
   if (dest == c.s.self) return drop(r, Reason::kNextHopIsSelf);
   // Dialogs a backend starts are record-routed with its own pin, so the far end's in-dialog
   // requests come back through us to the same backend.

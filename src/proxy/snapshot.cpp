@@ -187,6 +187,32 @@ std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept {
   }
 }
 
+const config::HostMapping* find_host(const Snapshot& s, std::string_view host) noexcept {
+  // Binary search over the config's lowercase names, folding the URI host as it is compared.
+  const auto& hosts = s.config->hosts;
+  const auto compare = [&](const std::string& name) {
+    const std::size_t n = std::min(name.size(), host.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      char c = host[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      if (name[i] != c) return static_cast<unsigned char>(name[i]) < static_cast<unsigned char>(c) ? -1 : 1;
+    }
+    return name.size() == host.size() ? 0 : (name.size() < host.size() ? -1 : 1);
+  };
+  std::size_t lo = 0, hi = hosts.size();
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    const int c = compare(hosts[mid].name);
+    if (c == 0) return &hosts[mid];
+    if (c < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return nullptr;
+}
+
 std::int32_t find_pinned(const Snapshot& s, std::string_view pin) noexcept {
   const auto& slots = s.by_pin.slots;
   if (slots.empty() || pin.empty()) return -1;

@@ -233,6 +233,16 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
       {p + "reply_rate = 0\n", "sipshunt.toml:3:14: proxy.reply_rate: expected an integer 1..100000000, got 0"},
       {p + "backend_source = \"port\"\n",
        "sipshunt.toml:3:18: proxy.backend_source: expected one of \"address\", \"address-port\", got \"port\""},
+      {p + "[proxy.hosts]\n\"gw.example.com\" = \"gw\"\n",
+       "sipshunt.toml:4:20: proxy.hosts.gw.example.com: expected \"IP\" or \"IP:PORT\" (e.g. \"203.0.113.5:5060\"), got \"gw\""},
+      {p + "[proxy.hosts]\n\"gw\" = \"224.1.1.1\"\n",
+       "sipshunt.toml:4:8: proxy.hosts.gw: expected a unicast address, got \"224.1.1.1\""},
+      {p + "[proxy.hosts]\n\"gw\" = \"198.19.0.1:0\"\n",
+       "sipshunt.toml:4:8: proxy.hosts.gw: expected \"IP\" or \"IP:PORT\" (e.g. \"203.0.113.5:5060\"), got \"198.19.0.1:0\""},
+      {p + "[proxy.hosts]\n\"bad_name\" = \"198.19.0.1\"\n",
+       "sipshunt.toml:4:1: proxy.hosts.bad_name: expected a host name (letters, digits, '-' and '.'), got \"bad_name\""},
+      {p + "[proxy.hosts]\n\"GW.example.com\" = \"198.19.0.1\"\n\"gw.EXAMPLE.com\" = \"198.19.0.2\"\n",
+       "sipshunt.toml:5:20: proxy.hosts.gw.EXAMPLE.com: \"gw.EXAMPLE.com\" is already mapped (names are case-insensitive)"},
       // Addresses are IP literals.
       {"[proxy]\naddress = \"sip.example.com\"\n",
        "sipshunt.toml:2:11: proxy.address: expected an IP address literal (e.g. \"198.18.0.1\" or \"2001:db8::1\"), "
@@ -247,7 +257,7 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
       // Unknown keys, everywhere.
       {p + "prot = 5060\n",
        "sipshunt.toml:3:1: unknown key 'prot' in [proxy] (expected one of: address, port, record_route, default_pool, "
-       "no_match_status, no_match_reason, reply_rate, backend_source)"},
+       "no_match_status, no_match_reason, reply_rate, backend_source, hosts)"},
       {p + "[proxi]\n",
        "sipshunt.toml:3:2: unknown key 'proxi' at the top level (expected one of: proxy, rules, pools, admin, log, "
        "dpdk)"},
@@ -399,6 +409,23 @@ TEST(Config, DamagedInputAlwaysGivesAConfigOrAPositionedError) {
 }
 
 }  // namespace
+TEST(Config, HostNamesMapToNextHops) {
+  const LoadResult r = load_string(
+      "[proxy]\naddress = \"198.18.0.1\"\n[proxy.hosts]\n\"Carrier.Example.com\" = \"203.0.113.5:5070\"\n"
+      "pstn = \"198.19.2.1\"\n\"v6.example.net\" = \"[2001:db8::5]:5062\"\n",
+      "/tmp/x/sipshunt.toml");
+  ASSERT_TRUE(r) << r.error->to_string();
+  const auto& h = r.config->hosts;
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].name, "carrier.example.com");  // lowercase, sorted
+  EXPECT_EQ(h[0].address, ip("203.0.113.5"));
+  EXPECT_EQ(h[0].port, 5070);
+  EXPECT_EQ(h[1].name, "pstn");
+  EXPECT_EQ(h[1].port, 0);  // the URI's port, else 5060
+  EXPECT_EQ(h[2].name, "v6.example.net");
+  EXPECT_EQ(h[2].address, ip("2001:db8::5"));
+}
+
 // The reference in src/config/README.md: its example holds every key and must always load.
 TEST(Config, ReferenceExampleInTheReadmeLoads) {
   std::ifstream in(fs::path(CONFIG_README));
@@ -415,6 +442,7 @@ TEST(Config, ReferenceExampleInTheReadmeLoads) {
   ASSERT_TRUE(r) << r.error->to_string();
   const Config& c = *r.config;
   EXPECT_EQ(c.backend_source, Config::BackendSource::kAddress);
+  EXPECT_EQ(c.hosts.size(), 2u);
   ASSERT_EQ(c.pools.size(), 1u);
   EXPECT_EQ(c.pools[0].backends.size(), 2u);
   ASSERT_EQ(c.rule_files.size(), 1u);

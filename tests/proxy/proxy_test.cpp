@@ -317,6 +317,42 @@ TEST_F(ProxyTest, ABackendSendingFromAnotherPortIsStillABackend) {
   EXPECT_EQ(e.r.next_hop, ep("198.19.0.13:5080"));
 }
 
+// A backend's request to a host name goes where [proxy.hosts] maps it (any case); the URI's port
+// wins over the mapping's; a name the config does not know is dropped, never guessed.
+TEST_F(ProxyTest, BackendRequestsToHostNamesFollowTheConfiguredHosts) {
+  std::string cfg(kConfig);
+  cfg.replace(cfg.find("[[pools]]"), 0,
+              "[proxy.hosts]\n\"carrier.example.com\" = \"203.0.113.5:5070\"\n\"pstn\" = \"198.19.2.1\"\n\n");
+  Harness hosts{load_config(cfg)};
+  const auto invite_to = [](std::string_view ruri, std::string_view route) {
+    std::string m = "INVITE " + std::string(ruri) + " SIP/2.0\n";
+    m += "Via: SIP/2.0/UDP 198.19.0.11:5060;branch=z9hG4bKout1\n";
+    if (!route.empty()) m += "Route: " + std::string(route) + "\n";
+    m += "Max-Forwards: 70\nFrom: <sip:b1@example.com>;tag=9\nTo: <sip:+15551234@carrier.example.com>\n"
+         "Call-ID: out-1@b1\nCSeq: 1 INVITE\nContent-Length: 0\n\n";
+    return crlf(m);
+  };
+  const Endpoint b1 = ep("198.19.0.11:5060");
+  Outcome o = hosts.run(invite_to("sip:+15551234@Carrier.EXAMPLE.com", ""), b1);
+  ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
+  EXPECT_EQ(o.r.reason, Reason::kOutbound);
+  EXPECT_EQ(o.r.next_hop, ep("203.0.113.5:5070"));
+  EXPECT_NE(o.out.find("Record-Route: <sip:198.18.0.1:5060;lr;sipshunt-b=b1>"), std::string::npos) << o.out;
+
+  o = hosts.run(invite_to("sip:+15551234@carrier.example.com:5099;user=phone", ""), b1);
+  EXPECT_EQ(o.r.next_hop, ep("203.0.113.5:5099")) << "the URI's port wins";
+  o = hosts.run(invite_to("sip:+15551234@pstn", ""), b1);
+  EXPECT_EQ(o.r.next_hop, ep("198.19.2.1:5060")) << "no port anywhere: 5060";
+  o = hosts.run(invite_to("sip:+15551234@198.18.0.2", "<sip:pstn;lr>"), b1);
+  EXPECT_EQ(o.r.next_hop, ep("198.19.2.1:5060")) << "a Route naming a host";
+
+  o = hosts.run(invite_to("sip:+15551234@unknown.example.com", ""), b1);
+  EXPECT_EQ(o.r.verdict, Verdict::kDrop);
+  EXPECT_EQ(o.r.reason, Reason::kUnresolvableNextHop);
+  o = h.run(invite_to("sip:+15551234@carrier.example.com", ""), b1);  // config without [proxy.hosts]
+  EXPECT_EQ(o.r.reason, Reason::kUnresolvableNextHop);
+}
+
 TEST_F(ProxyTest, BackendRequestFollowsTheNextRouteElseTheRequestUri) {
   const Endpoint b1 = ep("198.19.0.11:5060");
   const std::string base = crlf(

@@ -69,6 +69,14 @@ struct Admin {
   std::uint16_t port = 8080;
 };
 
+// [proxy.hosts]: a next hop for a host name in the Route or Request-URI of a request a backend
+// sends out ("carrier.example.com" = "203.0.113.5:5060"). No DNS on the data path.
+struct HostMapping {
+  std::string name;          // lowercase (host names compare case-insensitively)
+  IpAddress address;
+  std::uint16_t port = 0;    // 0: the URI's port, else 5060
+};
+
 struct Log {
   std::string level = "info";  // trace debug info warn error critical off
 };
@@ -89,6 +97,7 @@ struct Config {
   // must both be a backend's configured ones.
   enum class BackendSource : std::uint8_t { kAddress = 0, kAddressPort = 1 };
   BackendSource backend_source = BackendSource::kAddress;
+  std::vector<HostMapping> hosts;    // [proxy.hosts], sorted by name
 
   // [rules]
   std::vector<std::filesystem::path> rule_files;  // absolute (relative ones resolved against the config's folder)

@@ -158,6 +158,8 @@ struct BackendState {
 // order) on the source address.
 [[nodiscard]] std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept;
 [[nodiscard]] std::int32_t find_pinned(const Snapshot& s, std::string_view pin) noexcept;
+// [proxy.hosts] entry for a host name (any case), or nullptr.
+[[nodiscard]] const config::HostMapping* find_host(const Snapshot& s, std::string_view host) noexcept;
 
 // Per-backend and per-rule counters cover the first entries of these; beyond them only the
 // per-reason counters count.
