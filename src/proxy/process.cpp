@@ -295,6 +295,30 @@ void remove_first_value(const Context& c, Edits& edits, std::string_view first, 
   return m.to_tag.empty() && (m.method == "INVITE" || m.method == "SUBSCRIBE" || m.method == "REFER");
 }
 
+// RFC 3261 §16.4: a strict router (RFC 2543) sends an in-dialog request with one of our
+// Record-Route URIs as its Request-URI and the remote target as the last Route value. Ours are
+// recognised exactly: no user part, our address and port, our pin parameter (a request for
+// sip:bob@<our address> is not one). The Request-URI is then replaced with that last value,
+// which is removed from the Route set.
+struct StrictRoute {
+  bool active = false;
+  std::string_view pin;                   // the pin in the Request-URI
+  const sip::RouteValue* last = nullptr;  // the value that becomes the Request-URI; null: none
+};
+
+[[nodiscard]] StrictRoute strict_route(const Snapshot& s, const sip::Message& m) noexcept {
+  StrictRoute sr;
+  const std::string_view ruri = m.request_uri;
+  // Cheap test first: most Request-URIs have a user part, ours never.
+  if (ruri.find('@') != std::string_view::npos) return sr;
+  sip::Uri u;
+  if (!sip::parse_uri(ruri, u) || !u.user.empty() || !names_us(s, u)) return sr;
+  if (!sip::find_param(u.params, kPinParam, sr.pin)) return sr;
+  sr.active = true;
+  if (m.route_count > 0) sr.last = &m.routes[m.route_count - 1];
+  return sr;
+}
+
 // The internal steps fill one Result in place (returning it by value through several calls cost
 // store-forwarding stalls on its odd-sized fields in the benchmark).
 void drop(Result& r, Reason reason) noexcept {
@@ -421,7 +445,7 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
 // Forwards a request to `dest`: our Via on top, the client's top Via completed, Max-Forwards
 // decremented or added, our Route popped, our Record-Route added when asked.
 void forward_request(Context& c, const Endpoint& dest, bool pop_route, const std::string* record_route,
-                     Result& r) noexcept {
+                     const StrictRoute& strict, Result& r) noexcept {
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
   const sip::Message& m = c.m;
   Edits edits;
@@ -446,6 +470,18 @@ void forward_request(Context& c, const Endpoint& dest, bool pop_route, const std
     const bool has_next = m.route_count > 1;
     remove_first_value(c, edits, m.routes[0].value, m.routes[0].header, has_next ? &m.routes[1].value : nullptr,
                        has_next ? m.routes[1].header : sip::kNoHeader);
+  } else if (strict.active && strict.last != nullptr) {
+    // The last Route value's URI becomes the Request-URI; the value leaves the Route set (with the
+    // separator before it when its field holds more, else the whole field).
+    edits.add(c.offset(m.request_uri.data()), m.request_uri.size(), strict.last->uri.raw);
+    const std::size_t n = m.route_count;
+    if (n > 1 && m.routes[n - 2].header == strict.last->header) {
+      const std::size_t from = c.offset_end(m.routes[n - 2].value);
+      edits.add(from, c.offset_end(strict.last->value) - from, {});
+    } else {
+      const std::string_view line = m.headers[strict.last->header].line;
+      edits.add(c.offset(line.data()), line.size(), {});
+    }
   }
 
   const std::size_t end = framed_end(c);
@@ -458,12 +494,12 @@ void forward_request(Context& c, const Endpoint& dest, bool pop_route, const std
 }
 
 // A request from a client (DESIGN.md proxy rule 1).
-void client_request(Context& c, bool own_route, Result& r) noexcept {
+void client_request(Context& c, bool own_route, const StrictRoute& strict, Result& r) noexcept {
   const sip::Message& m = c.m;
   std::int32_t target = -1;
-  if (own_route) {
-    std::string_view pin;
-    if (sip::find_param(m.routes[0].uri.params, kPinParam, pin)) {
+  if (own_route || strict.active) {
+    std::string_view pin = strict.pin;
+    if (!own_route || sip::find_param(m.routes[0].uri.params, kPinParam, pin)) {
       const std::int32_t b = find_pinned(c.s, pin);
       if (b >= 0 && c.s.backends[static_cast<std::size_t>(b)].accepts_pinned()) {
         target = b;
@@ -496,17 +532,21 @@ void client_request(Context& c, bool own_route, Result& r) noexcept {
   r.backend = target;
   const BackendView& b = c.s.backends[static_cast<std::size_t>(target)];
   const std::string* rr = c.s.record_route && creates_dialog(m) ? &b.record_route : nullptr;
-  return forward_request(c, b.endpoint, own_route, rr, r);
+  return forward_request(c, b.endpoint, own_route, rr, strict, r);
 }
 
 // A request from a backend (DESIGN.md proxy rule 2): next Route, else the Request-URI.
-void backend_request(Context& c, bool own_route, std::int32_t source_backend, Result& r) noexcept {
+void backend_request(Context& c, bool own_route, const StrictRoute& strict, std::int32_t source_backend,
+                     Result& r) noexcept {
   const sip::Message& m = c.m;
   r.reason = Reason::kOutbound;
   const std::size_t next_route = own_route ? 1 : 0;
   sip::Uri request_uri;
   const sip::Uri* uri = nullptr;
-  if (m.route_count > next_route) {
+  if (strict.active && strict.last != nullptr) {
+    // The Route set without its last value, else that value (the new Request-URI).
+    uri = m.route_count > 1 ? &m.routes[0].uri : &strict.last->uri;
+  } else if (m.route_count > next_route) {
     uri = &m.routes[next_route].uri;
   } else if (sip::parse_uri(m.request_uri, request_uri)) {
     uri = &request_uri;
@@ -528,7 +568,7 @@ void backend_request(Context& c, bool own_route, std::int32_t source_backend, Re
   const std::string* rr = c.s.record_route && creates_dialog(m)
                               ? &c.s.backends[static_cast<std::size_t>(source_backend)].record_route
                               : nullptr;
-  return forward_request(c, dest, own_route, rr, r);
+  return forward_request(c, dest, own_route, rr, strict, r);
 }
 
 void request(Context& c, Result& r) noexcept {
@@ -546,9 +586,11 @@ void request(Context& c, Result& r) noexcept {
     }
   }
   const bool own_route = m.route_count > 0 && names_us(c.s, m.routes[0].uri);
+  // Loose routing first: with our Route on top the Request-URI is not ours to restore.
+  const StrictRoute strict = own_route ? StrictRoute{} : strict_route(c.s, m);
   const std::int32_t backend = find_backend(c.s, c.src);
-  if (backend >= 0) return backend_request(c, own_route, backend, r);
-  return client_request(c, own_route, r);
+  if (backend >= 0) return backend_request(c, own_route, strict, backend, r);
+  return client_request(c, own_route, strict, r);
 }
 
 // A response (DESIGN.md proxy rule 3): our Via must be on top; it goes to the next Via.

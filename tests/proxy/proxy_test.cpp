@@ -198,6 +198,70 @@ TEST_F(ProxyTest, AckAndByeFollowTheRecordRouteToTheSameBackend) {
   }
 }
 
+// RFC 3261 §16.4 and §16.12.1.2: an RFC 2543 strict router puts our Record-Route URI in the
+// Request-URI and the remote target last in the Route set. We restore the Request-URI from that
+// last value, drop it from the Route set, and follow our pin.
+TEST_F(ProxyTest, StrictRoutedRequestsGetTheirRequestUriBackAndFollowThePin) {
+  const auto bye = [](std::string_view ruri, std::string_view routes) {
+    std::string m = "BYE " + std::string(ruri) + " SIP/2.0\n";
+    m += "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bKstrict1\n";
+    m += routes;
+    m += "Max-Forwards: 70\nFrom: Alice <sip:alice@example.org>;tag=1928301774\n"
+         "To: Bob <sip:bob@example.com>;tag=a6c85cf\nCall-ID: strict-1@pc33.example.org\nCSeq: 2 BYE\n"
+         "Content-Length: 0\n\n";
+    return crlf(m);
+  };
+  const std::string ours = "sip:198.18.0.1:5060;lr;sipshunt-b=b2";
+  Outcome o = h.run(bye(ours, "Route: <sip:bob@198.19.0.12:5060>\n"), kCaller);
+  ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
+  EXPECT_EQ(o.r.reason, Reason::kPinned);
+  EXPECT_EQ(h.backend_name(o.r), "b2");
+  const std::string branch = top_branch(o.out);
+  EXPECT_EQ(o.out, crlf("BYE sip:bob@198.19.0.12:5060 SIP/2.0\n"
+                        "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=" + branch + "\n"
+                        "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bKstrict1\n"
+                        "Max-Forwards: 69\nFrom: Alice <sip:alice@example.org>;tag=1928301774\n"
+                        "To: Bob <sip:bob@example.com>;tag=a6c85cf\nCall-ID: strict-1@pc33.example.org\n"
+                        "CSeq: 2 BYE\nContent-Length: 0\n\n"));
+
+  // More Route values: only the last one leaves, with its separator.
+  o = h.run(bye(ours, "Route: <sip:p9.example.net;lr>, <sip:bob@198.19.0.12:5060>;x=1\n"), kCaller);
+  ASSERT_EQ(o.r.verdict, Verdict::kForward);
+  EXPECT_EQ(o.out.rfind("BYE sip:bob@198.19.0.12:5060 SIP/2.0\r\n", 0), 0u) << o.out;
+  EXPECT_NE(o.out.find("\r\nRoute: <sip:p9.example.net;lr>\r\nMax-Forwards: 69\r\n"), std::string::npos) << o.out;
+  o = h.run(bye(ours, "Route: <sip:p9.example.net;lr>\nRoute: <sip:bob@198.19.0.12:5060>\n"), kCaller);
+  ASSERT_EQ(o.r.verdict, Verdict::kForward);
+  EXPECT_NE(o.out.find("\r\nRoute: <sip:p9.example.net;lr>\r\nMax-Forwards: 69\r\n"), std::string::npos) << o.out;
+
+  // The pinned backend is down: the rules decide, and the Request-URI is still restored.
+  Harness down(load_config(kConfig), {{"b2", false, config::AdminState::kEnabled}});
+  o = down.run(bye(ours, "Route: <sip:bob@198.19.0.12:5060>\n"), kCaller);
+  ASSERT_EQ(o.r.verdict, Verdict::kForward);
+  EXPECT_EQ(o.r.reason, Reason::kForwarded);
+  EXPECT_NE(down.backend_name(o.r), "b2");
+  EXPECT_EQ(o.out.rfind("BYE sip:bob@198.19.0.12:5060 SIP/2.0\r\n", 0), 0u) << o.out;
+
+  // Not ours: a user part, another port, or no pin. Forwarded as it came (Route kept).
+  for (std::string_view ruri : {"sip:bob@198.18.0.1:5060;lr;sipshunt-b=b2", "sip:198.18.0.1:5070;lr;sipshunt-b=b2",
+                                "sip:198.18.0.1:5060;lr"}) {
+    SCOPED_TRACE(std::string(ruri));
+    o = h.run(bye(ruri, "Route: <sip:bob@198.19.0.12:5060>\n"), kCaller);
+    ASSERT_EQ(o.r.verdict, Verdict::kForward);
+    EXPECT_EQ(o.r.reason, Reason::kForwarded);
+    EXPECT_EQ(o.out.rfind("BYE " + std::string(ruri) + " SIP/2.0\r\n", 0), 0u) << o.out;
+    EXPECT_NE(o.out.find("Route: <sip:bob@198.19.0.12:5060>"), std::string::npos);
+  }
+
+  // A backend's strict-routed request goes where the restored Route set says.
+  o = h.run(bye("sip:198.18.0.1:5060;lr;sipshunt-b=b1", "Route: <sip:alice@198.18.0.2:5062>\n"),
+            ep("198.19.0.11:5060"));
+  ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
+  EXPECT_EQ(o.r.reason, Reason::kOutbound);
+  EXPECT_EQ(o.r.next_hop, ep("198.18.0.2:5062"));
+  EXPECT_EQ(o.out.rfind("BYE sip:alice@198.18.0.2:5062 SIP/2.0\r\n", 0), 0u) << o.out;
+  EXPECT_EQ(o.out.find("Route:"), std::string::npos) << o.out;
+}
+
 TEST_F(ProxyTest, CancelAndNon2xxAckReachTheInvitesBackendWithTheInvitesBranch) {
   const std::string inv_text = invite("cancel-test-1@198.18.0.2");
   const Outcome inv = h.run(inv_text, kCaller);
