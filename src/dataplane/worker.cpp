@@ -301,8 +301,8 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, con
       return handle_sip(m, true, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
                         ip.src, sport, now, snap);
     }
-    // A reassembled datagram spans segments: copy it out once.
-    if (ulen > kLinearSize) return drop(m, Drop::kTooBig);
+    // A reassembled datagram spans segments: copy it out once (any UDP length fits).
+    static_assert(kLinearSize >= 0xffff, "linear_in_ holds the largest UDP datagram");
     const auto* u = static_cast<const unsigned char*>(
         rte_pktmbuf_read(m, net::kEthernetHeaderLen + ip.header_len, ulen, linear_in_.get()));
     if (u == nullptr) return drop(m, Drop::kBadUdp);
