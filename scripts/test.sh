@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs every suite:
-# unit + RFC 4475 conformance (release and ASan/UBSan), the parser fuzzer (bounded), and the
+# unit + RFC 4475 conformance (release and ASan/UBSan), the parser and proxy fuzzers (bounded), and the
 # network integration suite (namespaces + sipp) when the data plane is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   meson test -C build-san --print-errorlogs --no-rebuild --suite unit
 
 if [ -x scripts/fuzz.sh ]; then
-  echo "== parser fuzzing (bounded)"
+  echo "== parser and proxy fuzzing (bounded)"
   scripts/fuzz.sh "${SIPSHUNT_FUZZ_SECONDS:-60}"
 fi
 

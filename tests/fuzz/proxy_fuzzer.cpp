@@ -1,0 +1,140 @@
+// libFuzzer target for the whole proxy step, proxy::process(): parse, validation, rules
+// (Hyperscan), pins, strict and loose routing, host mappings, Maglev, rewrite, stateless replies.
+// The input is the datagram itself (a heap block of exactly its size, so ASan sees any read past
+// it); its length picks the source: a client, a backend on its own port, a backend on another
+// port. Invariants checked on every input:
+//   - the output fits the buffer, and forwards and replies are not empty;
+//   - a forward parses, a forwarded request carries our Via on top, nothing goes to a broadcast,
+//     multicast or unspecified address, and the body is the input's body byte for byte;
+//   - a reply parses as a response with the status the Result names (a 400/505 to a malformed
+//     request only has its status line checked: it echoes the request's lines), never an ACK's;
+//   - the same input gives the same verdict and the same bytes again.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unistd.h>
+#include <vector>
+
+#include "sipshunt/proxy/explain.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+#include "sipshunt/sip/message.hpp"
+
+namespace {
+
+using namespace sipshunt;
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "proxy fuzzer: invariant broken: %s\n", what);
+  std::abort();
+}
+
+struct World {
+  std::shared_ptr<const proxy::Snapshot> snapshot;
+  std::unique_ptr<proxy::Worker> worker = std::make_unique<proxy::Worker>();
+  std::uint64_t now = 0;
+};
+
+World& world() {
+  static World* w = [] {
+    auto* out = new World;
+    const auto dir = std::filesystem::temp_directory_path() / ("sipshunt-proxy-fuzz-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "fuzz.rules") << "rule scanners: header User-Agent ~ /friendly-scanner|sipvicious/i => drop\n"
+                                         "rule registrar: method REGISTER => pool registrar\n"
+                                         "rule emergency: method INVITE and ruri ~ /^sips?:(911|112)@/ => pool core\n"
+                                         "rule keepalive: method OPTIONS and not src 198.19.0.0/16 => reply 200 \"OK\"\n"
+                                         "rule deny: header Subject ~ /^deny/ => reply 403 \"Forbidden\"\n"
+                                         "rule rest: any => pool core\n";
+    std::ofstream(dir / "fuzz.toml") << "[proxy]\naddress = \"198.18.0.1\"\nport = 5060\ndefault_pool = \"core\"\n"
+                                        "[proxy.hosts]\n\"carrier.example.com\" = \"203.0.113.5:5070\"\n"
+                                        "[rules]\nfiles = [\"fuzz.rules\"]\n"
+                                        "[[pools]]\nname = \"core\"\n"
+                                        "[[pools.backends]]\nname = \"b1\"\naddress = \"198.19.0.11\"\n"
+                                        "[[pools.backends]]\nname = \"b2\"\naddress = \"198.19.0.12\"\n"
+                                        "[[pools.backends]]\nname = \"b3\"\naddress = \"198.19.0.13\"\nport = 5080\n"
+                                        "[[pools]]\nname = \"registrar\"\n"
+                                        "[[pools.backends]]\nname = \"r1\"\naddress = \"198.19.1.11\"\n";
+    const proxy::ExplainSetup setup = proxy::explain_setup(dir / "fuzz.toml", {"b2"});
+    std::filesystem::remove_all(dir);
+    if (!setup.snapshot) {
+      std::fprintf(stderr, "proxy fuzzer: setup failed: %s\n", setup.error.c_str());
+      std::abort();
+    }
+    out->snapshot = setup.snapshot;
+    if (!proxy::prepare(*out->worker, *out->snapshot)) fail("cannot prepare the rules scratch");
+    return out;
+  }();
+  return *w;
+}
+
+Endpoint source_for(std::size_t size) {
+  switch (size % 4) {
+    case 0: return Endpoint{IpAddress::v4(0xc6130b0b), 5060};  // b1 198.19.0.11:5060 (its own port)
+    case 1: return Endpoint{IpAddress::v4(0xc6130d0d), 40123};  // b3's address, another port
+    default: return Endpoint{IpAddress::v4(0xc6120002), 5060};  // a client, 198.18.0.2:5060
+  }
+}
+
+struct Run {
+  proxy::Result r;
+  std::vector<char> out;
+};
+
+Run run(const std::uint8_t* data, std::size_t size) {
+  World& w = world();
+  auto in = std::make_unique<char[]>(size == 0 ? 1 : size);
+  if (size != 0) std::memcpy(in.get(), data, size);
+  Run x;
+  x.out.resize(size + proxy::kMaxGrowth);
+  // Time moves a second per input: the reply budget refills, so no input is rate limited.
+  w.now += 1'000'000'000;
+  x.r = proxy::process(*w.snapshot, *w.worker, in.get(), size, source_for(size), x.out.data(), x.out.size(), w.now);
+  if (x.r.length > x.out.size()) fail("output longer than its buffer");
+  x.out.resize(x.r.verdict == proxy::Verdict::kForward || x.r.verdict == proxy::Verdict::kReply ? x.r.length : 0);
+  return x;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const Run x = run(data, size);
+  static sip::Message in, out;
+  const sip::Status in_status = sip::parse(reinterpret_cast<const char*>(data), size, in);
+  // A 400/505 to a malformed request echoes its header lines as they came (RFC 3261 §8.2.6.2), so
+  // it may carry the same malformation: only its status line is checked.
+  const bool echoes_malformed = x.r.verdict == proxy::Verdict::kReply && x.r.kind == proxy::Kind::kInvalid;
+  if (x.r.verdict == proxy::Verdict::kForward || x.r.verdict == proxy::Verdict::kReply) {
+    if (x.out.empty()) fail("forward or reply without octets");
+    if (x.r.next_hop.ip.is_unsendable()) fail("destination is broadcast, multicast or unspecified");
+  }
+  if (echoes_malformed) {
+    char line[13];
+    std::snprintf(line, sizeof line, "SIP/2.0 %03u ", static_cast<unsigned>(x.r.status));
+    if (x.out.size() < 12 || std::memcmp(x.out.data(), line, 12) != 0) fail("reply without its status line");
+    if (x.r.status != 400 && x.r.status != 505) fail("a malformed request answered with neither 400 nor 505");
+  } else if (x.r.verdict == proxy::Verdict::kForward || x.r.verdict == proxy::Verdict::kReply) {
+    if (sip::parse(x.out.data(), x.out.size(), out) != sip::Status::kOk) fail("output does not parse");
+  }
+  if (x.r.verdict == proxy::Verdict::kForward) {
+    if (in_status != sip::Status::kOk) fail("forwarded a message that does not parse");
+    if (out.is_request != in.is_request) fail("forward changed request into response or back");
+    if (out.is_request && out.vias[0].value.substr(0, 35) != "SIP/2.0/UDP 198.18.0.1:5060;branch=")
+      fail("forwarded request without our Via on top");
+    if (out.body != in.body) fail("body changed");
+    if (out.call_id != in.call_id) fail("Call-ID changed");
+  }
+  if (x.r.verdict == proxy::Verdict::kReply) {
+    if (!echoes_malformed && (out.is_request || out.status_code != x.r.status))
+      fail("reply is not a response with the Result's status");
+    if (in.is_request && in.method == "ACK") fail("replied to an ACK");
+  }
+  const Run again = run(data, size);
+  if (again.r.verdict != x.r.verdict || again.r.reason != x.r.reason || again.out != x.out) fail("not deterministic");
+  return 0;
+}
