@@ -827,7 +827,6 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
   std::memset(m.first, 0xff, sizeof m.first);
   m.via_count = 0;
   m.route_count = 0;
-  m.record_route_count = 0;
   m.call_id = {};
   m.cseq = 0;
   m.cseq_method = {};
@@ -1003,9 +1002,6 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
       case HeaderId::kRoute:
         s = decode_routes(blocks, d, vb, ve, m.routes, m.route_count, kMaxRoutes, idx);
         break;
-      case HeaderId::kRecordRoute:
-        s = decode_routes(blocks, d, vb, ve, m.record_routes, m.record_route_count, kMaxRecordRoutes, idx);
-        break;
       default:
         break;
     }
@@ -1048,6 +1044,19 @@ bool parse_uri(std::string_view text, Uri& out) noexcept {
   const std::size_t end = parse_uri_at<'\0'>(c, text.data(), 0, text.size(), out);
   out.raw = text;
   return end == text.size();
+}
+
+Status decode_record_routes(const Message& m, RouteValue* out, std::size_t max, std::uint8_t& count) noexcept {
+  count = 0;
+  const detail::Blocks blocks{m.data, m.size, nullptr, 0};  // no stored masks: classified on demand
+  for (std::uint16_t i = 0; i < m.header_count; ++i) {
+    const Header& h = m.headers[i];
+    if (h.id != HeaderId::kRecordRoute) continue;
+    const std::size_t b = static_cast<std::size_t>(h.value.data() - m.data);
+    const Status s = decode_routes(blocks, m.data, b, b + h.value.size(), out, count, max, i);
+    if (s != Status::kOk) return s;
+  }
+  return Status::kOk;
 }
 
 bool find_param(std::string_view params, std::string_view name, std::string_view& value) noexcept {

@@ -436,7 +436,7 @@ inline const std::vector<RouteCase>& route_cases() {
       {"empty <>", {"Route: <>"}, Status::kBadRoute, {}, {}},
       {"empty value", {"Route:"}, Status::kBadRoute, {}, {}},
       {"trailing comma", {"Route: <sip:p1.example.com;lr>,"}, Status::kBadRoute, {}, {}},
-      {"bad URI inside", {"Record-Route: <sip:p1.example.com:99999;lr>"}, Status::kBadRoute, {}, {}},
+      {"bad URI inside", {"Route: <sip:p1.example.com:99999;lr>"}, Status::kBadRoute, {}, {}},
       {"LWS inside the URI", {"Route: <sip:p1 .example.com;lr>"}, Status::kBadRoute, {}, {}},
       {"junk after >", {"Route: <sip:p1.example.com> junk"}, Status::kBadRoute, {}, {}},
       {"too many routes",

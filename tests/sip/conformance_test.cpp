@@ -206,8 +206,11 @@ TEST(Conformance, DecodedFields) {
     EXPECT_FALSE(m.vias[0].has_branch);
     EXPECT_EQ(m.body.data() + m.body.size(), m.data + d.size());
     EXPECT_EQ(m.body.substr(0, 5), "v=0\r\n");
-    ASSERT_EQ(m.record_route_count, 1);
-    EXPECT_EQ(m.record_routes[0].uri.host, "example.com");
+    RouteValue rr[kMaxRecordRoutes];
+    std::uint8_t n = 0;
+    ASSERT_EQ(decode_record_routes(m, rr, kMaxRecordRoutes, n), S::kOk);
+    ASSERT_EQ(n, 1);
+    EXPECT_EQ(rr[0].uri.host, "example.com");
   }
   {
     SCOPED_TRACE("esc02");

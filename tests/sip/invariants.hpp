@@ -25,7 +25,7 @@ inline const char* check_invariants(const Message& m, const char* data, std::siz
     return "start line view outside the datagram";
   if (m.header_count > kMaxHeaders) return "header_count above kMaxHeaders";
   if (m.via_count > kMaxVias) return "via_count above kMaxVias";
-  if (m.route_count > kMaxRoutes || m.record_route_count > kMaxRecordRoutes) return "route count too large";
+  if (m.route_count > kMaxRoutes) return "route count too large";
   for (std::size_t i = 0; i < m.header_count; ++i) {
     const Header& h = m.headers[i];
     if (!inside(h.name) || !inside(h.value) || !inside(h.line)) return "header view outside the datagram";
@@ -53,12 +53,22 @@ inline const char* check_invariants(const Message& m, const char* data, std::siz
     if (v.header >= m.header_count || m.headers[v.header].id != HeaderId::kVia) return "via header index";
     if (v.host.empty()) return "decoded via without host";
   }
-  for (std::size_t i = 0; i < m.route_count + m.record_route_count; ++i) {
-    const bool rr = i >= m.route_count;
-    const RouteValue& r = rr ? m.record_routes[i - m.route_count] : m.routes[i];
+  for (std::size_t i = 0; i < m.route_count; ++i) {
+    const RouteValue& r = m.routes[i];
     if (!inside(r.value) || !uri_inside(r.uri)) return "route view outside the datagram";
-    const HeaderId want = rr ? HeaderId::kRecordRoute : HeaderId::kRoute;
-    if (r.header >= m.header_count || m.headers[r.header].id != want) return "route header index";
+    if (r.header >= m.header_count || m.headers[r.header].id != HeaderId::kRoute) return "route header index";
+  }
+  if (st == Status::kOk) {  // Record-Route, decoded on demand: the same rules for what it decoded
+    RouteValue rr[kMaxRecordRoutes];
+    std::uint8_t n = 0;
+    const Status rs = decode_record_routes(m, rr, kMaxRecordRoutes, n);
+    if (rs != Status::kOk && rs != Status::kBadRoute && rs != Status::kTooManyRoutes) return "record-route status";
+    if (n > kMaxRecordRoutes) return "record-route count too large";
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!inside(rr[i].value) || !uri_inside(rr[i].uri)) return "record-route view outside the datagram";
+      if (rr[i].header >= m.header_count || m.headers[rr[i].header].id != HeaderId::kRecordRoute)
+        return "record-route header index";
+    }
   }
   if (!inside(m.call_id) || !inside(m.cseq_method) || !inside(m.from_tag) || !inside(m.to_tag) || !inside(m.body))
     return "decoded field outside the datagram";

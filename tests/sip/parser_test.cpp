@@ -400,7 +400,50 @@ TEST(Route, Table) {
     EXPECT_EQ(to_string(st), to_string(c.status)) << printable(s);
     if (c.status != Status::kOk) continue;
     expect_routes(m.routes, m.route_count, c.routes, m, HeaderId::kRoute);
-    expect_routes(m.record_routes, m.record_route_count, c.record_routes, m, HeaderId::kRecordRoute);
+    RouteValue rr[kMaxRecordRoutes];
+    std::uint8_t n = 0;
+    ASSERT_EQ(to_string(decode_record_routes(m, rr, kMaxRecordRoutes, n)), to_string(Status::kOk));
+    expect_routes(rr, n, c.record_routes, m, HeaderId::kRecordRoute);
+  }
+}
+
+// Record-Route values are decoded on demand only: a broken one does not fail the parse (the
+// proxy forwards it unchanged), decode_record_routes() reports it.
+TEST(Route, RecordRouteIsDecodedOnDemand) {
+  struct Case {
+    std::vector<std::string_view> lines;
+    Status decoded;
+    std::size_t count;
+  };
+  const Case cases[] = {
+      {{"Record-Route: <sip:p2.example.net;lr>, <sip:p1.example.com;lr>", "Record-Route: <sip:198.18.0.1:5060;lr>"},
+       Status::kOk, 3},
+      {{"Record-Route: <sip:p1.example.com:99999;lr>"}, Status::kBadRoute, 0},
+      {{"Record-Route: sip:p1.example.com;lr"}, Status::kBadRoute, 0},
+      {{"Record-Route: <sip:a;lr>", "Record-Route:"}, Status::kBadRoute, 1},
+      {{"Record-Route: <sip:a>, <sip:b>, <sip:c>, <sip:d>, <sip:e>, <sip:f>, <sip:g>, <sip:h>, <sip:i>",
+        "Record-Route: <sip:j>, <sip:k>, <sip:l>, <sip:m>, <sip:n>, <sip:o>, <sip:p>, <sip:q>"},
+       Status::kTooManyRoutes, kMaxRecordRoutes},
+      {{}, Status::kOk, 0},
+  };
+  for (const Case& c : cases) {
+    RouteCase rc{"rr", c.lines, Status::kOk, {}, {}};
+    const std::string s = remember(route_message(rc));
+    SCOPED_TRACE(printable(s));
+    Message& m = msg();
+    ASSERT_EQ(to_string(parse_checked(s, m)), to_string(Status::kOk));
+    RouteValue rr[kMaxRecordRoutes];
+    std::uint8_t n = 0;
+    EXPECT_EQ(to_string(decode_record_routes(m, rr, kMaxRecordRoutes, n)), to_string(c.decoded));
+    EXPECT_EQ(n, c.count);
+    if (c.decoded == Status::kOk && c.count == 3) {
+      EXPECT_EQ(rr[0].uri.host, "p2.example.net");
+      EXPECT_EQ(rr[1].uri.host, "p1.example.com");
+      EXPECT_EQ(rr[2].uri.host, "198.18.0.1");
+      EXPECT_EQ(rr[2].uri.port, 5060);
+      EXPECT_TRUE(rr[2].uri.lr);
+      EXPECT_EQ(m.headers[rr[2].header].id, HeaderId::kRecordRoute);
+    }
   }
 }
 
@@ -556,7 +599,10 @@ TEST(Errors, NothingLeaksFromThePreviousParse) {
   EXPECT_FALSE(m.is_request);
   EXPECT_TRUE(m.method.empty());
   EXPECT_EQ(m.route_count, 0);
-  EXPECT_EQ(m.record_route_count, 0);
+  RouteValue rr[kMaxRecordRoutes];
+  std::uint8_t n = 9;
+  EXPECT_EQ(decode_record_routes(m, rr, kMaxRecordRoutes, n), Status::kOk);
+  EXPECT_EQ(n, 0);
   EXPECT_EQ(m.max_forwards, -1);
   EXPECT_FALSE(m.has_content_length);
   EXPECT_EQ(m.to_tag, "");

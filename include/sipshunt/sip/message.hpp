@@ -30,7 +30,7 @@ enum class Status : std::uint8_t {
   kHeadersUnterminated,    // no empty line ending the header section
   kTooManyHeaders,         // more than kMaxHeaders header fields
   kTooManyVias,            // more than kMaxVias Via values
-  kTooManyRoutes,          // more than kMaxRoutes Route or kMaxRecordRoutes Record-Route values
+  kTooManyRoutes,          // more than kMaxRoutes Route values (decode_record_routes: kMaxRecordRoutes)
   kMissingVia,
   kMissingCallId,
   kMissingFrom,
@@ -50,7 +50,8 @@ enum class Status : std::uint8_t {
   kBadContentLength,       // not 1*DIGIT (negative, garbage) or overflowing
   kDuplicateContentLength, // more than one Content-Length value (even when equal)
   kContentLengthBeyondDatagram,  // Content-Length larger than the octets after the headers
-  kBadRoute,               // Route / Record-Route value that is not <uri> or name-addr
+  kBadRoute,               // Route value (or, from decode_record_routes, Record-Route value) that is
+                           // not <uri> or name-addr
   kCount
 };
 
@@ -170,8 +171,9 @@ struct Message {
   Via vias[kMaxVias];             // in order: vias[0] is the top Via
   std::uint8_t route_count = 0;
   RouteValue routes[kMaxRoutes];  // in order: routes[0] is the top Route
-  std::uint8_t record_route_count = 0;
-  RouteValue record_routes[kMaxRecordRoutes];
+  // Record-Route fields are indexed like every header but their values are not decoded here: a
+  // stateless proxy never reads them (RFC 3261 §16.3: components it does not use are left as
+  // they are and forwarded unchanged). decode_record_routes() decodes them on demand.
 
   std::string_view call_id;       // trimmed value
   std::uint32_t cseq = 0;         // 0 .. 2^31-1
@@ -205,6 +207,13 @@ struct Message {
 // Leading CRLFs (keep-alives) are skipped. Line ends must be CRLF; a bare LF is kBadHeaderLine
 // (kBadStartLine on the start line).
 [[nodiscard]] Status parse(const char* data, std::size_t size, Message& out) noexcept;
+
+// Decodes the Record-Route values of a message parse() returned kOk for (every Record-Route field,
+// in order) into out[0, count). kOk; kBadRoute for a value that is not <uri> or name-addr;
+// kTooManyRoutes when there are more than `max` (count is then max). No allocation; the first-pass
+// masks are gone, so this classifies the values again (control plane, tests, tools).
+[[nodiscard]] Status decode_record_routes(const Message& m, RouteValue* out, std::size_t max,
+                                          std::uint8_t& count) noexcept;
 
 // Splits a comma-separated header value into its elements, respecting quoted strings and <>.
 // Usage: for (ListIterator it(value); it.next(elem);) {...}. Elements are trimmed.
