@@ -204,6 +204,7 @@ struct Context {
   std::uint64_t now;
   const sip::Message& m;
   bool parsed;   // parse() returned kOk: the decoded fields (vias, tags...) can be used
+  std::uint64_t call_id_hash = 0;  // requests: balance::call_id_hash(m.call_id), computed once
 
   [[nodiscard]] std::size_t offset(const char* p) const noexcept { return static_cast<std::size_t>(p - data); }
   [[nodiscard]] std::size_t offset_end(std::string_view v) const noexcept { return offset(v.data()) + v.size(); }
@@ -520,7 +521,7 @@ void client_request(Context& c, bool own_route, const StrictRoute& strict, Resul
       case rules::ActionKind::kPool: {
         r.pool = d.pool;
         const PoolView& pool = c.s.pools[static_cast<std::size_t>(d.pool)];
-        const std::int32_t slot = pool.table.lookup(balance::call_id_hash(m.call_id));
+        const std::int32_t slot = pool.table.lookup(c.call_id_hash);
         if (slot < 0 || static_cast<std::size_t>(slot) >= pool.members.size())
           return reply(c, 503, default_phrase(503), Reason::kNoBackendUp, Extra::kRetryAfter, r);
         target = static_cast<std::int32_t>(pool.members[static_cast<std::size_t>(slot)]);
@@ -669,6 +670,14 @@ Result process(const Snapshot& snapshot, Worker& worker, const char* data, std::
     if (status != sip::Status::kOk) {
       invalid(c, status, r);
     } else if (m.is_request) {
+      // The Maglev slot is loaded while the request is validated and the rules run: the default
+      // pool's, else every pool's when there are few (a wrong guess costs one useless load).
+      c.call_id_hash = balance::call_id_hash(m.call_id);
+      if (snapshot.default_pool >= 0) {
+        snapshot.pools[static_cast<std::size_t>(snapshot.default_pool)].table.prefetch(c.call_id_hash);
+      } else if (snapshot.pools.size() <= 4) {
+        for (const PoolView& p : snapshot.pools) p.table.prefetch(c.call_id_hash);
+      }
       request(c, r);
     } else {
       response(c, r);
