@@ -41,9 +41,7 @@ int check(const std::string& path) {
   std::printf("  patterns: %zu in %zu Hyperscan databases (one per scanned field)\n", s.patterns, s.databases);
   std::printf("  prefixes: %zu source prefixes\n", s.prefixes);
   std::printf("  routing:  backends recognised by %s; %zu host %s mapped in [proxy.hosts]\n",
-              cfg.backend_source == config::Config::BackendSource::kAddress ? "source address (any port)"
-                                                                           : "source address and port",
-              cfg.hosts.size(), cfg.hosts.size() == 1 ? "name" : "names");
+              config::describe(cfg.backend_source).data(), cfg.hosts.size(), cfg.hosts.size() == 1 ? "name" : "names");
   return 0;
 }
 

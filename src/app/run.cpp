@@ -137,9 +137,7 @@ void log_summary(const config::Config& c, const rules::RuleSet* rules, const con
     }
     spdlog::info("  pool {}: {}", pool.name, list);
   }
-  spdlog::info("  backends recognised by {}", c.backend_source == config::Config::BackendSource::kAddress
-                                                  ? "source address (any port)"
-                                                  : "source address and port");
+  spdlog::info("  backends recognised by {}", config::describe(c.backend_source));
   for (const auto& h : c.hosts) {
     spdlog::info("  host {} -> {}{}", h.name, h.address.to_string(), h.port != 0 ? ":" + std::to_string(h.port) : "");
   }

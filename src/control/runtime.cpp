@@ -407,7 +407,7 @@ bool Runtime::publish(std::shared_ptr<const proxy::Snapshot> next, std::string& 
     if (new_rules) {
       for (auto& w : workers_) {
         while (!w->scratch_taken() && !shared_->quit.load(std::memory_order_relaxed)) rte_pause();
-        const auto retired = w->take_retired_scratch();  // freed here, off the worker
+        w->take_retired_scratch().reset();  // the old scratch is freed here, off the worker
       }
     }
   }

@@ -204,11 +204,32 @@ struct Context {
   std::uint64_t now;
   const sip::Message& m;
   bool parsed;   // parse() returned kOk: the decoded fields (vias, tags...) can be used
-  std::uint64_t call_id_hash = 0;  // requests: balance::call_id_hash(m.call_id), computed once
+  std::uint64_t call_id_hash = 0;  // balance::call_id_hash(m.call_id) once `hashed`
+  bool hashed = false;
 
   [[nodiscard]] std::size_t offset(const char* p) const noexcept { return static_cast<std::size_t>(p - data); }
   [[nodiscard]] std::size_t offset_end(std::string_view v) const noexcept { return offset(v.data()) + v.size(); }
 };
+
+// The Call-ID hash, computed at most once per datagram.
+[[nodiscard]] std::uint64_t call_id_hash(Context& c) noexcept {
+  if (!c.hashed) {
+    c.call_id_hash = balance::call_id_hash(c.m.call_id);
+    c.hashed = true;
+  }
+  return c.call_id_hash;
+}
+
+// Starts loading the Maglev slot of an unpinned client request, so the miss overlaps the rules:
+// the default pool's, else every pool's when there are few (a wrong guess costs one useless load).
+void prefetch_slot(Context& c) noexcept {
+  const std::uint64_t h = call_id_hash(c);
+  if (c.s.default_pool >= 0) {
+    c.s.pools[static_cast<std::size_t>(c.s.default_pool)].table.prefetch(h);
+  } else if (c.s.pools.size() <= 4) {
+    for (const PoolView& p : c.s.pools) p.table.prefetch(h);
+  }
+}
 
 // Where the forwarded message ends: after the body framed by Content-Length (extra octets in
 // the datagram are not forwarded).
@@ -521,7 +542,7 @@ void client_request(Context& c, bool own_route, const StrictRoute& strict, Resul
       case rules::ActionKind::kPool: {
         r.pool = d.pool;
         const PoolView& pool = c.s.pools[static_cast<std::size_t>(d.pool)];
-        const std::int32_t slot = pool.table.lookup(c.call_id_hash);
+        const std::int32_t slot = pool.table.lookup(call_id_hash(c));
         if (slot < 0 || static_cast<std::size_t>(slot) >= pool.members.size())
           return reply(c, 503, default_phrase(503), Reason::kNoBackendUp, Extra::kRetryAfter, r);
         target = static_cast<std::int32_t>(pool.members[static_cast<std::size_t>(slot)]);
@@ -591,6 +612,7 @@ void request(Context& c, Result& r) noexcept {
   const StrictRoute strict = own_route ? StrictRoute{} : strict_route(c.s, m);
   const std::int32_t backend = find_backend(c.s, c.src);
   if (backend >= 0) return backend_request(c, own_route, strict, backend, r);
+  if (!own_route && !strict.active) prefetch_slot(c);  // no pin: the rules and Maglev decide
   return client_request(c, own_route, strict, r);
 }
 
@@ -670,14 +692,6 @@ Result process(const Snapshot& snapshot, Worker& worker, const char* data, std::
     if (status != sip::Status::kOk) {
       invalid(c, status, r);
     } else if (m.is_request) {
-      // The Maglev slot is loaded while the request is validated and the rules run: the default
-      // pool's, else every pool's when there are few (a wrong guess costs one useless load).
-      c.call_id_hash = balance::call_id_hash(m.call_id);
-      if (snapshot.default_pool >= 0) {
-        snapshot.pools[static_cast<std::size_t>(snapshot.default_pool)].table.prefetch(c.call_id_hash);
-      } else if (snapshot.pools.size() <= 4) {
-        for (const PoolView& p : snapshot.pools) p.table.prefetch(c.call_id_hash);
-      }
       request(c, r);
     } else {
       response(c, r);

@@ -146,22 +146,21 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   // One index by address; backends that share an address (several ports on one host) are
   // chained in config order behind the first, so a lookup is one probe whatever the port.
   s->backend_any_port = config->backend_source == config::Config::BackendSource::kAddress;
-  s->by_address = make_index(
-      s->backends, [](const BackendView& b) { return detail::hash_endpoint(Endpoint{b.endpoint.ip, 0}); },
-      [](const BackendView& a, const BackendView& b) { return a.endpoint.ip == b.endpoint.ip; });
+  s->by_address.slots.assign(slots_for(s->backends.size()), -1);
   {
-    std::vector<std::int32_t> tail(s->by_address.slots.size(), -1);
+    std::vector<std::int32_t> tail(s->by_address.slots.size(), -1);  // last backend chained per slot
     const std::uint32_t mask = s->by_address.mask();
     for (std::size_t i = 0; i < s->backends.size(); ++i) {
       const IpAddress& ip = s->backends[i].endpoint.ip;
       std::uint32_t slot = static_cast<std::uint32_t>(detail::hash_endpoint(Endpoint{ip, 0})) & mask;
-      while (s->backends[static_cast<std::size_t>(s->by_address.slots[slot])].endpoint.ip != ip) slot = (slot + 1) & mask;
-      const std::int32_t head = s->by_address.slots[slot];
-      if (head == static_cast<std::int32_t>(i)) {
-        tail[slot] = head;
-        continue;
+      while (s->by_address.slots[slot] >= 0 &&
+             s->backends[static_cast<std::size_t>(s->by_address.slots[slot])].endpoint.ip != ip)
+        slot = (slot + 1) & mask;
+      if (s->by_address.slots[slot] < 0) {
+        s->by_address.slots[slot] = static_cast<std::int32_t>(i);
+      } else {
+        s->backends[static_cast<std::size_t>(tail[slot])].next_same_address = static_cast<std::int32_t>(i);
       }
-      s->backends[static_cast<std::size_t>(tail[slot])].next_same_address = static_cast<std::int32_t>(i);
       tail[slot] = static_cast<std::int32_t>(i);
     }
   }
@@ -188,29 +187,16 @@ std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept {
 }
 
 const config::HostMapping* find_host(const Snapshot& s, std::string_view host) noexcept {
-  // Binary search over the config's lowercase names, folding the URI host as it is compared.
+  // The config's names are lowercase and sorted; the URI host is folded as it is compared.
+  const auto fold = [](char ch) { return static_cast<unsigned char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch); };
+  const auto less = [&](char x, char y) { return fold(x) < fold(y); };
+  const auto same = [&](char x, char y) { return fold(x) == fold(y); };
   const auto& hosts = s.config->hosts;
-  const auto compare = [&](const std::string& name) {
-    const std::size_t n = std::min(name.size(), host.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      char c = host[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-      if (name[i] != c) return static_cast<unsigned char>(name[i]) < static_cast<unsigned char>(c) ? -1 : 1;
-    }
-    return name.size() == host.size() ? 0 : (name.size() < host.size() ? -1 : 1);
-  };
-  std::size_t lo = 0, hi = hosts.size();
-  while (lo < hi) {
-    const std::size_t mid = lo + (hi - lo) / 2;
-    const int c = compare(hosts[mid].name);
-    if (c == 0) return &hosts[mid];
-    if (c < 0) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return nullptr;
+  const auto it = std::lower_bound(hosts.begin(), hosts.end(), host, [&](const config::HostMapping& h, std::string_view v) {
+    return std::lexicographical_compare(h.name.begin(), h.name.end(), v.begin(), v.end(), less);
+  });
+  if (it == hosts.end() || !std::equal(it->name.begin(), it->name.end(), host.begin(), host.end(), same)) return nullptr;
+  return &*it;
 }
 
 std::int32_t find_pinned(const Snapshot& s, std::string_view pin) noexcept {

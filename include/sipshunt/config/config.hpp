@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sipshunt/common/address.hpp"
@@ -109,6 +110,11 @@ struct Config {
 
   [[nodiscard]] const Pool* find_pool(std::string_view name) const noexcept;
 };
+
+// How `sipshunt check` and the startup log say which datagrams count as a backend's.
+[[nodiscard]] inline std::string_view describe(Config::BackendSource s) noexcept {
+  return s == Config::BackendSource::kAddress ? "source address (any port)" : "source address and port";
+}
 
 struct Error {
   std::string file;
