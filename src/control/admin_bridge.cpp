@@ -16,7 +16,7 @@ admin::DataPlaneSeams seams_for(Runtime& rt) {
   s.dataplane_metrics = [&rt](admin::MetricsSnapshot& m) { fill_dataplane_metrics(rt, m); };
   s.worker_loops = [&rt](std::vector<std::uint64_t>& loops) {
     loops.resize(rt.worker_count());
-    for (std::size_t w = 0; w < loops.size(); ++w) loops[w] = dataplane::read(rt.worker_counters(w).loops);
+    for (std::size_t w = 0; w < loops.size(); ++w) loops[w] = sipshunt::read(rt.worker_counters(w).loops);
   };
   return s;
 }
@@ -45,7 +45,7 @@ void fill_dataplane_metrics(const Runtime& rt, admin::MetricsSnapshot& m) {
   // Worker i runs on the i-th worker lcore; the label is the worker index (stable across runs).
   for (std::size_t w = 0; w < rt.worker_count(); ++w) {
     const auto& c = rt.worker_counters(w);
-    m.workers.push_back({static_cast<std::uint32_t>(w), dataplane::read(c.busy_cycles), dataplane::read(c.idle_cycles)});
+    m.workers.push_back({static_cast<std::uint32_t>(w), sipshunt::read(c.busy_cycles), sipshunt::read(c.idle_cycles)});
   }
   m.tsc_hz = static_cast<double>(rte_get_tsc_hz());
 }

@@ -479,7 +479,7 @@ dataplane::WorkerCounters Runtime::totals() const noexcept {
 void Runtime::proxy_totals(proxy::Counters& out) const noexcept {
   out = proxy::Counters{};
   auto add = [](auto& dst, const auto& src) {
-    for (std::size_t i = 0; i < dst.size(); ++i) dst[i] += dataplane::read(src[i]);
+    for (std::size_t i = 0; i < dst.size(); ++i) dst[i] += sipshunt::read(src[i]);
   };
   for (std::size_t i = 0; i < worker_count(); ++i) {
     const proxy::Counters& c = proxy_counters(i);

@@ -125,8 +125,8 @@ std::string stats_json(const Runtime& rt) {
     const auto& c = rt.worker_counters(w);
     if (w) j += ',';
     j += fmt::format("{{\"busy_cycles\":{},\"idle_cycles\":{},\"loops\":{},\"naps\":{},\"sip_in\":{}}}",
-                     dataplane::read(c.busy_cycles), dataplane::read(c.idle_cycles), dataplane::read(c.loops),
-                     dataplane::read(c.naps), dataplane::read(c.sip_in));
+                     sipshunt::read(c.busy_cycles), sipshunt::read(c.idle_cycles), sipshunt::read(c.loops),
+                     sipshunt::read(c.naps), sipshunt::read(c.sip_in));
   }
   j += "]";
 

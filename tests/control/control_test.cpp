@@ -126,7 +126,7 @@ TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
   ASSERT_EQ(rt->worker_count(), 1u);
   ASSERT_TRUE(rt->start(snapshot(1), error)) << error;
 
-  auto loops = [&] { return dataplane::read(rt->worker_counters(0).loops); };
+  auto loops = [&] { return sipshunt::read(rt->worker_counters(0).loops); };
   const auto wait_loops = [&](std::uint64_t past) {
     for (int i = 0; i < 2000 && loops() <= past; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return loops() > past;
@@ -154,10 +154,10 @@ TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
   // A datagram for the control lcore goes out through worker 0 (ARP first: the next hop is new).
   Endpoint to{IpAddress::v4(0xc6120015), 5060};
   EXPECT_TRUE(rt->send_udp(to, "OPTIONS sip:198.18.0.21 SIP/2.0\r\n\r\n"));
-  for (int i = 0; i < 2000 && dataplane::read(rt->worker_counters(0).control_tx) < 2; ++i) {
+  for (int i = 0; i < 2000 && sipshunt::read(rt->worker_counters(0).control_tx) < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_EQ(dataplane::read(rt->worker_counters(0).control_tx), 2u) << "gratuitous ARP + the datagram";
+  EXPECT_EQ(sipshunt::read(rt->worker_counters(0).control_tx), 2u) << "gratuitous ARP + the datagram";
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     rt->request_stop();

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/common/counter.hpp"
 
 namespace sipshunt::dataplane {
 
@@ -75,16 +76,6 @@ struct SIPSHUNT_CACHE_ALIGNED WorkerCounters {
   std::uint64_t loops = 0;
   std::uint64_t naps = 0;               // idle sleeps (adaptive polling, off by default)
 };
-
-// Single-writer increment: a plain add, stored atomically so a concurrent reader never sees a
-// torn value (and the race is defined behaviour).
-SIPSHUNT_ALWAYS_INLINE void bump(std::uint64_t& counter, std::uint64_t n = 1) noexcept {
-  std::atomic_ref<std::uint64_t>(counter).store(counter + n, std::memory_order_relaxed);
-}
-// Reader side (control lcore).
-[[nodiscard]] inline std::uint64_t read(const std::uint64_t& counter) noexcept {
-  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(counter)).load(std::memory_order_relaxed);
-}
 
 // Sum of every worker's counters (control lcore).
 void accumulate(WorkerCounters& total, const WorkerCounters& one) noexcept;
