@@ -100,10 +100,10 @@ constexpr std::string_view kBye =
 std::shared_ptr<const config::Config> make_config(std::string_view text, const std::filesystem::path& path) {
   auto loaded = config::load_string(text, path);
   if (!loaded) {
-    std::fprintf(stderr, "%s\n", loaded.error->to_string().c_str());
+    std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
     std::abort();
   }
-  return std::make_shared<const config::Config>(std::move(*loaded.config));
+  return std::make_shared<const config::Config>(std::move(*loaded));
 }
 
 void run(benchmark::State& state, const proxy::Snapshot& snapshot, std::string_view message, const Endpoint& source,
@@ -182,11 +182,11 @@ void BM_ProcessInvite100Rules(benchmark::State& state) {
   auto cfg = make_config(text, dir / "bench.toml");
   std::vector<std::string> pools{"core"};
   auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
-  if (compiled.error) {
-    state.SkipWithError(compiled.error->to_string().c_str());
+  if (!compiled) {
+    state.SkipWithError(compiled.error().to_string().c_str());
     return;
   }
-  const auto snapshot = proxy::build_snapshot(cfg, compiled.set, {}, 1);
+  const auto snapshot = proxy::build_snapshot(cfg, *compiled, {}, 1);
   run(state, *snapshot, kInvite, Endpoint{IpAddress::v4(0xc612000a), 5060}, proxy::Verdict::kForward);
   std::filesystem::remove_all(dir);
 }

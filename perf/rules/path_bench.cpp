@@ -52,20 +52,20 @@ void BM_ProcessInvite(benchmark::State& state) {
   rules::bench::Fixture fixture(rules::bench::rule_text(rules, with_match));
   auto loaded = config::load_string(kConfig, fixture.dir / "bench.toml");
   if (!loaded) {
-    state.SkipWithError(loaded.error->to_string().c_str());
+    state.SkipWithError(loaded.error().to_string().c_str());
     return;
   }
-  auto cfg = std::make_shared<const config::Config>(std::move(*loaded.config));
+  auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
   std::vector<std::string> pools;
   for (const auto& p : cfg->pools) pools.push_back(p.name);
   std::shared_ptr<const rules::RuleSet> set;
   if (rules > 0 || with_match) {
     auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
-    if (!compiled.set) {
-      state.SkipWithError(compiled.error->to_string().c_str());
+    if (!compiled) {
+      state.SkipWithError(compiled.error().to_string().c_str());
       return;
     }
-    set = compiled.set;
+    set = *compiled;
   }
   const auto snapshot = proxy::build_snapshot(cfg, set, {}, 1);
   auto worker = std::make_unique<proxy::Worker>();

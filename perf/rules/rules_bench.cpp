@@ -28,8 +28,8 @@ std::shared_ptr<const RuleSet> compile(const std::string& text) {
   Fixture f(text);
   const std::filesystem::path files[] = {f.file};
   auto r = RuleSet::compile(files, kPools);
-  if (!r.set) throw std::runtime_error(r.error->to_string());
-  return r.set;
+  if (!r) throw std::runtime_error(r.error().to_string());
+  return *r;
 }
 
 void BM_Match(benchmark::State& state) {
@@ -98,11 +98,11 @@ void BM_Compile(benchmark::State& state) {
   const std::filesystem::path files[] = {f.file};
   for (auto _ : state) {
     auto r = RuleSet::compile(files, kPools);
-    if (!r.set) {
-      state.SkipWithError(r.error->to_string().c_str());
+    if (!r) {
+      state.SkipWithError(r.error().to_string().c_str());
       return;
     }
-    benchmark::DoNotOptimize(r.set.get());
+    benchmark::DoNotOptimize(r->get());
   }
 }
 BENCHMARK(BM_Compile)->ArgName("rules")->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);

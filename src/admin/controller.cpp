@@ -23,20 +23,17 @@ ControllerOptions with_nonce(ControllerOptions o) {
 
 }  // namespace
 
-std::unique_ptr<Controller> Controller::load(const std::filesystem::path& config, ControllerOptions options,
-                                             std::uint64_t now_ns, ReloadError& error) {
+Result<std::unique_ptr<Controller>, ReloadError> Controller::load(const std::filesystem::path& config,
+                                                                  ControllerOptions options, std::uint64_t now_ns) {
   options = with_nonce(options);
   ReloadInput in;
   in.path = config;
   in.prober_options = options.prober;
   in.now_ns = now_ns;
   in.version = 1;
-  Reload first = prepare_reload(in);
-  if (!first) {
-    error = *first.error;
-    return nullptr;
-  }
-  return std::unique_ptr<Controller>(new Controller(config, options, std::move(first)));
+  auto first = prepare_reload(in);
+  if (!first) return first.error();
+  return std::unique_ptr<Controller>(new Controller(config, options, std::move(*first)));
 }
 
 Controller::Controller(const std::filesystem::path& path, ControllerOptions options, Reload first)
@@ -168,18 +165,22 @@ ReloadOutcome Controller::reload(std::uint64_t now_ns) {
   in.prober_options = options_.prober;
   in.now_ns = now_ns;
   in.version = snapshot_->version + 1;
-  Reload r = prepare_reload(in);
+  auto prepared = prepare_reload(in);
+  std::optional<ReloadError> error;
   std::string err;
-  if (r && attached_ && seams_.publish && !seams_.publish(r.snapshot, err))
-    r.error = ReloadError{ReloadErrorKind::kInternal, path_.string(), 0, 0, std::string("publish: ").append(err)};
-  if (!r) {
+  if (!prepared)
+    error = prepared.error();
+  else if (attached_ && seams_.publish && !seams_.publish(prepared->snapshot, err))
+    error = ReloadError{ReloadErrorKind::kInternal, path_.string(), 0, 0, std::string("publish: ").append(err)};
+  if (error) {
     ++reloads_.failed;
-    reloads_.last_error = *r.error;
-    spdlog::error("reload failed, the running configuration and rules stay in place: {}", r.error->to_string());
-    out.error = r.error;
+    reloads_.last_error = error;
+    spdlog::error("reload failed, the running configuration and rules stay in place: {}", error->to_string());
+    out.error = std::move(error);
     out.generation = reloads_.generation;
     return out;
   }
+  Reload& r = *prepared;
   rebase_counters(*snapshot_, *r.snapshot);
   config_ = std::move(r.config);
   rules_ = std::move(r.rules);

@@ -17,13 +17,6 @@ std::string_view to_string(config::AdminState s) noexcept {
   return "unknown";
 }
 
-std::string ReloadError::to_string() const {
-  std::string s = file;
-  if (line != 0) s.append(":").append(std::to_string(line)).append(":").append(std::to_string(column));
-  s.append(": ").append(message);
-  return s;
-}
-
 void fill_from(MetricsSnapshot& m, const proxy::Snapshot& snapshot, const health::Prober* prober) {
   m.snapshot_version = snapshot.version;
   m.backends.clear();

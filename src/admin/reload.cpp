@@ -6,10 +6,13 @@
 namespace sipshunt::admin {
 namespace {
 
-Reload fail(ReloadErrorKind kind, std::string file, std::uint32_t line, std::uint32_t column, std::string message) {
-  Reload r;
-  r.error = ReloadError{kind, std::move(file), line, column, std::move(message)};
-  return r;
+ReloadError fail(ReloadErrorKind kind, std::string file, std::uint32_t line, std::uint32_t column, std::string message) {
+  return ReloadError{kind, std::move(file), line, column, std::move(message)};
+}
+
+// A config or rules error, placed in the config file when it carries no file of its own.
+ReloadError invalid(const Error& e, const std::string& file) {
+  return fail(ReloadErrorKind::kInvalid, e.file.empty() ? file : e.file, e.line, e.column, e.message);
 }
 
 const config::Backend* find_backend(const config::Config& c, const std::string& name) {
@@ -64,14 +67,11 @@ config::AdminState carried_admin_state(const std::string& name, config::AdminSta
   return configured;
 }
 
-Reload prepare_reload(const ReloadInput& in) {
+Result<Reload, ReloadError> prepare_reload(const ReloadInput& in) {
   const std::string file = in.path.string();
-  config::LoadResult loaded = config::load_file(in.path);
-  if (!loaded) {
-    const config::Error& e = *loaded.error;
-    return fail(ReloadErrorKind::kInvalid, e.file.empty() ? file : e.file, e.line, e.column, e.message);
-  }
-  auto cfg = std::make_shared<const config::Config>(std::move(*loaded.config));
+  Result<config::Config> loaded = config::load_file(in.path);
+  if (!loaded) return invalid(loaded.error(), file);
+  auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
 
   if (in.running != nullptr && in.running->config) {
     std::string what = restart_only_change(*in.running->config, *cfg);
@@ -85,12 +85,9 @@ Reload prepare_reload(const ReloadInput& in) {
     std::vector<std::string> pools;
     for (const auto& p : cfg->pools) pools.push_back(p.name);
     try {
-      rules::RuleSet::Result compiled = rules::RuleSet::compile(cfg->rule_files, pools);
-      if (compiled.error) {
-        const rules::Error& e = *compiled.error;
-        return fail(ReloadErrorKind::kInvalid, e.file.empty() ? file : e.file, e.line, e.column, e.message);
-      }
-      rules = std::move(compiled.set);
+      auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
+      if (!compiled) return invalid(compiled.error(), file);
+      rules = std::move(*compiled);
     } catch (const std::exception& e) {
       return fail(ReloadErrorKind::kInternal, file, 0, 0, std::string("compiling rules: ").append(e.what()));
     }

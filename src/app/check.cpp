@@ -13,12 +13,12 @@ namespace sipshunt::app {
 namespace {
 
 int check(const std::string& path) {
-  const config::LoadResult loaded = config::load_file(path);
+  const auto loaded = config::load_file(path);
   if (!loaded) {
-    std::fprintf(stderr, "%s\n", loaded.error->to_string().c_str());
+    std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
     return 1;
   }
-  const config::Config& cfg = *loaded.config;
+  const config::Config& cfg = *loaded;
   std::vector<std::string> pools;
   std::size_t backends = 0;
   for (const config::Pool& p : cfg.pools) {
@@ -26,11 +26,11 @@ int check(const std::string& path) {
     backends += p.backends.size();
   }
   const auto compiled = rules::RuleSet::compile(cfg.rule_files, pools);
-  if (!compiled.set) {
-    std::fprintf(stderr, "%s\n", compiled.error->to_string().c_str());
+  if (!compiled) {
+    std::fprintf(stderr, "%s\n", compiled.error().to_string().c_str());
     return 1;
   }
-  const auto s = compiled.set->summary();
+  const auto s = (*compiled)->summary();
   std::string pool_list;
   for (const std::string& p : pools) pool_list.append(pool_list.empty() ? "" : ", ").append(p);
   std::printf("%s: OK\n", cfg.path.c_str());

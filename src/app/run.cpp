@@ -35,22 +35,22 @@ struct Loaded {
 
 // Config + rules, or an error already logged.
 std::optional<Loaded> load(const std::string& path) {
-  const config::LoadResult r = config::load_file(path);
+  const auto r = config::load_file(path);
   if (!r) {
-    spdlog::error("{}", r.error->to_string());
+    spdlog::error("{}", r.error().to_string());
     return std::nullopt;
   }
   Loaded l;
-  l.config = std::make_shared<const config::Config>(*r.config);
+  l.config = std::make_shared<const config::Config>(*r);
   if (!l.config->rule_files.empty()) {
     std::vector<std::string> pools;
     for (const auto& p : l.config->pools) pools.push_back(p.name);
     auto compiled = rules::RuleSet::compile(l.config->rule_files, pools);
-    if (!compiled.set) {
-      spdlog::error("{}", compiled.error->to_string());
+    if (!compiled) {
+      spdlog::error("{}", compiled.error().to_string());
       return std::nullopt;
     }
-    l.rules = compiled.set;
+    l.rules = *compiled;
   }
   return l;
 }
@@ -162,14 +162,14 @@ int run(const RunOptions& ro) {
     spdlog::error("{}: {}", cfg.path.string(), *e);
     return 2;
   }
-  // Health probes, admin states, hot reload and the admin API (issue 6): the controller owns
-  // the published state (config, rules, prober, snapshot) from here on.
-  admin::ReloadError load_error;
-  auto ctl = admin::Controller::load(ro.config, {}, 0, load_error);
-  if (ctl == nullptr) {
-    spdlog::error("{}", load_error.to_string());
+  // Health probes, admin states, hot reload and the admin API: the controller owns the published
+  // state (config, rules, prober, snapshot) from here on.
+  auto loaded_ctl = admin::Controller::load(ro.config, {}, 0);
+  if (!loaded_ctl) {
+    spdlog::error("{}", loaded_ctl.error().to_string());
     return 2;
   }
+  auto ctl = std::move(*loaded_ctl);
   auto snapshot = ctl->snapshot();
 
   // From here on DPDK owns the process: EAL, hugepages, ports.

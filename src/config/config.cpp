@@ -583,8 +583,7 @@ Config read_document(const toml::table& root, const fs::path& absolute, bool che
   return c;
 }
 
-LoadResult load(std::string_view text, const fs::path& path, bool check_files) {
-  LoadResult r;
+Result<Config> load(std::string_view text, const fs::path& path, bool check_files) {
   const std::string file = path.string();
   std::error_code ec;
   fs::path absolute = fs::absolute(path, ec);
@@ -592,14 +591,13 @@ LoadResult load(std::string_view text, const fs::path& path, bool check_files) {
   absolute = absolute.lexically_normal();
   try {
     toml::table root = toml::parse(text, file);
-    r.config = read_document(root, absolute, check_files);
+    return read_document(root, absolute, check_files);
   } catch (const toml::parse_error& e) {
-    r.error = Error{file, static_cast<std::uint32_t>(e.source().begin.line),
-                    static_cast<std::uint32_t>(e.source().begin.column), std::string(e.description())};
+    return Error{file, static_cast<std::uint32_t>(e.source().begin.line),
+                 static_cast<std::uint32_t>(e.source().begin.column), std::string(e.description())};
   } catch (const Failure& f) {
-    r.error = Error{file, f.line, f.column, f.message};
+    return Error{file, f.line, f.column, f.message};
   }
-  return r;
 }
 
 }  // namespace
@@ -610,34 +608,21 @@ const Pool* Config::find_pool(std::string_view name) const noexcept {
   return nullptr;
 }
 
-std::string Error::to_string() const {
-  std::string out = file;
-  if (line != 0) out.append(":").append(std::to_string(line)).append(":").append(std::to_string(column));
-  out.append(": ").append(message);
-  return out;
-}
-
-LoadResult load_file(const std::filesystem::path& path) {
+Result<Config> load_file(const std::filesystem::path& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    LoadResult r;
-    r.error = Error{path.string(), 0, 0, "cannot read config file: Is a directory"};
-    return r;
-  }
+  if (std::filesystem::is_directory(path, ec)) return Error{path.string(), 0, 0, "cannot read config file: Is a directory"};
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;
-    LoadResult r;
     std::string msg = "cannot read config file: ";
     msg.append(err ? std::strerror(err) : "unknown error");
-    r.error = Error{path.string(), 0, 0, std::move(msg)};
-    return r;
+    return Error{path.string(), 0, 0, std::move(msg)};
   }
   std::ostringstream text;
   text << in.rdbuf();
   return load(text.str(), path, true);
 }
 
-LoadResult load_string(std::string_view text, const std::filesystem::path& path) { return load(text, path, true); }
+Result<Config> load_string(std::string_view text, const std::filesystem::path& path) { return load(text, path, true); }
 
 }  // namespace sipshunt::config

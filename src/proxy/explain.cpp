@@ -111,12 +111,12 @@ std::string explain_json(const Snapshot& snapshot, const Result& result, const c
 
 ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::vector<std::string>& down) {
   ExplainSetup setup;
-  config::LoadResult loaded = config::load_file(config_file);
+  auto loaded = config::load_file(config_file);
   if (!loaded) {
-    setup.error = loaded.error->to_string();
+    setup.error = loaded.error().to_string();
     return setup;
   }
-  auto cfg = std::make_shared<const config::Config>(std::move(*loaded.config));
+  auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
 
   std::vector<BackendState> states;
   for (const std::string& name : down) {
@@ -136,11 +136,11 @@ ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::
     std::vector<std::string> pools;
     for (const config::Pool& p : cfg->pools) pools.push_back(p.name);
     auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
-    if (compiled.error) {
-      setup.error = compiled.error->to_string();
+    if (!compiled) {
+      setup.error = compiled.error().to_string();
       return setup;
     }
-    rule_set = compiled.set;
+    rule_set = *compiled;
   }
   setup.snapshot = build_snapshot(cfg, rule_set, states, 1);
   return setup;

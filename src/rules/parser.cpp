@@ -262,9 +262,8 @@ class FileParser {
         const Location prefix_at = here();
         const std::string_view text = read_while(is_prefix_char);
         if (text.empty()) expected("an address prefix (e.g. 198.18.0.0/15)");
-        std::string error;
-        const auto prefix = parse_prefix(text, error);
-        if (!prefix) fail(prefix_at, error);
+        const auto prefix = parse_prefix(text);
+        if (!prefix) fail(prefix_at, prefix.error().message);
         cond.prefixes.push_back(*prefix);
         skip(true);
         if (peek() != ',') break;
@@ -477,16 +476,15 @@ void Reader::read_file(const fs::path& path, const Location* from) {
 
 }  // namespace
 
-ParseResult parse_files(std::span<const fs::path> files) {
-  ParseResult result;
+Result<ParsedRules> parse_files(std::span<const fs::path> files) {
+  ParsedRules result;
   Reader reader;
   try {
     for (const fs::path& f : files) {
       for (const fs::path& each : reader.expand(f.lexically_normal(), nullptr)) reader.read_file(each, nullptr);
     }
   } catch (const ParseFailure& failure) {
-    result.error = failure.error;
-    return result;
+    return failure.error;
   }
   result.rules = std::move(reader.rules);
   result.files = reader.seen.size();

@@ -58,13 +58,12 @@ struct RuleAst {
   ActionAst action;
 };
 
-struct ParseResult {
+struct ParsedRules {
   std::vector<RuleAst> rules;          // file order, includes expanded in place
   std::size_t files = 0;               // distinct files read
-  std::optional<Error> error;
 };
 
 // Reads `files` in order (each with its includes). Stops at the first error.
-[[nodiscard]] ParseResult parse_files(std::span<const std::filesystem::path> files);
+[[nodiscard]] Result<ParsedRules> parse_files(std::span<const std::filesystem::path> files);
 
 }  // namespace sipshunt::rules::detail

@@ -35,13 +35,12 @@ Key host_mask(std::uint32_t length, std::uint32_t bits) noexcept {
 
 }  // namespace
 
-std::optional<Prefix> parse_prefix(std::string_view text, std::string& error) {
+Result<Prefix> parse_prefix(std::string_view text) {
   const auto slash = text.find('/');
   const std::string_view addr_text = text.substr(0, slash);
   const auto addr = IpAddress::parse(addr_text);
   if (!addr) {
-    error = cat({"'", addr_text, "' is not an IPv4 or IPv6 address"});
-    return std::nullopt;
+    return Error::plain(cat({"'", addr_text, "' is not an IPv4 or IPv6 address"}));
   }
   Prefix p;
   p.address = *addr;
@@ -52,13 +51,11 @@ std::optional<Prefix> parse_prefix(std::string_view text, std::string& error) {
     const auto* end = len_text.data() + len_text.size();
     const auto [ptr, ec] = std::from_chars(len_text.data(), end, length);
     if (len_text.empty() || len_text.size() > 3 || ec != std::errc{} || ptr != end) {
-      error = cat({"prefix length '", len_text, "' is not a number"});
-      return std::nullopt;
+      return Error::plain(cat({"prefix length '", len_text, "' is not a number"}));
     }
     if (length > bits) {
-      error = cat({"prefix length ", std::to_string(length), " is out of range 0..", std::to_string(bits),
-                   bits == 32 ? " for IPv4" : " for IPv6"});
-      return std::nullopt;
+      return Error::plain(cat({"prefix length ", std::to_string(length), " is out of range 0..", std::to_string(bits),
+                   bits == 32 ? " for IPv4" : " for IPv6"}));
     }
   }
   p.length = static_cast<std::uint8_t>(length);
@@ -69,8 +66,7 @@ std::optional<Prefix> parse_prefix(std::string_view text, std::string& error) {
       const std::uint32_t keep = length > i * 8 ? std::min<std::uint32_t>(8, length - i * 8) : 0;
       network.address.bytes[i] &= static_cast<std::uint8_t>(keep == 0 ? 0 : 0xff << (8 - keep));
     }
-    error = cat({"prefix ", text, " has host bits set (the network is ", to_string(network), ")"});
-    return std::nullopt;
+    return Error::plain(cat({"prefix ", text, " has host bits set (the network is ", to_string(network), ")"}));
   }
   return p;
 }

@@ -83,13 +83,6 @@ int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned i
 
 }  // namespace
 
-std::string Error::to_string() const {
-  std::string s = file;
-  if (line != 0) s.append(":").append(std::to_string(line)).append(":").append(std::to_string(column));
-  s.append(": ").append(message);
-  return s;
-}
-
 Lists Lists::build(std::size_t keys, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs) {
   Lists l(keys);
   for (const auto& [key, item] : pairs) ++l.offsets_[key + 1];
@@ -157,19 +150,15 @@ RuleSet::~RuleSet() = default;
 std::span<const Rule> RuleSet::rules() const noexcept { return impl_->rules; }
 RuleSet::Summary RuleSet::summary() const noexcept { return impl_->summary; }
 
-RuleSet::Result RuleSet::compile(std::span<const std::filesystem::path> files, std::span<const std::string> pools) {
-  Result result;
-  detail::ParseResult parsed = detail::parse_files(files);
-  if (parsed.error) {
-    result.error = std::move(parsed.error);
-    return result;
-  }
+Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::filesystem::path> files,
+                                                        std::span<const std::string> pools) {
+  using Compiled = Result<std::shared_ptr<const RuleSet>>;
+  Result<detail::ParsedRules> read = detail::parse_files(files);
+  if (!read) return Compiled(read.error());
+  const detail::ParsedRules& parsed = *read;
   auto impl = std::make_unique<Impl>();
   Impl& m = *impl;
-  const auto fail = [&](Error e) {
-    result.error = std::move(e);
-    return std::move(result);
-  };
+  const auto fail = [](Error e) { return Compiled(std::move(e)); };
 
   // Actions: pools by name.
   std::map<std::string, std::uint32_t, std::less<>> pool_index;
@@ -397,8 +386,7 @@ RuleSet::Result RuleSet::compile(std::span<const std::filesystem::path> files, s
   m.summary.databases = m.fields.size();
   m.summary.files = parsed.files;
   m.summary.prefixes = nodes.size();
-  result.set = std::make_shared<const RuleSet>(std::move(impl));
-  return result;
+  return Compiled(std::shared_ptr<const RuleSet>(std::make_shared<const RuleSet>(std::move(impl))));
 }
 
 Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& scratch) const noexcept {

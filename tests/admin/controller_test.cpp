@@ -98,9 +98,9 @@ struct World {
     dir.write("main.rules", kRules);
     o.prober.nonce = 0xfeed;
     if (!o.admin_port) o.admin_api = false;
-    ReloadError err;
-    ctl = Controller::load(config, o, 0, err);
-    if (!ctl) throw std::runtime_error(err.to_string());
+    auto loaded = Controller::load(config, o, 0);
+    if (!loaded) throw std::runtime_error(loaded.error().to_string());
+    ctl = std::move(*loaded);
     if (auto e = ctl->attach(dp.seams())) throw std::runtime_error(*e);
   }
   void step() {
@@ -343,11 +343,10 @@ TEST(Controller, LoadFailureNamesThePosition) {
   test::TempDir dir;
   const auto cfg = dir.write("sipshunt.toml", config_text(2));
   const auto rules = dir.write("main.rules", "rule rest: any => pool elsewhere\n");
-  ReloadError err;
-  auto ctl = Controller::load(cfg, {}, 0, err);
-  EXPECT_EQ(ctl, nullptr);
-  EXPECT_EQ(err.file, rules.string());
-  EXPECT_EQ(err.line, 1u);
+  auto ctl = Controller::load(cfg, {}, 0);
+  ASSERT_FALSE(ctl);
+  EXPECT_EQ(ctl.error().file, rules.string());
+  EXPECT_EQ(ctl.error().line, 1u);
 }
 
 TEST(Controller, ProbesTheDataPlaneRefusesAreCounted) {

@@ -219,16 +219,16 @@ state = "drained"
 )");
   dir.write("main.rules", "rule scanners: header User-Agent ~ /sipvicious/ => drop\nrule rest: any => pool core\n");
   auto loaded = config::load_file(cfg_path);
-  ASSERT_TRUE(loaded) << loaded.error->to_string();
-  auto cfg = std::make_shared<const config::Config>(*loaded.config);
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  auto cfg = std::make_shared<const config::Config>(*loaded);
   std::vector<std::string> pools{"core"};
   auto rules = rules::RuleSet::compile(cfg->rule_files, pools);
-  ASSERT_FALSE(rules.error) << rules.error->to_string();
+  ASSERT_TRUE(rules) << rules.error().to_string();
   health::Prober prober(*cfg, {.nonce = 5}, 0);
   auto t = prober.tick(0);
   ASSERT_EQ(t.probes.size(), 2u);
   (void)prober.tick(60'000'000);  // both time out: fall 1 -> down
-  auto snap = proxy::build_snapshot(cfg, rules.set, {{"b1", prober.up("b1"), config::AdminState::kEnabled}}, 3);
+  auto snap = proxy::build_snapshot(cfg, *rules, {{"b1", prober.up("b1"), config::AdminState::kEnabled}}, 3);
 
   MetricsSnapshot m;
   fill_from(m, *snap, &prober);

@@ -27,7 +27,7 @@ std::string config_text(const std::vector<std::pair<std::string, std::string>>& 
 struct World {
   test::TempDir dir;
   std::filesystem::path config;
-  Reload running;
+  Result<Reload, ReloadError> running = ReloadError{};
 
   World() {
     config = dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\""},
@@ -41,26 +41,26 @@ struct World {
   }
   // Makes b2 fail its probes (fall 1): the running prober marks it down.
   void b2_goes_down() {
-    auto t = running.prober->tick(1 * kMs);
+    auto t = running->prober->tick(1 * kMs);
     ASSERT_EQ(t.probes.size(), 3u);
     for (const auto& p : t.probes) {
-      if (running.prober->backends()[p.backend].name == "b2") continue;
+      if (running->prober->backends()[p.backend].name == "b2") continue;
       health::ReplyEvent ev;
       ev.backend = p.backend;
-      ev.seq = *running.prober->backends()[p.backend].pending_seq;
+      ev.seq = *running->prober->backends()[p.backend].pending_seq;
       ev.status = 200;
       ev.rx_ns = 2 * kMs;
-      ASSERT_EQ(running.prober->on_reply(ev), health::ReplyOutcome::kAlive);
+      ASSERT_EQ(running->prober->on_reply(ev), health::ReplyOutcome::kAlive);
     }
-    (void)running.prober->tick(60 * kMs);
-    ASSERT_FALSE(running.prober->up("b2"));
-    ASSERT_TRUE(running.prober->up("b1"));
+    (void)running->prober->tick(60 * kMs);
+    ASSERT_FALSE(running->prober->up("b2"));
+    ASSERT_TRUE(running->prober->up("b1"));
   }
-  Reload reload(std::uint64_t version = 2) {
+  Result<Reload, ReloadError> reload(std::uint64_t version = 2) {
     ReloadInput in;
     in.path = config;
-    in.running = running.snapshot.get();
-    in.prober = running.prober.get();
+    in.running = running->snapshot.get();
+    in.prober = running->prober.get();
     in.now_ns = 70 * kMs;
     in.version = version;
     return prepare_reload(in);
@@ -75,46 +75,45 @@ const proxy::BackendView* backend(const proxy::Snapshot& s, std::string_view nam
 
 TEST(Reload, InitialLoadBuildsEverything) {
   World w;
-  ASSERT_TRUE(w.running) << w.running.error->to_string();
-  ASSERT_TRUE(w.running.snapshot);
-  EXPECT_EQ(w.running.snapshot->version, 1u);
-  EXPECT_EQ(w.running.snapshot->backends.size(), 3u);
-  EXPECT_EQ(w.running.snapshot->rule_views.size(), 2u);
-  EXPECT_EQ(w.running.prober->backends().size(), 3u);
-  EXPECT_EQ(w.running.prober->codec().nonce(), 77u);
-  EXPECT_EQ(backend(*w.running.snapshot, "b3")->admin, config::AdminState::kDrained);
-  EXPECT_TRUE(backend(*w.running.snapshot, "b1")->up);  // InitialState::kUp
-  EXPECT_TRUE(w.running.changes.empty());
+  ASSERT_TRUE(w.running) << w.running.error().to_string();
+  ASSERT_TRUE(w.running->snapshot);
+  EXPECT_EQ(w.running->snapshot->version, 1u);
+  EXPECT_EQ(w.running->snapshot->backends.size(), 3u);
+  EXPECT_EQ(w.running->snapshot->rule_views.size(), 2u);
+  EXPECT_EQ(w.running->prober->backends().size(), 3u);
+  EXPECT_EQ(w.running->prober->codec().nonce(), 77u);
+  EXPECT_EQ(backend(*w.running->snapshot, "b3")->admin, config::AdminState::kDrained);
+  EXPECT_TRUE(backend(*w.running->snapshot, "b1")->up);  // InitialState::kUp
+  EXPECT_TRUE(w.running->changes.empty());
 }
 
 TEST(Reload, BrokenRuleFileKeepsRunningStateAndReportsFileLineColumn) {
   World w;
   w.b2_goes_down();
-  const auto* snap_before = w.running.snapshot.get();
-  const auto probes_before = w.running.prober->backends()[0].probes_sent;
+  const auto* snap_before = w.running->snapshot.get();
+  const auto probes_before = w.running->prober->backends()[0].probes_sent;
   // line 2: a pool that does not exist
   const auto rules = w.dir.write("main.rules", "rule scanners: header User-Agent ~ /sipvicious/ => drop\nrule rest: any => pool nowhere\n");
-  Reload r = w.reload();
+  auto r = w.reload();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error->kind, ReloadErrorKind::kInvalid);
-  EXPECT_EQ(r.error->file, rules.string());
-  EXPECT_EQ(r.error->line, 2u);
-  EXPECT_GT(r.error->column, 0u);
-  EXPECT_NE(r.error->message.find("nowhere"), std::string::npos) << r.error->message;
-  EXPECT_EQ(r.error->to_string().rfind(rules.string() + ":2:", 0), 0u) << r.error->to_string();
-  EXPECT_FALSE(r.snapshot);
-  EXPECT_FALSE(r.prober);
+  EXPECT_EQ(r.error().kind, ReloadErrorKind::kInvalid);
+  EXPECT_EQ(r.error().file, rules.string());
+  EXPECT_EQ(r.error().line, 2u);
+  EXPECT_GT(r.error().column, 0u);
+  EXPECT_NE(r.error().message.find("nowhere"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().to_string().rfind(rules.string() + ":2:", 0), 0u) << r.error().to_string();
+  EXPECT_FALSE(r);  // a refused reload carries only its error (Result<Reload, ReloadError>)
   // untouched
-  EXPECT_EQ(w.running.snapshot.get(), snap_before);
-  EXPECT_FALSE(w.running.prober->up("b2"));
-  EXPECT_EQ(w.running.prober->backends()[0].probes_sent, probes_before);
+  EXPECT_EQ(w.running->snapshot.get(), snap_before);
+  EXPECT_FALSE(w.running->prober->up("b2"));
+  EXPECT_EQ(w.running->prober->backends()[0].probes_sent, probes_before);
 
   // a regex that does not compile: also positioned
   w.dir.write("main.rules", "rule rest: any => pool core\nrule bad: ruri ~ /([a-z/ => drop\n");
   r = w.reload();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error->line, 2u);
-  EXPECT_GT(r.error->column, 0u);
+  EXPECT_EQ(r.error().line, 2u);
+  EXPECT_GT(r.error().column, 0u);
 }
 
 TEST(Reload, BrokenConfigReportsItsPosition) {
@@ -122,19 +121,19 @@ TEST(Reload, BrokenConfigReportsItsPosition) {
   std::string text = config_text({{"b1", "address = \"198.19.0.11\""}});
   text.append("[[pools.backends]]\nname = \"b9\"\naddress = \"not-an-ip\"\n");
   w.dir.write("sipshunt.toml", text);
-  Reload r = w.reload();
+  auto r = w.reload();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error->kind, ReloadErrorKind::kInvalid);
-  EXPECT_EQ(r.error->file, w.config.string());
-  EXPECT_GT(r.error->line, 10u);
+  EXPECT_EQ(r.error().kind, ReloadErrorKind::kInvalid);
+  EXPECT_EQ(r.error().file, w.config.string());
+  EXPECT_GT(r.error().line, 10u);
   w.dir.write("sipshunt.toml", "[proxy\n");
   r = w.reload();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error->line, 1u);
+  EXPECT_EQ(r.error().line, 1u);
   std::filesystem::remove(w.config);
   r = w.reload();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error->file, w.config.string());
+  EXPECT_EQ(r.error().file, w.config.string());
 }
 
 TEST(Reload, SurvivorsKeepHealthNewBackendsStartPerPolicy) {
@@ -144,22 +143,22 @@ TEST(Reload, SurvivorsKeepHealthNewBackendsStartPerPolicy) {
   w.dir.write("sipshunt.toml", config_text({{"b3", "address = \"198.19.0.13\"\nstate = \"drained\""},
                                             {"b2", "address = \"198.19.0.12\""},
                                             {"b4", "address = \"198.19.0.14\""}}));
-  Reload r = w.reload(5);
-  ASSERT_TRUE(r) << r.error->to_string();
-  EXPECT_EQ(r.snapshot->version, 5u);
-  EXPECT_EQ(backend(*r.snapshot, "b1"), nullptr);
-  EXPECT_FALSE(backend(*r.snapshot, "b2")->up);  // carried over: still down
-  EXPECT_TRUE(backend(*r.snapshot, "b4")->up);   // new: up at once (InitialState::kUp)
-  EXPECT_FALSE(r.prober->up("b2"));
-  EXPECT_EQ(r.prober->backends()[1].name, "b2");
-  EXPECT_GT(r.prober->backends()[1].probes_sent, 0u);  // counters carried
+  auto r = w.reload(5);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->snapshot->version, 5u);
+  EXPECT_EQ(backend(*r->snapshot, "b1"), nullptr);
+  EXPECT_FALSE(backend(*r->snapshot, "b2")->up);  // carried over: still down
+  EXPECT_TRUE(backend(*r->snapshot, "b4")->up);   // new: up at once (InitialState::kUp)
+  EXPECT_FALSE(r->prober->up("b2"));
+  EXPECT_EQ(r->prober->backends()[1].name, "b2");
+  EXPECT_GT(r->prober->backends()[1].probes_sent, 0u);  // counters carried
   // The running prober itself was not changed (it was copied).
-  EXPECT_TRUE(w.running.prober->find("b1").has_value());
-  EXPECT_FALSE(w.running.prober->find("b4").has_value());
+  EXPECT_TRUE(w.running->prober->find("b1").has_value());
+  EXPECT_FALSE(w.running->prober->find("b4").has_value());
   // b2 is down: only b3 (drained: no new calls) and b4... so b4 is the only usable backend
-  ASSERT_EQ(r.snapshot->pools.size(), 1u);
-  EXPECT_EQ(r.snapshot->pools[0].usable.size(), 1u);
-  std::vector<std::string> changes = r.changes;
+  ASSERT_EQ(r->snapshot->pools.size(), 1u);
+  EXPECT_EQ(r->snapshot->pools[0].usable.size(), 1u);
+  std::vector<std::string> changes = r->changes;
   EXPECT_NE(std::find(changes.begin(), changes.end(), "backend b4 added to pool core"), changes.end());
   EXPECT_NE(std::find(changes.begin(), changes.end(), "backend b1 removed"), changes.end());
 }
@@ -170,40 +169,40 @@ TEST(Reload, AdminStateFromTheApiSurvivesUnlessTheFileChangesIt) {
   std::vector<proxy::BackendState> states = {{"b1", true, config::AdminState::kDrained},
                                              {"b2", true, config::AdminState::kEnabled},
                                              {"b3", true, config::AdminState::kEnabled}};
-  w.running.snapshot = proxy::build_snapshot(w.running.config, w.running.rules, states, 2);
+  w.running->snapshot = proxy::build_snapshot(w.running->config, w.running->rules, states, 2);
   // Reload of an unchanged file: API states kept.
-  Reload r = w.reload(3);
+  auto r = w.reload(3);
   ASSERT_TRUE(r);
-  EXPECT_EQ(backend(*r.snapshot, "b1")->admin, config::AdminState::kDrained);
-  EXPECT_EQ(backend(*r.snapshot, "b3")->admin, config::AdminState::kEnabled);
+  EXPECT_EQ(backend(*r->snapshot, "b1")->admin, config::AdminState::kDrained);
+  EXPECT_EQ(backend(*r->snapshot, "b3")->admin, config::AdminState::kEnabled);
   // The file now says b1 is disabled: the file's change wins for b1; b3 keeps the API state.
   w.dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\"\nstate = \"disabled\""},
                                             {"b2", "address = \"198.19.0.12\""},
                                             {"b3", "address = \"198.19.0.13\"\nstate = \"drained\""}}));
   r = w.reload(4);
   ASSERT_TRUE(r);
-  EXPECT_EQ(backend(*r.snapshot, "b1")->admin, config::AdminState::kDisabled);
-  EXPECT_EQ(backend(*r.snapshot, "b2")->admin, config::AdminState::kEnabled);
-  EXPECT_EQ(backend(*r.snapshot, "b3")->admin, config::AdminState::kEnabled);
+  EXPECT_EQ(backend(*r->snapshot, "b1")->admin, config::AdminState::kDisabled);
+  EXPECT_EQ(backend(*r->snapshot, "b2")->admin, config::AdminState::kEnabled);
+  EXPECT_EQ(backend(*r->snapshot, "b3")->admin, config::AdminState::kEnabled);
 }
 
 TEST(Reload, RestartOnlySettingsAreRefused) {
   World w;
   w.dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\""}}, "", "198.18.0.2"));
-  Reload r = w.reload();
+  auto r = w.reload();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error->kind, ReloadErrorKind::kRestartRequired);
-  EXPECT_NE(r.error->message.find("[proxy] address/port"), std::string::npos);
-  EXPECT_EQ(r.error->line, 0u);
-  EXPECT_EQ(r.error->to_string(), w.config.string() + ": " + r.error->message);
+  EXPECT_EQ(r.error().kind, ReloadErrorKind::kRestartRequired);
+  EXPECT_NE(r.error().message.find("[proxy] address/port"), std::string::npos);
+  EXPECT_EQ(r.error().line, 0u);
+  EXPECT_EQ(r.error().to_string(), w.config.string() + ": " + r.error().message);
   w.dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\""}}, "[admin]\nport = 9999\n"));
   r = w.reload();
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error->message.find("[admin]"), std::string::npos);
+  EXPECT_NE(r.error().message.find("[admin]"), std::string::npos);
   w.dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\""}}, "[dpdk]\nworkers = 3\n"));
   r = w.reload();
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error->message.find("[dpdk] workers"), std::string::npos);
+  EXPECT_NE(r.error().message.find("[dpdk] workers"), std::string::npos);
   // and the same change is fine at start (nothing running)
   ReloadInput in;
   in.path = w.config;
@@ -217,9 +216,9 @@ TEST(Reload, StatusJsonDescribesTheSnapshot) {
   rm.generation = 4;
   rm.failed = 1;
   rm.last_error = ReloadError{ReloadErrorKind::kInvalid, "/x/main.rules", 2, 24, "unknown pool \"nowhere\""};
-  auto snap = proxy::build_snapshot(w.running.config, w.running.rules,
+  auto snap = proxy::build_snapshot(w.running->config, w.running->rules,
                                     {{"b2", false, config::AdminState::kEnabled}}, 9);
-  const std::string text = render_status(*snap, w.running.prober.get(), rm);
+  const std::string text = render_status(*snap, w.running->prober.get(), rm);
   test::Json j = test::JsonParser::parse(text);
   EXPECT_EQ(j["version"].n, 9);
   EXPECT_EQ(j["generation"].n, 4);

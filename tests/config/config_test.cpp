@@ -20,17 +20,16 @@ namespace fs = std::filesystem;
 const fs::path kData = CONFIG_TEST_DATA;
 
 std::string outcome(std::string_view text) {
-  const LoadResult r = load_string(text, "sipshunt.toml");
-  if (r.error) return r.error->to_string();
-  return r.config ? "ok" : "neither config nor error";
+  const auto r = load_string(text, "sipshunt.toml");
+  return r ? "ok" : r.error().to_string();
 }
 
 IpAddress ip(std::string_view s) { return *IpAddress::parse(s); }
 
 TEST(Config, IssueExampleParses) {
-  const LoadResult r = load_file(kData / "example.toml");
-  ASSERT_TRUE(r) << r.error->to_string();
-  const Config& c = *r.config;
+  const auto r = load_file(kData / "example.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const Config& c = *r;
   EXPECT_EQ(c.path, kData / "example.toml");
   EXPECT_EQ(c.self, (Endpoint{ip("198.18.0.1"), 5060}));
   EXPECT_TRUE(c.record_route);
@@ -49,9 +48,9 @@ TEST(Config, IssueExampleParses) {
 }
 
 TEST(Config, Defaults) {
-  const LoadResult r = load_string("[proxy]\naddress = \"198.18.0.1\"\n", "/tmp/x/sipshunt.toml");
-  ASSERT_TRUE(r) << r.error->to_string();
-  const Config& c = *r.config;
+  const auto r = load_string("[proxy]\naddress = \"198.18.0.1\"\n", "/tmp/x/sipshunt.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const Config& c = *r;
   EXPECT_EQ(c.path, fs::path("/tmp/x/sipshunt.toml"));
   EXPECT_EQ(c.self, (Endpoint{ip("198.18.0.1"), 5060}));
   EXPECT_TRUE(c.record_route);
@@ -75,13 +74,13 @@ TEST(Config, Defaults) {
   EXPECT_TRUE(c.dpdk.routes.empty());
 
   // Defaults inside a pool, its health check and a backend.
-  const LoadResult p = load_string(
+  const auto p = load_string(
       "[proxy]\naddress = \"198.18.0.1\"\n[[pools]]\nname = \"p\"\n[[pools.backends]]\nname = \"b\"\n"
       "address = \"198.19.0.1\"\n[[dpdk.ports]]\nname = \"p0\"\ndevice = \"net_af_packet0\"\n"
       "address = \"198.18.0.1\"\n",
       "sipshunt.toml");
-  ASSERT_TRUE(p) << p.error->to_string();
-  const Pool& pool = p.config->pools.at(0);
+  ASSERT_TRUE(p) << p.error().to_string();
+  const Pool& pool = p->pools.at(0);
   EXPECT_EQ(pool.table_size, 65537u);
   EXPECT_TRUE(pool.health.enabled);
   EXPECT_EQ(pool.health.interval_ms, 1000u);
@@ -92,7 +91,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(pool.backends.at(0).endpoint.port, 5060);
   EXPECT_EQ(pool.backends.at(0).weight, 1u);
   EXPECT_EQ(pool.backends.at(0).state, AdminState::kEnabled);
-  const Port& port = p.config->dpdk.ports.at(0);
+  const Port& port = p->dpdk.ports.at(0);
   EXPECT_EQ(port.devargs, "");
   EXPECT_EQ(port.prefix_len, 24);
   EXPECT_FALSE(port.gateway.has_value());
@@ -100,9 +99,9 @@ TEST(Config, Defaults) {
 }
 
 TEST(Config, EveryField) {
-  const LoadResult r = load_file(kData / "full.toml");
-  ASSERT_TRUE(r) << r.error->to_string();
-  const Config& c = *r.config;
+  const auto r = load_file(kData / "full.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const Config& c = *r;
   EXPECT_EQ(c.self, (Endpoint{ip("198.18.0.1"), 5070}));
   EXPECT_FALSE(c.record_route);
   EXPECT_EQ(c.default_pool, "edge");
@@ -161,50 +160,50 @@ TEST(Config, EveryField) {
 }
 
 TEST(Config, InlineTablesAndDottedKeysWorkToo) {
-  const LoadResult r = load_string(
+  const auto r = load_string(
       "proxy.address = \"198.18.0.1\"\nproxy.port = 5062\n"
       "pools = [{ name = \"p\", backends = [{ name = \"b\", address = \"198.19.0.1\", weight = 7 }] }]\n",
       "sipshunt.toml");
-  ASSERT_TRUE(r) << r.error->to_string();
-  EXPECT_EQ(r.config->self.port, 5062);
-  EXPECT_EQ(r.config->pools.at(0).backends.at(0).weight, 7u);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->self.port, 5062);
+  EXPECT_EQ(r->pools.at(0).backends.at(0).weight, 7u);
 }
 
 TEST(Config, RelativeRuleFilesResolveAgainstTheConfigFolder) {
   // Same file loaded through a relative path and an absolute one: same absolute rule path.
   const fs::path saved = fs::current_path();
   fs::current_path(kData / "rules");
-  const LoadResult rel = load_file("../example.toml");
+  const auto rel = load_file("../example.toml");
   fs::current_path(saved);
-  ASSERT_TRUE(rel) << rel.error->to_string();
-  EXPECT_EQ(rel.config->path, kData / "example.toml");
-  EXPECT_EQ(rel.config->rule_files.at(0), kData / "rules" / "default.rules");
+  ASSERT_TRUE(rel) << rel.error().to_string();
+  EXPECT_EQ(rel->path, kData / "example.toml");
+  EXPECT_EQ(rel->rule_files.at(0), kData / "rules" / "default.rules");
 
   // An absolute rule path is kept as it is.
   const std::string abs = (kData / "rules" / "other.rules").string();
   std::string text = "[proxy]\naddress = \"198.18.0.1\"\n[rules]\nfiles = [\"";
   text.append(abs).append("\"]\n");
-  const LoadResult a = load_string(text, "/nonexistent/dir/sipshunt.toml");
-  ASSERT_TRUE(a) << a.error->to_string();
-  EXPECT_EQ(a.config->rule_files.at(0), fs::path(abs));
+  const auto a = load_string(text, "/nonexistent/dir/sipshunt.toml");
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_EQ(a->rule_files.at(0), fs::path(abs));
 
   // Relative to the config's folder, not to the working directory.
-  const LoadResult missing =
+  const auto missing =
       load_string("[proxy]\naddress = \"198.18.0.1\"\n[rules]\nfiles = [\"rules/default.rules\"]\n",
                   "/nonexistent/dir/sipshunt.toml");
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error->to_string(),
+  EXPECT_EQ(missing.error().to_string(),
             "/nonexistent/dir/sipshunt.toml:4:10: rules.files[0]: no such file "
             "'/nonexistent/dir/rules/default.rules'");
 }
 
 TEST(Config, MissingConfigFileNamesThePath) {
-  const LoadResult r = load_file(kData / "no-such.toml");
+  const auto r = load_file(kData / "no-such.toml");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error->to_string(), (kData / "no-such.toml").string() + ": cannot read config file: No such file or directory");
-  const LoadResult dir = load_file(kData);
+  EXPECT_EQ(r.error().to_string(), (kData / "no-such.toml").string() + ": cannot read config file: No such file or directory");
+  const auto dir = load_file(kData);
   ASSERT_FALSE(dir);
-  EXPECT_EQ(dir.error->to_string(), kData.string() + ": cannot read config file: Is a directory");
+  EXPECT_EQ(dir.error().to_string(), kData.string() + ": cannot read config file: Is a directory");
 }
 
 TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
@@ -384,13 +383,12 @@ TEST(Config, DamagedInputAlwaysGivesAConfigOrAPositionedError) {
   const std::string full = ss.str();
   const auto lines = static_cast<std::uint32_t>(std::count(full.begin(), full.end(), '\n')) + 1;
   auto check = [&](const std::string& text) {
-    const LoadResult r = load_string(text, kData / "damaged.toml");
-    ASSERT_NE(r.config.has_value(), r.error.has_value());
-    if (r.error) {
-      EXPECT_GE(r.error->line, 1u) << r.error->to_string();
-      EXPECT_LE(r.error->line, lines) << r.error->to_string();
-      EXPECT_GE(r.error->column, 1u) << r.error->to_string();
-      EXPECT_FALSE(r.error->message.empty());
+    const auto r = load_string(text, kData / "damaged.toml");
+    if (!r) {
+      EXPECT_GE(r.error().line, 1u) << r.error().to_string();
+      EXPECT_LE(r.error().line, lines) << r.error().to_string();
+      EXPECT_GE(r.error().column, 1u) << r.error().to_string();
+      EXPECT_FALSE(r.error().message.empty());
     }
   };
   std::size_t parsed = 0;
@@ -410,12 +408,12 @@ TEST(Config, DamagedInputAlwaysGivesAConfigOrAPositionedError) {
 
 }  // namespace
 TEST(Config, HostNamesMapToNextHops) {
-  const LoadResult r = load_string(
+  const auto r = load_string(
       "[proxy]\naddress = \"198.18.0.1\"\n[proxy.hosts]\n\"Carrier.Example.com\" = \"203.0.113.5:5070\"\n"
       "pstn = \"198.19.2.1\"\n\"v6.example.net\" = \"[2001:db8::5]:5062\"\n",
       "/tmp/x/sipshunt.toml");
-  ASSERT_TRUE(r) << r.error->to_string();
-  const auto& h = r.config->hosts;
+  ASSERT_TRUE(r) << r.error().to_string();
+  const auto& h = r->hosts;
   ASSERT_EQ(h.size(), 3u);
   EXPECT_EQ(h[0].name, "carrier.example.com");  // lowercase, sorted
   EXPECT_EQ(h[0].address, ip("203.0.113.5"));
@@ -438,9 +436,9 @@ TEST(Config, ReferenceExampleInTheReadmeLoads) {
   const auto end = text.find("```", begin + 8);
   ASSERT_NE(end, std::string::npos);
   const std::string example = text.substr(begin + 8, end - begin - 8);
-  const LoadResult r = load_string(example, fs::path(CONFIG_README).parent_path() / "example.toml");
-  ASSERT_TRUE(r) << r.error->to_string();
-  const Config& c = *r.config;
+  const auto r = load_string(example, fs::path(CONFIG_README).parent_path() / "example.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const Config& c = *r;
   EXPECT_EQ(c.backend_source, Config::BackendSource::kAddress);
   EXPECT_EQ(c.hosts.size(), 2u);
   ASSERT_EQ(c.pools.size(), 1u);

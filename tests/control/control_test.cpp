@@ -116,7 +116,7 @@ address = "198.18.0.21"
 )",
                                     "/tmp/control_test.toml");
   EXPECT_TRUE(loaded);
-  return proxy::build_snapshot(std::make_shared<const config::Config>(*loaded.config), std::move(rules), {}, version);
+  return proxy::build_snapshot(std::make_shared<const config::Config>(*loaded), std::move(rules), {}, version);
 }
 
 TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
@@ -145,8 +145,8 @@ TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
   std::vector<std::filesystem::path> files{std::filesystem::path(SIPSHUNT_SOURCE_DIR) / "dispatch-rules" / "default.rules"};
   std::vector<std::string> pools{"core"};
   auto compiled = rules::RuleSet::compile(files, pools);
-  ASSERT_TRUE(compiled.set) << compiled.error->to_string();
-  ASSERT_TRUE(rt->publish(snapshot(51, compiled.set), error)) << error;
+  ASSERT_TRUE(compiled) << compiled.error().to_string();
+  ASSERT_TRUE(rt->publish(snapshot(51, *compiled), error)) << error;
   EXPECT_TRUE(previous.expired());
   const auto before = loops();
   EXPECT_TRUE(wait_loops(before)) << "the worker stopped looping after a new rule set";

@@ -102,14 +102,14 @@ name = "b2"
 address = "198.19.0.22"
 )",
                                     dir / "load.toml");
-  ASSERT_TRUE(loaded) << loaded.error->to_string();
-  const auto cfg = std::make_shared<const config::Config>(*loaded.config);
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const auto cfg = std::make_shared<const config::Config>(*loaded);
   const std::vector<std::string> pools{"core"};
   const auto compile = [&](const char* file) {
     const std::vector<std::filesystem::path> files{dir / file};
     auto r = rules::RuleSet::compile(files, pools);
-    EXPECT_TRUE(r.set) << (r.error ? r.error->to_string() : "");
-    return r.set;
+    EXPECT_TRUE(*r) << (r ? std::string() : r.error().to_string());
+    return *r;
   };
 
   control::RuntimeOptions o;

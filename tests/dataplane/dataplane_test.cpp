@@ -140,8 +140,8 @@ class Dataplane : public ::testing::Test {
     shared_->sip_port = 5060;
 
     auto loaded = config::load_string(kConfig, "/tmp/dp.toml");
-    ASSERT_TRUE(loaded) << loaded.error->to_string();
-    snapshot_ = proxy::build_snapshot(std::make_shared<const config::Config>(*loaded.config), nullptr, {}, 1);
+    ASSERT_TRUE(loaded) << loaded.error().to_string();
+    snapshot_ = proxy::build_snapshot(std::make_shared<const config::Config>(*loaded), nullptr, {}, 1);
     ASSERT_TRUE(snapshot_);
     shared_->snapshot.store(snapshot_.get());
     worker_ = std::make_unique<dataplane::Worker>(*shared_, 0);
@@ -556,8 +556,8 @@ TEST_F(Dataplane, NewRuleSetScratchIsSwappedInBetweenDatagrams) {
   const auto compile = [&](const char* file) {
     const std::vector<std::filesystem::path> files{dir / file};
     auto r = rules::RuleSet::compile(files, pools);
-    EXPECT_TRUE(r.set) << (r.error ? r.error->to_string() : "");
-    return r.set;
+    EXPECT_TRUE(*r) << (r ? std::string() : r.error().to_string());
+    return *r;
   };
   const auto one = compile("one.rules");
   const auto many = compile("many.rules");

@@ -41,8 +41,8 @@ struct Outcome {
 
 inline std::shared_ptr<const config::Config> load_config(std::string_view text) {
   auto loaded = config::load_string(text, "/tmp/sipshunt-proxy-test.toml");
-  EXPECT_TRUE(loaded) << (loaded.error ? loaded.error->to_string() : "");
-  return std::make_shared<const config::Config>(loaded.config.value_or(config::Config{}));
+  EXPECT_TRUE(loaded) << (loaded ? std::string() : loaded.error().to_string());
+  return std::make_shared<const config::Config>((loaded ? *loaded : config::Config{}));
 }
 
 class Harness {

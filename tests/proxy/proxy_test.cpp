@@ -941,13 +941,13 @@ TEST(Decision, EachRuleActionKind) {
 
 TEST(ProxyRules, EveryActionKindThroughProcess) {
   auto loaded = config::load_file(PROXY_TEST_DATA "/example.toml");
-  ASSERT_TRUE(loaded) << loaded.error->to_string();
-  auto cfg = std::make_shared<const config::Config>(*loaded.config);
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  auto cfg = std::make_shared<const config::Config>(*loaded);
   std::vector<std::string> pools;
   for (const auto& p : cfg->pools) pools.push_back(p.name);
   auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
-  ASSERT_FALSE(compiled.error) << compiled.error->to_string();
-  Harness h(cfg, {}, compiled.set);
+  ASSERT_TRUE(compiled) << compiled.error().to_string();
+  Harness h(cfg, {}, *compiled);
   auto request = [](std::string_view method, std::string_view extra) {
     return crlf(std::string(method) + " sip:x@example.com SIP/2.0\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKr\n" +
                 std::string(extra) + "From: <sip:a@b>;tag=1\nTo: <sip:x@example.com>\nCall-ID: rules\nCSeq: 1 " +

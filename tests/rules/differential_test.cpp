@@ -377,8 +377,8 @@ TEST(RulesDifferential, HyperscanAgreesWithStdRegexOn1000RulesAndManyMessages) {
   Gen g(seed);
   const Generated gen = generate_rules(g, 1000);
   auto c = compile_text(gen.text);
-  ASSERT_TRUE(c->result.set) << c->result.error->to_string();
-  const RuleSet& set = *c->result.set;
+  ASSERT_TRUE(c->result) << c->result.error().to_string();
+  const RuleSet& set = **c->result;
   ASSERT_EQ(set.rules().size(), 1000u);
 
   constexpr int kMessages = 5000;
@@ -440,13 +440,13 @@ TEST(RulesDifferential, SmallRuleSetsAgreeToo) {
       gen.rules.push_back(last);
     }
     auto c = compile_text(gen.text);
-    ASSERT_TRUE(c->result.set) << c->result.error->to_string();
+    ASSERT_TRUE(c->result) << c->result.error().to_string();
     for (int i = 0; i < 300; ++i) {
       const std::string text = generate_message(g);
       ASSERT_EQ(sip::parse(text.data(), text.size(), *msg), sip::Status::kOk);
       Endpoint src;
       src.ip = g.address();
-      const Match got = c->result.set->match(*msg, src, *c->scratch);
+      const Match got = (*c->result)->match(*msg, src, *c->scratch);
       ASSERT_EQ(got.rule, reference_decide(gen.rules, *msg, src.ip)) << "round " << round << "\n" << gen.text << text;
     }
   }

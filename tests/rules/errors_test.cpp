@@ -19,8 +19,8 @@ std::string compile_error(const Case& c) {
   for (const auto& [name, text] : c.files) dir.write(name, text);
   const std::filesystem::path files[] = {dir.path() / "main.rules"};
   const auto result = RuleSet::compile(files, default_pools());
-  if (result.set) return "(compiled)";
-  std::string s = result.error->to_string();
+  if (result) return "(compiled)";
+  std::string s = result.error().to_string();
   const std::string prefix = dir.path().string() + "/";
   for (std::size_t at; (at = s.find(prefix)) != std::string::npos;) s.replace(at, prefix.size(), "");
   return s;
@@ -151,8 +151,8 @@ TEST(RuleErrorsTopLevel, MissingTopLevelFileHasNoPosition) {
   TempDir dir;
   const std::filesystem::path files[] = {dir.path() / "absent.rules"};
   const auto result = RuleSet::compile(files, default_pools());
-  ASSERT_FALSE(result.set);
-  EXPECT_EQ(result.error->to_string(), (dir.path() / "absent.rules").string() +
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().to_string(), (dir.path() / "absent.rules").string() +
                                            ": cannot read rule file: No such file or directory");
 }
 
@@ -160,8 +160,8 @@ TEST(RuleErrorsTopLevel, NoPoolsConfigured) {
   TempDir dir;
   const std::filesystem::path files[] = {dir.write("main.rules", "rule a: any => pool core\n")};
   const auto result = RuleSet::compile(files, {});
-  ASSERT_FALSE(result.set);
-  EXPECT_EQ(result.error->message, "unknown pool 'core' in rule 'a' (no pools are configured)");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message, "unknown pool 'core' in rule 'a' (no pools are configured)");
 }
 
 }  // namespace

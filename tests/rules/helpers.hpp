@@ -52,7 +52,7 @@ inline const std::vector<std::string>& default_pools() {
 // Compiles `text` as `<tmp>/main.rules`.
 struct Compiled {
   TempDir dir;
-  RuleSet::Result result;
+  Result<std::shared_ptr<const RuleSet>> result{Error::plain("not compiled")};
   std::unique_ptr<Scratch> scratch = std::make_unique<Scratch>();
 };
 
@@ -61,7 +61,7 @@ inline std::unique_ptr<Compiled> compile_text(std::string_view text,
   auto c = std::make_unique<Compiled>();
   const std::filesystem::path files[] = {c->dir.write("main.rules", text)};
   c->result = RuleSet::compile(files, pools);
-  if (c->result.set && !c->scratch->prepare(*c->result.set)) throw std::runtime_error("prepare failed");
+  if (c->result && !c->scratch->prepare(**c->result)) throw std::runtime_error("prepare failed");
   return c;
 }
 
@@ -93,10 +93,10 @@ inline std::string decide(const Compiled& c, std::string_view datagram, std::str
   auto msg = std::make_unique<sip::Message>();
   const sip::Status st = sip::parse(datagram.data(), datagram.size(), *msg);
   if (st != sip::Status::kOk) return "(unparsed: " + std::string(sip::to_string(st)) + ")";
-  const Match m = c.result.set->match(*msg, endpoint(source), *c.scratch);
+  const Match m = (*c.result)->match(*msg, endpoint(source), *c.scratch);
   if (m.error) return "(error)";
   if (m.rule < 0) return "(none)";
-  return c.result.set->rules()[static_cast<std::size_t>(m.rule)].name;
+  return (*c.result)->rules()[static_cast<std::size_t>(m.rule)].name;
 }
 
 }  // namespace sipshunt::rules::test

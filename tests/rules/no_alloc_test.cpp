@@ -55,9 +55,9 @@ TEST(RulesHotPath, MatchDoesNotAllocate) {
   ASSERT_EQ(hs_set_allocator(hs_counted, hs_free_counted), HS_SUCCESS);
   const std::filesystem::path files[] = {std::filesystem::path(SIPSHUNT_SOURCE_DIR) / "dispatch-rules/examples/edge.rules"};
   const auto result = RuleSet::compile(files, default_pools());
-  ASSERT_TRUE(result.set) << result.error->to_string();
+  ASSERT_TRUE(result) << result.error().to_string();
   Scratch scratch;
-  ASSERT_TRUE(scratch.prepare(*result.set));
+  ASSERT_TRUE(scratch.prepare(**result));
   const std::string messages[] = {
       request("INVITE", "sip:911@x", {"User-Agent: friendly-scanner"}),
       request("INVITE", "sip:18005550100@x", {"User-Agent: softphone", "Subject: hi"}),
@@ -72,7 +72,7 @@ TEST(RulesHotPath, MatchDoesNotAllocate) {
     for (const Endpoint& src : sources) {
       g_allocations = 0;
       g_counting = true;
-      const Match r = result.set->match(*msg, src, scratch);
+      const Match r = (*result)->match(*msg, src, scratch);
       g_counting = false;
       EXPECT_EQ(g_allocations.load(), 0) << m;
       EXPECT_FALSE(r.error);

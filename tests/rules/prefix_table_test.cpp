@@ -9,10 +9,15 @@ namespace sipshunt::rules {
 namespace {
 
 Prefix P(std::string_view text) {
-  std::string error;
-  auto p = parse_prefix(text, error);
-  if (!p) throw std::runtime_error(error);
+  auto p = parse_prefix(text);
+  if (!p) throw std::runtime_error(p.error().to_string());
   return *p;
+}
+
+// The message of a refused prefix ("" when it parses).
+std::string refusal(std::string_view text) {
+  auto p = parse_prefix(text);
+  return p ? std::string() : p.error().to_string();
 }
 
 IpAddress A(std::string_view text) { return *IpAddress::parse(text); }
@@ -25,15 +30,11 @@ TEST(PrefixParse, AcceptsCidrAndBareAddresses) {
   EXPECT_EQ(P("0.0.0.0/0").length, 0);
   EXPECT_EQ(P("::/0").length, 0);
   EXPECT_EQ(to_string(P("2001:db8::/32")), "2001:db8::/32");
-  std::string error;
-  EXPECT_FALSE(parse_prefix("10.0.0.0/", error));
-  EXPECT_EQ(error, "prefix length '' is not a number");
-  EXPECT_FALSE(parse_prefix("10.0.0.0/-1", error));
-  EXPECT_FALSE(parse_prefix("10.0.0.0/0032", error));
-  EXPECT_FALSE(parse_prefix("2001:db8::1/64", error));
-  EXPECT_EQ(error, "prefix 2001:db8::1/64 has host bits set (the network is 2001:db8::/64)");
-  EXPECT_FALSE(parse_prefix("10.1.2.3/12", error));
-  EXPECT_EQ(error, "prefix 10.1.2.3/12 has host bits set (the network is 10.0.0.0/12)");
+  EXPECT_EQ(refusal("10.0.0.0/"), "prefix length '' is not a number");
+  EXPECT_FALSE(parse_prefix("10.0.0.0/-1"));
+  EXPECT_FALSE(parse_prefix("10.0.0.0/0032"));
+  EXPECT_EQ(refusal("2001:db8::1/64"), "prefix 2001:db8::1/64 has host bits set (the network is 2001:db8::/64)");
+  EXPECT_EQ(refusal("10.1.2.3/12"), "prefix 10.1.2.3/12 has host bits set (the network is 10.0.0.0/12)");
 }
 
 TEST(PrefixTable, LongestMatchWins) {

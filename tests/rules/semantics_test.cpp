@@ -11,7 +11,7 @@ namespace sipshunt::rules::test {
 namespace {
 
 #define COMPILE_OK(c)                                                                   \
-  ASSERT_TRUE((c)->result.set) << ((c)->result.error ? (c)->result.error->to_string() : "")
+  ASSERT_TRUE((c)->result) << ((c)->result ? std::string() : (c)->result.error().to_string())
 
 TEST(RuleSemantics, IssueExampleAsWritten) {
   auto c = std::make_unique<Compiled>();
@@ -27,8 +27,8 @@ rule rest:      any                                                        => po
   const std::filesystem::path files[] = {main};
   c->result = RuleSet::compile(files, default_pools());
   COMPILE_OK(c);
-  ASSERT_TRUE(c->scratch->prepare(*c->result.set));
-  const auto rules = c->result.set->rules();
+  ASSERT_TRUE(c->scratch->prepare(**c->result));
+  const auto rules = (*c->result)->rules();
   ASSERT_EQ(rules.size(), 6u);
   EXPECT_EQ(rules[0].name, "extra");  // the include sits where it is written
   EXPECT_EQ(rules[1].line, 3u);
@@ -73,7 +73,7 @@ TEST(RuleSemantics, NoRuleMatches) {
   EXPECT_EQ(decide(*c, request("BYE", "sip:bob@example.com")), "(none)");
   auto empty = compile_text("# nothing here\n\n");
   COMPILE_OK(empty);
-  EXPECT_EQ(empty->result.set->rules().size(), 0u);
+  EXPECT_EQ((*empty->result)->rules().size(), 0u);
   EXPECT_EQ(decide(*empty, request("BYE", "sip:bob@example.com")), "(none)");
 }
 
@@ -139,7 +139,7 @@ TEST(RuleSemantics, CompactAndLongHeaderNamesAreOneHeader) {
       "rule custom: header X-Tenant ~ /^acme$/ => pool emergency\n");
   COMPILE_OK(c);
   // One database per field: user-agent, Call-ID, Subject (via `s`), X-Tenant.
-  EXPECT_EQ(c->result.set->summary().databases, 4u);
+  EXPECT_EQ((*c->result)->summary().databases, 4u);
   EXPECT_EQ(decide(*c, request("INVITE", "sip:b@x", {"User-Agent: friendly-scanner"})), "ua");
   EXPECT_EQ(decide(*c, request("INVITE", "sip:b@x", {"USER-AGENT: friendly-scanner"})), "ua");
   EXPECT_EQ(decide(*c, request("INVITE", "sip:b@x", {"Subject: hello there"})), "subject");
@@ -216,7 +216,7 @@ TEST(RuleSemantics, SourcePrefixesIPv4AndIPv6) {
   EXPECT_EQ(decide(*c, inv, "[2001:db9::1]:5060"), "not-trunk");
   // An IPv4 prefix never matches an IPv6 source and the other way round.
   EXPECT_EQ(decide(*c, request("BYE", "sip:b@x"), "[::ffff:198.18.7.7]:5060"), "(none)");
-  EXPECT_EQ(c->result.set->summary().prefixes, 8u);
+  EXPECT_EQ((*c->result)->summary().prefixes, 8u);
 }
 
 TEST(RuleSemantics, EverythingPrefixes) {
@@ -239,8 +239,8 @@ TEST(RuleSemantics, RulesMaySpanLinesAndCarryComments) {
       "\n"
       "rule scanners: header User-Agent ~ /sipvicious/i => drop  # trailing comment\n");
   COMPILE_OK(c);
-  ASSERT_EQ(c->result.set->rules().size(), 2u);
-  EXPECT_EQ(c->result.set->rules()[1].line, 7u);
+  ASSERT_EQ((*c->result)->rules().size(), 2u);
+  EXPECT_EQ((*c->result)->rules()[1].line, 7u);
   EXPECT_EQ(decide(*c, request("INVITE", "sip:b@x"), "[2001:db8:5::9]:5060"), "trunk");
   EXPECT_EQ(decide(*c, request("INVITE", "sip:b@x"), "203.0.113.1:5060"), "trunk");
   EXPECT_EQ(decide(*c, request("BYE", "sip:b@x"), "203.0.113.1:5060"), "(none)");
@@ -249,8 +249,8 @@ TEST(RuleSemantics, RulesMaySpanLinesAndCarryComments) {
 TEST(RuleSemantics, ReplyReasonKeepsEscapes) {
   auto c = compile_text("rule r: any => reply 403 \"Forbidden \\\"here\\\" \\\\ there\"\n");
   COMPILE_OK(c);
-  EXPECT_EQ(c->result.set->rules()[0].action.status, 403);
-  EXPECT_EQ(c->result.set->rules()[0].action.reason_phrase, "Forbidden \"here\" \\ there");
+  EXPECT_EQ((*c->result)->rules()[0].action.status, 403);
+  EXPECT_EQ((*c->result)->rules()[0].action.reason_phrase, "Forbidden \"here\" \\ there");
 }
 
 TEST(RuleSemantics, IncludesDirectoriesAndGlobsInOrder) {
@@ -270,10 +270,10 @@ TEST(RuleSemantics, IncludesDirectoriesAndGlobsInOrder) {
   c->result = RuleSet::compile(files, default_pools());
   COMPILE_OK(c);
   std::vector<std::string> names;
-  for (const Rule& r : c->result.set->rules()) names.push_back(r.name);
+  for (const Rule& r : (*c->result)->rules()) names.push_back(r.name);
   EXPECT_EQ(names, (std::vector<std::string>{"first", "a", "b", "x1"}));
-  EXPECT_EQ(c->result.set->summary().files, 5u);
-  EXPECT_EQ(c->result.set->rules()[1].file, (c->dir.path() / "d/10-a.rules").string());
+  EXPECT_EQ((*c->result)->summary().files, 5u);
+  EXPECT_EQ((*c->result)->rules()[1].file, (c->dir.path() / "d/10-a.rules").string());
 }
 
 TEST(RuleSemantics, PatternsAreSharedWithinAFieldAndCounted) {
@@ -282,7 +282,7 @@ TEST(RuleSemantics, PatternsAreSharedWithinAFieldAndCounted) {
       "rule b: ruri ~ /x/ and header From ~ /x/ => drop\n"
       "rule c: ruri ~ /x/i and header f ~ /x/ => drop\n");
   COMPILE_OK(c);
-  const auto s = c->result.set->summary();
+  const auto s = (*c->result)->summary();
   EXPECT_EQ(s.rules, 3u);
   EXPECT_EQ(s.patterns, 3u);   // ruri /x/, ruri /x/i, From /x/
   EXPECT_EQ(s.databases, 2u);  // ruri, From
@@ -296,11 +296,11 @@ TEST(RuleSemantics, UnpreparedScratchIsAnErrorNotADecision) {
   auto msg = std::make_unique<sip::Message>();
   const std::string text = request("INVITE", "sip:x@y");
   ASSERT_EQ(sip::parse(text.data(), text.size(), *msg), sip::Status::kOk);
-  const Match m = c->result.set->match(*msg, endpoint("198.18.0.1:5060"), fresh);
+  const Match m = (*c->result)->match(*msg, endpoint("198.18.0.1:5060"), fresh);
   EXPECT_TRUE(m.error);
   EXPECT_EQ(m.rule, -1);
-  ASSERT_TRUE(fresh.prepare(*c->result.set));
-  EXPECT_EQ(c->result.set->match(*msg, endpoint("198.18.0.1:5060"), fresh).rule, 0);
+  ASSERT_TRUE(fresh.prepare(**c->result));
+  EXPECT_EQ((*c->result)->match(*msg, endpoint("198.18.0.1:5060"), fresh).rule, 0);
 }
 
 TEST(RuleSemantics, OneScratchServesSeveralRuleSets) {
@@ -309,19 +309,19 @@ TEST(RuleSemantics, OneScratchServesSeveralRuleSets) {
   COMPILE_OK(big);
   COMPILE_OK(small);
   Scratch scratch;
-  ASSERT_TRUE(scratch.prepare(*big->result.set));
-  ASSERT_TRUE(scratch.prepare(*small->result.set));
+  ASSERT_TRUE(scratch.prepare(**big->result));
+  ASSERT_TRUE(scratch.prepare(**small->result));
   auto msg = std::make_unique<sip::Message>();
   const std::string text = request("INVITE", "sip:abz@y", {"Subject: b", "X-C: c"});
   ASSERT_EQ(sip::parse(text.data(), text.size(), *msg), sip::Status::kOk);
   for (int i = 0; i < 3; ++i) {  // the bitset is left clear between messages
-    EXPECT_EQ(big->result.set->match(*msg, endpoint("198.18.0.1:5060"), scratch).rule, 0);
-    EXPECT_EQ(small->result.set->match(*msg, endpoint("198.18.0.1:5060"), scratch).rule, 0);
+    EXPECT_EQ((*big->result)->match(*msg, endpoint("198.18.0.1:5060"), scratch).rule, 0);
+    EXPECT_EQ((*small->result)->match(*msg, endpoint("198.18.0.1:5060"), scratch).rule, 0);
   }
   const std::string other = request("INVITE", "sip:q@y", {"X-C: c"});
   ASSERT_EQ(sip::parse(other.data(), other.size(), *msg), sip::Status::kOk);
-  EXPECT_EQ(big->result.set->match(*msg, endpoint("198.18.0.1:5060"), scratch).rule, 2);
-  EXPECT_EQ(small->result.set->match(*msg, endpoint("198.18.0.1:5060"), scratch).rule, -1);
+  EXPECT_EQ((*big->result)->match(*msg, endpoint("198.18.0.1:5060"), scratch).rule, 2);
+  EXPECT_EQ((*small->result)->match(*msg, endpoint("198.18.0.1:5060"), scratch).rule, -1);
 }
 
 TEST(RuleSemantics, TopLevelDirectoryAndSeveralFiles) {
@@ -331,10 +331,10 @@ TEST(RuleSemantics, TopLevelDirectoryAndSeveralFiles) {
   const auto extra = dir.write("extra.rules", "rule c: method FOO => drop\n");
   const std::filesystem::path files[] = {extra, dir.path() / "conf.d"};
   const auto result = RuleSet::compile(files, default_pools());
-  ASSERT_TRUE(result.set) << result.error->to_string();
-  ASSERT_EQ(result.set->rules().size(), 3u);
-  EXPECT_EQ(result.set->rules()[0].name, "c");
-  EXPECT_EQ(result.set->rules()[2].name, "b");
+  ASSERT_TRUE(result) << result.error().to_string();
+  ASSERT_EQ((*result)->rules().size(), 3u);
+  EXPECT_EQ((*result)->rules()[0].name, "c");
+  EXPECT_EQ((*result)->rules()[2].name, "b");
 }
 
 }  // namespace

@@ -13,8 +13,8 @@ std::unique_ptr<Compiled> load(const std::string& relative) {
   auto c = std::make_unique<Compiled>();
   const std::filesystem::path files[] = {kShipped / relative};
   c->result = RuleSet::compile(files, default_pools());
-  if (!c->result.set) throw std::runtime_error(c->result.error->to_string());
-  if (!c->scratch->prepare(*c->result.set)) throw std::runtime_error("prepare failed");
+  if (!c->result) throw std::runtime_error(c->result.error().to_string());
+  if (!c->scratch->prepare(**c->result)) throw std::runtime_error("prepare failed");
   return c;
 }
 
@@ -49,8 +49,8 @@ std::string with_user_agent(std::string_view method, std::string_view ruri, std:
 
 TEST(ShippedRules, DefaultSendsEverythingToCore) {
   auto c = load("default.rules");
-  ASSERT_EQ(c->result.set->rules().size(), 1u);
-  const Rule& r = c->result.set->rules()[0];
+  ASSERT_EQ((*c->result)->rules().size(), 1u);
+  const Rule& r = (*c->result)->rules()[0];
   EXPECT_EQ(r.action.kind, ActionKind::kPool);
   EXPECT_EQ(default_pools()[r.action.pool], "core");
   EXPECT_EQ(decide(*c, invite("sip:bob@biloxi.example.com")), "everything");
@@ -60,7 +60,7 @@ TEST(ShippedRules, DefaultSendsEverythingToCore) {
 
 TEST(ShippedRules, ScannersAreDroppedByUserAgent) {
   auto c = load("examples/scanners.rules");
-  ASSERT_EQ(c->result.set->rules()[0].action.kind, ActionKind::kDrop);
+  ASSERT_EQ((*c->result)->rules()[0].action.kind, ActionKind::kDrop);
   for (const char* ua : {"friendly-scanner", "Friendly-Scanner", "friendly-request", "sipvicious", "SIPVicious/0.3.4",
                          "sipcli/v1.8", "VaxSIPUserAgent/3.1", "VaxIPUserAgent/3.0", "pplsip", "sundayddr",
                          "iWar", "SIVuS", "siparmyknife", "sip-scan", "smap 0.6.0"}) {
@@ -77,7 +77,7 @@ TEST(ShippedRules, ScannersAreDroppedByUserAgent) {
 
 TEST(ShippedRules, RegistrationsGoToTheRegistrars) {
   auto c = load("examples/registrar.rules");
-  EXPECT_EQ(default_pools()[c->result.set->rules()[0].action.pool], "registrars");
+  EXPECT_EQ(default_pools()[(*c->result)->rules()[0].action.pool], "registrars");
   EXPECT_EQ(decide(*c, request("REGISTER", "sip:biloxi.example.com", {"Contact: <sip:bob@198.18.0.20>", "Expires: 3600"})),
             "registrations");
   EXPECT_EQ(decide(*c, invite("sip:bob@biloxi.example.com")), "(none)");
@@ -119,7 +119,7 @@ TEST(ShippedRules, TollFreePrefixes) {
 
 TEST(ShippedRules, KeepalivesAreAnsweredByTheProxy) {
   auto c = load("examples/keepalive.rules");
-  const Rule& r = c->result.set->rules()[0];
+  const Rule& r = (*c->result)->rules()[0];
   EXPECT_EQ(r.action.kind, ActionKind::kReply);
   EXPECT_EQ(r.action.status, 200);
   EXPECT_EQ(r.action.reason_phrase, "OK");
@@ -131,7 +131,7 @@ TEST(ShippedRules, KeepalivesAreAnsweredByTheProxy) {
 
 TEST(ShippedRules, CarrierTrunkAllowList) {
   auto c = load("examples/carrier-trunk.rules");
-  EXPECT_EQ(c->result.set->summary().prefixes, 2u);
+  EXPECT_EQ((*c->result)->summary().prefixes, 2u);
   const std::string from_carrier = invite("sip:+15551230000@edge.example.com", "Carrier SBC",
                                           "<sip:+15559870000@trunk.carrier.example>;tag=c4rr13r");
   EXPECT_EQ(decide(*c, from_carrier, "203.0.113.5:5060"), "carrier-trunk");
@@ -140,7 +140,7 @@ TEST(ShippedRules, CarrierTrunkAllowList) {
   // Same claim from outside the allow-list: refused.
   EXPECT_EQ(decide(*c, from_carrier, "203.0.113.16:5060"), "carrier-spoofed");
   EXPECT_EQ(decide(*c, from_carrier, "[2001:db8:c1::5]:5060"), "carrier-spoofed");
-  const Rule& spoofed = c->result.set->rules()[1];
+  const Rule& spoofed = (*c->result)->rules()[1];
   EXPECT_EQ(spoofed.action.kind, ActionKind::kReply);
   EXPECT_EQ(spoofed.action.status, 403);
   // Ordinary traffic from elsewhere is left to later rules.
@@ -152,7 +152,7 @@ TEST(ShippedRules, CarrierTrunkAllowList) {
 
 TEST(ShippedRules, EdgeCombinesThemInOrder) {
   auto c = load("examples/edge.rules");
-  EXPECT_EQ(c->result.set->summary().files, 7u);
+  EXPECT_EQ((*c->result)->summary().files, 7u);
   // Emergency comes first, even from a client whose User-Agent looks like a scanner.
   EXPECT_EQ(decide(*c, invite("sip:911@edge.example.com", "friendly-scanner")), "emergency-number");
   EXPECT_EQ(decide(*c, invite("sip:100@edge.example.com", "friendly-scanner")), "scanner-agents");
@@ -167,8 +167,8 @@ TEST(ShippedRules, EdgeCombinesThemInOrder) {
 
 TEST(ShippedRules, ReadmeExample) {
   auto c = load("examples/readme.rules");
-  ASSERT_EQ(c->result.set->rules().size(), 6u);
-  EXPECT_EQ(c->result.set->rules()[0].name, "blocked-network");  // from more/*.rules, included first
+  ASSERT_EQ((*c->result)->rules().size(), 6u);
+  EXPECT_EQ((*c->result)->rules()[0].name, "blocked-network");  // from more/*.rules, included first
   EXPECT_EQ(decide(*c, invite("sip:bob@example.com"), "192.0.2.7:5060"), "blocked-network");
   EXPECT_EQ(decide(*c, invite("sip:bob@example.com", "sipcli/v1.8")), "scanners");
   EXPECT_EQ(decide(*c, request("REGISTER", "sip:example.com")), "registrar");

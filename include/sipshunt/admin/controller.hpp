@@ -59,10 +59,11 @@ struct ControllerOptions {
 
 class Controller {
  public:
-  // Loads and compiles the config and its rules (nothing running yet). nullptr and `error`
+  // Loads and compiles the config and its rules (nothing running yet); the error says where
   // (file:line:col) when they do not load.
-  [[nodiscard]] static std::unique_ptr<Controller> load(const std::filesystem::path& config, ControllerOptions options,
-                                                        std::uint64_t now_ns, ReloadError& error);
+  [[nodiscard]] static Result<std::unique_ptr<Controller>, ReloadError> load(const std::filesystem::path& config,
+                                                                             ControllerOptions options,
+                                                                             std::uint64_t now_ns);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/config/config.hpp"
 
 namespace sipshunt::proxy {
@@ -58,12 +59,13 @@ enum class ReloadErrorKind : std::uint8_t {
   kInternal,         // building the new state failed (out of memory, ...)
 };
 
-struct ReloadError {
+// The control plane's Error (file:line:col: message) and what kind of refusal it is.
+struct ReloadError : Error {
   ReloadErrorKind kind = ReloadErrorKind::kInvalid;
-  std::string file;
-  std::uint32_t line = 0, column = 0;  // 1-based; 0 when the error has no position
-  std::string message;
-  [[nodiscard]] std::string to_string() const;  // "file:line:col: message" ("file: message" without position)
+  ReloadError() = default;
+  ReloadError(ReloadErrorKind k, Error e) : Error(std::move(e)), kind(k) {}
+  ReloadError(ReloadErrorKind k, std::string file, std::uint32_t line, std::uint32_t column, std::string message)
+      : Error{std::move(file), line, column, std::move(message)}, kind(k) {}
 };
 
 struct ReloadMetrics {

@@ -34,9 +34,7 @@ struct Reload {
   std::shared_ptr<const rules::RuleSet> rules;        // null when the config names no rule file
   std::unique_ptr<health::Prober> prober;             // the running one reconfigured, or a new one
   std::shared_ptr<const proxy::Snapshot> snapshot;    // built with the prober's and admin states
-  std::optional<ReloadError> error;                   // set: everything above is empty
   std::vector<std::string> changes;                   // human-readable summary for the log
-  explicit operator bool() const noexcept { return !error.has_value(); }
 };
 
 // Does all the work and touches nothing running: the running prober is copied, not changed.
@@ -51,7 +49,7 @@ struct Reload {
 //
 // Refused with kRestartRequired (nothing applied): [proxy] address/port, anything in [dpdk],
 // and [admin] — a running process keeps its ports and its admin socket.
-[[nodiscard]] Reload prepare_reload(const ReloadInput& in);
+[[nodiscard]] Result<Reload, ReloadError> prepare_reload(const ReloadInput& in);
 
 // The admin state a reload gives backend `name` (see above). `running` may be null.
 [[nodiscard]] config::AdminState carried_admin_state(const std::string& name, config::AdminState configured,

@@ -22,12 +22,13 @@ struct Error {
   [[nodiscard]] std::string to_string() const;
 };
 
-// Either a T or an Error. Test it with `if (r)`, then `*r` / `r->`; `r.error()` otherwise.
-template <class T>
+// Either a T or an error (an Error, or a type derived from it that adds a classification, such
+// as a reload's). Test it with `if (r)`, then `*r` / `r->`; `r.error()` otherwise.
+template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
   [[nodiscard]] T& value() & { return std::get<0>(v_); }
@@ -37,15 +38,15 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  [[nodiscard]] const Error& error() const& { return std::get<1>(v_); }
+  [[nodiscard]] const E& error() const& { return std::get<1>(v_); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
 // A call that returns nothing but may fail.
 template <>
-class [[nodiscard]] Result<void> {
+class [[nodiscard]] Result<void, Error> {
  public:
   Result() = default;  // success
   Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT: implicit on purpose

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/result.hpp"
 
 namespace sipshunt::config {
 
@@ -116,21 +117,6 @@ struct Config {
   return s == Config::BackendSource::kAddress ? "source address (any port)" : "source address and port";
 }
 
-struct Error {
-  std::string file;
-  std::uint32_t line = 0;  // 1-based, 0 when unknown
-  std::uint32_t column = 0;
-  std::string message;
-  [[nodiscard]] std::string to_string() const;  // "file:line:col: message"
-};
-
-// Either a Config or an Error. Plain struct to keep the control plane simple.
-struct LoadResult {
-  std::optional<Config> config;
-  std::optional<Error> error;
-  explicit operator bool() const noexcept { return config.has_value(); }
-};
-
 // Reads and validates the file: types, ranges, unknown keys (anywhere), unique pool/backend/port
 // names made of [A-Za-z0-9._-], default_pool names a pool, addresses are IP literals, ports
 // 1..65535, table sizes prime, health timeout <= interval, routes reachable through a port.
@@ -138,8 +124,8 @@ struct LoadResult {
 // module compiles them. Errors: "file:line:col: path.to.key: expected ..., got ..." or
 // "file:line:col: unknown key 'k' in [section] (expected one of: ...)"; toml++ syntax errors keep
 // their own position. `file` is the path as given by the caller.
-[[nodiscard]] LoadResult load_file(const std::filesystem::path& path);
+[[nodiscard]] Result<Config> load_file(const std::filesystem::path& path);
 // Same from text; `path` is used for messages and to resolve relative paths.
-[[nodiscard]] LoadResult load_string(std::string_view text, const std::filesystem::path& path);
+[[nodiscard]] Result<Config> load_string(std::string_view text, const std::filesystem::path& path);
 
 }  // namespace sipshunt::config

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/result.hpp"
 
 namespace sipshunt::rules {
 
@@ -21,10 +22,10 @@ struct Prefix {
   friend bool operator==(const Prefix&, const Prefix&) = default;
 };
 
-// Parses "198.18.0.0/15", "2001:db8::/32" or a bare address (a /32 or /128). On failure returns
-// nullopt and sets `error` to what is wrong ("prefix length 33 is out of range 0..32", ...).
+// Parses "198.18.0.0/15", "2001:db8::/32" or a bare address (a /32 or /128). On failure the error
+// says what is wrong ("prefix length 33 is out of range 0..32", ...); the caller adds the place.
 // Host bits set ("198.18.0.1/15") are an error: the operator most likely meant something else.
-[[nodiscard]] std::optional<Prefix> parse_prefix(std::string_view text, std::string& error);
+[[nodiscard]] Result<Prefix> parse_prefix(std::string_view text);
 [[nodiscard]] std::string to_string(const Prefix& p);
 
 // True when `addr` lies inside `p` (same family). Reference for tests; the table is faster.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/sip/message.hpp"
 
 namespace sipshunt::rules {
@@ -32,14 +33,6 @@ struct Rule {
   std::uint32_t line = 0;
   std::uint32_t column = 0;
   Action action;
-};
-
-struct Error {
-  std::string file;
-  std::uint32_t line = 0;
-  std::uint32_t column = 0;
-  std::string message;
-  [[nodiscard]] std::string to_string() const;  // "file:line:col: message" ("file: message" when line is 0)
 };
 
 class RuleSet;
@@ -74,12 +67,9 @@ struct Match {
 class RuleSet {
  public:
   // Reads the rule files (following includes), resolves pool names against `pools`, compiles
-  // every regex into one Hyperscan database per scanned field.
-  struct Result {
-    std::shared_ptr<const RuleSet> set;
-    std::optional<Error> error;
-  };
-  [[nodiscard]] static Result compile(std::span<const std::filesystem::path> files,
+  // every regex into one Hyperscan database per scanned field. Errors name the rule's place
+  // (file:line:col).
+  [[nodiscard]] static Result<std::shared_ptr<const RuleSet>> compile(std::span<const std::filesystem::path> files,
                                       std::span<const std::string> pools);
 
   // hot path: the first rule (file order) whose conditions all hold. The message must have
