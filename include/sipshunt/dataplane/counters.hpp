@@ -1,5 +1,6 @@
-// Per-worker data-plane counters: written by one worker only (no atomics read-modify-write, no
-// sharing of cache lines), summed by the control lcore for logs, the stats file and metrics.
+// Per-worker data-plane counters: written by one worker only, with bump() (no atomic
+// read-modify-write, no sharing of cache lines), summed by the control lcore with read() for
+// logs, the stats file and metrics (common/counter.hpp says why both).
 // The SIP-level counters (reasons, replies per status, per backend, per rule) live in the
 // proxy's Worker::counters beside these.
 #pragma once

@@ -4,6 +4,10 @@
 // fresh Ethernet/IPv4/UDP headers (fragmented above the MTU), holding packets whose next hop is
 // still being resolved. Tx buffers are drained after every burst and on a ~100 us TSC timer.
 // No lock, allocation, syscall or log line once run() has started.
+// One class, its members defined in src/dataplane/ by job: loop.cpp (run, poll_once, Ethernet
+// dispatch, timer, tx buffers, drain, scratch hand-off), arp.cpp, ipv4.cpp (with reassembly),
+// icmp.cpp, sip.cpp (proxy hand-off, probe replies), udp_send.cpp (headers, fragmentation),
+// neighbour.cpp (next-hop MAC, hold queue, events to the control lcore); see src/dataplane/README.md.
 #pragma once
 
 #include <pthread.h>
@@ -68,27 +72,34 @@ class Worker {
   [[nodiscard]] std::unique_ptr<rules::Scratch> take_retired_scratch() noexcept;
 
  private:
+  // loop.cpp
   void timer(std::uint64_t now) noexcept;
+  void nap() noexcept;
+  void drain_control_tx(std::uint64_t now) noexcept;
   void handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
-  void handle_arp(rte_mbuf* m, std::uint16_t port) noexcept;
-  void handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
-  void handle_icmp(rte_mbuf* m, std::uint16_t port, unsigned char* l3, std::uint8_t ihl, std::uint16_t total) noexcept;
-  void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, std::uint32_t src_ip,
-                  std::uint16_t src_port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
-  // Sends `length` bytes of UDP payload at `payload` from our SIP port to dst. `m` (may be null)
-  // is consumed: reused when `payload_in_m` (headroom of >= 42 bytes in front of payload).
-  void send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, std::uint32_t dst_ip,
-                std::uint16_t dst_port, std::uint64_t now) noexcept;
-  // Fills the Ethernet addresses of an IPv4 frame and queues it, or holds it for ARP.
-  void send_frame(rte_mbuf* m, std::uint16_t port, std::uint32_t next_hop, std::uint64_t now) noexcept;
   void tx(std::uint16_t port, rte_mbuf* m) noexcept;
   void flush(std::uint16_t port) noexcept;
   void flush_all() noexcept;
-  void post(NeighbourEvent::Kind kind, std::uint16_t port, std::uint32_t ip, std::uint64_t mac) noexcept;
-  void service_hold(std::uint64_t now) noexcept;
-  void drain_control_tx(std::uint64_t now) noexcept;
   void drop(rte_mbuf* m, Drop why) noexcept;
-  void nap() noexcept;
+  // arp.cpp
+  void handle_arp(rte_mbuf* m, std::uint16_t port) noexcept;
+  // ipv4.cpp
+  void handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  // icmp.cpp
+  void handle_icmp(rte_mbuf* m, std::uint16_t port, unsigned char* l3, std::uint8_t ihl, std::uint16_t total) noexcept;
+  // sip.cpp
+  void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, std::uint32_t src_ip,
+                  std::uint16_t src_port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to dst.
+  // `m` (may be null) is consumed: reused when `payload_in_m` (headroom of >= 42 bytes in front
+  // of payload).
+  void send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, std::uint32_t dst_ip,
+                std::uint16_t dst_port, std::uint64_t now) noexcept;
+  // neighbour.cpp: send_frame fills the Ethernet addresses of an IPv4 frame and queues it, or
+  // holds it for ARP; service_hold retries what is held; post tells the control lcore.
+  void send_frame(rte_mbuf* m, std::uint16_t port, std::uint32_t next_hop, std::uint64_t now) noexcept;
+  void service_hold(std::uint64_t now) noexcept;
+  void post(NeighbourEvent::Kind kind, std::uint16_t port, std::uint32_t ip, std::uint64_t mac) noexcept;
   std::uint16_t next_ip_id() noexcept {
     ip_id_ = static_cast<std::uint16_t>(ip_id_ + shared_.workers);
     return ip_id_;

@@ -1,0 +1,36 @@
+// hot path
+// Private to src/dataplane: the per-packet helpers and buffer sizes that the worker's files
+// share. Inline here so that splitting dataplane::Worker over several files adds no call on the
+// per-packet path.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include "sipshunt/common/compiler.hpp"
+#include "sipshunt/net/headers.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+
+namespace sipshunt::dataplane::detail {
+
+// The per-worker linear buffers (Worker::linear_in_, linear_out_): the largest datagram the
+// proxy reads plus what its rewrite may add; linear_out_ keeps kOutHeadroom bytes in front for
+// the UDP header written when fragmenting.
+inline constexpr std::size_t kLinearSize = proxy::kMaxDatagram + proxy::kMaxGrowth + 128;
+inline constexpr std::size_t kOutHeadroom = 64;
+
+SIPSHUNT_ALWAYS_INLINE bool mac_is(const unsigned char* p, const net::MacAddress& m) noexcept {
+  return std::memcmp(p, m.bytes.data(), 6) == 0;
+}
+SIPSHUNT_ALWAYS_INLINE bool mac_is_broadcast(const unsigned char* p) noexcept {
+  return (p[0] & p[1] & p[2] & p[3] & p[4] & p[5]) == 0xff;
+}
+// May we write into this received mbuf (replies in place, the proxy's output behind the input)?
+// Not when a PMD hands out an indirect or shared buffer.
+SIPSHUNT_ALWAYS_INLINE bool writable(const rte_mbuf* m) noexcept {
+  return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1;
+}
+
+}  // namespace sipshunt::dataplane::detail

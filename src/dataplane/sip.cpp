@@ -1,0 +1,86 @@
+// SIP on a worker: the hand-off of a datagram to proxy::process, with its output placed behind
+// the input in the same mbuf when it fits (else in the per-worker linear buffer), then either
+// sent on (udp_send.cpp), or, for a health probe's reply, posted to the health mailbox.
+#include <rte_mbuf.h>
+
+#include "packet.hpp"
+#include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/health/worker.hpp"
+#include "sipshunt/net/headers.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+
+namespace sipshunt::dataplane {
+
+void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length,
+                        std::uint32_t src_ip, std::uint16_t src_port, std::uint64_t now,
+                        const proxy::Snapshot* snap) noexcept {
+  if (SIPSHUNT_UNLIKELY(snap == nullptr)) {
+    bump(counters_.drops[static_cast<std::size_t>(Drop::kNoSnapshot)]);
+    if (m != nullptr) rte_pktmbuf_free(m);
+    return;
+  }
+  bump(counters_.sip_in);
+  // Output goes behind the input in the same buffer when it fits (no second mbuf, no copy),
+  // leaving 42 bytes in front of it for the new Ethernet/IPv4/UDP headers.
+  char* out = nullptr;
+  std::size_t capacity = 0;
+  bool out_in_m = false;
+  if (payload_in_m && detail::writable(m)) {
+    const auto end = reinterpret_cast<std::uintptr_t>(payload) + length + net::kUdpFrameOverhead;
+    const auto start = (end + 63) & ~std::uintptr_t{63};
+    const auto buf_end = reinterpret_cast<std::uintptr_t>(m->buf_addr) + m->buf_len;
+    if (buf_end > start && buf_end - start >= length + proxy::kMaxGrowth) {
+      out = reinterpret_cast<char*>(start);
+      capacity = buf_end - start;
+      out_in_m = true;
+    }
+  }
+  if (!out_in_m) {
+    out = linear_out_.get() + detail::kOutHeadroom;
+    capacity = detail::kLinearSize;
+  }
+  const Endpoint source{IpAddress::v4(src_ip), src_port};
+  const std::uint64_t now_ns = now_ns_;  // once per burst: the TSC-to-ns division is not free
+  const proxy::Result r = proxy::process(*snap, *proxy_, payload, length, source, out, capacity, now_ns);
+  switch (r.verdict) {
+    case proxy::Verdict::kForward:
+    case proxy::Verdict::kReply: {
+      bump(r.verdict == proxy::Verdict::kForward ? counters_.sip_forwarded : counters_.sip_replied);
+      if (r.next_hop.ip.family != Family::kIPv4) {
+        if (m != nullptr) rte_pktmbuf_free(m);
+        bump(counters_.drops[static_cast<std::size_t>(Drop::kNoRoute)]);
+        return;
+      }
+      if (!out_in_m && m != nullptr) {
+        rte_pktmbuf_free(m);
+        m = nullptr;
+      }
+      return send_udp(m, out_in_m, out, r.length, r.next_hop.ip.v4_host_order(), r.next_hop.port, now);
+    }
+    case proxy::Verdict::kProbeReply: {
+      const health::ProbeCodec* codec = shared_.probe_codec.load(std::memory_order_acquire);
+      health::ReplyMailbox* box = shared_.probe_mailbox.load(std::memory_order_acquire);
+      if (codec == nullptr || box == nullptr) {
+        bump(counters_.drops[static_cast<std::size_t>(Drop::kProbeNotOurs)]);
+      } else {
+        switch (health::post_reply(*codec, *box, payload, length, now_ns)) {
+          case health::PostResult::kPosted: bump(counters_.probe_replies); break;
+          case health::PostResult::kMailboxFull:
+            bump(counters_.drops[static_cast<std::size_t>(Drop::kProbeMailboxFull)]);
+            break;
+          case health::PostResult::kNotOurs:
+            bump(counters_.drops[static_cast<std::size_t>(Drop::kProbeNotOurs)]);
+            break;
+        }
+      }
+      if (m != nullptr) rte_pktmbuf_free(m);
+      return;
+    }
+    case proxy::Verdict::kDrop:
+      bump(counters_.sip_dropped);
+      if (m != nullptr) rte_pktmbuf_free(m);
+      return;
+  }
+}
+
+}  // namespace sipshunt::dataplane
