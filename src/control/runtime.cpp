@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/eal.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
@@ -39,19 +40,6 @@ extern "C" void on_hup_signal(int) { g_reload.store(1, std::memory_order_relaxed
 extern "C" void on_wake_signal(int) {}  // only there to interrupt a blocked system call
 
 int worker_main(void* arg) { return static_cast<dataplane::Worker*>(arg)->run(); }
-
-// The value of `key` in "k1=v1,k2=v2", empty when absent.
-std::string devarg(const std::string& args, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos < args.size()) {
-    const std::size_t end = std::min(args.find(',', pos), args.size());
-    const std::string_view kv(args.data() + pos, end - pos);
-    const std::size_t eq = kv.find('=');
-    if (eq != std::string_view::npos && kv.substr(0, eq) == key) return std::string(kv.substr(eq + 1));
-    pos = end + 1;
-  }
-  return {};
-}
 
 std::vector<net::InterfaceAddress> interfaces_of(const RuntimeOptions& o) {
   std::vector<net::InterfaceAddress> v;
@@ -89,10 +77,9 @@ std::optional<std::string> validate(const RuntimeOptions& o) {
              "\" is neither a PCI address nor a DPDK virtual device name (net_af_packet0, net_tap0, net_pcap0, ...)";
     }
     if (net::is_pci_address(p.device) && !p.devargs.empty()) return "port " + p.name + ": devargs are for virtual devices";
-    if (p.device.rfind("net_af_packet", 0) == 0 || p.device.rfind("eth_af_packet", 0) == 0 ||
-        p.device.rfind("net_af_xdp", 0) == 0) {
+    if (net::is_af_packet(p.device) || p.device.rfind("net_af_xdp", 0) == 0) {
       // The kernel interface must exist here (in this network namespace) before DPDK opens it.
-      const std::string iface = devarg(p.devargs, "iface");
+      const std::string iface = net::devarg(p.devargs, "iface");
       if (iface.empty()) return "port " + p.name + ": " + p.device + " needs devargs \"iface=<interface>\"";
       if (if_nametoindex(iface.c_str()) == 0) {
         return "port " + p.name + ": no network interface \"" + iface + "\" in this network namespace";

@@ -14,36 +14,14 @@
 #include <cstring>
 #include <filesystem>
 
+#include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/eal.hpp"
 
 namespace sipshunt::net {
 
 namespace {
 
-bool has_key(const std::string& args, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos <= args.size()) {
-    const std::size_t end = std::min(args.find(',', pos), args.size());
-    const std::string_view kv(args.data() + pos, end - pos);
-    if (kv.substr(0, kv.find('=')) == key) return true;
-    pos = end + 1;
-  }
-  return false;
-}
-
 std::string errno_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
-
-std::string devarg_value(const std::string& args, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos < args.size()) {
-    const std::size_t end = std::min(args.find(',', pos), args.size());
-    const std::string_view kv(args.data() + pos, end - pos);
-    const std::size_t eq = kv.find('=');
-    if (eq != std::string_view::npos && kv.substr(0, eq) == key) return std::string(kv.substr(eq + 1));
-    pos = end + 1;
-  }
-  return {};
-}
 
 // The af_packet PMD transmits with sendto(MSG_DONTWAIT) once per burst and, when its next tx
 // frame is still owned by the kernel, waits in poll(-1) for it. If the socket's send buffer is
@@ -77,13 +55,13 @@ int enlarge_af_packet_send_buffers(const std::string& iface, int bytes) {
 std::string effective_devargs(const PortSpec& spec, std::uint16_t queues) {
   std::string args = spec.devargs;
   auto add = [&](std::string_view key, const std::string& value) {
-    if (has_key(args, key)) return;
+    if (has_devarg(args, key)) return;
     if (!args.empty()) args += ',';
     args += key;
     args += '=';
     args += value;
   };
-  if (spec.device.rfind("net_af_packet", 0) == 0 || spec.device.rfind("eth_af_packet", 0) == 0) {
+  if (is_af_packet(spec.device)) {
     add("qpairs", std::to_string(queues));
     // A frame's payload (frame size minus the tpacket header) must fit an mbuf: the PMD copies
     // the whole frame into one. 8192-byte frames, two per 16 KiB block.
@@ -129,11 +107,11 @@ std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& op
     if (rte_eth_dev_get_port_by_name(spec.device.c_str(), &id) != 0) {
       return where + "the virtual device is not an ethernet port";
     }
-    if (spec.device.rfind("net_af_packet", 0) == 0 || spec.device.rfind("eth_af_packet", 0) == 0) {
+    if (is_af_packet(spec.device)) {
       // Room for every frame of the tx ring in flight (framecnt x a full frame), with margin.
-      const std::string iface = devarg_value(args, "iface");
-      const int framecnt = std::atoi(devarg_value(args, "framecnt").c_str());
-      const int framesz = std::atoi(devarg_value(args, "framesz").c_str());
+      const std::string iface = devarg(args, "iface");
+      const int framecnt = std::atoi(devarg(args, "framecnt").c_str());
+      const int framesz = std::atoi(devarg(args, "framesz").c_str());
       const long want = 2L * std::max(framecnt, 512) * std::max(framesz, 2048);
       out.af_packet_sockets = enlarge_af_packet_send_buffers(iface, static_cast<int>(std::min(want, 1L << 30)));
     }
