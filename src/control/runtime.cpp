@@ -20,7 +20,9 @@
 #include <csignal>
 #include <cstring>
 #include <set>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "sipshunt/dataplane/worker.hpp"
 #include "sipshunt/net/devargs.hpp"
@@ -40,6 +42,36 @@ extern "C" void on_hup_signal(int) { g_reload.store(1, std::memory_order_relaxed
 extern "C" void on_wake_signal(int) {}  // only there to interrupt a blocked system call
 
 int worker_main(void* arg) { return static_cast<dataplane::Worker*>(arg)->run(); }
+
+net::EalPlan eal_plan(const RuntimeOptions& options) {
+  net::EalPlan plan;
+  plan.config_args = options.eal_args;
+  plan.workers = options.workers;
+  plan.cpus = std::thread::hardware_concurrency();
+  for (const auto& p : options.ports) {
+    if (net::is_pci_address(p.device)) {
+      plan.pci_devices.push_back(p.device);
+    } else {
+      plan.any_vdev = true;
+    }
+  }
+  return plan;
+}
+
+// What a worker needs to know about port i, from the config and from the device.
+dataplane::PortContext port_context(const net::PortSpec& spec, const net::PortInfo& info) {
+  dataplane::PortContext pc;
+  pc.id = info.id;
+  pc.mac = info.mac;
+  pc.address = spec.address;
+  pc.prefix_len = spec.prefix_len;
+  pc.mtu = spec.mtu;
+  pc.rx_ipv4_checksum = info.rx_ipv4_checksum;
+  pc.rx_udp_checksum = info.rx_udp_checksum;
+  pc.tx_ipv4_checksum = info.tx_ipv4_checksum;
+  pc.tx_udp_checksum = info.tx_udp_checksum;
+  return pc;
+}
 
 std::vector<net::InterfaceAddress> interfaces_of(const RuntimeOptions& o) {
   std::vector<net::InterfaceAddress> v;
@@ -61,85 +93,77 @@ void install_signal_handlers() {
   sigaction(SIGHUP, &sa, nullptr);
 }
 
-std::optional<std::string> validate(const RuntimeOptions& o) {
-  if (o.ports.empty()) return "dpdk.ports: at least one port is needed";
-  if (o.ports.size() > dataplane::kMaxPorts) return "dpdk.ports: at most " + std::to_string(dataplane::kMaxPorts) + " ports";
-  if (o.workers == 0 || o.workers > 64) return "dpdk.workers must be 1..64";
-  if (o.rx_ring < 64 || o.tx_ring < 64) return "dpdk.rx_ring and dpdk.tx_ring must be at least 64";
-  if (o.idle_sleep_us > 10'000) return "idle sleep: at most 10000 us";
+Result<void> validate(const RuntimeOptions& o) {
+  const auto fail = [](std::string message) { return Error::plain(std::move(message)); };
+  if (o.ports.empty()) return fail("dpdk.ports: at least one port is needed");
+  if (o.ports.size() > dataplane::kMaxPorts)
+    return fail("dpdk.ports: at most " + std::to_string(dataplane::kMaxPorts) + " ports");
+  if (o.workers == 0 || o.workers > 64) return fail("dpdk.workers must be 1..64");
+  if (o.rx_ring < 64 || o.tx_ring < 64) return fail("dpdk.rx_ring and dpdk.tx_ring must be at least 64");
+  if (o.idle_sleep_us > 10'000) return fail("idle sleep: at most 10000 us");
   std::set<std::string> names, devices;
   for (const auto& p : o.ports) {
-    if (p.name.empty()) return "dpdk.ports: a port without a name";
-    if (!names.insert(p.name).second) return "dpdk.ports: duplicate port name " + p.name;
-    if (!devices.insert(p.device).second) return "dpdk.ports: device " + p.device + " used twice";
+    if (p.name.empty()) return fail("dpdk.ports: a port without a name");
+    if (!names.insert(p.name).second) return fail("dpdk.ports: duplicate port name " + p.name);
+    if (!devices.insert(p.device).second) return fail("dpdk.ports: device " + p.device + " used twice");
     if (!net::is_pci_address(p.device) && p.device.rfind("net_", 0) != 0 && p.device.rfind("eth_", 0) != 0) {
-      return "port " + p.name + ": device \"" + p.device +
-             "\" is neither a PCI address nor a DPDK virtual device name (net_af_packet0, net_tap0, net_pcap0, ...)";
+      return fail(
+          "port " + p.name + ": device \"" + p.device +
+          "\" is neither a PCI address nor a DPDK virtual device name (net_af_packet0, net_tap0, net_pcap0, ...)");
     }
-    if (net::is_pci_address(p.device) && !p.devargs.empty()) return "port " + p.name + ": devargs are for virtual devices";
+    if (net::is_pci_address(p.device) && !p.devargs.empty())
+      return fail("port " + p.name + ": devargs are for virtual devices");
     if (net::is_af_packet(p.device) || p.device.rfind("net_af_xdp", 0) == 0) {
       // The kernel interface must exist here (in this network namespace) before DPDK opens it.
       const std::string iface = net::devarg(p.devargs, "iface");
-      if (iface.empty()) return "port " + p.name + ": " + p.device + " needs devargs \"iface=<interface>\"";
+      if (iface.empty()) return fail("port " + p.name + ": " + p.device + " needs devargs \"iface=<interface>\"");
       if (if_nametoindex(iface.c_str()) == 0) {
-        return "port " + p.name + ": no network interface \"" + iface + "\" in this network namespace";
+        return fail("port " + p.name + ": no network interface \"" + iface + "\" in this network namespace");
       }
     }
-    if (p.address == 0) return "port " + p.name + ": no IPv4 address";
-    if (p.prefix_len == 0 || p.prefix_len > 32) return "port " + p.name + ": prefix_len must be 1..32";
+    if (p.address == 0) return fail("port " + p.name + ": no IPv4 address");
+    if (p.prefix_len == 0 || p.prefix_len > 32) return fail("port " + p.name + ": prefix_len must be 1..32");
     if (p.mtu < 576 || p.mtu > net::kMbufDataRoom - net::kEthernetHeaderLen) {
-      return "port " + p.name + ": mtu must be 576.." + std::to_string(net::kMbufDataRoom - net::kEthernetHeaderLen);
+      return fail("port " + p.name + ": mtu must be 576.." +
+                  std::to_string(net::kMbufDataRoom - net::kEthernetHeaderLen));
     }
   }
   const net::RouteTableResult routes = net::RouteTable::build(interfaces_of(o), o.routes);
-  if (!routes.table) return "dpdk.routes: " + routes.error;
+  if (!routes.table) return fail("dpdk.routes: " + routes.error);
   for (const auto& n : o.static_neighbours) {
-    if (names.count(n.port) == 0) return "static neighbour " + net::format_ipv4(n.ip) + ": no port named " + n.port;
-    if (n.mac.is_multicast() || n.mac.is_zero()) return "static neighbour " + net::format_ipv4(n.ip) + ": not a unicast MAC";
+    if (names.count(n.port) == 0)
+      return fail("static neighbour " + net::format_ipv4(n.ip) + ": no port named " + n.port);
+    if (n.mac.is_multicast() || n.mac.is_zero())
+      return fail("static neighbour " + net::format_ipv4(n.ip) + ": not a unicast MAC");
   }
-  const std::uint64_t need = std::uint64_t{o.ports.size()} * o.workers * (std::uint64_t{o.rx_ring} + o.tx_ring) +
-                             std::uint64_t{o.workers} * (dataplane::Worker::kHoldCapacity + 2 * dataplane::kBurst + 512) +
-                             1024;
+  const std::uint64_t need =
+      std::uint64_t{o.ports.size()} * o.workers * (std::uint64_t{o.rx_ring} + o.tx_ring) +
+      std::uint64_t{o.workers} * (dataplane::Worker::kHoldCapacity + 2 * dataplane::kBurst + 512) + 1024;
   if (o.mbufs < need) {
-    return "dpdk.mbufs = " + std::to_string(o.mbufs) + " is below the " + std::to_string(need) +
-           " that the rx/tx rings, per-core caches and ARP hold queues can pin";
+    return fail("dpdk.mbufs = " + std::to_string(o.mbufs) + " is below the " + std::to_string(need) +
+                " that the rx/tx rings, per-core caches and ARP hold queues can pin");
   }
-  return std::nullopt;
+  return {};
 }
 
-std::unique_ptr<Runtime> Runtime::create(const RuntimeOptions& options, std::string& error) {
-  if (auto e = validate(options)) {
-    error = *e;
-    return nullptr;
-  }
+Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) {
+  if (Result<void> valid = validate(options); !valid) return valid.error();
+  // From here on, a failure returns through ~Runtime, which undoes whatever was done.
   std::unique_ptr<Runtime> rt(new Runtime());
   rt->options_ = options;
 
-  net::EalPlan plan;
-  plan.config_args = options.eal_args;
-  plan.workers = options.workers;
-  plan.cpus = std::thread::hardware_concurrency();
-  for (const auto& p : options.ports) {
-    if (net::is_pci_address(p.device)) {
-      plan.pci_devices.push_back(p.device);
-    } else {
-      plan.any_vdev = true;
-    }
-  }
-  if (auto e = net::init_eal(net::eal_arguments(plan))) {
-    error = *e;
-    return nullptr;
-  }
+  if (Result<void> eal = net::init_eal(net::eal_arguments(eal_plan(options))); !eal) return eal.error();
   rt->eal_ = true;
   if (rte_lcore_count() < options.workers + 1) {
-    error = "the EAL has " + std::to_string(rte_lcore_count()) + " lcores; " + std::to_string(options.workers) +
-            " workers need " + std::to_string(options.workers + 1) + " (one main lcore for control): fix -l in eal_args";
-    return nullptr;
+    return Error::plain("the EAL has " + std::to_string(rte_lcore_count()) + " lcores; " +
+                        std::to_string(options.workers) + " workers need " + std::to_string(options.workers + 1) +
+                        " (one main lcore for control): fix -l in eal_args");
   }
 
   auto shared = std::make_unique<dataplane::Shared>();
-  shared->pool = net::create_mbuf_pool("sipshunt_mbufs", options.mbufs, error);
-  if (shared->pool == nullptr) return nullptr;
+  Result<rte_mempool*> pool = net::create_mbuf_pool("sipshunt_mbufs", options.mbufs);
+  if (!pool) return pool.error();
+  shared->pool = *pool;
 
   for (std::size_t i = 0; i < options.ports.size(); ++i) {
     net::PortOptions po;
@@ -148,22 +172,10 @@ std::unique_ptr<Runtime> Runtime::create(const RuntimeOptions& options, std::str
     po.tx_ring = options.tx_ring;
     po.pool = shared->pool;
     net::PortInfo info;
-    auto e = net::open_port(options.ports[i], po, info);
-    rt->ports_.push_back(info);
-    if (e) {
-      error = *e;
-      return nullptr;
-    }
-    dataplane::PortContext& pc = shared->ports[i];
-    pc.id = info.id;
-    pc.mac = info.mac;
-    pc.address = options.ports[i].address;
-    pc.prefix_len = options.ports[i].prefix_len;
-    pc.mtu = options.ports[i].mtu;
-    pc.rx_ipv4_checksum = info.rx_ipv4_checksum;
-    pc.rx_udp_checksum = info.rx_udp_checksum;
-    pc.tx_ipv4_checksum = info.tx_ipv4_checksum;
-    pc.tx_udp_checksum = info.tx_udp_checksum;
+    Result<void> opened = net::open_port(options.ports[i], po, info);
+    rt->ports_.push_back(info);  // even half-open: shutdown() closes what was attached
+    if (!opened) return opened.error();
+    shared->ports[i] = port_context(options.ports[i], info);
   }
   shared->port_count = static_cast<std::uint16_t>(options.ports.size());
   shared->workers = options.workers;
@@ -172,20 +184,21 @@ std::unique_ptr<Runtime> Runtime::create(const RuntimeOptions& options, std::str
   rt->neighbours_ = std::make_unique<net::NeighbourTable>(4096, options.neighbour_timing);
   for (const auto& n : options.static_neighbours) {
     for (std::size_t i = 0; i < options.ports.size(); ++i) {
-      if (options.ports[i].name == n.port) (void)rt->neighbours_->add_static(static_cast<std::uint16_t>(i), n.ip, n.mac);
+      if (options.ports[i].name == n.port)
+        (void)rt->neighbours_->add_static(static_cast<std::uint16_t>(i), n.ip, n.mac);
     }
   }
   shared->neighbours = rt->neighbours_.get();
 
   const int socket = static_cast<int>(rte_socket_id());
-  shared->events = rte_ring_create_elem("sipshunt_events", sizeof(dataplane::NeighbourEvent), 4096, socket, RING_F_SC_DEQ);
+  shared->events =
+      rte_ring_create_elem("sipshunt_events", sizeof(dataplane::NeighbourEvent), 4096, socket, RING_F_SC_DEQ);
   shared->control_tx = rte_ring_create("sipshunt_ctl_tx", 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
   const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(options.workers);
   shared->qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("sipshunt_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
   if (shared->events == nullptr || shared->control_tx == nullptr || shared->qsbr == nullptr ||
       rte_rcu_qsbr_init(shared->qsbr, options.workers) != 0) {
-    error = std::string("cannot create the control rings / RCU state: ") + rte_strerror(rte_errno);
-    return nullptr;
+    return Error::plain(std::string("cannot create the control rings / RCU state: ") + rte_strerror(rte_errno));
   }
   shared->sip_port = options.sip_port;
   shared->clock = net::TscClock::from_hz(rte_get_tsc_hz());
@@ -200,8 +213,7 @@ std::unique_ptr<Runtime> Runtime::create(const RuntimeOptions& options, std::str
       rt->workers_.push_back(std::make_unique<dataplane::Worker>(*rt->shared_, i));
     }
   } catch (const std::exception& e) {
-    error = std::string("worker setup: ") + e.what();
-    return nullptr;
+    return Error::plain(std::string("worker setup: ") + e.what());
   }
   return rt;
 }
@@ -210,16 +222,12 @@ Runtime::~Runtime() { shutdown(); }
 
 std::uint64_t Runtime::now_ns() const noexcept { return shared_->clock.ns(rte_rdtsc()); }
 
-bool Runtime::start(std::shared_ptr<const proxy::Snapshot> first, std::string& error) {
-  if (first == nullptr) {
-    error = "no snapshot to start with";
-    return false;
-  }
+Result<void> Runtime::start(std::shared_ptr<const proxy::Snapshot> first) {
+  if (first == nullptr) return Error::plain("no snapshot to start with");
   if (first->rules != nullptr) {
     for (auto& w : workers_) {
       if (!w->proxy_worker().scratch.prepare(*first->rules)) {
-        error = "cannot allocate the Hyperscan scratch for the rule set";
-        return false;
+        return Error::plain("cannot allocate the Hyperscan scratch for the rule set");
       }
     }
   }
@@ -238,10 +246,9 @@ bool Runtime::start(std::shared_ptr<const proxy::Snapshot> first, std::string& e
   RTE_LCORE_FOREACH_WORKER(lcore) {
     if (i == workers_.size()) break;
     if (rte_eal_remote_launch(worker_main, workers_[i].get(), lcore) != 0) {
-      error = "cannot launch worker " + std::to_string(i) + " on lcore " + std::to_string(lcore);
       shared_->quit.store(true);
       rte_eal_mp_wait_lcore();
-      return false;
+      return Error::plain("cannot launch worker " + std::to_string(i) + " on lcore " + std::to_string(lcore));
     }
     lcores_.push_back(lcore);
     ++i;
@@ -254,7 +261,7 @@ bool Runtime::start(std::shared_ptr<const proxy::Snapshot> first, std::string& e
     net::build_gratuitous_arp(frame, shared_->ports[p].mac, shared_->ports[p].address);
     send_frame(static_cast<std::uint16_t>(p), frame, sizeof frame);
   }
-  return true;
+  return {};
 }
 
 void Runtime::send_frame(std::uint16_t port, const unsigned char* frame, std::size_t length) {
@@ -355,19 +362,15 @@ int Runtime::run() {
   return 0;
 }
 
-bool Runtime::publish(std::shared_ptr<const proxy::Snapshot> next, std::string& error) {
-  if (next == nullptr) {
-    error = "no snapshot";
-    return false;
-  }
+Result<void> Runtime::publish(std::shared_ptr<const proxy::Snapshot> next) {
+  if (next == nullptr) return Error::plain("no snapshot");
   const bool new_rules = next->rules != nullptr && (current_ == nullptr || next->rules != current_->rules);
   const bool live = launched_ && !down_;
   if (new_rules && !live) {
     // No worker is running: grow their scratches in place.
     for (auto& w : workers_) {
       if (!w->proxy_worker().scratch.prepare(*next->rules)) {
-        error = "cannot grow a worker's Hyperscan scratch for the new rule set; snapshot not published";
-        return false;
+        return Error::plain("cannot grow a worker's Hyperscan scratch for the new rule set; snapshot not published");
       }
     }
   } else if (new_rules) {
@@ -378,8 +381,7 @@ bool Runtime::publish(std::shared_ptr<const proxy::Snapshot> next, std::string& 
       auto s = std::make_unique<rules::Scratch>();
       if ((current_ != nullptr && current_->rules != nullptr && !s->prepare(*current_->rules)) ||
           !s->prepare(*next->rules)) {
-        error = "cannot allocate a Hyperscan scratch for the new rule set; snapshot not published";
-        return false;
+        return Error::plain("cannot allocate a Hyperscan scratch for the new rule set; snapshot not published");
       }
       fresh.push_back(std::move(s));
     }
@@ -399,7 +401,7 @@ bool Runtime::publish(std::shared_ptr<const proxy::Snapshot> next, std::string& 
     }
   }
   current_ = std::move(next);
-  return true;
+  return {};
 }
 
 void Runtime::shutdown() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "sipshunt/admin/controller.hpp"
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/control/runtime.hpp"
 
 namespace sipshunt::control {
@@ -16,8 +17,7 @@ void fill_dataplane_metrics(const Runtime& runtime, admin::MetricsSnapshot& m);
 
 // Everything at once, after runtime.start(controller.snapshot()): the probe sink (the workers'
 // codec and mailbox), the seams, the admin API, a tick every `tick_ns` and SIGHUP -> reload.
-// Returns an error message when the admin API cannot bind.
-[[nodiscard]] std::optional<std::string> wire(Runtime& runtime, admin::Controller& controller,
-                                              std::uint64_t tick_ns = 250'000);
+// Fails when the admin API cannot bind; everything else is wired all the same.
+[[nodiscard]] Result<void> wire(Runtime& runtime, admin::Controller& controller, std::uint64_t tick_ns = 250'000);
 
 }  // namespace sipshunt::control

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/dataplane/shared.hpp"
 #include "sipshunt/net/neighbour.hpp"
@@ -68,8 +69,8 @@ struct RuntimeOptions {
 };
 
 // Everything that can be checked without DPDK: counts, names, addresses, routes, neighbours.
-// Called by `sipshunt run` before any port is touched.
-[[nodiscard]] std::optional<std::string> validate(const RuntimeOptions& options);
+// Called by `sipshunt run` before any port is touched, and again by Runtime::create.
+[[nodiscard]] Result<void> validate(const RuntimeOptions& options);
 
 struct PortStats {
   std::string name;
@@ -79,15 +80,15 @@ struct PortStats {
 
 class Runtime {
  public:
-  // EAL, mbuf pool, ports (started), rings, RCU, workers (not yet launched). nullptr + error.
-  [[nodiscard]] static std::unique_ptr<Runtime> create(const RuntimeOptions& options, std::string& error);
+  // EAL, mbuf pool, ports (started), rings, RCU, workers (not yet launched).
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> create(const RuntimeOptions& options);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
   // Publishes the first snapshot, launches the workers, announces our addresses (gratuitous
-  // ARP). False + error when a worker's rules scratch cannot be prepared.
-  [[nodiscard]] bool start(std::shared_ptr<const proxy::Snapshot> first, std::string& error);
+  // ARP). Fails when a worker's rules scratch cannot be prepared or a worker cannot be launched.
+  [[nodiscard]] Result<void> start(std::shared_ptr<const proxy::Snapshot> first);
   // The control loop: neighbour events and ageing, hooks, signals. Returns after SIGINT/SIGTERM
   // or request_stop(), with everything shut down. 0 on a clean stop.
   int run();
@@ -99,9 +100,9 @@ class Runtime {
   // Swaps in `next` for every worker, which never stop: when its rule set differs from the
   // current one, each worker is first offered a fresh Hyperscan scratch prepared for both rule
   // sets, which it swaps in between two datagrams. Returns after every worker has stopped using
-  // the previous snapshot (which is then released) and taken its new scratch. False and the
-  // old snapshot kept when a scratch cannot be allocated.
-  [[nodiscard]] bool publish(std::shared_ptr<const proxy::Snapshot> next, std::string& error);
+  // the previous snapshot (which is then released) and taken its new scratch. Fails, keeping
+  // the old snapshot, when a scratch cannot be allocated.
+  [[nodiscard]] Result<void> publish(std::shared_ptr<const proxy::Snapshot> next);
   [[nodiscard]] std::shared_ptr<const proxy::Snapshot> snapshot() const { return current_; }
 
   [[nodiscard]] std::size_t worker_count() const noexcept { return down_ ? final_counters_.size() : workers_.size(); }
