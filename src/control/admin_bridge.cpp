@@ -1,3 +1,5 @@
+// Control plane. The bridge between control::Runtime and admin::Controller: the runtime's seams
+// as closures, its data-plane metrics, and the wiring of both into one control loop.
 #include "sipshunt/control/admin_bridge.hpp"
 
 #include <rte_cycles.h>

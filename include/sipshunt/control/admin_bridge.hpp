@@ -1,6 +1,6 @@
 // Control plane. Connects the health/admin/reload controller (admin::Controller, no DPDK) to a
 // running control::Runtime: the seams it calls (publish, send a probe, read counters) and the
-// hooks the runtime calls (a 250 us tick, SIGHUP). Written by the health/admin side of issue 6.
+// hooks the runtime calls (a 250 us tick, SIGHUP).
 #pragma once
 
 #include "sipshunt/admin/controller.hpp"
