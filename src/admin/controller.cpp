@@ -51,10 +51,10 @@ Controller::Controller(const std::filesystem::path& path, ControllerOptions opti
 
 Controller::~Controller() { stop_admin(); }
 
-std::optional<std::string> Controller::attach(DataPlaneSeams seams) {
+Result<void> Controller::attach(DataPlaneSeams seams) {
   seams_ = std::move(seams);
   attached_ = true;
-  if (!options_.admin_api || !config_->admin.enabled) return std::nullopt;
+  if (!options_.admin_api || !config_->admin.enabled) return {};
   Handlers h;
   h.metrics = [this] { return metrics(); };
   h.status = [this] { return status(); };
@@ -64,11 +64,11 @@ std::optional<std::string> Controller::attach(DataPlaneSeams seams) {
   const std::uint16_t port = options_.admin_port.value_or(config_->admin.port);
   if (auto err = server_->start(config_->admin.address, port)) {
     server_.reset();
-    return err;
+    return Error::plain(std::move(*err));
   }
   spdlog::info("admin API on http://{}/ (GET /metrics, GET /status, POST /reload, POST /backends/NAME/drain|enable|disable)",
                Endpoint{config_->admin.address, server_->port()}.to_string());
-  return std::nullopt;
+  return {};
 }
 
 std::uint16_t Controller::admin_port() const noexcept { return server_ ? server_->port() : 0; }
@@ -125,10 +125,11 @@ bool Controller::rebuild(const char* why, std::uint64_t) {
     return false;
   }
   if (!next) return false;
-  std::string err;
-  if (attached_ && seams_.publish && !seams_.publish(next, err)) {
-    spdlog::error("{}: snapshot {} not published: {}", why, next->version, err);
-    return false;
+  if (attached_ && seams_.publish) {
+    if (const Result<void> published = seams_.publish(next); !published) {
+      spdlog::error("{}: snapshot {} not published: {}", why, next->version, published.error().to_string());
+      return false;
+    }
   }
   snapshot_ = std::move(next);
   spdlog::debug("{}: snapshot {} published", why, snapshot_->version);
@@ -146,9 +147,10 @@ ActionOutcome Controller::set_admin(const std::string& name, BackendAction actio
   }
   if (!found) return ActionOutcome::kUnknownBackend;
   auto next = proxy::build_snapshot(config_, rules_, states, snapshot_->version + 1);
-  std::string err;
-  if (!next || (attached_ && seams_.publish && !seams_.publish(next, err)))
-    throw std::runtime_error(std::string("snapshot not published: ").append(err));
+  if (!next) throw std::runtime_error("snapshot not published: ");
+  if (attached_ && seams_.publish)
+    if (const Result<void> published = seams_.publish(next); !published)
+      throw std::runtime_error("snapshot not published: " + published.error().to_string());
   snapshot_ = std::move(next);
   spdlog::info("backend {}: admin state {} (API)", name, to_string(target));
   return ActionOutcome::kOk;
@@ -167,11 +169,12 @@ ReloadOutcome Controller::reload(std::uint64_t now_ns) {
   in.version = snapshot_->version + 1;
   auto prepared = prepare_reload(in);
   std::optional<ReloadError> error;
-  std::string err;
-  if (!prepared)
+  if (!prepared) {
     error = prepared.error();
-  else if (attached_ && seams_.publish && !seams_.publish(prepared->snapshot, err))
-    error = ReloadError{ReloadErrorKind::kInternal, path_.string(), 0, 0, std::string("publish: ").append(err)};
+  } else if (attached_ && seams_.publish) {
+    if (const Result<void> published = seams_.publish(prepared->snapshot); !published)
+      error = ReloadError{ReloadErrorKind::kInternal, path_.string(), 0, 0, "publish: " + published.error().to_string()};
+  }
   if (error) {
     ++reloads_.failed;
     reloads_.last_error = error;

@@ -5,10 +5,12 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.hpp"
 #include "sipshunt/admin/controller.hpp"
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/control/admin_bridge.hpp"
 #include "sipshunt/control/runtime.hpp"
@@ -60,12 +62,14 @@ std::optional<std::uint32_t> ipv4(const IpAddress& a) {
   return a.v4_host_order();
 }
 
-// The data-plane part of the config as the control module wants it, or an error message.
-std::optional<std::string> runtime_options(const config::Config& c, const RunOptions& ro, control::RuntimeOptions& o) {
+// The data-plane part of the config as the control module wants it, validated.
+Result<control::RuntimeOptions> runtime_options(const config::Config& c, const RunOptions& ro) {
+  control::RuntimeOptions o;
   o.eal_args = c.dpdk.eal_args;
   o.workers = c.dpdk.workers;
   o.mbufs = c.dpdk.mbufs;
-  if (c.dpdk.rx_ring > 32768 || c.dpdk.tx_ring > 32768) return "dpdk.rx_ring / dpdk.tx_ring: at most 32768";
+  if (c.dpdk.rx_ring > 32768 || c.dpdk.tx_ring > 32768)
+    return Error::plain("dpdk.rx_ring / dpdk.tx_ring: at most 32768");
   o.rx_ring = static_cast<std::uint16_t>(c.dpdk.rx_ring);
   o.tx_ring = static_cast<std::uint16_t>(c.dpdk.tx_ring);
   for (const auto& p : c.dpdk.ports) {
@@ -74,12 +78,15 @@ std::optional<std::string> runtime_options(const config::Config& c, const RunOpt
     s.device = p.device;
     s.devargs = p.devargs;
     const auto a = ipv4(p.address);
-    if (!a) return "port " + p.name + ": the data plane speaks IPv4 only (address " + p.address.to_string() + ")";
+    if (!a) {
+      return Error::plain("port " + p.name + ": the data plane speaks IPv4 only (address " +
+                          p.address.to_string() + ")");
+    }
     s.address = *a;
     s.prefix_len = p.prefix_len;
     if (p.gateway) {
       const auto g = ipv4(*p.gateway);
-      if (!g) return "port " + p.name + ": gateway must be IPv4";
+      if (!g) return Error::plain("port " + p.name + ": gateway must be IPv4");
       s.gateway = *g;
     }
     s.mtu = p.mtu;
@@ -88,30 +95,34 @@ std::optional<std::string> runtime_options(const config::Config& c, const RunOpt
   for (const auto& r : c.dpdk.routes) {
     const auto prefix = ipv4(r.prefix);
     const auto via = ipv4(r.via);
-    if (!prefix || !via) return "dpdk.routes: IPv4 routes only";
+    if (!prefix || !via) return Error::plain("dpdk.routes: IPv4 routes only");
     o.routes.push_back({*prefix, r.prefix_len, *via});
   }
   for (const auto& text : ro.static_neighbours) {
     const auto c1 = text.find(',');
     const auto c2 = text.find(',', c1 == std::string::npos ? c1 : c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos) return "--static-neighbour " + text + ": want PORT,IP,MAC";
+    if (c1 == std::string::npos || c2 == std::string::npos)
+      return Error::plain("--static-neighbour " + text + ": want PORT,IP,MAC");
     control::StaticNeighbour n;
     n.port = text.substr(0, c1);
     const auto ip = IpAddress::parse(text.substr(c1 + 1, c2 - c1 - 1));
     const auto mac = net::MacAddress::parse(text.substr(c2 + 1));
-    if (!ip || ip->family != Family::kIPv4 || !mac) return "--static-neighbour " + text + ": want PORT,IPv4,MAC";
+    if (!ip || ip->family != Family::kIPv4 || !mac)
+      return Error::plain("--static-neighbour " + text + ": want PORT,IPv4,MAC");
     n.ip = ip->v4_host_order();
     n.mac = *mac;
     o.static_neighbours.push_back(n);
   }
   const auto self = ipv4(c.self.ip);
-  if (!self) return "proxy.address must be IPv4 for the DPDK data plane";
+  if (!self) return Error::plain("proxy.address must be IPv4 for the DPDK data plane");
   bool owned = false;
   for (const auto& p : o.ports) owned = owned || p.address == *self;
-  if (!owned) return "proxy.address " + c.self.ip.to_string() + " is not the address of any [[dpdk.ports]]";
+  if (!owned)
+    return Error::plain("proxy.address " + c.self.ip.to_string() + " is not the address of any [[dpdk.ports]]");
   o.sip_port = c.self.port;
   o.idle_sleep_us = ro.idle_sleep_us;
-  return control::validate(o);
+  if (Result<void> valid = control::validate(o); !valid) return valid.error();
+  return o;
 }
 
 void log_summary(const config::Config& c, const rules::RuleSet* rules, const control::Runtime& rt) {
@@ -157,9 +168,9 @@ int run(const RunOptions& ro) {
   const config::Config& cfg = *loaded->config;
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
 
-  control::RuntimeOptions options;
-  if (auto e = runtime_options(cfg, ro, options)) {
-    spdlog::error("{}: {}", cfg.path.string(), *e);
+  const Result<control::RuntimeOptions> options = runtime_options(cfg, ro);
+  if (!options) {
+    spdlog::error("{}: {}", cfg.path.string(), options.error().to_string());
     return 2;
   }
   // Health probes, admin states, hot reload and the admin API: the controller owns the published
@@ -173,16 +184,16 @@ int run(const RunOptions& ro) {
   auto snapshot = ctl->snapshot();
 
   // From here on DPDK owns the process: EAL, hugepages, ports.
-  std::string error;
-  auto rt = control::Runtime::create(options, error);
-  if (rt == nullptr) {
-    spdlog::error("data plane: {}", error);
+  Result<std::unique_ptr<control::Runtime>> created = control::Runtime::create(*options);
+  if (!created) {
+    spdlog::error("data plane: {}", created.error().to_string());
     return 1;
   }
+  std::unique_ptr<control::Runtime> rt = std::move(*created);
   log_summary(cfg, loaded->rules.get(), *rt);
   control::install_signal_handlers();
-  if (!rt->start(snapshot, error)) {
-    spdlog::error("data plane: {}", error);
+  if (const Result<void> started = rt->start(snapshot); !started) {
+    spdlog::error("data plane: {}", started.error().to_string());
     rt->shutdown();
     return 1;
   }
@@ -197,7 +208,9 @@ int run(const RunOptions& ro) {
   // Probes through the data plane, replies through the workers' mailbox, a 250 us control tick,
   // SIGHUP and POST /reload -> controller reload (health and admin states carried over), the
   // admin HTTP API. A bind failure of the API is logged; the proxy keeps running.
-  if (auto e = control::wire(*rt, *ctl)) spdlog::error("admin API not started: {}", *e);
+  if (const Result<void> wired = control::wire(*rt, *ctl); !wired) {
+    spdlog::error("admin API not started: {}", wired.error().to_string());
+  }
 
   const int rc = rt->run();  // until a signal; shuts the data plane down on the way out
   const auto t = rt->totals();

@@ -1,3 +1,5 @@
+// Control plane. The bridge between control::Runtime and admin::Controller: the runtime's seams
+// as closures, its data-plane metrics, and the wiring of both into one control loop.
 #include "sipshunt/control/admin_bridge.hpp"
 
 #include <rte_cycles.h>
@@ -8,9 +10,7 @@ namespace sipshunt::control {
 
 admin::DataPlaneSeams seams_for(Runtime& rt) {
   admin::DataPlaneSeams s;
-  s.publish = [&rt](std::shared_ptr<const proxy::Snapshot> next, std::string& error) {
-    return rt.publish(std::move(next), error);
-  };
+  s.publish = [&rt](std::shared_ptr<const proxy::Snapshot> next) { return rt.publish(std::move(next)); };
   s.send_udp = [&rt](const Endpoint& to, std::string_view payload) { return rt.send_udp(to, payload); };
   s.proxy_totals = [&rt](proxy::Counters& sum) { rt.proxy_totals(sum); };
   s.dataplane_metrics = [&rt](admin::MetricsSnapshot& m) { fill_dataplane_metrics(rt, m); };
@@ -50,12 +50,12 @@ void fill_dataplane_metrics(const Runtime& rt, admin::MetricsSnapshot& m) {
   m.tsc_hz = static_cast<double>(rte_get_tsc_hz());
 }
 
-std::optional<std::string> wire(Runtime& rt, admin::Controller& ctl, std::uint64_t tick_ns) {
+Result<void> wire(Runtime& rt, admin::Controller& ctl, std::uint64_t tick_ns) {
   rt.set_probe_sink(&ctl.codec(), &ctl.mailbox());
-  auto err = ctl.attach(seams_for(rt));
+  Result<void> attached = ctl.attach(seams_for(rt));
   rt.add_tick(tick_ns, [&ctl](std::uint64_t now) { ctl.tick(now); });
   rt.on_reload([&rt, &ctl] { (void)ctl.reload(rt.now_ns()); });
-  return err;
+  return attached;
 }
 
 }  // namespace sipshunt::control

@@ -1,3 +1,5 @@
+// Control plane. The `--stats-file` JSON of `sipshunt run`: every counter of a Runtime in one
+// object (ports, data plane, SIP, workers, neighbours), and the atomic write that publishes it.
 #include "sipshunt/control/stats.hpp"
 
 #include <cstdio>

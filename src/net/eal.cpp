@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace sipshunt::net {
 
@@ -62,7 +63,7 @@ std::vector<std::string> eal_arguments(const EalPlan& plan) {
   return args;
 }
 
-std::optional<std::string> init_eal(const std::vector<std::string>& args) {
+Result<void> init_eal(const std::vector<std::string>& args) {
   // rte_eal_init may reorder argv and keep pointers into it: give it storage that outlives it.
   static std::vector<std::string> storage;
   static std::vector<char*> argv;
@@ -80,9 +81,9 @@ std::optional<std::string> init_eal(const std::vector<std::string>& args) {
       msg += a;
     }
     msg += ')';
-    return msg;
+    return Error::plain(std::move(msg));
   }
-  return std::nullopt;
+  return {};
 }
 
 void cleanup_eal() noexcept { rte_eal_cleanup(); }

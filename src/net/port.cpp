@@ -14,36 +14,14 @@
 #include <cstring>
 #include <filesystem>
 
+#include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/eal.hpp"
 
 namespace sipshunt::net {
 
 namespace {
 
-bool has_key(const std::string& args, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos <= args.size()) {
-    const std::size_t end = std::min(args.find(',', pos), args.size());
-    const std::string_view kv(args.data() + pos, end - pos);
-    if (kv.substr(0, kv.find('=')) == key) return true;
-    pos = end + 1;
-  }
-  return false;
-}
-
 std::string errno_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
-
-std::string devarg_value(const std::string& args, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos < args.size()) {
-    const std::size_t end = std::min(args.find(',', pos), args.size());
-    const std::string_view kv(args.data() + pos, end - pos);
-    const std::size_t eq = kv.find('=');
-    if (eq != std::string_view::npos && kv.substr(0, eq) == key) return std::string(kv.substr(eq + 1));
-    pos = end + 1;
-  }
-  return {};
-}
 
 // The af_packet PMD transmits with sendto(MSG_DONTWAIT) once per burst and, when its next tx
 // frame is still owned by the kernel, waits in poll(-1) for it. If the socket's send buffer is
@@ -77,13 +55,13 @@ int enlarge_af_packet_send_buffers(const std::string& iface, int bytes) {
 std::string effective_devargs(const PortSpec& spec, std::uint16_t queues) {
   std::string args = spec.devargs;
   auto add = [&](std::string_view key, const std::string& value) {
-    if (has_key(args, key)) return;
+    if (has_devarg(args, key)) return;
     if (!args.empty()) args += ',';
     args += key;
     args += '=';
     args += value;
   };
-  if (spec.device.rfind("net_af_packet", 0) == 0 || spec.device.rfind("eth_af_packet", 0) == 0) {
+  if (is_af_packet(spec.device)) {
     add("qpairs", std::to_string(queues));
     // A frame's payload (frame size minus the tpacket header) must fit an mbuf: the PMD copies
     // the whole frame into one. 8192-byte frames, two per 16 KiB block.
@@ -94,46 +72,47 @@ std::string effective_devargs(const PortSpec& spec, std::uint16_t queues) {
   return args;
 }
 
-rte_mempool* create_mbuf_pool(const std::string& name, std::uint32_t count, std::string& error) {
+Result<rte_mempool*> create_mbuf_pool(const std::string& name, std::uint32_t count) {
   // priv area: per-mbuf metadata for packets the control lcore hands to worker 0 (see dataplane).
   constexpr std::uint16_t kPriv = 16;
   rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), count, 256, kPriv,
                                               static_cast<std::uint16_t>(kMbufDataRoom + RTE_PKTMBUF_HEADROOM),
                                               static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
-    error = "cannot create the mbuf pool (" + std::to_string(count) + " mbufs of " +
-            std::to_string(kMbufDataRoom + RTE_PKTMBUF_HEADROOM) + " bytes): " + rte_strerror(rte_errno) +
-            "; reserve more hugepages, raise -m, or lower dpdk.mbufs";
+    return Error::plain("cannot create the mbuf pool (" + std::to_string(count) + " mbufs of " +
+                        std::to_string(kMbufDataRoom + RTE_PKTMBUF_HEADROOM) + " bytes): " + rte_strerror(rte_errno) +
+                        "; reserve more hugepages, raise -m, or lower dpdk.mbufs");
   }
   return pool;
 }
 
-std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& options, PortInfo& out) {
+Result<void> open_port(const PortSpec& spec, const PortOptions& options, PortInfo& out) {
   out = PortInfo{};
   out.name = spec.name;
   out.device = spec.device;
   const std::string where = "port " + spec.name + " (" + spec.device + "): ";
+  const auto fail = [&where](const std::string& what) { return Error::plain(where + what); };
   std::uint16_t id = 0;
   if (is_pci_address(spec.device)) {
     if (rte_eth_dev_get_port_by_name(spec.device.c_str(), &id) != 0) {
-      return where + "no DPDK port for this PCI address (is it bound to vfio-pci?)";
+      return fail("no DPDK port for this PCI address (is it bound to vfio-pci?)");
     }
   } else {
     const std::string args = effective_devargs(spec, options.queues);
     const int rc = rte_vdev_init(spec.device.c_str(), args.c_str());
     if (rc != 0) {
       // The PMDs mostly return -1: their own log line above says why.
-      return where + "cannot create the virtual device with \"" + args + "\"" +
-             (rc < -1 ? ": " + errno_text(rc) : std::string()) + " (see the EAL messages above)";
+      return fail("cannot create the virtual device with \"" + args + "\"" +
+                  (rc < -1 ? ": " + errno_text(rc) : std::string()) + " (see the EAL messages above)");
     }
     if (rte_eth_dev_get_port_by_name(spec.device.c_str(), &id) != 0) {
-      return where + "the virtual device is not an ethernet port";
+      return fail("the virtual device is not an ethernet port");
     }
-    if (spec.device.rfind("net_af_packet", 0) == 0 || spec.device.rfind("eth_af_packet", 0) == 0) {
+    if (is_af_packet(spec.device)) {
       // Room for every frame of the tx ring in flight (framecnt x a full frame), with margin.
-      const std::string iface = devarg_value(args, "iface");
-      const int framecnt = std::atoi(devarg_value(args, "framecnt").c_str());
-      const int framesz = std::atoi(devarg_value(args, "framesz").c_str());
+      const std::string iface = devarg(args, "iface");
+      const int framecnt = std::atoi(devarg(args, "framecnt").c_str());
+      const int framesz = std::atoi(devarg(args, "framesz").c_str());
       const long want = 2L * std::max(framecnt, 512) * std::max(framesz, 2048);
       out.af_packet_sockets = enlarge_af_packet_send_buffers(iface, static_cast<int>(std::min(want, 1L << 30)));
     }
@@ -142,12 +121,12 @@ std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& op
   out.attached = true;
 
   rte_eth_dev_info info{};
-  if (int rc = rte_eth_dev_info_get(id, &info); rc != 0) return where + "dev_info: " + errno_text(rc);
+  if (int rc = rte_eth_dev_info_get(id, &info); rc != 0) return fail("dev_info: " + errno_text(rc));
   out.driver = info.driver_name != nullptr ? info.driver_name : "";
   if (info.max_rx_queues < options.queues || info.max_tx_queues < options.queues) {
-    return where + "needs " + std::to_string(options.queues) + " rx and tx queues (one per worker), the device has " +
-           std::to_string(info.max_rx_queues) + "/" + std::to_string(info.max_tx_queues) +
-           "; lower dpdk.workers or give the device more queues";
+    return fail("needs " + std::to_string(options.queues) + " rx and tx queues (one per worker), the device has " +
+                std::to_string(info.max_rx_queues) + "/" + std::to_string(info.max_tx_queues) +
+                "; lower dpdk.workers or give the device more queues");
   }
 
   rte_eth_conf conf{};
@@ -180,23 +159,23 @@ std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& op
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
   }
   if (int rc = rte_eth_dev_configure(id, options.queues, options.queues, &conf); rc != 0) {
-    return where + "configure: " + errno_text(rc);
+    return fail("configure: " + errno_text(rc));
   }
   std::uint16_t rx_desc = options.rx_ring, tx_desc = options.tx_ring;
   if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rx_desc, &tx_desc); rc != 0) {
-    return where + "ring sizes: " + errno_text(rc);
+    return fail("ring sizes: " + errno_text(rc));
   }
   const int socket = rte_eth_dev_socket_id(id) < 0 ? static_cast<int>(rte_socket_id()) : rte_eth_dev_socket_id(id);
   for (std::uint16_t q = 0; q < options.queues; ++q) {
     rte_eth_rxconf rxq = info.default_rxconf;
     rxq.offloads = conf.rxmode.offloads;
     if (int rc = rte_eth_rx_queue_setup(id, q, rx_desc, static_cast<unsigned>(socket), &rxq, options.pool); rc != 0) {
-      return where + "rx queue " + std::to_string(q) + ": " + errno_text(rc);
+      return fail("rx queue " + std::to_string(q) + ": " + errno_text(rc));
     }
     rte_eth_txconf txq = info.default_txconf;
     txq.offloads = conf.txmode.offloads;
     if (int rc = rte_eth_tx_queue_setup(id, q, tx_desc, static_cast<unsigned>(socket), &txq); rc != 0) {
-      return where + "tx queue " + std::to_string(q) + ": " + errno_text(rc);
+      return fail("tx queue " + std::to_string(q) + ": " + errno_text(rc));
     }
   }
   // The MTU is a property of the link; a device that cannot change it keeps its own (we still
@@ -205,15 +184,15 @@ std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& op
   if (rte_eth_dev_get_mtu(id, &mtu) == 0 && mtu != spec.mtu) (void)rte_eth_dev_set_mtu(id, spec.mtu);
 
   rte_ether_addr mac{};
-  if (int rc = rte_eth_macaddr_get(id, &mac); rc != 0) return where + "MAC address: " + errno_text(rc);
+  if (int rc = rte_eth_macaddr_get(id, &mac); rc != 0) return fail("MAC address: " + errno_text(rc));
   std::memcpy(out.mac.bytes.data(), mac.addr_bytes, 6);
-  if (int rc = rte_eth_dev_start(id); rc != 0) return where + "start: " + errno_text(rc);
+  if (int rc = rte_eth_dev_start(id); rc != 0) return fail("start: " + errno_text(rc));
   out.started = true;
   out.queues = options.queues;
   // Unicast to our MAC and broadcast are all we need; promiscuous mode stays off (the data
   // plane still filters by destination MAC, for devices that deliver everything).
   (void)rte_eth_allmulticast_disable(id);
-  return std::nullopt;
+  return {};
 }
 
 void close_port(PortInfo& port) noexcept {

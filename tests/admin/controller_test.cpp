@@ -63,9 +63,9 @@ struct FakeDataPlane {
 
   DataPlaneSeams seams() {
     DataPlaneSeams s;
-    s.publish = [this](std::shared_ptr<const proxy::Snapshot> snap, std::string&) {
+    s.publish = [this](std::shared_ptr<const proxy::Snapshot> snap) -> Result<void> {
       published.push_back(std::move(snap));
-      return true;
+      return {};
     };
     s.send_udp = [this](const Endpoint& to, std::string_view payload) {
       if (refuse_sends) return false;
@@ -101,7 +101,8 @@ struct World {
     auto loaded = Controller::load(config, o, 0);
     if (!loaded) throw std::runtime_error(loaded.error().to_string());
     ctl = std::move(*loaded);
-    if (auto e = ctl->attach(dp.seams())) throw std::runtime_error(*e);
+    if (const Result<void> attached = ctl->attach(dp.seams()); !attached)
+      throw std::runtime_error(attached.error().to_string());
   }
   void step() {
     now += kMs;

@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
+#include "result_assertion.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/control/runtime.hpp"
 #include "sipshunt/control/stats.hpp"
@@ -60,13 +62,13 @@ TEST(EalArguments, AddsWhatTheDataPlaneNeedsUnlessGiven) {
   EXPECT_FALSE(net::is_pci_address("0000:00:08.8"));
 }
 
-TEST(Validate, AcceptsTheDefaults) { EXPECT_FALSE(control::validate(options())); }
+TEST(Validate, AcceptsTheDefaults) { EXPECT_TRUE(succeeded(control::validate(options()))); }
 
 TEST(Validate, RefusesBadPortsRoutesAndSizes) {
   auto expect = [](control::RuntimeOptions o, std::string_view fragment) {
-    const auto e = control::validate(o);
-    ASSERT_TRUE(e) << fragment;
-    EXPECT_NE(e->find(fragment), std::string::npos) << *e;
+    const auto r = control::validate(o);
+    ASSERT_FALSE(r) << fragment;
+    EXPECT_NE(r.error().message.find(fragment), std::string::npos) << r.error().message;
   };
   auto o = options();
   o.ports.clear();
@@ -120,11 +122,12 @@ address = "198.18.0.21"
 }
 
 TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
-  std::string error;
-  auto rt = control::Runtime::create(options(), error);
-  ASSERT_TRUE(rt) << error;
+  auto created = control::Runtime::create(options());
+  ASSERT_TRUE(succeeded(created));
+  const std::unique_ptr<control::Runtime> rt = std::move(*created);
+  ASSERT_TRUE(rt);
   ASSERT_EQ(rt->worker_count(), 1u);
-  ASSERT_TRUE(rt->start(snapshot(1), error)) << error;
+  ASSERT_TRUE(succeeded(rt->start(snapshot(1))));
 
   auto loops = [&] { return sipshunt::read(rt->worker_counters(0).loops); };
   const auto wait_loops = [&](std::uint64_t past) {
@@ -135,7 +138,7 @@ TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
 
   std::weak_ptr<const proxy::Snapshot> previous = rt->snapshot();
   for (std::uint64_t v = 2; v <= 50; ++v) {
-    ASSERT_TRUE(rt->publish(snapshot(v), error)) << error;
+    ASSERT_TRUE(succeeded(rt->publish(snapshot(v))));
     EXPECT_TRUE(previous.expired()) << "snapshot " << v - 1 << " still referenced after publish";
     previous = rt->snapshot();
   }
@@ -146,7 +149,7 @@ TEST(Runtime, PublishesUnderARunningWorkerAndShutsDownCleanly) {
   std::vector<std::string> pools{"core"};
   auto compiled = rules::RuleSet::compile(files, pools);
   ASSERT_TRUE(compiled) << compiled.error().to_string();
-  ASSERT_TRUE(rt->publish(snapshot(51, *compiled), error)) << error;
+  ASSERT_TRUE(succeeded(rt->publish(snapshot(51, *compiled))));
   EXPECT_TRUE(previous.expired());
   const auto before = loops();
   EXPECT_TRUE(wait_loops(before)) << "the worker stopped looping after a new rule set";

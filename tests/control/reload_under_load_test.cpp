@@ -15,8 +15,10 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "result_assertion.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/control/runtime.hpp"
 #include "sipshunt/dataplane/counters.hpp"
@@ -131,10 +133,11 @@ address = "198.19.0.22"
   o.ports = {in, out};
   o.static_neighbours = {{"out", 0xc6130015, *net::MacAddress::parse("02:00:00:00:00:21")},
                          {"out", 0xc6130016, *net::MacAddress::parse("02:00:00:00:00:22")}};
-  std::string error;
-  auto rt = control::Runtime::create(o, error);
-  ASSERT_TRUE(rt) << error;
-  ASSERT_TRUE(rt->start(proxy::build_snapshot(cfg, compile("plain.rules"), {}, 1), error)) << error;
+  auto created = control::Runtime::create(o);
+  ASSERT_TRUE(succeeded(created));
+  const std::unique_ptr<control::Runtime> rt = std::move(*created);
+  ASSERT_TRUE(rt);
+  ASSERT_TRUE(succeeded(rt->start(proxy::build_snapshot(cfg, compile("plain.rules"), {}, 1))));
 
   const auto forwarded = [&] {
     proxy::Counters c;
@@ -149,7 +152,7 @@ address = "198.19.0.22"
   for (std::uint64_t v = 2; v <= 41; ++v) {
     auto set = compile(v % 2 == 0 ? "many.rules" : "plain.rules");
     ASSERT_TRUE(set);
-    ASSERT_TRUE(rt->publish(proxy::build_snapshot(cfg, set, {}, v), error)) << "publish " << v << ": " << error;
+    ASSERT_TRUE(succeeded(rt->publish(proxy::build_snapshot(cfg, set, {}, v)))) << "publish " << v;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const std::uint64_t now = forwarded();
     if (now == last) ++stalls;

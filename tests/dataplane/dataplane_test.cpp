@@ -49,12 +49,13 @@ rte_mempool* g_pool = nullptr;
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    auto e = init_eal({"dataplane_test", "--no-huge", "-m", "256", "--no-shconf", "--no-pci", "--no-telemetry", "-l", "0",
-                       "--log-level", "lib.*:error"});
-    ASSERT_FALSE(e) << *e;
-    std::string error;
-    g_pool = create_mbuf_pool("dp_test_pool", 8191, error);
-    ASSERT_NE(g_pool, nullptr) << error;
+    const auto eal = init_eal({"dataplane_test", "--no-huge", "-m", "256", "--no-shconf", "--no-pci", "--no-telemetry",
+                               "-l", "0", "--log-level", "lib.*:error"});
+    ASSERT_TRUE(eal) << eal.error().to_string();
+    const auto pool = create_mbuf_pool("dp_test_pool", 8191);
+    ASSERT_TRUE(pool) << pool.error().to_string();
+    g_pool = *pool;
+    ASSERT_NE(g_pool, nullptr);
   }
 };
 const auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);

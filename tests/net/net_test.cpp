@@ -1,5 +1,6 @@
 // Unit tests of the DPDK-free part of `net`: checksums against a naive reference, header
-// builders and parsers, fragment plans, routes, the neighbour table's states, the hold queue.
+// builders and parsers, fragment plans, routes, the neighbour table's states, the hold queue,
+// virtual-device arguments.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -8,6 +9,7 @@
 
 #include "sipshunt/common/address.hpp"
 #include "sipshunt/net/checksum.hpp"
+#include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/fragment.hpp"
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/net/hold_queue.hpp"
@@ -420,4 +422,33 @@ TEST(HoldQueue, BoundedFifoWithSweep) {
   });
   EXPECT_EQ(rest, (std::vector<int>{2, 5}));
   EXPECT_TRUE(q.empty());
+}
+
+TEST(Devargs, ValueOfTheFirstKeyWithOne) {
+  EXPECT_EQ(devarg("iface=veth0,qpairs=2", "iface"), "veth0");
+  EXPECT_EQ(devarg("iface=veth0,qpairs=2", "qpairs"), "2");
+  EXPECT_EQ(devarg("rx_pcap=/tmp/a=b.pcap", "rx_pcap"), "/tmp/a=b.pcap");  // the first '=' splits
+  EXPECT_EQ(devarg("iface=a,iface=b", "iface"), "a");
+  EXPECT_EQ(devarg("iface,iface=b", "iface"), "b");  // an item without a value has none to give
+  EXPECT_EQ(devarg("iface=", "iface"), "");
+  EXPECT_EQ(devarg("ifacex=a,xiface=b", "iface"), "");  // whole names only
+  EXPECT_EQ(devarg("", "iface"), "");
+  EXPECT_EQ(devarg("qpairs=2,", "qpairs"), "2");
+}
+
+TEST(Devargs, PresenceWithOrWithoutAValue) {
+  EXPECT_TRUE(has_devarg("no-rx=1", "no-rx"));
+  EXPECT_TRUE(has_devarg("iface=veth0,infinite_rx", "infinite_rx"));
+  EXPECT_TRUE(has_devarg("a,qpairs=,b", "qpairs"));
+  EXPECT_FALSE(has_devarg("qpairsx=2,xqpairs=2", "qpairs"));
+  EXPECT_FALSE(has_devarg("", "qpairs"));
+  EXPECT_FALSE(has_devarg("iface=qpairs", "qpairs"));  // a value is not a name
+}
+
+TEST(Devargs, AfPacketDeviceNames) {
+  EXPECT_TRUE(is_af_packet("net_af_packet0"));
+  EXPECT_TRUE(is_af_packet("eth_af_packet1"));
+  EXPECT_FALSE(is_af_packet("net_af_xdp0"));
+  EXPECT_FALSE(is_af_packet("net_tap0"));
+  EXPECT_FALSE(is_af_packet("0000:00:08.0"));
 }

@@ -28,6 +28,7 @@
 #include "sipshunt/admin/metrics.hpp"
 #include "sipshunt/admin/reload.hpp"
 #include "sipshunt/admin/server.hpp"
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/health/mailbox.hpp"
 #include "sipshunt/health/prober.hpp"
 #include "sipshunt/proxy/proxy.hpp"
@@ -37,7 +38,7 @@ namespace sipshunt::admin {
 // What the controller needs from the data plane. All called on the control thread.
 struct DataPlaneSeams {
   // Swap in a snapshot for every worker; returns once no worker uses the previous one.
-  std::function<bool(std::shared_ptr<const proxy::Snapshot>, std::string& error)> publish;
+  std::function<Result<void>(std::shared_ptr<const proxy::Snapshot>)> publish;
   // Send one UDP datagram from our SIP address and port (a probe).
   std::function<bool(const Endpoint& to, std::string_view payload)> send_udp;
   // Sum of the workers' proxy counters (indexed by the current snapshot).
@@ -76,8 +77,9 @@ class Controller {
   [[nodiscard]] const health::Prober& prober() const noexcept { return *prober_; }
 
   // Connects the running data plane (it already runs snapshot()) and starts the admin API.
-  // Returns an error message when the API cannot bind (the caller decides whether to go on).
-  [[nodiscard]] std::optional<std::string> attach(DataPlaneSeams seams);
+  // Fails when the API cannot bind (the data plane is attached all the same; the caller decides
+  // whether to go on).
+  [[nodiscard]] Result<void> attach(DataPlaneSeams seams);
   [[nodiscard]] std::uint16_t admin_port() const noexcept;
   void stop_admin();
 

@@ -1,9 +1,10 @@
 // Control plane. Connects the health/admin/reload controller (admin::Controller, no DPDK) to a
 // running control::Runtime: the seams it calls (publish, send a probe, read counters) and the
-// hooks the runtime calls (a 250 us tick, SIGHUP). Written by the health/admin side of issue 6.
+// hooks the runtime calls (a 250 us tick, SIGHUP).
 #pragma once
 
 #include "sipshunt/admin/controller.hpp"
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/control/runtime.hpp"
 
 namespace sipshunt::control {
@@ -16,8 +17,7 @@ void fill_dataplane_metrics(const Runtime& runtime, admin::MetricsSnapshot& m);
 
 // Everything at once, after runtime.start(controller.snapshot()): the probe sink (the workers'
 // codec and mailbox), the seams, the admin API, a tick every `tick_ns` and SIGHUP -> reload.
-// Returns an error message when the admin API cannot bind.
-[[nodiscard]] std::optional<std::string> wire(Runtime& runtime, admin::Controller& controller,
-                                              std::uint64_t tick_ns = 250'000);
+// Fails when the admin API cannot bind; everything else is wired all the same.
+[[nodiscard]] Result<void> wire(Runtime& runtime, admin::Controller& controller, std::uint64_t tick_ns = 250'000);
 
 }  // namespace sipshunt::control

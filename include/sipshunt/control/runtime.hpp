@@ -5,7 +5,12 @@
 // Clean shutdown on SIGINT/SIGTERM: workers stop reading, drain their tx buffers and go
 // offline; ports are stopped and closed; run() returns 0.
 //
-// Seams for health probes, the admin API and hot reload (issue 6):
+// One class, implemented one job per file in src/control/ (see src/control/README.md):
+// bring_up.cpp (create, start), loop.cpp (run), transmit.cpp, neighbours.cpp, publish.cpp,
+// shutdown.cpp, counters.cpp, signals.cpp; options.hpp holds what it is started with.
+//
+// Seams for health probes, the admin API and hot reload (admin::Controller, wired up by
+// control/admin_bridge.hpp):
 //   publish()                    swap in a new snapshot (reload, backend state change)
 //   worker_counters(), proxy_counters(), totals(), port_stats()    metrics
 //   set_probe_sink()             where workers post probe replies (health::ReplyMailbox)
@@ -18,17 +23,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/result.hpp"
+#include "sipshunt/control/options.hpp"
 #include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/dataplane/shared.hpp"
 #include "sipshunt/net/neighbour.hpp"
 #include "sipshunt/net/port.hpp"
-#include "sipshunt/net/route.hpp"
 
 namespace sipshunt::proxy {
 struct Snapshot;
@@ -44,33 +49,6 @@ class Worker;
 
 namespace sipshunt::control {
 
-struct StaticNeighbour {
-  std::string port;              // PortSpec::name
-  std::uint32_t ip = 0;          // host order
-  net::MacAddress mac;
-};
-
-struct RuntimeOptions {
-  std::vector<std::string> eal_args;
-  std::uint32_t workers = 1;
-  std::uint32_t mbufs = 8191;
-  std::uint16_t rx_ring = 1024;
-  std::uint16_t tx_ring = 1024;
-  std::vector<net::PortSpec> ports;
-  std::vector<net::StaticRoute> routes;
-  std::vector<StaticNeighbour> static_neighbours;
-  std::uint16_t sip_port = 5060;
-  std::uint32_t drain_us = 100;           // tx drain / ARP hold service period
-  std::uint32_t hold_ms = 3000;           // longest a packet waits for ARP
-  std::uint32_t reassembly_ms = 2000;     // fragment lifetime
-  std::uint32_t idle_sleep_us = 0;        // adaptive polling: nap this long when idle (0: busy poll)
-  net::NeighbourTiming neighbour_timing;
-};
-
-// Everything that can be checked without DPDK: counts, names, addresses, routes, neighbours.
-// Called by `sipshunt run` before any port is touched.
-[[nodiscard]] std::optional<std::string> validate(const RuntimeOptions& options);
-
 struct PortStats {
   std::string name;
   std::uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0;
@@ -79,15 +57,15 @@ struct PortStats {
 
 class Runtime {
  public:
-  // EAL, mbuf pool, ports (started), rings, RCU, workers (not yet launched). nullptr + error.
-  [[nodiscard]] static std::unique_ptr<Runtime> create(const RuntimeOptions& options, std::string& error);
+  // EAL, mbuf pool, ports (started), rings, RCU, workers (not yet launched).
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> create(const RuntimeOptions& options);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
   // Publishes the first snapshot, launches the workers, announces our addresses (gratuitous
-  // ARP). False + error when a worker's rules scratch cannot be prepared.
-  [[nodiscard]] bool start(std::shared_ptr<const proxy::Snapshot> first, std::string& error);
+  // ARP). Fails when a worker's rules scratch cannot be prepared or a worker cannot be launched.
+  [[nodiscard]] Result<void> start(std::shared_ptr<const proxy::Snapshot> first);
   // The control loop: neighbour events and ageing, hooks, signals. Returns after SIGINT/SIGTERM
   // or request_stop(), with everything shut down. 0 on a clean stop.
   int run();
@@ -99,9 +77,9 @@ class Runtime {
   // Swaps in `next` for every worker, which never stop: when its rule set differs from the
   // current one, each worker is first offered a fresh Hyperscan scratch prepared for both rule
   // sets, which it swaps in between two datagrams. Returns after every worker has stopped using
-  // the previous snapshot (which is then released) and taken its new scratch. False and the
-  // old snapshot kept when a scratch cannot be allocated.
-  [[nodiscard]] bool publish(std::shared_ptr<const proxy::Snapshot> next, std::string& error);
+  // the previous snapshot (which is then released) and taken its new scratch. Fails, keeping
+  // the old snapshot, when a scratch cannot be allocated.
+  [[nodiscard]] Result<void> publish(std::shared_ptr<const proxy::Snapshot> next);
   [[nodiscard]] std::shared_ptr<const proxy::Snapshot> snapshot() const { return current_; }
 
   [[nodiscard]] std::size_t worker_count() const noexcept { return down_ ? final_counters_.size() : workers_.size(); }
@@ -130,8 +108,9 @@ class Runtime {
  private:
   Runtime() = default;
   void send_frame(std::uint16_t port, const unsigned char* frame, std::size_t length);
-  void handle_events(std::uint64_t now);
   void send_arp_request(const net::ArpRequestOut& r);
+  void handle_events(std::uint64_t now);
+  void age_neighbours(std::uint64_t now);
   [[nodiscard]] std::vector<PortStats> port_stats_now() const;
 
   RuntimeOptions options_;
@@ -153,6 +132,8 @@ class Runtime {
   bool launched_ = false;
   bool down_ = false;
   std::uint64_t arp_requests_ = 0;
+  std::vector<net::ArpRequestOut> arp_due_;  // age_neighbours' scratch list
+  std::uint64_t next_age_ns_ = 0;
   std::uint64_t started_ns_ = 0;
   // What the counters said when the data plane went down (the workers are gone by then).
   std::vector<dataplane::WorkerCounters> final_counters_;

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "sipshunt/common/result.hpp"
 
 namespace sipshunt::net {
 
@@ -32,8 +34,8 @@ struct EalPlan {
 //  --log-level=user1:warning   (quiets ip_frag's INFO line per reassembly table)
 [[nodiscard]] std::vector<std::string> eal_arguments(const EalPlan& plan);
 
-// rte_eal_init. Returns an error message or nullopt. Once only per process.
-[[nodiscard]] std::optional<std::string> init_eal(const std::vector<std::string>& args);
+// rte_eal_init. Once only per process.
+[[nodiscard]] Result<void> init_eal(const std::vector<std::string>& args);
 void cleanup_eal() noexcept;
 
 // TSC-based clock shared by every lcore (constant, invariant TSC). Valid after init_eal.

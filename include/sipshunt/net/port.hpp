@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/net/headers.hpp"
 
 struct rte_mempool;
@@ -57,12 +58,13 @@ struct PortInfo {
 // fit kMbufDataRoom are added unless given (so a reassembled datagram is not truncated).
 [[nodiscard]] std::string effective_devargs(const PortSpec& spec, std::uint16_t queues);
 
-// Attaches and starts the port. Returns an error message or nullopt; `out` filled on success.
-[[nodiscard]] std::optional<std::string> open_port(const PortSpec& spec, const PortOptions& options, PortInfo& out);
+// Attaches and starts the port; `out` filled on success. On failure `out` still says how far it
+// got (attached, started), so that close_port() can undo it: hence an out parameter.
+[[nodiscard]] Result<void> open_port(const PortSpec& spec, const PortOptions& options, PortInfo& out);
 // Stops and closes (idempotent).
 void close_port(PortInfo& port) noexcept;
 
-// The mbuf pool every queue shares. nullptr + message on failure.
-[[nodiscard]] rte_mempool* create_mbuf_pool(const std::string& name, std::uint32_t count, std::string& error);
+// The mbuf pool every queue shares.
+[[nodiscard]] Result<rte_mempool*> create_mbuf_pool(const std::string& name, std::uint32_t count);
 
 }  // namespace sipshunt::net
