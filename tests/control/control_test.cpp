@@ -15,6 +15,7 @@
 #include "sipshunt/net/eal.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
+#include "support/config_fixture.hpp"
 
 using namespace sipshunt;
 
@@ -104,17 +105,9 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
 }
 
 std::shared_ptr<const proxy::Snapshot> snapshot(std::uint64_t version, std::shared_ptr<const rules::RuleSet> rules = nullptr) {
-  auto loaded = config::load_string(R"(
-[proxy]
-address = "198.18.0.1"
-default_pool = "core"
-[[pools]]
-name = "core"
-[[pools.backends]]
-name = "b1"
-address = "198.18.0.21"
-)",
-                                    "/tmp/control_test.toml");
+  const test_support::ConfigFixture fixture{
+      .pools = {{.name = "core", .backends = test_support::numbered_backends(1, "198.18.0.21")}}};
+  auto loaded = config::load_string(fixture.toml(), "/tmp/control_test.toml");
   EXPECT_TRUE(loaded);
   return proxy::build_snapshot(std::make_shared<const config::Config>(*loaded.config), std::move(rules), {}, version);
 }
