@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Benchmark (b) of issue 5: the af_packet topology (a bridge, a client, the proxy host, three
-# backends in network namespaces) driven by sipgen (sendmmsg, distinct Call-IDs, bounded in time),
-# first through sipshunt (one worker, net_af_packet on an unaddressed veth), then through Kamailio
-# (Debian's package: dispatcher algorithm 0, stateless forward(), -x tlsf) on a kernel address of
-# the same veth, both on the machine's two CPUs. For each, the offered rate climbs a ladder; the
-# result is the highest forwarded rate (datagrams counted by sinks on the three backends) with
-# under 1% loss, and the ratio of the two.
+# Benchmark (b) of perf/README.md "Data plane": the af_packet topology (a bridge, a client, the
+# proxy host, three backends in network namespaces) driven by sipgen (sendmmsg, distinct Call-IDs,
+# bounded in time), first through sipshunt (one worker, net_af_packet on an unaddressed veth),
+# then through Kamailio (Debian's package: dispatcher algorithm 0, stateless forward(), -x tlsf)
+# on a kernel address of the same veth, both on the machine's two CPUs. For each, the offered rate
+# climbs a ladder; the result is the highest forwarded rate (datagrams counted by sinks on the
+# three backends) with under 1% loss, and the ratio of the two.
 #
 #   scripts/bench-afpacket.sh [SECONDS_PER_STEP]      (default 5)
 #   SIPSHUNT_BENCH_RATES="50000 100000 ..."           offered rates for sipshunt
@@ -125,38 +125,11 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load: $(u
 echo "steps of ${STEP}s; loss = 1 - (datagrams at the three backend sinks) / (datagrams sipgen sent)"
 
 # ---- sipshunt
-cat >"$WORK/sipshunt.toml" <<CFG
-[proxy]
-address = "$TOPO_PROXY_IP"
-port = 5060
-[rules]
-files = ["$ROOT/dispatch-rules/default.rules"]
-[[pools]]
-name = "core"
-[pools.health]
-enabled = false
-[[pools.backends]]
-name = "b1"
-address = "$(topo_backend_ip 1)"
-[[pools.backends]]
-name = "b2"
-address = "$(topo_backend_ip 2)"
-[[pools.backends]]
-name = "b3"
-address = "$(topo_backend_ip 3)"
-[log]
-level = "warn"
-[dpdk]
-eal_args = ["--no-huge", "-m", "512"]
-workers = $WORKERS
-mbufs = $((WORKERS == 1 ? 8191 : 16383))
-[[dpdk.ports]]
-name = "lan"
-device = "net_af_packet0"
-devargs = "iface=eth0"
-address = "$TOPO_PROXY_IP"
-prefix_len = $TOPO_PREFIX
-CFG
+python3 scripts/lib/sipshunt_config.py --address "$TOPO_PROXY_IP" --port 5060 \
+  --rules "$ROOT/dispatch-rules/default.rules" --no-health \
+  --backend b1 "$(topo_backend_ip 1)" --backend b2 "$(topo_backend_ip 2)" --backend b3 "$(topo_backend_ip 3)" \
+  --log-level warn --eal-args="--no-huge -m 512" --workers "$WORKERS" --mbufs $((WORKERS == 1 ? 8191 : 16383)) \
+  --dpdk-port lan net_af_packet0 iface=eth0 "$TOPO_PROXY_IP" "$TOPO_PREFIX" >"$WORK/sipshunt.toml"
 declare -A SIP_BEST
 for idle in $IDLE_VARIANTS; do
   rm -f "$WORK/stats.json"

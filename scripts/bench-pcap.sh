@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark (a) of issue 5: one worker reading a capture of many distinct INVITEs through
-# net_pcap (infinite_rx=1: the capture is replayed from memory, as fast as the worker takes it)
-# and forwarding them to three backends behind a net_null port. Reports forwarded INVITEs per
-# second with the default rules (one catch-all) and with a 100-rule set (99 rules over the
-# Request-URI, To, User-Agent and source that do not match, then the catch-all).
+# Benchmark (a) of perf/README.md "Data plane": one worker reading a capture of many distinct
+# INVITEs through net_pcap (infinite_rx=1: the capture is replayed from memory, as fast as the
+# worker takes it) and forwarding them to three backends behind a net_null port. Reports forwarded
+# INVITEs per second with the default rules (one catch-all) and with a 100-rule set (99 rules over
+# the Request-URI, To, User-Agent and source that do not match, then the catch-all).
 #
 #   scripts/bench-pcap.sh [SECONDS]       (default 10; the first 2 s are warm-up)
 #   SIPSHUNT_BENCH_INVITES=16384          distinct INVITEs in the capture
@@ -43,53 +43,20 @@ python3 perf/dataplane/make_invites.py "$N" "$WORK/invites.pcap"
   echo "rule rest: any => pool core"
 } >"$WORK/rules100.rules"
 
-EAL='"--no-huge", "-m", "1024"'
+EAL="--no-huge -m 1024"
 if [ -w "$HUGE_FILE" ]; then
   cur=$(cat "$HUGE_FILE")
   if [ "$cur" -lt 512 ]; then HUGE_BEFORE=$cur; echo 512 >"$HUGE_FILE" || true; fi
-  [ "$(cat "$HUGE_FILE")" -ge 400 ] && EAL='"-m", "800"'
+  [ "$(cat "$HUGE_FILE")" -ge 400 ] && EAL="-m 800"
 fi
 
 run_one() {  # label rules-file
   local label=$1 rules=$2
-  cat >"$WORK/bench.toml" <<CFG
-[proxy]
-address = "198.18.0.1"
-port = 5060
-[rules]
-files = ["$rules"]
-[[pools]]
-name = "core"
-[pools.health]
-enabled = false
-[[pools.backends]]
-name = "b1"
-address = "198.19.0.21"
-[[pools.backends]]
-name = "b2"
-address = "198.19.0.22"
-[[pools.backends]]
-name = "b3"
-address = "198.19.0.23"
-[log]
-level = "warn"
-[dpdk]
-eal_args = [$EAL, "-l", "0-1"]
-workers = 1
-mbufs = $((N + 16384))
-[[dpdk.ports]]
-name = "in"
-device = "net_pcap0"
-devargs = "rx_pcap=$WORK/invites.pcap,infinite_rx=1"
-address = "198.18.0.1"
-prefix_len = 16
-[[dpdk.ports]]
-name = "out"
-device = "net_null0"
-devargs = "no-rx=1"
-address = "198.19.0.1"
-prefix_len = 24
-CFG
+  python3 scripts/lib/sipshunt_config.py --address 198.18.0.1 --port 5060 --rules "$rules" \
+    --backend b1 198.19.0.21 --backend b2 198.19.0.22 --backend b3 198.19.0.23 --no-health \
+    --log-level warn --eal-args="$EAL -l 0-1" --workers 1 --mbufs $((N + 16384)) \
+    --dpdk-port in net_pcap0 "rx_pcap=$WORK/invites.pcap,infinite_rx=1" 198.18.0.1 16 \
+    --dpdk-port out net_null0 no-rx=1 198.19.0.1 24 >"$WORK/bench.toml"
   rm -f "$WORK/stats.json"
   "$SIPSHUNT" run -c "$WORK/bench.toml" --stats-file "$WORK/stats.json" --stats-interval 0.25 \
     --static-neighbour out,198.19.0.21,02:00:00:00:00:21 --static-neighbour out,198.19.0.22,02:00:00:00:00:22 \

@@ -6,36 +6,18 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/proxy/proxy.hpp"
+#include "support/config_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using namespace sipshunt;
-
-constexpr std::string_view kConfig = R"(
-[proxy]
-address = "198.18.0.1"
-port = 5060
-default_pool = "core"
-
-[[pools]]
-name = "core"
-[[pools.backends]]
-name = "b1"
-address = "198.19.0.11"
-[[pools.backends]]
-name = "b2"
-address = "198.19.0.12"
-[[pools.backends]]
-name = "b3"
-address = "198.19.0.13"
-)";
 
 // 875 octets: an initial INVITE with SDP that crossed one proxy before us.
 constexpr std::string_view kInvite =
@@ -129,7 +111,8 @@ void run(benchmark::State& state, const proxy::Snapshot& snapshot, std::string_v
 }
 
 const proxy::Snapshot& plain_snapshot() {
-  static const auto s = proxy::build_snapshot(make_config(kConfig, "/tmp/proxy_bench.toml"), nullptr, {}, 1);
+  static const auto s =
+      proxy::build_snapshot(make_config(test_support::proxy_fixture().toml(), "/tmp/proxy_bench.toml"), nullptr, {}, 1);
   return *s;
 }
 
@@ -169,17 +152,20 @@ BENCHMARK(BM_ProcessPinnedBye);
 // The INVITE through 100 rules (User-Agent and Request-URI patterns that do not match, then a
 // catch-all), as in the prototype's measurement.
 void BM_ProcessInvite100Rules(benchmark::State& state) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "sipshunt-proxy-bench";
-  std::filesystem::create_directories(dir);
-  {
-    std::ofstream rules(dir / "bench.rules");
-    for (int i = 0; i < 50; ++i) rules << "rule ua" << i << ": header User-Agent ~ /scanner-" << i << "[a-z]+/i => drop\n";
-    for (int i = 0; i < 49; ++i) rules << "rule ruri" << i << ": ruri ~ /^sip:\\+1555" << i << "[0-9]{4}@/ => pool core\n";
-    rules << "rule catch-all: any => pool core\n";
+  const test_support::TempDir dir;
+  std::string rules;
+  for (int i = 0; i < 50; ++i) {
+    const std::string n = std::to_string(i);
+    rules.append("rule ua").append(n).append(": header User-Agent ~ /scanner-").append(n).append("[a-z]+/i => drop\n");
   }
-  std::string text(kConfig);
-  text.append("\n[rules]\nfiles = [\"bench.rules\"]\n");
-  auto cfg = make_config(text, dir / "bench.toml");
+  for (int i = 0; i < 49; ++i) {
+    const std::string n = std::to_string(i);
+    rules.append("rule ruri").append(n).append(": ruri ~ /^sip:\\+1555").append(n).append("[0-9]{4}@/ => pool core\n");
+  }
+  dir.write("bench.rules", rules.append("rule catch-all: any => pool core\n"));
+  test_support::ConfigFixture fixture = test_support::proxy_fixture();
+  fixture.rule_files = {"bench.rules"};
+  auto cfg = make_config(fixture.toml(), dir.path() / "bench.toml");
   std::vector<std::string> pools{"core"};
   auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
   if (!compiled) {
@@ -188,7 +174,6 @@ void BM_ProcessInvite100Rules(benchmark::State& state) {
   }
   const auto snapshot = proxy::build_snapshot(cfg, *compiled, {}, 1);
   run(state, *snapshot, kInvite, Endpoint{IpAddress::v4(0xc612000a), 5060}, proxy::Verdict::kForward);
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_ProcessInvite100Rules);
 

@@ -4,12 +4,11 @@
 // final rule does, so every earlier rule is passed over first. Pools used: core, carrier.
 #pragma once
 
-#include <stdlib.h>
-
 #include <filesystem>
-#include <fstream>
-#include <stdexcept>
 #include <string>
+#include <string_view>
+
+#include "support/temp_dir.hpp"
 
 namespace sipshunt::rules::bench {
 
@@ -39,20 +38,11 @@ inline std::string rule_text(int count, bool with_match) {
   return s;
 }
 
-// A temporary folder holding the rule file (and a config, for the path benchmark).
+// A temporary folder holding the rule file as bench.rules (and a config, for the path benchmark).
 struct Fixture {
-  std::filesystem::path dir;
+  test_support::TempDir dir;
   std::filesystem::path file;
-  explicit Fixture(const std::string& text) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "sipshunt-rules-bench-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    dir = tmpl;
-    file = dir / "bench.rules";
-    std::ofstream(file) << text;
-  }
-  ~Fixture() { std::filesystem::remove_all(dir); }
-  Fixture(const Fixture&) = delete;
-  Fixture& operator=(const Fixture&) = delete;
+  explicit Fixture(std::string_view text) : file(dir.write("bench.rules", text)) {}
 };
 
 }  // namespace sipshunt::rules::bench

@@ -5,8 +5,8 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "../sip/messages.hpp"

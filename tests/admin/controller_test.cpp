@@ -13,24 +13,22 @@
 #include "sipshunt/admin/controller.hpp"
 #include "sipshunt/balance/maglev.hpp"
 #include "sipshunt/health/worker.hpp"
-#include "test_util.hpp"
+#include "support/config_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sipshunt::admin {
 namespace {
 
 constexpr std::uint64_t kMs = 1'000'000;
 
-std::string config_text(int backends, std::string_view health = "interval_ms = 100\ntimeout_ms = 50\nfall = 3\nrise = 2\n",
-                        std::string_view admin = "") {
-  std::string t = "[proxy]\naddress = \"198.18.0.1\"\ndefault_pool = \"core\"\n[rules]\nfiles = [\"main.rules\"]\n";
-  t.append("[[pools]]\nname = \"core\"\n[pools.health]\n").append(health);
-  for (int i = 1; i <= backends; ++i) {
-    const std::string n = std::to_string(i);
-    t.append("[[pools.backends]]\nname = \"b").append(n).append("\"\naddress = \"198.18.0.2").append(n).append("\"\n");
-  }
-  t.append(admin);
-  return t;
+// Pool core of b1..bN at 198.18.0.21.., probed every 100 ms (timeout 50 ms, fall 3, rise 2).
+test_support::ConfigFixture config_fixture(int backends) {
+  return {.rule_files = {"main.rules"},
+          .pools = {{.name = "core",
+                     .backends = test_support::numbered_backends(backends, "198.18.0.21"),
+                     .health = test_support::ConfigFixture::Health{.interval_ms = 100, .timeout_ms = 50, .fall = 3, .rise = 2}}}};
 }
+std::string config_text(int backends) { return config_fixture(backends).toml(); }
 
 constexpr std::string_view kRules = "rule scanners: header User-Agent ~ /sipvicious/ => drop\nrule rest: any => pool core\n";
 
@@ -85,7 +83,7 @@ struct FakeDataPlane {
 // A world: config files, a controller attached to a fake data plane, backends that answer
 // probes (or not) after 1 ms, and a 1 ms clock.
 struct World {
-  test::TempDir dir;
+  test_support::TempDir dir;
   std::filesystem::path config;
   FakeDataPlane dp;
   std::unique_ptr<Controller> ctl;
@@ -93,8 +91,8 @@ struct World {
   std::multimap<std::uint64_t, std::string> replies;  // delivery time -> datagram
   std::uint64_t now = 0;
 
-  explicit World(int backends = 3, ControllerOptions o = {}, std::string_view admin = "") {
-    config = dir.write("sipshunt.toml", config_text(backends, "interval_ms = 100\ntimeout_ms = 50\nfall = 3\nrise = 2\n", admin));
+  explicit World(int backends = 3, ControllerOptions o = {}) {
+    config = dir.write("sipshunt.toml", config_text(backends));
     dir.write("main.rules", kRules);
     o.prober.nonce = 0xfeed;
     if (!o.admin_port) o.admin_api = false;
@@ -319,10 +317,9 @@ TEST(Controller, ForwardCountersFollowBackendNamesAcrossAReorderingReload) {
   w.dp.counters->by_backend[2] = 300;  // b3
   w.dp.counters->by_rule[1] = 600;     // rest
   // New order: b3, b1 (b2 removed).
-  std::string text = config_text(0);
-  text.append("[[pools.backends]]\nname = \"b3\"\naddress = \"198.18.0.23\"\n");
-  text.append("[[pools.backends]]\nname = \"b1\"\naddress = \"198.18.0.21\"\n");
-  w.dir.write("sipshunt.toml", text);
+  test_support::ConfigFixture reordered = config_fixture(0);
+  reordered.pools[0].backends = {{"b3", "198.18.0.23"}, {"b1", "198.18.0.21"}};
+  w.dir.write("sipshunt.toml", reordered.toml());
   w.dir.write("main.rules", std::string("rule first: method REGISTER => drop\n").append(kRules));
   ASSERT_FALSE(w.ctl->reload(w.now).error.has_value());
   // The workers keep counting by index under the new snapshot: index 0 is now b3.
@@ -341,7 +338,7 @@ TEST(Controller, ForwardCountersFollowBackendNamesAcrossAReorderingReload) {
 }
 
 TEST(Controller, LoadFailureNamesThePosition) {
-  test::TempDir dir;
+  test_support::TempDir dir;
   const auto cfg = dir.write("sipshunt.toml", config_text(2));
   const auto rules = dir.write("main.rules", "rule rest: any => pool elsewhere\n");
   auto ctl = Controller::load(cfg, {}, 0);

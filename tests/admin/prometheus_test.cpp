@@ -13,7 +13,8 @@
 #include "sipshunt/admin/prometheus.hpp"
 #include "sipshunt/health/prober.hpp"
 #include "sipshunt/proxy/proxy.hpp"
-#include "test_util.hpp"
+#include "support/config_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sipshunt::admin {
 namespace {
@@ -175,7 +176,7 @@ TEST(Metrics, PromtoolAcceptsTheOutput) {
 #ifndef SIPSHUNT_PROMTOOL
   GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
 #else
-  test::TempDir dir;
+  test_support::TempDir dir;
   const auto file = dir.write("metrics.txt", render_metrics(sample_snapshot()));
   const std::string cmd = std::string(SIPSHUNT_PROMTOOL).append(" check metrics < ").append(file.string()).append(" 2>&1");
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -196,27 +197,13 @@ TEST(Metrics, PromtoolAcceptsTheOutput) {
 
 // fill_from + add_proxy_counters take names from a real snapshot and the prober.
 TEST(Metrics, FilledFromSnapshotProberAndWorkerCounters) {
-  test::TempDir dir;
-  const auto cfg_path = dir.write("sipshunt.toml", R"([proxy]
-address = "198.18.0.1"
-default_pool = "core"
-[rules]
-files = ["main.rules"]
-[[pools]]
-name = "core"
-[pools.health]
-interval_ms = 100
-timeout_ms = 50
-fall = 1
-rise = 1
-[[pools.backends]]
-name = "b1"
-address = "198.19.0.11"
-[[pools.backends]]
-name = "b2"
-address = "198.19.0.12"
-state = "drained"
-)");
+  test_support::TempDir dir;
+  const test_support::ConfigFixture fixture{
+      .rule_files = {"main.rules"},
+      .pools = {{.name = "core",
+                 .backends = {{"b1", "198.19.0.11"}, {.name = "b2", .address = "198.19.0.12", .state = "drained"}},
+                 .health = test_support::ConfigFixture::Health{.interval_ms = 100, .timeout_ms = 50, .fall = 1, .rise = 1}}}};
+  const auto cfg_path = dir.write("sipshunt.toml", fixture.toml());
   dir.write("main.rules", "rule scanners: header User-Agent ~ /sipvicious/ => drop\nrule rest: any => pool core\n");
   auto loaded = config::load_file(cfg_path);
   ASSERT_TRUE(loaded) << loaded.error().to_string();

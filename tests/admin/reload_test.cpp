@@ -5,34 +5,37 @@
 #include "sipshunt/admin/reload.hpp"
 #include "sipshunt/admin/status.hpp"
 #include "json_parser.hpp"
-#include "test_util.hpp"
+#include "support/config_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sipshunt::admin {
 namespace {
 
 constexpr std::uint64_t kMs = 1'000'000;
 
-std::string config_text(const std::vector<std::pair<std::string, std::string>>& backends,
-                        std::string_view extra_pool = "", std::string_view self = "198.18.0.1") {
-  std::string t = "[proxy]\naddress = \"";
-  t.append(self).append("\"\ndefault_pool = \"core\"\n[rules]\nfiles = [\"main.rules\"]\n");
-  t.append("[[pools]]\nname = \"core\"\n[pools.health]\ninterval_ms = 100\ntimeout_ms = 50\nfall = 1\nrise = 2\n");
-  for (const auto& [name, rest] : backends) {
-    t.append("[[pools.backends]]\nname = \"").append(name).append("\"\n").append(rest).append("\n");
-  }
-  t.append(extra_pool);
-  return t;
+using Backend = test_support::ConfigFixture::Backend;
+
+// Pool core probed every 100 ms (timeout 50 ms, fall 1, rise 2); `tail` is appended as is.
+std::string config_text(std::vector<Backend> backends, std::string_view tail = "", std::string_view self = "198.18.0.1") {
+  return test_support::ConfigFixture{
+      .address = std::string(self),
+      .rule_files = {"main.rules"},
+      .pools = {{.name = "core",
+                 .backends = std::move(backends),
+                 .health = test_support::ConfigFixture::Health{.interval_ms = 100, .timeout_ms = 50, .fall = 1, .rise = 2}}},
+      .tail = std::string(tail)}
+      .toml();
 }
 
 struct World {
-  test::TempDir dir;
+  test_support::TempDir dir;
   std::filesystem::path config;
   Result<Reload, ReloadError> running = ReloadError{};
 
   World() {
-    config = dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\""},
-                                                    {"b2", "address = \"198.19.0.12\""},
-                                                    {"b3", "address = \"198.19.0.13\"\nstate = \"drained\""}}));
+    config = dir.write("sipshunt.toml", config_text({{"b1", "198.19.0.11"},
+                                                    {"b2", "198.19.0.12"},
+                                                    {.name = "b3", .address = "198.19.0.13", .state = "drained"}}));
     dir.write("main.rules", "rule scanners: header User-Agent ~ /sipvicious/ => drop\nrule rest: any => pool core\n");
     ReloadInput in;
     in.path = config;
@@ -118,9 +121,7 @@ TEST(Reload, BrokenRuleFileKeepsRunningStateAndReportsFileLineColumn) {
 
 TEST(Reload, BrokenConfigReportsItsPosition) {
   World w;
-  std::string text = config_text({{"b1", "address = \"198.19.0.11\""}});
-  text.append("[[pools.backends]]\nname = \"b9\"\naddress = \"not-an-ip\"\n");
-  w.dir.write("sipshunt.toml", text);
+  w.dir.write("sipshunt.toml", config_text({{"b1", "198.19.0.11"}, {"b9", "not-an-ip"}}));
   auto r = w.reload();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ReloadErrorKind::kInvalid);
@@ -140,9 +141,9 @@ TEST(Reload, SurvivorsKeepHealthNewBackendsStartPerPolicy) {
   World w;
   w.b2_goes_down();
   // b1 removed, b4 added, b2 and b3 reordered
-  w.dir.write("sipshunt.toml", config_text({{"b3", "address = \"198.19.0.13\"\nstate = \"drained\""},
-                                            {"b2", "address = \"198.19.0.12\""},
-                                            {"b4", "address = \"198.19.0.14\""}}));
+  w.dir.write("sipshunt.toml", config_text({{.name = "b3", .address = "198.19.0.13", .state = "drained"},
+                                            {"b2", "198.19.0.12"},
+                                            {"b4", "198.19.0.14"}}));
   auto r = w.reload(5);
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(r->snapshot->version, 5u);
@@ -176,9 +177,9 @@ TEST(Reload, AdminStateFromTheApiSurvivesUnlessTheFileChangesIt) {
   EXPECT_EQ(backend(*r->snapshot, "b1")->admin, config::AdminState::kDrained);
   EXPECT_EQ(backend(*r->snapshot, "b3")->admin, config::AdminState::kEnabled);
   // The file now says b1 is disabled: the file's change wins for b1; b3 keeps the API state.
-  w.dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\"\nstate = \"disabled\""},
-                                            {"b2", "address = \"198.19.0.12\""},
-                                            {"b3", "address = \"198.19.0.13\"\nstate = \"drained\""}}));
+  w.dir.write("sipshunt.toml", config_text({{.name = "b1", .address = "198.19.0.11", .state = "disabled"},
+                                            {"b2", "198.19.0.12"},
+                                            {.name = "b3", .address = "198.19.0.13", .state = "drained"}}));
   r = w.reload(4);
   ASSERT_TRUE(r);
   EXPECT_EQ(backend(*r->snapshot, "b1")->admin, config::AdminState::kDisabled);
@@ -188,18 +189,18 @@ TEST(Reload, AdminStateFromTheApiSurvivesUnlessTheFileChangesIt) {
 
 TEST(Reload, RestartOnlySettingsAreRefused) {
   World w;
-  w.dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\""}}, "", "198.18.0.2"));
+  w.dir.write("sipshunt.toml", config_text({{"b1", "198.19.0.11"}}, "", "198.18.0.2"));
   auto r = w.reload();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ReloadErrorKind::kRestartRequired);
   EXPECT_NE(r.error().message.find("[proxy] address/port"), std::string::npos);
   EXPECT_EQ(r.error().line, 0u);
   EXPECT_EQ(r.error().to_string(), w.config.string() + ": " + r.error().message);
-  w.dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\""}}, "[admin]\nport = 9999\n"));
+  w.dir.write("sipshunt.toml", config_text({{"b1", "198.19.0.11"}}, "[admin]\nport = 9999\n"));
   r = w.reload();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("[admin]"), std::string::npos);
-  w.dir.write("sipshunt.toml", config_text({{"b1", "address = \"198.19.0.11\""}}, "[dpdk]\nworkers = 3\n"));
+  w.dir.write("sipshunt.toml", config_text({{"b1", "198.19.0.11"}}, "[dpdk]\nworkers = 3\n"));
   r = w.reload();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("[dpdk] workers"), std::string::npos);

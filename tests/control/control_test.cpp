@@ -17,6 +17,7 @@
 #include "sipshunt/net/eal.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
+#include "support/config_fixture.hpp"
 
 using namespace sipshunt;
 
@@ -106,17 +107,9 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
 }
 
 std::shared_ptr<const proxy::Snapshot> snapshot(std::uint64_t version, std::shared_ptr<const rules::RuleSet> rules = nullptr) {
-  auto loaded = config::load_string(R"(
-[proxy]
-address = "198.18.0.1"
-default_pool = "core"
-[[pools]]
-name = "core"
-[[pools.backends]]
-name = "b1"
-address = "198.18.0.21"
-)",
-                                    "/tmp/control_test.toml");
+  const test_support::ConfigFixture fixture{
+      .pools = {{.name = "core", .backends = test_support::numbered_backends(1, "198.18.0.21")}}};
+  auto loaded = config::load_string(fixture.toml(), "/tmp/control_test.toml");
   EXPECT_TRUE(loaded);
   return proxy::build_snapshot(std::make_shared<const config::Config>(*loaded), std::move(rules), {}, version);
 }

@@ -5,7 +5,6 @@
 // prepared for its snapshot's rules would count rules-error drops; a publish that stopped the
 // worker would show in the forwarded count. Own binary: the EAL starts once per process.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -26,6 +25,8 @@
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
+#include "support/config_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace sipshunt;
 
@@ -79,31 +80,21 @@ void write_pcap(const std::filesystem::path& path, int count) {
 }
 
 TEST(Runtime, FortyRuleSetsUnderFullLoadNeverMisuseAScratch) {
-  const auto dir = std::filesystem::temp_directory_path() / ("sipshunt-reload-load-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  const test_support::TempDir tmp;
+  const std::filesystem::path& dir = tmp.path();
   write_pcap(dir / "invites.pcap", 256);
-  std::ofstream(dir / "plain.rules") << "rule rest: any => pool core\n";
-  {
-    std::ofstream many(dir / "many.rules");
-    for (int i = 0; i < 99; ++i) many << "rule ua" << i << ": header User-Agent ~ /scanner-" << i << "\\b/i => drop\n";
-    many << "rule bob: ruri ~ /^sip:bob@/ => pool core\n";
+  tmp.write("plain.rules", "rule rest: any => pool core\n");
+  std::string many;
+  for (int i = 0; i < 99; ++i) {
+    const std::string n = std::to_string(i);
+    many.append("rule ua").append(n).append(": header User-Agent ~ /scanner-").append(n).append("\\b/i => drop\n");
   }
-  auto loaded = config::load_string(R"(
-[proxy]
-address = "198.18.0.1"
-default_pool = "core"
-[[pools]]
-name = "core"
-[pools.health]
-enabled = false
-[[pools.backends]]
-name = "b1"
-address = "198.19.0.21"
-[[pools.backends]]
-name = "b2"
-address = "198.19.0.22"
-)",
-                                    dir / "load.toml");
+  tmp.write("many.rules", many.append("rule bob: ruri ~ /^sip:bob@/ => pool core\n"));
+  const test_support::ConfigFixture fixture{
+      .pools = {{.name = "core",
+                 .backends = test_support::numbered_backends(2, "198.19.0.21"),
+                 .health = test_support::ConfigFixture::Health{.enabled = false}}}};
+  auto loaded = config::load_string(fixture.toml(), dir / "load.toml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
   const auto cfg = std::make_shared<const config::Config>(*loaded);
   const std::vector<std::string> pools{"core"};
@@ -171,7 +162,6 @@ address = "198.19.0.22"
   EXPECT_GT(c.by_rule[0], before);
   std::printf("forwarded %llu INVITEs across 40 publishes\n", static_cast<unsigned long long>(forwarded()));
   rt->shutdown();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

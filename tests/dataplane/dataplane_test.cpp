@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <memory>
@@ -31,6 +30,8 @@
 #include "sipshunt/net/port.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
+#include "support/config_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace sipshunt;
 using namespace sipshunt::net;
@@ -60,22 +61,14 @@ class EalEnvironment : public ::testing::Environment {
 };
 const auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
 
-constexpr const char* kConfig = R"(
-[proxy]
-address = "198.18.0.1"
-port = 5060
-default_pool = "core"
-[[pools]]
-name = "core"
-[pools.health]
-enabled = false
-[[pools.backends]]
-name = "b1"
-address = "198.18.0.21"
-[[pools.backends]]
-name = "b2"
-address = "198.18.0.22"
-)";
+// Pool core of b1 and b2 at 198.18.0.21 and .22, not probed.
+std::string config_text() {
+  return test_support::ConfigFixture{.port = 5060,
+                                     .pools = {{.name = "core",
+                                                .backends = test_support::numbered_backends(2, "198.18.0.21"),
+                                                .health = test_support::ConfigFixture::Health{.enabled = false}}}}
+      .toml();
+}
 
 std::string invite(const std::string& call_id, std::size_t body = 0, int max_forwards = 70) {
   // append(), not operator+ chains: GCC 12 warns falsely (-Wrestrict) on those.
@@ -140,7 +133,7 @@ class Dataplane : public ::testing::Test {
     shared_->reassembly_cycles = shared_->clock.cycles(2'000'000'000);
     shared_->sip_port = 5060;
 
-    auto loaded = config::load_string(kConfig, "/tmp/dp.toml");
+    auto loaded = config::load_string(config_text(), "/tmp/dp.toml");
     ASSERT_TRUE(loaded) << loaded.error().to_string();
     snapshot_ = proxy::build_snapshot(std::make_shared<const config::Config>(*loaded), nullptr, {}, 1);
     ASSERT_TRUE(snapshot_);
@@ -545,24 +538,22 @@ TEST_F(Dataplane, AdaptivePollingNapsOnlyWhenIdle) {
 // scratch prepared for the old and the new rules before storing the new snapshot, and the
 // worker swaps it in right after its next snapshot load, between two datagrams.
 TEST_F(Dataplane, NewRuleSetScratchIsSwappedInBetweenDatagrams) {
-  const auto dir = std::filesystem::temp_directory_path() / ("sipshunt-dp-rules-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  {
-    std::ofstream(dir / "one.rules") << "rule scanners: header User-Agent ~ /scanner/i => drop\nrule rest: any => pool core\n";
-    std::ofstream many(dir / "many.rules");
-    for (int i = 0; i < 99; ++i) many << "rule ua" << i << ": header User-Agent ~ /agent-" << i << "\\b/i => drop\n";
-    many << "rule deny: method INVITE and ruri ~ /^sip:bob@/ => reply 403 \"Nope\"\n";
-  }
   const std::vector<std::string> pools{"core"};
-  const auto compile = [&](const char* file) {
-    const std::vector<std::filesystem::path> files{dir / file};
+  const auto compile = [&](std::string_view text) {
+    const test_support::TempDir dir;
+    const std::vector<std::filesystem::path> files{dir.write("main.rules", text)};
     auto r = rules::RuleSet::compile(files, pools);
     EXPECT_TRUE(*r) << (r ? std::string() : r.error().to_string());
     return *r;
   };
-  const auto one = compile("one.rules");
-  const auto many = compile("many.rules");
-  std::filesystem::remove_all(dir);
+  std::string many_rules;
+  for (int i = 0; i < 99; ++i) {
+    const std::string n = std::to_string(i);
+    many_rules.append("rule ua").append(n).append(": header User-Agent ~ /agent-").append(n).append("\\b/i => drop\n");
+  }
+  many_rules.append("rule deny: method INVITE and ruri ~ /^sip:bob@/ => reply 403 \"Nope\"\n");
+  const auto one = compile("rule scanners: header User-Agent ~ /scanner/i => drop\nrule rest: any => pool core\n");
+  const auto many = compile(many_rules);
   ASSERT_TRUE(one && many);
   const auto with = [&](std::shared_ptr<const rules::RuleSet> set, std::uint64_t version) {
     return proxy::build_snapshot(snapshot_->config, std::move(set), {}, version);

@@ -13,17 +13,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 #include <vector>
 
 #include "sipshunt/proxy/explain.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/sip/message.hpp"
+#include "support/config_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -43,25 +42,19 @@ struct World {
 World& world() {
   static World* w = [] {
     auto* out = new World;
-    const auto dir = std::filesystem::temp_directory_path() / ("sipshunt-proxy-fuzz-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir);
-    std::ofstream(dir / "fuzz.rules") << "rule scanners: header User-Agent ~ /friendly-scanner|sipvicious/i => drop\n"
-                                         "rule registrar: method REGISTER => pool registrar\n"
-                                         "rule emergency: method INVITE and ruri ~ /^sips?:(911|112)@/ => pool core\n"
-                                         "rule keepalive: method OPTIONS and not src 198.19.0.0/16 => reply 200 \"OK\"\n"
-                                         "rule deny: header Subject ~ /^deny/ => reply 403 \"Forbidden\"\n"
-                                         "rule rest: any => pool core\n";
-    std::ofstream(dir / "fuzz.toml") << "[proxy]\naddress = \"198.18.0.1\"\nport = 5060\ndefault_pool = \"core\"\n"
-                                        "[proxy.hosts]\n\"carrier.example.com\" = \"203.0.113.5:5070\"\n"
-                                        "[rules]\nfiles = [\"fuzz.rules\"]\n"
-                                        "[[pools]]\nname = \"core\"\n"
-                                        "[[pools.backends]]\nname = \"b1\"\naddress = \"198.19.0.11\"\n"
-                                        "[[pools.backends]]\nname = \"b2\"\naddress = \"198.19.0.12\"\n"
-                                        "[[pools.backends]]\nname = \"b3\"\naddress = \"198.19.0.13\"\nport = 5080\n"
-                                        "[[pools]]\nname = \"registrar\"\n"
-                                        "[[pools.backends]]\nname = \"r1\"\naddress = \"198.19.1.11\"\n";
-    const proxy::ExplainSetup setup = proxy::explain_setup(dir / "fuzz.toml", {"b2"});
-    std::filesystem::remove_all(dir);
+    const test_support::TempDir dir;
+    dir.write("fuzz.rules", "rule scanners: header User-Agent ~ /friendly-scanner|sipvicious/i => drop\n"
+                            "rule registrar: method REGISTER => pool registrar\n"
+                            "rule emergency: method INVITE and ruri ~ /^sips?:(911|112)@/ => pool core\n"
+                            "rule keepalive: method OPTIONS and not src 198.19.0.0/16 => reply 200 \"OK\"\n"
+                            "rule deny: header Subject ~ /^deny/ => reply 403 \"Forbidden\"\n"
+                            "rule rest: any => pool core\n");
+    test_support::ConfigFixture config = test_support::proxy_fixture();
+    config.pools[0].backends[2].port = 5080;
+    config.hosts = {{"carrier.example.com", "203.0.113.5:5070"}};
+    config.rule_files = {"fuzz.rules"};
+    config.pools.push_back({.name = "registrar", .backends = {{"r1", "198.19.1.11"}}});
+    const proxy::ExplainSetup setup = proxy::explain_setup(dir.write("fuzz.toml", config.toml()), {"b2"});
     if (!setup.snapshot) {
       std::fprintf(stderr, "proxy fuzzer: setup failed: %s\n", setup.error.c_str());
       std::abort();

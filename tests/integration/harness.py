@@ -18,6 +18,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 import sipplog  # noqa: E402
+import sipshunt_config  # noqa: E402
 
 SKIP = 77
 PROXY_IP = "198.18.0.1"
@@ -133,41 +134,22 @@ class Env:
         return os.path.join(self.work, name)
 
     # -- sipshunt
-    def config(self, workers=1, rules=None, extra="", device="net_af_packet0", devargs="iface=eth0"):
+    def config(self, workers=1, rules=None, extra="", device="net_af_packet0", devargs="iface=eth0",
+               backends=None, health=None, admin=None, mbufs=True):
+        """sipshunt.toml: pool core of b1..bN (or `backends`, a list of host numbers), health checks
+        off unless `health` gives the [pools.health] keys, the admin API only with `admin`, one
+        port on the proxy host's eth0. mbufs=False leaves the pool size at its default."""
         rules = rules or os.path.join(ROOT, "dispatch-rules", "default.rules")
-        backends = "".join(
-            f'\n[[pools.backends]]\nname = "b{i}"\naddress = "{backend_ip(i)}"\n' for i in range(1, self.nbackends + 1))
+        hosts = backends if backends is not None else range(1, self.nbackends + 1)
         # One lcore per worker plus the main lcore; more lcores than CPUs share them.
-        lcores = f', "--lcores", "(0-{workers})@(0-{min(workers, os.cpu_count() - 1)})"' if workers > 1 else ""
-        return f"""
-[proxy]
-address = "{PROXY_IP}"
-port = 5060
-
-[rules]
-files = ["{rules}"]
-
-[[pools]]
-name = "core"
-[pools.health]
-enabled = false
-{backends}
-[log]
-level = "info"
-
-[dpdk]
-eal_args = ["--no-huge", "-m", "512"{lcores}]
-workers = {workers}
-mbufs = {8191 if workers == 1 else 16383}
-
-[[dpdk.ports]]
-name = "lan"
-device = "{device}"
-devargs = "{devargs}"
-address = "{PROXY_IP}"
-prefix_len = 24
-{extra}
-"""
+        lcores = ["--lcores", f"(0-{workers})@(0-{min(workers, os.cpu_count() - 1)})"] if workers > 1 else []
+        return sipshunt_config.render(
+            PROXY_IP, port=5060, rules=[rules],
+            pools=[sipshunt_config.pool("core", [(f"b{i}", backend_ip(i)) for i in hosts], health or {"enabled": False})],
+            admin=admin, log_level="info",
+            dpdk={"eal_args": ["--no-huge", "-m", "512", *lcores], "workers": workers,
+                  "mbufs": (8191 if workers == 1 else 16383) if mbufs else None},
+            dpdk_ports=[sipshunt_config.dpdk_port("lan", device, devargs, PROXY_IP, 24)], extra=extra)
 
     def start_proxy(self, tap=False, **kw):
         """tap: the port is a net_tap device instead, bridged to eth0 inside the proxy host (the

@@ -1,4 +1,4 @@
-"""Helpers for the health/admin/reload integration tests (issue 6) on top of harness.Env.
+"""Helpers for the health/admin/reload integration tests on top of harness.Env.
 
 HealthEnv writes a config with health checks and the admin API on, and starts the sipp backends
 with -aa (sipp then answers our OPTIONS probes with 200). Admin talks to the admin API inside
@@ -17,7 +17,7 @@ import subprocess
 import threading
 import time
 
-from harness import PROXY_IP, ROOT, Env, Failure, backend_ip
+from harness import Env, Failure, backend_ip, check
 
 CLONE_NEWNET = 0x40000000
 ADMIN_PORT = 8080
@@ -37,46 +37,23 @@ class HealthEnv(Env):
         self.backend_procs = {}
 
     def config(self, workers=1, rules=None, extra=""):
-        rules = rules or self.rules_path or os.path.join(ROOT, "dispatch-rules", "default.rules")
-        h = self.health
-        backends = "".join(f'\n[[pools.backends]]\nname = "b{i}"\naddress = "{backend_ip(i)}"\n'
-                           for i in self.pool_backends)
-        return f"""
-[proxy]
-address = "{PROXY_IP}"
-port = 5060
+        return super().config(workers, rules or self.rules_path, extra, backends=self.pool_backends,
+                              health={"enabled": True, **self.health},
+                              admin={"address": "127.0.0.1", "port": ADMIN_PORT}, mbufs=False)
 
-[rules]
-files = ["{rules}"]
+    def start_proxy_until_up(self):
+        """Starts sipshunt, waits for its admin API, then for the backends the config lists to be
+        configured and up. Returns the Admin client."""
+        self.start_proxy()
+        admin = Admin(self.ns("proxy"))
+        admin.wait_ready()
+        n = len(self.pool_backends)
 
-[[pools]]
-name = "core"
-[pools.health]
-enabled = true
-interval_ms = {h['interval_ms']}
-timeout_ms = {h['timeout_ms']}
-fall = {h['fall']}
-rise = {h['rise']}
-{backends}
-[admin]
-address = "127.0.0.1"
-port = {ADMIN_PORT}
-
-[log]
-level = "info"
-
-[dpdk]
-eal_args = ["--no-huge", "-m", "512"]
-workers = {workers}
-
-[[dpdk.ports]]
-name = "lan"
-device = "net_af_packet0"
-devargs = "iface=eth0"
-address = "{PROXY_IP}"
-prefix_len = 24
-{extra}
-"""
+        def all_up():
+            states = backend_states(admin.status())
+            return len(states) == n and all(b["up"] for b in states.values())
+        check(wait_until(all_up, 10) is not None, f"the {n} configured backends are up")
+        return admin
 
     def write_config(self):
         with open(self.path("sipshunt.toml"), "w") as f:

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""Drain through the admin API (issue 6, item 5): POST /backends/b1/drain during traffic stops
-new calls to b1 while the in-dialog requests of its calls (ACK, BYE: pinned by our
-Record-Route) still reach it; POST /backends/b1/enable brings new calls back. Calls last 3 s so
-that many are in progress when the drain starts. Checked on the backends' own message logs.
-"""
+"""Drain through the admin API (README.md "Health probes, drain, hot reload and metrics"): POST
+/backends/b1/drain during traffic stops new calls to b1 while the in-dialog requests of its calls
+(ACK, BYE: pinned by our Record-Route) still reach it; POST /backends/b1/enable brings new calls
+back. Calls last 3 s so that many are in progress when the drain starts. Checked on the backends'
+own message logs."""
 import os
 import re
 import sys
 import time
 
 from harness import ROOT, check, main
-from health_lib import Admin, HealthEnv, backend_states, received_calls, sample, wait_until
+from health_lib import HealthEnv, backend_states, received_calls, sample
 
 RATE = 30
 HOLD_MS = 3000
@@ -28,11 +28,7 @@ def test(sipshunt):
             f.write(scenario)
 
         env.start_backends()
-        env.start_proxy()
-        admin = Admin(env.ns("proxy"))
-        admin.wait_ready()
-        check(wait_until(lambda: all(b["up"] for b in backend_states(admin.status()).values()), 10) is not None,
-              "all three backends are up")
+        admin = env.start_proxy_until_up()
 
         calls = RATE * 10
         caller = env.run_caller(long_uac, calls, RATE, cid="hd-%u@%s", wait=False, timeout=60)

@@ -1,16 +1,14 @@
 #!/usr/bin/env python3
-"""GET /metrics after a known load (issue 6, item 5): the text parses as Prometheus exposition
-(a strict parser here, and promtool when installed), and its counters agree with what the test
-sent and what the backends received: per-backend forwards equal the requests each backend
-logged, decisions and verdicts equal the call flows (INVITE by rule, ACK and BYE pinned, three
-responses per call), probe counters equal the OPTIONS the backends answered.
-"""
+"""GET /metrics after a known load (README.md "Health probes, drain, hot reload and metrics"): the
+text parses as Prometheus exposition (a strict parser here, and promtool when installed), and its
+counters agree with what the test sent and what the backends received: per-backend forwards equal
+the requests each backend logged, decisions and verdicts equal the call flows (INVITE by rule, ACK
+and BYE pinned, three responses per call), probe counters equal the OPTIONS the backends answered."""
 import sys
 import time
 
 from harness import check, main
-from health_lib import (Admin, HealthEnv, backend_states, promtool_check, prom_parse, received_calls, sample,
-                        timed_messages, wait_until)
+from health_lib import HealthEnv, promtool_check, prom_parse, received_calls, sample, timed_messages
 
 CALLS = 500
 RATE = 100
@@ -24,11 +22,7 @@ def options_answered(path):
 def test(sipshunt):
     with HealthEnv(sipshunt, "hm") as env:
         env.start_backends()
-        env.start_proxy()
-        admin = Admin(env.ns("proxy"))
-        admin.wait_ready()
-        check(wait_until(lambda: all(b["up"] for b in backend_states(admin.status()).values()), 10) is not None,
-              "all three backends are up")
+        admin = env.start_proxy_until_up()
         rc, created, ok, failed = env.run_caller("uac.xml", CALLS, RATE, cid="hm-%u@%s")
         check(ok == CALLS and failed == 0, f"all {CALLS} calls succeeded")
         time.sleep(1.0)

@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""Hot reload (issue 6, items 4 and 5), on four backend hosts of which the config first lists
-three:
+"""Hot reload, on four backend hosts of which the config first lists three:
 
 1. A broken rule file, by POST /reload and by SIGHUP: 422 with file:line:col, the failure in
    /metrics and /status, and routing unchanged (the same Call-IDs reach the same backends as
@@ -19,7 +18,7 @@ import sys
 import time
 
 from harness import ROOT, check, main
-from health_lib import Admin, HealthEnv, backend_states, received_calls, sample, wait_until
+from health_lib import HealthEnv, backend_states, received_calls, sample, wait_until
 
 BATCH = 600
 RATE = 150
@@ -53,12 +52,7 @@ def test(sipshunt):
         # Batches reuse their Call-IDs: sipp must not treat them as the dead calls of the last
         # batch (it remembers ended Call-IDs for 33 s by default).
         env.start_backends(extra=DEADCALL)
-        env.start_proxy()
-        admin = Admin(env.ns("proxy"))
-        admin.wait_ready()
-        check(wait_until(lambda: len(backend_states(admin.status())) == 3 and
-                         all(b["up"] for b in backend_states(admin.status()).values()), 10) is not None,
-              "b1..b3 configured and up")
+        admin = env.start_proxy_until_up()
 
         def batch(tag):
             t0 = time.time()

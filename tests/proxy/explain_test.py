@@ -11,6 +11,10 @@ import subprocess
 import sys
 import tempfile
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
+import sipshunt_config  # noqa: E402
+
 SIPSHUNT, DATA, CONFORMANCE = sys.argv[1], sys.argv[2], sys.argv[3]
 CONFIG = os.path.join(DATA, "example.toml")
 CORPUS = os.path.join(CONFORMANCE, "rfc4475")
@@ -147,7 +151,7 @@ def test_errors(tmp):
         check(p.stdout == b"", f"{args}: nothing on stdout")
 
     fails(["-c", os.path.join(tmp, "missing.toml"), INVITE], "missing.toml")
-    bad = write(tmp, "bad.toml", b'[proxy]\naddress = "198.18.0.1"\nport = 5060\nbogus = 1\n')
+    bad = write(tmp, "bad.toml", sipshunt_config.render("198.18.0.1", port=5060, proxy={"bogus": 1}).encode())
     fails(["-c", bad, INVITE], "bad.toml:4:")
     fails(["-c", CONFIG, os.path.join(tmp, "missing.sip")], "missing.sip")
     fails(["-c", CONFIG, INVITE, tmp], "is a directory")

@@ -12,29 +12,18 @@
 #include "sipshunt/proxy/explain.hpp"
 
 #include "sipshunt/rules/rules.hpp"
+#include "support/config_fixture.hpp"
 
 namespace sipshunt::proxy::test {
 namespace {
 
-constexpr std::string_view kConfig = R"(
-[proxy]
-address = "198.18.0.1"
-port = 5060
-default_pool = "core"
-
-[[pools]]
-name = "core"
-[[pools.backends]]
-name = "b1"
-address = "198.19.0.11"
-[[pools.backends]]
-name = "b2"
-address = "198.19.0.12"
-[[pools.backends]]
-name = "b3"
-address = "198.19.0.13"
-port = 5080
-)";
+// The proxy_fixture() world with b3 listening on port 5080.
+test_support::ConfigFixture base_config() {
+  test_support::ConfigFixture c = test_support::proxy_fixture();
+  c.pools[0].backends[2].port = 5080;
+  return c;
+}
+const std::string kConfig = base_config().toml();
 
 const Endpoint kCaller = ep("198.18.0.2:5060");
 
@@ -372,9 +361,9 @@ TEST_F(ProxyTest, ABackendSendingFromAnotherPortIsStillABackend) {
 
   // With backend_source = "address-port" the same datagram counts as a client's: it follows
   // our pin back to b3.
-  std::string strict(kConfig);
-  strict.replace(strict.find("default_pool"), 0, "backend_source = \"address-port\"\n");
-  Harness exact{load_config(strict)};
+  test_support::ConfigFixture strict = base_config();
+  strict.backend_source = "address-port";
+  Harness exact{load_config(strict.toml())};
   const Outcome e = exact.run(bye, ep("198.19.0.13:40123"));
   ASSERT_EQ(e.r.verdict, Verdict::kForward) << to_string(e.r.reason);
   EXPECT_EQ(e.r.reason, Reason::kPinned);
@@ -384,10 +373,9 @@ TEST_F(ProxyTest, ABackendSendingFromAnotherPortIsStillABackend) {
 // A backend's request to a host name goes where [proxy.hosts] maps it (any case); the URI's port
 // wins over the mapping's; a name the config does not know is dropped, never guessed.
 TEST_F(ProxyTest, BackendRequestsToHostNamesFollowTheConfiguredHosts) {
-  std::string cfg(kConfig);
-  cfg.replace(cfg.find("[[pools]]"), 0,
-              "[proxy.hosts]\n\"carrier.example.com\" = \"203.0.113.5:5070\"\n\"pstn\" = \"198.19.2.1\"\n\n");
-  Harness hosts{load_config(cfg)};
+  test_support::ConfigFixture cfg = base_config();
+  cfg.hosts = {{"carrier.example.com", "203.0.113.5:5070"}, {"pstn", "198.19.2.1"}};
+  Harness hosts{load_config(cfg.toml())};
   const auto invite_to = [](std::string_view ruri, std::string_view route) {
     std::string m = "INVITE " + std::string(ruri) + " SIP/2.0\n";
     m += "Via: SIP/2.0/UDP 198.19.0.11:5060;branch=z9hG4bKout1\n";
@@ -759,9 +747,9 @@ TEST_F(ProxyTest, NoReplyToAnAckEver) {
 }
 
 TEST_F(ProxyTest, ReplyRateIsBoundedPerWorker) {
-  std::string cfg(kConfig);
-  cfg.replace(cfg.find("default_pool"), 0, "reply_rate = 20\n");  // burst: 2 replies
-  Harness limited(load_config(cfg));
+  test_support::ConfigFixture cfg = base_config();
+  cfg.reply_rate = 20;  // burst: 2 replies
+  Harness limited(load_config(cfg.toml()));
   const std::string in = crlf("OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKrl\nMax-Forwards: 0\n"
                               "From: <sip:a@b>;tag=1\nTo: <sip:x>\nCall-ID: rl\nCSeq: 1 OPTIONS\n\n");
   const std::uint64_t t0 = 1'000'000'000;
@@ -831,17 +819,15 @@ TEST_F(ProxyTest, CallsSpreadOverTheBackendsByCallId) {
 TEST(SnapshotIndex, FindsEveryBackendByEndpointAndPinAndNothingElse) {
   for (const bool strict : {false, true}) {
   SCOPED_TRACE(strict ? "backend_source = address-port" : "backend_source = address (default)");
-  std::string cfg = "[proxy]\naddress = \"198.18.0.1\"\ndefault_pool = \"p0\"\n";
-  if (strict) cfg += "backend_source = \"address-port\"\n";
+  test_support::ConfigFixture cfg{.backend_source = strict ? "address-port" : "", .default_pool = "p0"};
   for (int p = 0; p < 3; ++p) {
-    cfg += "[[pools]]\nname = \"p" + std::to_string(p) + "\"\n";
-    for (int b = 0; b < 200; ++b) {
-      cfg += "[[pools.backends]]\nname = \"be-" + std::to_string(p) + "-" + std::to_string(b) + "\"\n";
-      cfg += "address = \"198.19." + std::to_string(p) + "." + std::to_string(b + 1) + "\"\nport = " +
-             std::to_string(5060 + b % 3) + "\n";
-    }
+    cfg.pools.push_back({.name = "p" + std::to_string(p)});
+    for (int b = 0; b < 200; ++b)
+      cfg.pools.back().backends.push_back({.name = "be-" + std::to_string(p) + "-" + std::to_string(b),
+                                           .address = "198.19." + std::to_string(p) + "." + std::to_string(b + 1),
+                                           .port = 5060 + b % 3});
   }
-  const auto s = build_snapshot(load_config(cfg), nullptr, {}, 1);
+  const auto s = build_snapshot(load_config(cfg.toml()), nullptr, {}, 1);
   ASSERT_EQ(s->backends.size(), 600u);
   for (std::size_t i = 0; i < s->backends.size(); ++i) {
     EXPECT_EQ(find_backend(*s, s->backends[i].endpoint), static_cast<std::int32_t>(i));
@@ -863,14 +849,12 @@ TEST(SnapshotIndex, FindsEveryBackendByEndpointAndPinAndNothingElse) {
 TEST(SnapshotIndex, BackendsSharingAnAddressAreTellApartByPort) {
   for (const bool strict : {false, true}) {
     SCOPED_TRACE(strict ? "address-port" : "address");
-    std::string cfg = "[proxy]\naddress = \"198.18.0.1\"\ndefault_pool = \"p\"\n";
-    if (strict) cfg += "backend_source = \"address-port\"\n";
-    cfg += "[[pools]]\nname = \"p\"\n";
+    test_support::ConfigFixture cfg{.backend_source = strict ? "address-port" : "", .default_pool = "p",
+                                    .pools = {{.name = "p"}}};
     for (int b = 0; b < 5; ++b)
-      cfg += "[[pools.backends]]\nname = \"s" + std::to_string(b) + "\"\naddress = \"198.19.0.9\"\nport = " +
-             std::to_string(5070 - b) + "\n";
-    cfg += "[[pools.backends]]\nname = \"other\"\naddress = \"198.19.0.10\"\n";
-    const auto s = build_snapshot(load_config(cfg), nullptr, {}, 1);
+      cfg.pools[0].backends.push_back({.name = "s" + std::to_string(b), .address = "198.19.0.9", .port = 5070 - b});
+    cfg.pools[0].backends.push_back({"other", "198.19.0.10"});
+    const auto s = build_snapshot(load_config(cfg.toml()), nullptr, {}, 1);
     for (int b = 0; b < 5; ++b) EXPECT_EQ(find_backend(*s, ep("198.19.0.9:" + std::to_string(5070 - b))), b);
     EXPECT_EQ(find_backend(*s, ep("198.19.0.10:5060")), 5);
     EXPECT_EQ(find_backend(*s, ep("198.19.0.9:40000")), strict ? -1 : 0);
@@ -893,18 +877,20 @@ TEST_F(ProxyTest, OurRouteIsPoppedFromACommaListAndRecordRouteGoesFirst) {
 }
 
 TEST_F(ProxyTest, RecordRouteCanBeTurnedOff) {
-  std::string cfg(kConfig);
-  cfg.replace(cfg.find("default_pool"), 0, "record_route = false\n");
-  Harness off(load_config(cfg));
+  test_support::ConfigFixture cfg = base_config();
+  cfg.record_route = false;
+  Harness off(load_config(cfg.toml()));
   const Outcome o = off.run(invite(), kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(o.out.find("Record-Route"), std::string::npos);
 }
 
 TEST_F(ProxyTest, NoDefaultPoolAndNoRuleRepliesTheConfiguredStatus) {
-  std::string cfg(kConfig);
-  cfg.replace(cfg.find("default_pool = \"core\""), 21, "no_match_status = 403\nno_match_reason = \"Not Here\"");
-  Harness none(load_config(cfg));
+  test_support::ConfigFixture cfg = base_config();
+  cfg.default_pool = "";
+  cfg.no_match_status = 403;
+  cfg.no_match_reason = "Not Here";
+  Harness none(load_config(cfg.toml()));
   const Outcome o = none.run(invite(), kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kReply);
   EXPECT_EQ(o.r.status, 403);

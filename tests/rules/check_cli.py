@@ -9,6 +9,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "scripts" / "lib"))
+import sipshunt_config  # noqa: E402
+
 sipshunt, rules_dir = sys.argv[1], pathlib.Path(sys.argv[2])
 failures = []
 
@@ -37,7 +40,7 @@ if reported != len(shipped_rules):
     failures.append(f"configs read {reported} rule files, dispatch-rules/ holds {len(shipped_rules)}")
 
 # 2. Broken inputs: exit 1, nothing on stdout, the message on stderr.
-POOLS = '[[pools]]\nname = "core"\n[[pools.backends]]\nname = "b1"\naddress = "198.19.0.11"\n'
+POOLS = [sipshunt_config.pool("core", [("b1", "198.19.0.11")])]
 with tempfile.TemporaryDirectory() as tmp:
     tmp = pathlib.Path(tmp)
     cases = [
@@ -50,14 +53,14 @@ with tempfile.TemporaryDirectory() as tmp:
     for what, rules, expected in cases:
         (tmp / "main.rules").write_text(rules)
         config = tmp / "config.toml"
-        config.write_text('[proxy]\naddress = "198.18.0.1"\n[rules]\nfiles = ["main.rules"]\n' + POOLS)
+        config.write_text(sipshunt_config.render("198.18.0.1", rules=["main.rules"], pools=POOLS))
         code, out, err = run(config)
         want = f"{tmp / expected}\n"
         if code != 1 or out or err != want:
             failures.append(f"{what}: exit {code}, stdout {out!r}, stderr {err!r}, want stderr {want!r}")
     # A config error is reported by the config module, also as file:line:col.
     config = tmp / "bad.toml"
-    config.write_text('[proxy]\naddress = "198.18.0.1"\nbogus = 1\n' + POOLS)
+    config.write_text(sipshunt_config.render("198.18.0.1", proxy={"bogus": 1}, pools=POOLS))
     code, out, err = run(config)
     if code != 1 or out or not err.startswith(f"{config}:3:1: "):
         failures.append(f"config error: exit {code}, stdout {out!r}, stderr {err!r}")
