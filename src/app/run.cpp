@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "sipshunt/admin/controller.hpp"
+#include "sipshunt/control/controller.hpp"
 #include "sipshunt/common/result.hpp"
 #include "sipshunt/config/config.hpp"
-#include "sipshunt/control/admin_bridge.hpp"
-#include "sipshunt/control/runtime.hpp"
-#include "sipshunt/control/stats.hpp"
+#include "sipshunt/runtime/control_bridge.hpp"
+#include "sipshunt/runtime/runtime.hpp"
+#include "sipshunt/runtime/stats.hpp"
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
@@ -63,8 +63,8 @@ std::optional<std::uint32_t> ipv4(const IpAddress& a) {
 }
 
 // The data-plane part of the config as the control module wants it, validated.
-Result<control::RuntimeOptions> runtime_options(const config::Config& c, const RunOptions& ro) {
-  control::RuntimeOptions o;
+Result<runtime::RuntimeOptions> runtime_options(const config::Config& c, const RunOptions& ro) {
+  runtime::RuntimeOptions o;
   o.eal_args = c.dpdk.eal_args;
   o.workers = c.dpdk.workers;
   o.mbufs = c.dpdk.mbufs;
@@ -103,7 +103,7 @@ Result<control::RuntimeOptions> runtime_options(const config::Config& c, const R
     const auto c2 = text.find(',', c1 == std::string::npos ? c1 : c1 + 1);
     if (c1 == std::string::npos || c2 == std::string::npos)
       return Error::plain("--static-neighbour " + text + ": want PORT,IP,MAC");
-    control::StaticNeighbour n;
+    runtime::StaticNeighbour n;
     n.port = text.substr(0, c1);
     const auto ip = IpAddress::parse(text.substr(c1 + 1, c2 - c1 - 1));
     const auto mac = net::MacAddress::parse(text.substr(c2 + 1));
@@ -121,11 +121,11 @@ Result<control::RuntimeOptions> runtime_options(const config::Config& c, const R
     return Error::plain("proxy.address " + c.self.ip.to_string() + " is not the address of any [[dpdk.ports]]");
   o.sip_port = c.self.port;
   o.idle_sleep_us = ro.idle_sleep_us;
-  if (Result<void> valid = control::validate(o); !valid) return valid.error();
+  if (Result<void> valid = runtime::validate(o); !valid) return valid.error();
   return o;
 }
 
-void log_summary(const config::Config& c, const rules::RuleSet* rules, const control::Runtime& rt) {
+void log_summary(const config::Config& c, const rules::RuleSet* rules, const runtime::Runtime& rt) {
   spdlog::info("sipshunt: SIP on {} (UDP), {} worker(s), {} port(s)", c.self.to_string(), c.dpdk.workers,
                c.dpdk.ports.size());
   for (std::size_t i = 0; i < rt.ports().size(); ++i) {
@@ -168,14 +168,14 @@ int run(const RunOptions& ro) {
   const config::Config& cfg = *loaded->config;
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
 
-  const Result<control::RuntimeOptions> options = runtime_options(cfg, ro);
+  const Result<runtime::RuntimeOptions> options = runtime_options(cfg, ro);
   if (!options) {
     spdlog::error("{}: {}", cfg.path.string(), options.error().to_string());
     return 2;
   }
   // Health probes, admin states, hot reload and the admin API: the controller owns the published
   // state (config, rules, prober, snapshot) from here on.
-  auto loaded_ctl = admin::Controller::load(ro.config, {}, 0);
+  auto loaded_ctl = control::Controller::load(ro.config, {}, 0);
   if (!loaded_ctl) {
     spdlog::error("{}", loaded_ctl.error().to_string());
     return 2;
@@ -184,14 +184,14 @@ int run(const RunOptions& ro) {
   auto snapshot = ctl->snapshot();
 
   // From here on DPDK owns the process: EAL, hugepages, ports.
-  Result<std::unique_ptr<control::Runtime>> created = control::Runtime::create(*options);
+  Result<std::unique_ptr<runtime::Runtime>> created = runtime::Runtime::create(*options);
   if (!created) {
     spdlog::error("data plane: {}", created.error().to_string());
     return 1;
   }
-  std::unique_ptr<control::Runtime> rt = std::move(*created);
+  std::unique_ptr<runtime::Runtime> rt = std::move(*created);
   log_summary(cfg, loaded->rules.get(), *rt);
-  control::install_signal_handlers();
+  runtime::install_signal_handlers();
   if (const Result<void> started = rt->start(snapshot); !started) {
     spdlog::error("data plane: {}", started.error().to_string());
     rt->shutdown();
@@ -202,13 +202,13 @@ int run(const RunOptions& ro) {
   if (!ro.stats_file.empty()) {
     const auto period = static_cast<std::uint64_t>(ro.stats_interval * 1e9);
     rt->add_tick(period, [&rt, path = ro.stats_file](std::uint64_t) {
-      if (!control::write_file_atomic(path, control::stats_json(*rt))) spdlog::warn("cannot write {}", path);
+      if (!runtime::write_file_atomic(path, runtime::stats_json(*rt))) spdlog::warn("cannot write {}", path);
     });
   }
   // Probes through the data plane, replies through the workers' mailbox, a 250 us control tick,
   // SIGHUP and POST /reload -> controller reload (health and admin states carried over), the
   // admin HTTP API. A bind failure of the API is logged; the proxy keeps running.
-  if (const Result<void> wired = control::wire(*rt, *ctl); !wired) {
+  if (const Result<void> wired = runtime::wire(*rt, *ctl); !wired) {
     spdlog::error("admin API not started: {}", wired.error().to_string());
   }
 
@@ -216,7 +216,7 @@ int run(const RunOptions& ro) {
   const auto t = rt->totals();
   spdlog::info("stopped: rx {} tx {} SIP in {} forwarded {} replied {} dropped {}", t.ports[0].rx_packets,
                t.ports[0].tx_packets, t.sip_in, t.sip_forwarded, t.sip_replied, t.sip_dropped);
-  if (!ro.stats_file.empty() && !control::write_file_atomic(ro.stats_file, control::stats_json(*rt))) {
+  if (!ro.stats_file.empty() && !runtime::write_file_atomic(ro.stats_file, runtime::stats_json(*rt))) {
     spdlog::warn("cannot write {}", ro.stats_file);
   }
   return rc;

@@ -5,7 +5,7 @@
 
 #include "packet.hpp"
 #include "sipshunt/dataplane/worker.hpp"
-#include "sipshunt/health/worker.hpp"
+#include "sipshunt/health/post_reply.hpp"
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "sipshunt/health/probe.hpp"
 
-#include "sipshunt/health/worker.hpp"
+#include "sipshunt/health/post_reply.hpp"
 #include "sipshunt/sip/message.hpp"
 #ifdef SIPSHUNT_HAVE_PROXY
 #include "sipshunt/proxy/proxy.hpp"

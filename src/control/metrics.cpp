@@ -1,0 +1,196 @@
+#include "sipshunt/control/metrics.hpp"
+
+#include <algorithm>
+
+#include "sipshunt/control/prometheus.hpp"
+#include "sipshunt/health/prober.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+
+namespace sipshunt::control {
+
+std::string_view to_string(config::AdminState s) noexcept {
+  switch (s) {
+    case config::AdminState::kEnabled: return "enabled";
+    case config::AdminState::kDrained: return "drained";
+    case config::AdminState::kDisabled: return "disabled";
+  }
+  return "unknown";
+}
+
+void fill_from(MetricsSnapshot& m, const proxy::Snapshot& snapshot, const health::Prober* prober) {
+  m.snapshot_version = snapshot.version;
+  m.backends.clear();
+  for (const auto& b : snapshot.backends) {
+    BackendMetrics bm;
+    bm.name = b.name;
+    bm.pool = b.pool < snapshot.pools.size() ? snapshot.pools[b.pool].name : std::string();
+    bm.up = b.up;
+    bm.admin = b.admin;
+    if (prober != nullptr) {
+      if (auto i = prober->find(b.name)) {
+        const health::BackendHealth& h = prober->backends()[*i];
+        bm.health_checked = h.check.enabled;
+        if (h.replies_alive > 0) bm.rtt_seconds = static_cast<double>(h.last_rtt_ns) / 1e9;
+        bm.probes_sent = h.probes_sent;
+        bm.probe_timeouts = h.timeouts;
+        bm.probe_dead_replies = h.replies_dead;
+        bm.probe_late_replies = h.late_replies;
+      }
+    }
+    m.backends.push_back(std::move(bm));
+  }
+  m.rule_hits.clear();
+  for (const auto& r : snapshot.rule_views) m.rule_hits.push_back({r.name, 0});
+  if (prober != nullptr) m.probe_replies_unmatched = prober->unknown_replies();
+}
+
+void add_proxy_counters(MetricsSnapshot& m, const proxy::Snapshot& snapshot, const proxy::Counters& c) {
+  constexpr auto kReasons = static_cast<std::size_t>(proxy::Reason::kCount);
+  if (m.decisions.size() != kReasons) {
+    m.decisions.clear();
+    for (std::size_t i = 0; i < kReasons; ++i)
+      m.decisions.push_back({std::string(proxy::to_string(static_cast<proxy::Reason>(i))), 0});
+  }
+  for (std::size_t i = 0; i < kReasons; ++i) m.decisions[i].value += c.by_reason[i];
+
+  for (std::uint16_t s = 0; s < c.replies_by_status.size(); ++s) {
+    if (c.replies_by_status[s] == 0) continue;
+    auto it = std::lower_bound(m.replies.begin(), m.replies.end(), s,
+                               [](const StatusCount& a, std::uint16_t v) { return a.status < v; });
+    if (it == m.replies.end() || it->status != s) it = m.replies.insert(it, {s, 0});
+    it->value += c.replies_by_status[s];
+  }
+  const std::size_t rules = std::min({m.rule_hits.size(), snapshot.rule_views.size(), c.by_rule.size()});
+  for (std::size_t i = 0; i < rules; ++i) m.rule_hits[i].value += c.by_rule[i];
+  const std::size_t backends = std::min({m.backends.size(), snapshot.backends.size(), c.by_backend.size()});
+  for (std::size_t i = 0; i < backends; ++i) m.backends[i].forwarded += c.by_backend[i];
+}
+
+namespace {
+
+// Same name twice would be the same series twice: invalid exposition. Sum them, first order kept.
+std::vector<NamedCount> merged(const std::vector<NamedCount>& in) {
+  std::vector<NamedCount> out;
+  for (const auto& c : in) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const NamedCount& o) { return o.name == c.name; });
+    if (it == out.end()) {
+      out.push_back(c);
+    } else {
+      it->value += c.value;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_metrics(const MetricsSnapshot& m) {
+  Exposition e;
+  using T = MetricType;
+
+  e.family("sipshunt_start_time_seconds", T::kGauge, "Start time of the process since the Unix epoch.");
+  e.sample(m.start_unix_seconds);
+  e.family("sipshunt_snapshot_version", T::kGauge, "Version of the published routing snapshot (rules, pools, states).");
+  e.sample(m.snapshot_version);
+
+  struct PortField {
+    const char* name;
+    const char* help;
+    std::uint64_t PortMetrics::*field;
+  };
+  static constexpr PortField kPortFields[] = {
+      {"sipshunt_port_rx_packets_total", "Packets received on the port.", &PortMetrics::rx_packets},
+      {"sipshunt_port_rx_bytes_total", "Bytes received on the port.", &PortMetrics::rx_bytes},
+      {"sipshunt_port_tx_packets_total", "Packets sent on the port.", &PortMetrics::tx_packets},
+      {"sipshunt_port_tx_bytes_total", "Bytes sent on the port.", &PortMetrics::tx_bytes},
+      {"sipshunt_port_rx_missed_total", "Packets the NIC dropped for lack of rx descriptors.", &PortMetrics::rx_missed},
+      {"sipshunt_port_rx_errors_total", "Erroneous packets received.", &PortMetrics::rx_errors},
+      {"sipshunt_port_tx_errors_total", "Packets the NIC failed to send.", &PortMetrics::tx_errors},
+  };
+  for (const auto& f : kPortFields) {
+    e.family(f.name, T::kCounter, f.help);
+    for (const auto& p : m.ports) e.sample({{"port", p.name}}, p.*f.field);
+  }
+
+  e.family("sipshunt_drops_total", T::kCounter, "Datagrams discarded, by reason.");
+  for (const auto& d : merged(m.drops)) e.sample({{"reason", d.name}}, d.value);
+  e.family("sipshunt_sip_messages_total", T::kCounter, "SIP datagrams handed to the proxy, by verdict.");
+  for (const auto& d : merged(m.verdicts)) e.sample({{"verdict", d.name}}, d.value);
+  e.family("sipshunt_proxy_decisions_total", T::kCounter, "Proxy decisions (forward, reply or drop), by reason.");
+  for (const auto& d : merged(m.decisions)) e.sample({{"reason", d.name}}, d.value);
+  e.family("sipshunt_replies_total", T::kCounter, "Stateless replies sent, by status code.");
+  for (const auto& r : m.replies) {
+    const std::string status = std::to_string(r.status);
+    e.sample({{"status", status}}, r.value);
+  }
+  e.family("sipshunt_rule_hits_total", T::kCounter, "Requests decided by each dispatch rule.");
+  for (const auto& r : merged(m.rule_hits)) e.sample({{"rule", r.name}}, r.value);
+
+  e.family("sipshunt_backend_forwarded_total", T::kCounter, "Requests forwarded to each backend.");
+  for (const auto& b : m.backends) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.forwarded);
+  e.family("sipshunt_backend_up", T::kGauge, "1 when the backend passes its health checks (or has none).");
+  for (const auto& b : m.backends) e.sample({{"pool", b.pool}, {"backend", b.name}}, std::uint64_t{b.up});
+  e.family("sipshunt_backend_admin_state", T::kGauge,
+           "Administrative state of the backend: 1 on the current state's series.");
+  for (const auto& b : m.backends)
+    for (auto s : {config::AdminState::kEnabled, config::AdminState::kDrained, config::AdminState::kDisabled})
+      e.sample({{"pool", b.pool}, {"backend", b.name}, {"state", to_string(s)}}, std::uint64_t{b.admin == s});
+  e.family("sipshunt_backend_usable", T::kGauge, "1 when the backend takes new calls (up and enabled).");
+  for (const auto& b : m.backends)
+    e.sample({{"pool", b.pool}, {"backend", b.name}},
+             std::uint64_t{b.up && b.admin == config::AdminState::kEnabled});
+  e.family("sipshunt_probe_rtt_seconds", T::kGauge, "Round-trip time of the last answered health probe.");
+  for (const auto& b : m.backends)
+    if (b.rtt_seconds) e.sample({{"pool", b.pool}, {"backend", b.name}}, *b.rtt_seconds);
+  e.family("sipshunt_probes_sent_total", T::kCounter, "OPTIONS health probes sent.");
+  for (const auto& b : m.backends)
+    if (b.health_checked || b.probes_sent) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probes_sent);
+  e.family("sipshunt_probe_timeouts_total", T::kCounter, "Health probes not answered within the timeout.");
+  for (const auto& b : m.backends)
+    if (b.health_checked || b.probes_sent) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_timeouts);
+  e.family("sipshunt_probe_dead_replies_total", T::kCounter,
+           "Health probes answered with a final status at or above alive_below.");
+  for (const auto& b : m.backends)
+    if (b.health_checked || b.probes_sent) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_dead_replies);
+  e.family("sipshunt_probe_late_replies_total", T::kCounter, "Probe replies that came after their timeout.");
+  for (const auto& b : m.backends)
+    if (b.health_checked || b.probes_sent) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_late_replies);
+  e.family("sipshunt_probe_replies_unmatched_total", T::kCounter,
+           "Probe replies with our Call-ID prefix that answer no outstanding probe.");
+  e.sample(m.probe_replies_unmatched);
+  e.family("sipshunt_health_mailbox_dropped_total", T::kCounter,
+           "Probe replies dropped because the workers' mailbox to the control thread was full.");
+  e.sample(m.health_mailbox_dropped);
+
+  e.family("sipshunt_reloads_total", T::kCounter, "Configuration reloads (SIGHUP or POST /reload), by result.");
+  e.sample({{"result", "succeeded"}}, m.reloads.succeeded);
+  e.sample({{"result", "failed"}}, m.reloads.failed);
+  e.family("sipshunt_last_reload_successful", T::kGauge, "1 when the last reload attempt (or the start) succeeded.");
+  e.sample(std::uint64_t{!m.reloads.last_error.has_value()});
+  e.family("sipshunt_last_reload_attempt_timestamp_seconds", T::kGauge, "Time of the last reload attempt.");
+  e.sample(m.reloads.last_attempt_unix_seconds);
+  e.family("sipshunt_last_reload_success_timestamp_seconds", T::kGauge, "Time of the last successful reload or start.");
+  e.sample(m.reloads.last_success_unix_seconds);
+  e.family("sipshunt_last_reload_error_info", T::kGauge,
+           "Where the last failed reload failed (present only while the last attempt failed).");
+  if (const auto& err = m.reloads.last_error) {
+    const std::string line = std::to_string(err->line), column = std::to_string(err->column);
+    e.sample({{"file", err->file}, {"line", line}, {"column", column}, {"message", err->message}}, std::uint64_t{1});
+  }
+
+  e.family("sipshunt_worker_busy_cycles_total", T::kCounter, "TSC cycles a worker spent on loop iterations that found work.");
+  for (const auto& w : m.workers) {
+    const std::string id = std::to_string(w.id);
+    e.sample({{"worker", id}}, w.busy_cycles);
+  }
+  e.family("sipshunt_worker_idle_cycles_total", T::kCounter, "TSC cycles a worker spent polling empty queues.");
+  for (const auto& w : m.workers) {
+    const std::string id = std::to_string(w.id);
+    e.sample({{"worker", id}}, w.idle_cycles);
+  }
+  e.family("sipshunt_tsc_hz", T::kGauge, "TSC frequency: cycles per second of the worker cycle counters.");
+  e.sample(m.tsc_hz);
+  return e.take();
+}
+
+}  // namespace sipshunt::control

@@ -1,0 +1,173 @@
+// Control plane. Bringing the DPDK process up: create() starts the EAL, the mbuf pool, the
+// ports, the control rings and RCU state, and builds the workers; start() publishes the first
+// snapshot, launches the workers on their lcores and announces our addresses.
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <exception>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "signals.hpp"
+#include "sipshunt/runtime/runtime.hpp"
+#include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/net/eal.hpp"
+#include "sipshunt/proxy/proxy.hpp"
+#include "sipshunt/rules/rules.hpp"
+
+namespace sipshunt::runtime {
+
+namespace {
+
+int worker_main(void* arg) { return static_cast<dataplane::Worker*>(arg)->run(); }
+
+net::EalPlan eal_plan(const RuntimeOptions& options) {
+  net::EalPlan plan;
+  plan.config_args = options.eal_args;
+  plan.workers = options.workers;
+  plan.cpus = std::thread::hardware_concurrency();
+  for (const auto& p : options.ports) {
+    if (net::is_pci_address(p.device)) {
+      plan.pci_devices.push_back(p.device);
+    } else {
+      plan.any_vdev = true;
+    }
+  }
+  return plan;
+}
+
+// What a worker needs to know about port i, from the config and from the device.
+dataplane::PortContext port_context(const net::PortSpec& spec, const net::PortInfo& info) {
+  dataplane::PortContext pc;
+  pc.id = info.id;
+  pc.mac = info.mac;
+  pc.address = spec.address;
+  pc.prefix_len = spec.prefix_len;
+  pc.mtu = spec.mtu;
+  pc.rx_ipv4_checksum = info.rx_ipv4_checksum;
+  pc.rx_udp_checksum = info.rx_udp_checksum;
+  pc.tx_ipv4_checksum = info.tx_ipv4_checksum;
+  pc.tx_udp_checksum = info.tx_udp_checksum;
+  return pc;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) {
+  if (Result<void> valid = validate(options); !valid) return valid.error();
+  // From here on, a failure returns through ~Runtime, which undoes whatever was done.
+  std::unique_ptr<Runtime> rt(new Runtime());
+  rt->options_ = options;
+
+  if (Result<void> eal = net::init_eal(net::eal_arguments(eal_plan(options))); !eal) return eal.error();
+  rt->eal_ = true;
+  if (rte_lcore_count() < options.workers + 1) {
+    return Error::plain("the EAL has " + std::to_string(rte_lcore_count()) + " lcores; " +
+                        std::to_string(options.workers) + " workers need " + std::to_string(options.workers + 1) +
+                        " (one main lcore for control): fix -l in eal_args");
+  }
+
+  auto shared = std::make_unique<dataplane::Shared>();
+  Result<rte_mempool*> pool = net::create_mbuf_pool("sipshunt_mbufs", options.mbufs);
+  if (!pool) return pool.error();
+  shared->pool = *pool;
+
+  for (std::size_t i = 0; i < options.ports.size(); ++i) {
+    net::PortOptions po;
+    po.queues = static_cast<std::uint16_t>(options.workers);
+    po.rx_ring = options.rx_ring;
+    po.tx_ring = options.tx_ring;
+    po.pool = shared->pool;
+    net::PortInfo info;
+    Result<void> opened = net::open_port(options.ports[i], po, info);
+    rt->ports_.push_back(info);  // even half-open: shutdown() closes what was attached
+    if (!opened) return opened.error();
+    shared->ports[i] = port_context(options.ports[i], info);
+  }
+  shared->port_count = static_cast<std::uint16_t>(options.ports.size());
+  shared->workers = options.workers;
+  shared->routes = *net::RouteTable::build(interfaces_of(options), options.routes).table;
+
+  rt->neighbours_ = std::make_unique<net::NeighbourTable>(4096, options.neighbour_timing);
+  for (const auto& n : options.static_neighbours) {
+    for (std::size_t i = 0; i < options.ports.size(); ++i) {
+      if (options.ports[i].name == n.port)
+        (void)rt->neighbours_->add_static(static_cast<std::uint16_t>(i), n.ip, n.mac);
+    }
+  }
+  shared->neighbours = rt->neighbours_.get();
+
+  const int socket = static_cast<int>(rte_socket_id());
+  shared->events =
+      rte_ring_create_elem("sipshunt_events", sizeof(dataplane::NeighbourEvent), 4096, socket, RING_F_SC_DEQ);
+  shared->control_tx = rte_ring_create("sipshunt_ctl_tx", 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(options.workers);
+  shared->qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("sipshunt_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
+  if (shared->events == nullptr || shared->control_tx == nullptr || shared->qsbr == nullptr ||
+      rte_rcu_qsbr_init(shared->qsbr, options.workers) != 0) {
+    return Error::plain(std::string("cannot create the control rings / RCU state: ") + rte_strerror(rte_errno));
+  }
+  shared->sip_port = options.sip_port;
+  shared->clock = net::TscClock::from_hz(rte_get_tsc_hz());
+  shared->drain_cycles = shared->clock.cycles(std::uint64_t{options.drain_us} * 1000);
+  shared->hold_cycles = shared->clock.cycles(std::uint64_t{options.hold_ms} * 1'000'000);
+  shared->reassembly_cycles = shared->clock.cycles(std::uint64_t{options.reassembly_ms} * 1'000'000);
+  shared->idle_sleep_ns = std::uint64_t{options.idle_sleep_us} * 1000;
+  rt->shared_ = std::move(shared);
+
+  try {
+    for (std::uint32_t i = 0; i < options.workers; ++i) {
+      rt->workers_.push_back(std::make_unique<dataplane::Worker>(*rt->shared_, i));
+    }
+  } catch (const std::exception& e) {
+    return Error::plain(std::string("worker setup: ") + e.what());
+  }
+  return rt;
+}
+
+Result<void> Runtime::start(std::shared_ptr<const proxy::Snapshot> first) {
+  if (first == nullptr) return Error::plain("no snapshot to start with");
+  if (first->rules != nullptr) {
+    for (auto& w : workers_) {
+      if (!w->proxy_worker().scratch.prepare(*first->rules)) {
+        return Error::plain("cannot allocate the Hyperscan scratch for the rule set");
+      }
+    }
+  }
+  current_ = std::move(first);
+  shared_->snapshot.store(current_.get(), std::memory_order_release);
+
+  // SIGURG wakes a worker stuck in a PMD's blocking call at shutdown (Worker::interrupt).
+  install_wake_handler();
+
+  std::size_t i = 0;
+  unsigned lcore = 0;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    if (i == workers_.size()) break;
+    if (rte_eal_remote_launch(worker_main, workers_[i].get(), lcore) != 0) {
+      shared_->quit.store(true);
+      rte_eal_mp_wait_lcore();
+      return Error::plain("cannot launch worker " + std::to_string(i) + " on lcore " + std::to_string(lcore));
+    }
+    lcores_.push_back(lcore);
+    ++i;
+  }
+  launched_ = true;
+  started_ns_ = now_ns();
+  // Announce every address we own, so neighbours (and switches) learn where it lives.
+  for (std::size_t p = 0; p < ports_.size(); ++p) {
+    unsigned char frame[60] = {};
+    net::build_gratuitous_arp(frame, shared_->ports[p].mac, shared_->ports[p].address);
+    send_frame(static_cast<std::uint16_t>(p), frame, sizeof frame);
+  }
+  return {};
+}
+
+}  // namespace sipshunt::runtime

@@ -1,0 +1,45 @@
+// Control plane. The neighbour table's single writer: what the workers report (ARP-learned
+// addresses, next hops they need) is applied here, and entries are aged, refreshed by unicast
+// ARP or given up on, on the control lcore.
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "sipshunt/runtime/runtime.hpp"
+
+namespace sipshunt::runtime {
+
+void Runtime::handle_events(std::uint64_t now) {
+  dataplane::NeighbourEvent ev[64];
+  for (;;) {
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(shared_->events, ev, sizeof ev[0], 64, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+      const auto& e = ev[i];
+      switch (e.kind) {
+        case dataplane::NeighbourEvent::Kind::kLearn:
+          (void)neighbours_->confirm(e.port, e.ip, net::MacAddress::from_u64(e.mac), now);
+          break;
+        case dataplane::NeighbourEvent::Kind::kUpdate: {
+          net::MacAddress known;
+          if (neighbours_->lookup(e.port, e.ip, known)) {
+            (void)neighbours_->confirm(e.port, e.ip, net::MacAddress::from_u64(e.mac), now);
+          }
+          break;
+        }
+        case dataplane::NeighbourEvent::Kind::kDemand:
+          if (neighbours_->demand(e.port, e.ip, now)) send_arp_request({e.port, e.ip, std::nullopt});
+          break;
+      }
+    }
+    if (n < 64) break;
+  }
+}
+
+void Runtime::age_neighbours(std::uint64_t now) {
+  if (now < next_age_ns_) return;
+  arp_due_.clear();
+  neighbours_->age(now, arp_due_);
+  for (const auto& r : arp_due_) send_arp_request(r);
+  next_age_ns_ = now + 100'000'000;  // every 100 ms
+}
+
+}  // namespace sipshunt::runtime
