@@ -43,8 +43,8 @@ BENCHMARK(BM_Headers);
 
 static void BM_RouteAndNeighbour(benchmark::State& state) {
   const std::vector<InterfaceAddress> ifs = {{0, 0xc6120001, 24, 0xc61200fe}, {1, 0xc6130001, 24, std::nullopt}};
-  const RouteTableResult built = RouteTable::build(ifs, {});
-  const RouteTable& routes = *built.table;
+  const auto built = RouteTable::build(ifs, {});
+  const RouteTable& routes = *built;
   NeighbourTable n(4096);
   for (std::uint32_t i = 0; i < 64; ++i) n.confirm(0, 0xc6120000 + i, MacAddress::from_u64(0x020000000000ull + i), 0);
   std::uint32_t d = 0;

@@ -62,9 +62,9 @@ Result<void> Controller::attach(DataPlaneSeams seams) {
   h.backend = [this](const std::string& name, BackendAction a) { return set_admin(name, a); };
   server_ = std::make_unique<AdminServer>(std::move(h));
   const std::uint16_t port = options_.admin_port.value_or(config_->admin.port);
-  if (auto err = server_->start(config_->admin.address, port)) {
+  if (Result<void> started = server_->start(config_->admin.address, port); !started) {
     server_.reset();
-    return Error::plain(std::move(*err));
+    return started;
   }
   spdlog::info("admin API on http://{}/ (GET /metrics, GET /status, POST /reload, POST /backends/NAME/drain|enable|disable)",
                Endpoint{config_->admin.address, server_->port()}.to_string());

@@ -238,15 +238,15 @@ AdminServer::AdminServer(Handlers handlers, Options options) : impl_(std::make_u
 
 AdminServer::~AdminServer() { stop(); }
 
-std::optional<std::string> AdminServer::start(const IpAddress& address, std::uint16_t port) {
-  if (impl_->started) return std::string("admin server already started");
+Result<void> AdminServer::start(const IpAddress& address, std::uint16_t port) {
+  if (impl_->started) return Error::plain("admin server already started");
   const std::string host = address.to_string();
   if (port == 0) {
     impl_->port = impl_->http.bind_to_any_port(host);
-    if (impl_->port <= 0) return std::string("cannot bind the admin API to ").append(host).append(": any port");
+    if (impl_->port <= 0) return Error::plain(std::string("cannot bind the admin API to ").append(host).append(": any port"));
   } else {
     if (!impl_->http.bind_to_port(host, port))
-      return std::string("cannot bind the admin API to ").append(Endpoint{address, port}.to_string());
+      return Error::plain(std::string("cannot bind the admin API to ").append(Endpoint{address, port}.to_string()));
     impl_->port = port;
   }
   // Bound and listening: connections queue in the backlog until the thread accepts them.
@@ -255,7 +255,7 @@ std::optional<std::string> AdminServer::start(const IpAddress& address, std::uin
   // httplib's stop() is a no-op until the listening loop has started: wait for it, or a quick
   // stop() after start() would leave the thread running forever.
   for (int i = 0; i < 5000 && !impl_->http.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return std::nullopt;
+  return {};
 }
 
 std::uint16_t AdminServer::port() const noexcept { return static_cast<std::uint16_t>(impl_->port); }

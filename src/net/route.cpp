@@ -6,9 +6,8 @@
 
 namespace sipshunt::net {
 
-RouteTableResult RouteTable::build(const std::vector<InterfaceAddress>& interfaces,
+Result<RouteTable> RouteTable::build(const std::vector<InterfaceAddress>& interfaces,
                                      const std::vector<StaticRoute>& routes) {
-  RouteTableResult result;
   RouteTable t;
   t.interfaces_ = interfaces;
   auto connected_port = [&](std::uint32_t a) -> int {
@@ -19,30 +18,26 @@ RouteTableResult RouteTable::build(const std::vector<InterfaceAddress>& interfac
   };
   for (const auto& i : interfaces) {
     if (i.prefix_len > 32) {
-      result.error = "port address " + format_ipv4(i.address) + ": prefix length above 32";
-      return result;
+      return Error::plain("port address " + format_ipv4(i.address) + ": prefix length above 32");
     }
     const std::uint32_t mask = prefix_mask(i.prefix_len);
     t.entries_.push_back(Entry{i.address & mask, mask, i.prefix_len, true, i.port, 0});
     if (i.gateway) {
       if ((*i.gateway & mask) != (i.address & mask) || *i.gateway == i.address) {
-        result.error = "gateway " + format_ipv4(*i.gateway) + " is not on the subnet of " +
-                       format_ipv4(i.address) + "/" + std::to_string(i.prefix_len);
-        return result;
+        return Error::plain("gateway " + format_ipv4(*i.gateway) + " is not on the subnet of " +
+                       format_ipv4(i.address) + "/" + std::to_string(i.prefix_len));
       }
       t.entries_.push_back(Entry{0, 0, 0, false, i.port, *i.gateway});
     }
   }
   for (const auto& r : routes) {
     if (r.prefix_len > 32) {
-      result.error = "route " + format_ipv4(r.prefix) + ": prefix length above 32";
-      return result;
+      return Error::plain("route " + format_ipv4(r.prefix) + ": prefix length above 32");
     }
     const int port = connected_port(r.via);
     if (port < 0) {
-      result.error = "route " + format_ipv4(r.prefix) + "/" + std::to_string(r.prefix_len) + " via " +
-                     format_ipv4(r.via) + ": the next hop is on no port's subnet";
-      return result;
+      return Error::plain("route " + format_ipv4(r.prefix) + "/" + std::to_string(r.prefix_len) + " via " +
+                     format_ipv4(r.via) + ": the next hop is on no port's subnet");
     }
     const std::uint32_t mask = prefix_mask(r.prefix_len);
     t.entries_.push_back(Entry{r.prefix & mask, mask, r.prefix_len, false, static_cast<std::uint16_t>(port), r.via});
@@ -51,8 +46,7 @@ RouteTableResult RouteTable::build(const std::vector<InterfaceAddress>& interfac
     if (a.len != b.len) return a.len > b.len;
     return a.connected && !b.connected;
   });
-  result.table = std::move(t);
-  return result;
+  return t;
 }
 
 }  // namespace sipshunt::net

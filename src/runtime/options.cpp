@@ -58,8 +58,8 @@ Result<void> validate(const RuntimeOptions& o) {
                   std::to_string(net::kMbufDataRoom - net::kEthernetHeaderLen));
     }
   }
-  const net::RouteTableResult routes = net::RouteTable::build(interfaces_of(o), o.routes);
-  if (!routes.table) return fail("dpdk.routes: " + routes.error);
+  const auto routes = net::RouteTable::build(interfaces_of(o), o.routes);
+  if (!routes) return fail("dpdk.routes: " + routes.error().message);
   for (const auto& n : o.static_neighbours) {
     if (names.count(n.port) == 0)
       return fail("static neighbour " + net::format_ipv4(n.ip) + ": no port named " + n.port);

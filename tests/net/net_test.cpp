@@ -231,8 +231,8 @@ TEST(Route, ConnectedStaticAndGatewayLongestPrefixFirst) {
   std::vector<StaticRoute> routes = {{ip("198.18.128.0"), 17, ip("198.19.0.9")},
                                      {ip("198.18.7.0"), 24, ip("198.19.0.7")}};
   auto r = RouteTable::build(ifs, routes);
-  ASSERT_TRUE(r.table) << r.error;
-  const auto& t = *r.table;
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& t = *r;
   auto nh = t.lookup(ip("198.18.0.21"));  // connected /24 beats nothing else
   ASSERT_TRUE(nh);
   EXPECT_EQ(nh->port, 0);
@@ -258,17 +258,17 @@ TEST(Route, ConnectedStaticAndGatewayLongestPrefixFirst) {
 
 TEST(Route, NoGatewayNoRoute) {
   auto r = RouteTable::build({{0, ip("198.18.0.1"), 24, std::nullopt}}, {});
-  ASSERT_TRUE(r.table);
-  EXPECT_FALSE(r.table->lookup(ip("10.0.0.1")));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->lookup(ip("10.0.0.1")));
 }
 
 TEST(Route, Errors) {
   auto r = RouteTable::build({{0, ip("198.18.0.1"), 24, ip("198.19.0.1")}}, {});
-  EXPECT_FALSE(r.table);
-  EXPECT_NE(r.error.find("gateway 198.19.0.1"), std::string::npos) << r.error;
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.error().message.find("gateway 198.19.0.1"), std::string::npos) << r.error().message;
   r = RouteTable::build({{0, ip("198.18.0.1"), 24, std::nullopt}}, {{ip("10.0.0.0"), 8, ip("10.1.1.1")}});
-  EXPECT_FALSE(r.table);
-  EXPECT_NE(r.error.find("via 10.1.1.1"), std::string::npos) << r.error;
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.error().message.find("via 10.1.1.1"), std::string::npos) << r.error().message;
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sipshunt/common/result.hpp"
 #include "sipshunt/control/metrics.hpp"
 #include "sipshunt/common/address.hpp"
 
@@ -62,7 +63,7 @@ class AdminServer {
 
   // Binds `address:port` (port 0: an ephemeral port, see port()) and starts serving on a
   // thread of its own. Returns an error message, or nullopt when listening.
-  [[nodiscard]] std::optional<std::string> start(const IpAddress& address, std::uint16_t port);
+  [[nodiscard]] Result<void> start(const IpAddress& address, std::uint16_t port);
   [[nodiscard]] std::uint16_t port() const noexcept;
   void stop();
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "sipshunt/common/result.hpp"
+
 namespace sipshunt::net {
 
 struct InterfaceAddress {
@@ -33,14 +35,12 @@ struct NextHop {
   return len == 0 ? 0u : ~std::uint32_t{0} << (32 - len);
 }
 
-struct RouteTableResult;
-
 class RouteTable {
  public:
   // Validates: prefix lengths <= 32, a gateway on its port's subnet, a static route's `via` on a
   // connected subnet (the error names the offending entry).
-  [[nodiscard]] static RouteTableResult build(const std::vector<InterfaceAddress>& interfaces,
-                                    const std::vector<StaticRoute>& routes);
+  [[nodiscard]] static Result<RouteTable> build(const std::vector<InterfaceAddress>& interfaces,
+                                                const std::vector<StaticRoute>& routes);
 
   // Next hop for `dst` (host order), or nullopt: no route. Never returns our own address.
   [[nodiscard]] std::optional<NextHop> lookup(std::uint32_t dst) const noexcept {
@@ -73,11 +73,6 @@ class RouteTable {
  private:
   std::vector<Entry> entries_;  // longest prefix first; connected before static at equal length
   std::vector<InterfaceAddress> interfaces_;
-};
-
-struct RouteTableResult {
-  std::optional<RouteTable> table;
-  std::string error;
 };
 
 }  // namespace sipshunt::net
