@@ -1,5 +1,5 @@
 // `sipshunt explain`: what the proxy would do with datagrams read from files or a pcap capture,
-// as JSON lines (issue 3 item 4). No DPDK: the same proxy::process the workers run.
+// as JSON lines (fields: src/proxy/README.md). No DPDK: the same proxy::process the workers run.
 //   sipshunt explain -c CONFIG [--from IP:PORT] [--down BACKEND]... FILE...
 //   sipshunt explain -c CONFIG [--down BACKEND]... --pcap CAPTURE
 #include <chrono>
