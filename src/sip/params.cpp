@@ -1,6 +1,6 @@
 // Parameter lookup and comma-list splitting (params.hpp) over values the caller already holds:
 // one grammar for every module, with the token and value rules of the parser's own parameter
-// scanner (parse_params in message.cpp), but lenient: junk between parameters is skipped.
+// scanner (parse_params in lexical.hpp), but lenient: junk between parameters is skipped.
 // Plain loops: these run on single short values, not on the whole datagram.
 #include "scan.hpp"
 #include "sipshunt/sip/params.hpp"
