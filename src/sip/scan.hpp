@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/sip/params.hpp"  // is_lws
 
 // 512: AVX-512BW (fault-free masked load for the last block); 256: AVX2; 0: portable scalar.
 // Tests may force a lower level to exercise the other paths.
@@ -68,11 +69,6 @@ constexpr CharTable make_uri_bad_table() {
 }
 inline constexpr CharTable kUriBad = make_uri_bad_table();
 
-SIPSHUNT_ALWAYS_INLINE bool is_lws(char c) noexcept {
-  // SP, HT, CR, LF. Inside a header value CR and LF only appear as folding (CRLF + SP/HT).
-  const auto u = static_cast<unsigned char>(c);
-  return u <= ' ' && ((std::uint64_t{0x100002600} >> u) & 1) != 0;
-}
 SIPSHUNT_ALWAYS_INLINE bool is_digit(char c) noexcept {
   return static_cast<unsigned char>(c - '0') < 10;
 }

@@ -1,5 +1,6 @@
 // Unit tests for the SIP parser: each table in cases.hpp row by row, then the helpers
-// (parse_uri, find_param, ListIterator, names) and the "fields survive an error" contract.
+// (parse_uri, find_param and its positions overload, ListIterator, names) and the "fields
+// survive an error" contract.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -491,6 +492,86 @@ TEST(Uri, FindParam) {
   EXPECT_FALSE(find_param(";a=\"unterminated;lr", "lr", v));
   EXPECT_TRUE(find_param(";sh=abc;pin=b7", "pin", v));
   EXPECT_EQ(v, "b7");
+}
+
+// The positions overload: name and value are views into the searched list (a rewriter takes its
+// offsets from them), has_value tells "name" from "name=". Offsets are from the list's start.
+struct ParamCase {
+  std::string_view what;
+  std::string_view list;
+  std::string_view name;        // searched for
+  bool found;
+  std::size_t name_at;          // found: where the name is, as written
+  std::string_view written;     // the name as written
+  std::size_t value_at;         // where the value view starts (the name's end when bare)
+  std::string_view value;
+  bool has_value;
+};
+
+TEST(Params, Table) {
+  const ParamCase cases[] = {
+      {"first", ";transport=tcp;lr;maddr=224.2.0.1", "transport", true, 1, "transport", 11, "tcp", true},
+      {"last, any case", ";transport=tcp;lr;maddr=224.2.0.1", "MADDR", true, 18, "maddr", 24, "224.2.0.1", true},
+      {"bare, an empty view at the name's end", ";transport=tcp;lr;maddr=x", "lr", true, 15, "lr", 17, "", false},
+      {"bare, written in another case", ";lr;X-Flag ;rport", "x-flag", true, 4, "X-Flag", 10, "", false},
+      {"bare after LWS", ";lr;X-Flag ;rport", "rport", true, 12, "rport", 17, "", false},
+      {"name= has an empty value", ";rport=;x", "rport", true, 1, "rport", 7, "", true},
+      {"quoted, with ';' and ','", ";a=\"x;y, z\";c=3", "a", true, 1, "a", 3, "\"x;y, z\"", true},
+      {"quoted-pair does not end the string", ";b=\"q\\\"w;\";c=3", "b", true, 1, "b", 3, "\"q\\\"w;\"", true},
+      {"after a quoted value", ";b=\"q\\\"w;\";c=3", "c", true, 11, "c", 13, "3", true},
+      {"unterminated quote runs to the end", ";a=\"open;b=1", "a", true, 1, "a", 3, "\"open;b=1", true},
+      {"LWS around ';' and '='", " ; branch = z9hG4bK1 ;rport", "branch", true, 3, "branch", 12, "z9hG4bK1", true},
+      {"folding and HT around '='", ";x=1;\r\n rport\t=\t5060", "rport", true, 8, "rport", 16, "5060", true},
+      {"folding after '='", "; tag=\r\n\tab", "tag", true, 2, "tag", 9, "ab", true},
+      {"value ends at ','", ";a=1,b;c=2", "a", true, 1, "a", 3, "1", true},
+      {"value ends at LWS", ";a=[2001:db8::1]:5060 x", "a", true, 1, "a", 3, "[2001:db8::1]:5060", true},
+      {"leading text skipped", "sip:h;lr", "lr", true, 6, "lr", 8, "", false},
+      {"whole names only", ";lrx;xlr", "lr", false, 0, "", 0, "", false},
+      {"empty", "", "lr", false, 0, "", 0, "", false},
+      {"inside a quoted value", ";a=\"x;lr\"", "lr", false, 0, "", 0, "", false},
+  };
+  for (const ParamCase& c : cases) {
+    SCOPED_TRACE(std::string(c.what));
+    Param p;
+    ASSERT_EQ(find_param(c.list, c.name, p), c.found);
+    if (!c.found) continue;
+    EXPECT_EQ(p.name.data(), c.list.data() + c.name_at);
+    EXPECT_EQ(p.name, c.written);
+    EXPECT_EQ(p.value.data(), c.list.data() + c.value_at);
+    EXPECT_EQ(p.value, c.value);
+    EXPECT_EQ(p.has_value, c.has_value);
+    std::string_view v;  // the value-only overload reads the same grammar
+    ASSERT_TRUE(find_param(c.list, c.name, v));
+    EXPECT_EQ(v.data(), p.value.data());
+    EXPECT_EQ(v.size(), p.value.size());
+  }
+}
+
+// The parser and find_param read one grammar: the Via parameters the parser decodes are the
+// views find_param gives for the same list.
+TEST(Params, AgreeWithTheParsersViaParameters) {
+  for (const auto& c : via_cases()) {
+    SCOPED_TRACE(std::string(c.what));
+    Message& m = msg();
+    const std::string s = via_message(c);
+    if (parse_checked(s, m) != Status::kOk) continue;
+    for (std::size_t i = 0; i < m.via_count; ++i) {
+      const Via& v = m.vias[i];
+      struct Known {
+        std::string_view name;
+        bool has;
+        std::string_view value;
+      };
+      for (const Known& k : {Known{"branch", v.has_branch, v.branch}, Known{"received", v.has_received, v.received},
+                             Known{"rport", v.has_rport, v.rport}, Known{"maddr", v.has_maddr, v.maddr}}) {
+        Param p;
+        ASSERT_EQ(find_param(v.params, k.name, p), k.has) << k.name;
+        if (!k.has) continue;
+        EXPECT_EQ(p.value, k.value) << k.name;
+        EXPECT_EQ(p.value.data(), k.value.data()) << k.name;  // the same octets, not an equal copy
+      }
+    }
+  }
 }
 
 // ---- lists ---------------------------------------------------------------------------------------

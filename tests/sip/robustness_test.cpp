@@ -74,6 +74,11 @@ TEST(Robustness, UrisAtAGuardPage) {
         (void)parse_uri({p, len}, u);
         std::string_view v;
         (void)find_param({p, len}, "lr", v);
+        Param prm;
+        if (find_param({p, len}, "lr", prm)) {
+          EXPECT_GE(prm.name.data(), p);
+          EXPECT_LE(prm.value.data() + prm.value.size(), p + len);
+        }
         std::string_view e;
         for (ListIterator it({p, len}); it.next(e);) {
           EXPECT_GE(e.data(), p);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sipshunt/sip/params.hpp"  // find_param, ListIterator, is_lws: used with every Message
+
 namespace sipshunt::sip {
 
 inline constexpr std::size_t kMaxHeaders = 64;       // header fields (lines) per message
@@ -117,9 +119,6 @@ struct Uri {
 
 // Decodes a SIP/SIPS URI. Returns false when the text is not a valid URI of its scheme.
 [[nodiscard]] bool parse_uri(std::string_view text, Uri& out) noexcept;
-// Finds parameter `name` (case-insensitive) in a ";a=b;c" list. Returns true when present;
-// `value` is empty for a parameter without '='.
-[[nodiscard]] bool find_param(std::string_view params, std::string_view name, std::string_view& value) noexcept;
 
 struct Via {
   std::string_view value;        // the whole via-parm, e.g. "SIP/2.0/UDP h:5060;branch=z9hG4bK1"
@@ -214,19 +213,5 @@ struct Message {
 // masks are gone, so this classifies the values again (control plane, tests, tools).
 [[nodiscard]] Status decode_record_routes(const Message& m, RouteValue* out, std::size_t max,
                                           std::uint8_t& count) noexcept;
-
-// Splits a comma-separated header value into its elements, respecting quoted strings and <>.
-// Usage: for (ListIterator it(value); it.next(elem);) {...}. Elements are trimmed.
-class ListIterator {
- public:
-  explicit ListIterator(std::string_view value) noexcept : rest_(value) {}
-  [[nodiscard]] bool next(std::string_view& element) noexcept;
-  [[nodiscard]] bool malformed() const noexcept { return malformed_; }  // unbalanced quote or <
-
- private:
-  std::string_view rest_;
-  bool done_ = false;
-  bool malformed_ = false;
-};
 
 }  // namespace sipshunt::sip

@@ -1,0 +1,96 @@
+// hot path
+// Private to the sip module: how one value of a decoded header is taken. Each grammar with a
+// usual shape (Via, From/To, Route) has a fast path reading one delimiter mask and a general
+// decoder for everything else; the choice between them, and the comma-list loop of the headers
+// whose values are lists (RFC 3261 §7.3.1), are written here once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lexical.hpp"
+#include "scan.hpp"
+#include "sipshunt/sip/message.hpp"
+
+namespace sipshunt::sip::detail {
+
+// Widest value a fast path takes with mask type M: 63 octets in one register, 127 in two.
+template <class M>
+inline constexpr std::size_t kWindowMax = sizeof(M) * 8 - 1;
+
+// One element starting at p, its value ending at e: Fast64 / Fast128 (the grammar's fast path
+// over a window of 64 or 128 octets, by the value's length) when it takes the shape, else General.
+//   Fast*(const Blocks&, const char* d, std::size_t p, std::size_t n, Out&): position after the
+//     element, or kNpos to fall back (it may have written to Out);
+//   General(Cursor& over [p, e), const char* d, std::size_t p, std::size_t e, Out&): position
+//     after the element and its trailing LWS, or kNpos when malformed.
+template <auto Fast64, auto Fast128, auto General, class Out>
+SIPSHUNT_ALWAYS_INLINE std::size_t decode_with_fast_path(const Blocks& b, const char* d, std::size_t p,
+                                                         std::size_t e, Out& out) noexcept {
+  const std::size_t q = e - p < 64 ? Fast64(b, d, p, e - p, out) : Fast128(b, d, p, e - p, out);
+  if (SIPSHUNT_LIKELY(q != kNpos)) return q;
+  Cursor c(b, p, e);
+  return General(c, d, p, e, out);
+}
+
+// 1#element over [p, e): each element decoded as above into out[count], tagged with the index of
+// its header field; LWS around ','. kOk; `bad` for a malformed or empty element (a trailing
+// comma); `too_many` when there are more than `max` (count is then max).
+template <auto Fast64, auto Fast128, auto General, class Out>
+SIPSHUNT_ALWAYS_INLINE Status decode_list(const Blocks& b, const char* d, std::size_t p, std::size_t e,
+                                          Out* out, std::uint8_t& count, std::size_t max,
+                                          std::uint16_t hidx, Status bad, Status too_many) noexcept {
+  if (p == e) return bad;
+  for (;;) {
+    if (count == max) return too_many;
+    Out& o = out[count];
+    const std::size_t q = decode_with_fast_path<Fast64, Fast128, General>(b, d, p, e, o);
+    if (SIPSHUNT_UNLIKELY(q == kNpos)) return bad;
+    o.header = hidx;
+    ++count;
+    if (q == e) return Status::kOk;
+    if (d[q] != ',') return bad;
+    p = skip_lws(d, q + 1, e);
+    if (p == e) return bad;  // trailing comma: an empty element
+  }
+}
+
+// In a fast path over the value at s (n octets), t at the delimiter ending a host: an optional
+// ":port", its end the next delimiter of the window m. Moves t past it; false when it is not a
+// port.
+template <class M>
+SIPSHUNT_ALWAYS_INLINE bool fast_port(M& m, const char* s, std::size_t n, std::size_t& t,
+                                      std::uint16_t& port, bool& has_port) noexcept {
+  if (s[t] == ':' && t < n) {
+    const std::size_t q = pop(m);
+    if (parse_port(s, t + 1, q, port) != q) return false;
+    has_port = true;
+    t = q;
+  }
+  return true;
+}
+
+// In a fast path, t at the delimiter after what precedes the parameters: the parameters
+// *( ";" token [ "=" token ] ) read from the window, f(name_begin, name_end, value_begin, value_end) for each (an empty value range
+// without '='). Returns the position of the first octet after them that is not ';' (n, or a
+// delimiter the caller checks), or kNpos when a name or a value is empty.
+template <class M, class F>
+SIPSHUNT_ALWAYS_INLINE std::size_t fast_params(M& m, const char* s, std::size_t n, std::size_t t,
+                                               F&& f) noexcept {
+  while (s[t] == ';' && t < n) {
+    const std::size_t nb = t + 1;
+    const std::size_t ne = pop(m);
+    if (ne == nb) return kNpos;
+    std::size_t vb = ne, ve = ne;
+    if (s[ne] == '=' && ne < n) {
+      vb = ne + 1;
+      ve = pop(m);
+      if (ve == vb) return kNpos;
+    }
+    f(nb, ne, vb, ve);
+    t = ve;
+  }
+  return t;
+}
+
+}  // namespace sipshunt::sip::detail

@@ -1,0 +1,111 @@
+// hot path
+// Private to the sip module: the lexical pieces every grammar shares (RFC 3261 §25.1
+// quoted-string, generic-param, port, IPv6reference) and unaligned word loads. Inline, so a
+// decoder that uses them costs no call per octet run.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "scan.hpp"
+
+namespace sipshunt::sip::detail {
+
+SIPSHUNT_ALWAYS_INLINE std::uint32_t load4(const char* s) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, s, 4);
+  return v;
+}
+
+SIPSHUNT_ALWAYS_INLINE std::uint64_t load8(const char* s) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, s, 8);
+  return v;
+}
+
+// The 4 octets at s are "sip:" in any case (the three letters folded with 0x20).
+SIPSHUNT_ALWAYS_INLINE bool is_sip_colon(const char* s) noexcept {
+  return (load4(s) | 0x00202020u) == 0x3a706973u;
+}
+
+// p at '"'. Position after the closing quote, or kNpos when the string is unterminated.
+SIPSHUNT_ALWAYS_INLINE std::size_t quoted_end(Cursor& c, const char* d, std::size_t p,
+                                              std::size_t e) noexcept {
+  std::size_t q = p + 1;
+  for (;;) {
+    const std::size_t t = c.next(q, e);
+    if (t == e) return kNpos;
+    if (d[t] == '"') return t + 1;
+    q = t + (d[t] == '\\' ? 2 : 1);  // quoted-pair: the escaped octet is skipped whatever it is
+  }
+}
+
+// A parameter value starting at p (token, host, IPv6 reference or quoted-string). Position after
+// it, or kNpos when it is empty or an unterminated quoted-string.
+SIPSHUNT_ALWAYS_INLINE std::size_t param_value_end(Cursor& c, const char* d, std::size_t p,
+                                                   std::size_t e) noexcept {
+  if (p >= e) return kNpos;
+  if (SIPSHUNT_UNLIKELY(d[p] == '"')) return quoted_end(c, d, p, e);
+  std::size_t q = p;
+  for (;;) {
+    const std::size_t t = c.next(q, e);
+    if (t == e || d[t] == ';' || d[t] == ',' || is_lws(d[t])) return t > p ? t : kNpos;
+    q = t + 1;  // ':' '[' ']' '/' '@' and the like belong to the value (IPv6, hosts)
+  }
+}
+
+// Generic parameters: *( SEMI name [ EQUAL value ] ) with LWS allowed around ';' and '='.
+// p is at the first ';'. Calls f(name_begin, name_end, value_begin, value_end) for each (an empty
+// value range when there is no '='). Returns the end of the last parameter, kNpos when one is
+// empty (";;", "name=" without a value) or unterminated.
+template <class F>
+SIPSHUNT_ALWAYS_INLINE std::size_t parse_params(Cursor& c, const char* d, std::size_t p,
+                                                std::size_t e, F&& f) noexcept {
+  std::size_t last = p;
+  while (p < e && d[p] == ';') {
+    std::size_t nb = p + 1;
+    if (SIPSHUNT_UNLIKELY(nb < e && is_lws(d[nb]))) nb = skip_lws(d, nb, e);
+    const std::size_t ne = c.next(nb, e);
+    if (ne == nb) return kNpos;
+    std::size_t q = ne;
+    if (SIPSHUNT_UNLIKELY(q < e && is_lws(d[q]))) q = skip_lws(d, q, e);
+    std::size_t vb = ne, ve = ne;
+    if (q < e && d[q] == '=') {
+      vb = q + 1;
+      if (SIPSHUNT_UNLIKELY(vb < e && is_lws(d[vb]))) vb = skip_lws(d, vb, e);
+      ve = param_value_end(c, d, vb, e);
+      if (ve == kNpos) return kNpos;
+      last = ve;
+    } else {
+      last = ne;
+    }
+    f(nb, ne, vb, ve);
+    p = last;
+    if (SIPSHUNT_UNLIKELY(p < e && is_lws(d[p]))) p = skip_lws(d, p, e);
+  }
+  return last;
+}
+
+// Up to 5 digits, at most 65535. Position after them, or kNpos.
+SIPSHUNT_ALWAYS_INLINE std::size_t parse_port(const char* d, std::size_t p, std::size_t e,
+                                              std::uint16_t& port) noexcept {
+  std::uint32_t v = 0;
+  std::size_t q = p;
+  while (q < e && is_digit(d[q]) && q - p < 6) v = v * 10 + static_cast<std::uint32_t>(d[q++] - '0');
+  if (q == p || q - p > 5 || v > 65535) return kNpos;
+  port = static_cast<std::uint16_t>(v);
+  return q;
+}
+
+// "[" IPv6 "]" starting at p. Position after ']', or kNpos.
+inline std::size_t ipv6_ref_end(const char* d, std::size_t p, std::size_t e) noexcept {
+  std::size_t q = p + 1;
+  while (q < e && (is_digit(d[q]) || d[q] == ':' || d[q] == '.' ||
+                   static_cast<unsigned char>((d[q] | 0x20) - 'a') < 6))
+    ++q;
+  if (q == e || d[q] != ']' || q == p + 1) return kNpos;
+  return q + 1;
+}
+
+}  // namespace sipshunt::sip::detail
