@@ -16,11 +16,12 @@
 #endif
 #include <xxhash.h>
 
+#include "sipshunt/common/lws.hpp"
+
 namespace sipshunt::balance {
 
 namespace {
 
-constexpr bool is_lws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // Fixed seeds of the per-id hashes: part of the mapping, never change them (tests pin it).
 constexpr std::uint64_t kOffsetSeed = 0;

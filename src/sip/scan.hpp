@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "sipshunt/common/compiler.hpp"
-#include "sipshunt/sip/params.hpp"  // is_lws
+#include "sipshunt/common/lws.hpp"
 
 // 512: AVX-512BW (fault-free masked load for the last block); 256: AVX2; 0: portable scalar.
 // Tests may force a lower level to exercise the other paths.

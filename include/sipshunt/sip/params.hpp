@@ -8,15 +8,9 @@
 #include <string_view>
 
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/common/lws.hpp"  // is_lws, used with every parameter list
 
 namespace sipshunt::sip {
-
-// LWS octets (RFC 3261 §25.1): SP, HT, CR, LF. Inside a header value CR and LF only appear as
-// folding (CRLF + SP/HT).
-[[nodiscard]] SIPSHUNT_ALWAYS_INLINE constexpr bool is_lws(char c) noexcept {
-  const auto u = static_cast<unsigned char>(c);
-  return u <= ' ' && ((std::uint64_t{0x100002600} >> u) & 1) != 0;
-}
 
 // One parameter of a ";a=b;c" list. The views point into the list that was searched, so a
 // rewriter can take positions from them (name.data(), value.data() + value.size()).
