@@ -1,84 +1,15 @@
 // hot path
-// Small helpers shared by the proxy sources: hashing, digits, hex, IP literals in SIP text.
-// Private to src/proxy.
+// Addresses and ports as SIP writes them (Via sent-by, received, rport, URI hosts), read without
+// libc or allocation. Private to src/proxy.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "sipshunt/common/address.hpp"
-#include "sipshunt/common/compiler.hpp"
 
 namespace sipshunt::proxy::detail {
-
-// Seedable 64-bit hash used for branches, tags and the snapshot's lookup tables (XXH3).
-[[nodiscard]] std::uint64_t hash_bytes(const void* data, std::size_t size, std::uint64_t seed) noexcept;
-[[nodiscard]] inline std::uint64_t hash_text(std::string_view text, std::uint64_t seed) noexcept {
-  return hash_bytes(text.data(), text.size(), seed);
-}
-[[nodiscard]] std::uint64_t hash_endpoint(const Endpoint& e) noexcept;
-
-// Writes 16 lowercase hex digits of `v`, two per table lookup.
-inline void write_hex16(std::uint64_t v, char* out) noexcept {
-  static constexpr auto kPairs = [] {
-    struct Table {
-      char c[512];
-    } t{};
-    constexpr char kHex[] = "0123456789abcdef";
-    for (int i = 0; i < 256; ++i) {
-      t.c[2 * i] = kHex[i >> 4];
-      t.c[2 * i + 1] = kHex[i & 0xf];
-    }
-    return t;
-  }();
-  for (int i = 7; i >= 0; --i) {
-    std::memcpy(out + 2 * i, kPairs.c + 2 * (v & 0xff), 2);
-    v >>= 8;
-  }
-}
-
-// memcpy for the short pieces the rewrite inserts (a libc call each otherwise): overlapping
-// fixed-size moves up to 32 octets.
-SIPSHUNT_ALWAYS_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
-  if (n <= 16) {
-    if (n >= 8) {
-      std::uint64_t a, b;
-      std::memcpy(&a, src, 8);
-      std::memcpy(&b, src + n - 8, 8);
-      std::memcpy(dst, &a, 8);
-      std::memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4) {
-      std::uint32_t a, b;
-      std::memcpy(&a, src, 4);
-      std::memcpy(&b, src + n - 4, 4);
-      std::memcpy(dst, &a, 4);
-      std::memcpy(dst + n - 4, &b, 4);
-    } else {
-      for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
-    }
-    return;
-  }
-  if (n <= 32) {
-    char a[16], b[16];
-    std::memcpy(a, src, 16);
-    std::memcpy(b, src + n - 16, 16);
-    std::memcpy(dst, a, 16);
-    std::memcpy(dst + n - 16, b, 16);
-    return;
-  }
-  std::memcpy(dst, src, n);
-}
-
-// Writes the decimal form of `v`; returns the length (at most 10). Digits go straight to their
-// place (no reversal through a temporary: that cost a store-forwarding stall per call).
-inline std::size_t write_decimal(std::uint32_t v, char* out) noexcept {
-  std::size_t n = 1;
-  for (std::uint32_t t = v; t >= 10; t /= 10) ++n;
-  for (std::size_t i = n; i-- > 0; v /= 10) out[i] = static_cast<char>('0' + v % 10);
-  return n;
-}
 
 // Parses 1..5 digits into a port 1..65535.
 [[nodiscard]] inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
@@ -93,53 +24,75 @@ inline std::size_t write_decimal(std::uint32_t v, char* out) noexcept {
   return true;
 }
 
-// A dotted-quad IPv4 literal to its host-order value; false for anything else.
-[[nodiscard]] inline bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept {
+// What scan_ipv4() read at the start of a text.
+struct Ipv4Scan {
+  std::size_t stop = 0;     // offset of the first octet that is neither a digit nor a dot
+  bool bad = false;         // what was read cannot be a dotted quad (a part over 255 or of more
+                            // than 3 digits, an empty part, a fifth part): stop is meaningless
+  bool quad = false;        // the octets before `stop` are four parts: `value` holds them
+  std::uint32_t value = 0;  // host order
+};
+
+// The dotted-quad grammar (RFC 3261 §25.1 IPv4address), written once: reads digits and dots from
+// the start of `text` and stops at the first other octet.
+[[nodiscard]] inline Ipv4Scan scan_ipv4(std::string_view text) noexcept {
+  Ipv4Scan s;
   std::uint32_t value = 0, part = 0;
   int parts = 0, digits = 0;
-  for (char c : text) {
+  std::size_t i = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
     if (c >= '0' && c <= '9') {
       part = part * 10 + static_cast<std::uint32_t>(c - '0');
-      if (++digits > 3 || part > 255) return false;
+      if (++digits > 3 || part > 255) {
+        s.bad = true;
+        return s;
+      }
     } else if (c == '.') {
-      if (digits == 0 || ++parts > 3) return false;
+      if (digits == 0 || ++parts > 3) {
+        s.bad = true;
+        return s;
+      }
       value = (value << 8) | part;
       part = 0;
       digits = 0;
     } else {
-      return false;
+      break;
     }
   }
-  if (parts != 3 || digits == 0) return false;
-  out = (value << 8) | part;
+  s.stop = i;
+  if (parts == 3 && digits > 0) {
+    s.quad = true;
+    s.value = (value << 8) | part;
+  }
+  return s;
+}
+
+// A dotted-quad IPv4 literal, the whole text, to its host-order value; false for anything else.
+[[nodiscard]] inline bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept {
+  const Ipv4Scan s = scan_ipv4(text);
+  if (s.bad || !s.quad || s.stop != text.size()) return false;
+  out = s.value;
   return true;
 }
 
 // An IP literal as SIP writes it (IPv4 dotted quad, or IPv6 in brackets or bare). Host names and
-// anything else: false. The IPv4 case, by far the most common, is parsed here without libc.
+// anything else: false. The IPv4 case, by far the most common, is parsed here without libc. A
+// dotted quad followed by ':' or a hex letter is taken as that quad (where a bare IPv6 literal
+// could start, nothing else is looked at).
 [[nodiscard]] inline bool parse_ip_literal(std::string_view text, IpAddress& out) noexcept {
   if (text.empty()) return false;
   const char c0 = text.front();
   if (c0 >= '0' && c0 <= '9') {
-    std::uint32_t value = 0, part = 0;
-    int parts = 0, digits = 0;
-    for (char c : text) {
-      if (c >= '0' && c <= '9') {
-        part = part * 10 + static_cast<std::uint32_t>(c - '0');
-        if (++digits > 3 || part > 255) return false;
-      } else if (c == '.') {
-        if (digits == 0 || ++parts > 3) return false;
-        value = (value << 8) | part;
-        part = 0;
-        digits = 0;
-      } else if (c == ':' || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
-        break;  // maybe a bare IPv6 literal: below
-      } else {
+    const Ipv4Scan s = scan_ipv4(text);
+    if (s.bad) return false;
+    if (s.stop < text.size()) {
+      const char c = text[s.stop];
+      if (c != ':' && !(c >= 'a' && c <= 'f') && !(c >= 'A' && c <= 'F'))
         return false;  // a host name such as 1host.example.com
-      }
     }
-    if (parts == 3 && digits > 0) {
-      out = IpAddress::v4((value << 8) | part);
+    if (s.quad) {
+      out = IpAddress::v4(s.value);
       return true;
     }
   }
