@@ -96,8 +96,8 @@ inline void write_hex16(std::uint64_t v, char* out) noexcept {
   }
 }
 
-// `host:port` as in a Via sent-by or a SIP URI, an IPv6 address in brackets (RFC 3261 §19.1.1,
-// RFC 5118 §4). `out` holds kMaxHostPort octets; returns the length.
+// `host:port` as in a Via sent-by or a SIP URI, an IPv6 address in brackets (RFC 3261 §25.1
+// hostport and IPv6reference, RFC 5118 §4). `out` holds kMaxHostPort octets; returns the length.
 inline std::size_t write_hostport(const Endpoint& e, char* out) noexcept {
   const bool v6 = e.ip.family == Family::kIPv6;
   std::size_t n = 0;
