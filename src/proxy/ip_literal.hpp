@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/compiler.hpp"
 
 namespace sipshunt::proxy::detail {
 
@@ -24,76 +25,64 @@ namespace sipshunt::proxy::detail {
   return true;
 }
 
-// What scan_ipv4() read at the start of a text.
-struct Ipv4Scan {
-  std::size_t stop = 0;     // offset of the first octet that is neither a digit nor a dot
-  bool bad = false;         // what was read cannot be a dotted quad (a part over 255 or of more
-                            // than 3 digits, an empty part, a fifth part): stop is meaningless
-  bool quad = false;        // the octets before `stop` are four parts: `value` holds them
-  std::uint32_t value = 0;  // host order
+// What scan_ipv4() made of the start of a text.
+enum class Ipv4Scan : std::uint8_t {
+  kQuad,     // four parts, each 0..255 in 1..3 digits: the value is set
+  kPartial,  // digits and dots that are not (yet) four parts, then the end or an accepted stop
+  kBad,      // not a dotted quad: a part over 255 or of more than 3 digits, an empty part, a
+             // fifth part, or an octet that is neither a digit, a dot nor an accepted stop
 };
 
 // The dotted-quad grammar (RFC 3261 §25.1 IPv4address), written once: reads digits and dots from
-// the start of `text` and stops at the first other octet.
-[[nodiscard]] inline Ipv4Scan scan_ipv4(std::string_view text) noexcept {
-  Ipv4Scan s;
+// the start of `text` up to its end or the first octet `stop(c)` accepts. A template so that
+// each caller's stop test folds into the loop (the hot path reads a quad per Via).
+template <typename Stop>
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE Ipv4Scan scan_ipv4(std::string_view text, Stop stop, std::uint32_t& out) noexcept {
   std::uint32_t value = 0, part = 0;
   int parts = 0, digits = 0;
-  std::size_t i = 0;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
+  for (char c : text) {
     if (c >= '0' && c <= '9') {
       part = part * 10 + static_cast<std::uint32_t>(c - '0');
-      if (++digits > 3 || part > 255) {
-        s.bad = true;
-        return s;
-      }
+      if (++digits > 3 || part > 255) return Ipv4Scan::kBad;
     } else if (c == '.') {
-      if (digits == 0 || ++parts > 3) {
-        s.bad = true;
-        return s;
-      }
+      if (digits == 0 || ++parts > 3) return Ipv4Scan::kBad;
       value = (value << 8) | part;
       part = 0;
       digits = 0;
-    } else {
+    } else if (stop(c)) {
       break;
+    } else {
+      return Ipv4Scan::kBad;
     }
   }
-  s.stop = i;
-  if (parts == 3 && digits > 0) {
-    s.quad = true;
-    s.value = (value << 8) | part;
-  }
-  return s;
+  if (parts != 3 || digits == 0) return Ipv4Scan::kPartial;
+  out = (value << 8) | part;
+  return Ipv4Scan::kQuad;
 }
 
 // A dotted-quad IPv4 literal, the whole text, to its host-order value; false for anything else.
 [[nodiscard]] inline bool parse_ipv4(std::string_view text, std::uint32_t& out) noexcept {
-  const Ipv4Scan s = scan_ipv4(text);
-  if (s.bad || !s.quad || s.stop != text.size()) return false;
-  out = s.value;
-  return true;
+  return scan_ipv4(text, [](char) { return false; }, out) == Ipv4Scan::kQuad;
 }
 
 // An IP literal as SIP writes it (IPv4 dotted quad, or IPv6 in brackets or bare). Host names and
 // anything else: false. The IPv4 case, by far the most common, is parsed here without libc. A
-// dotted quad followed by ':' or a hex letter is taken as that quad (where a bare IPv6 literal
-// could start, nothing else is looked at).
+// dotted quad followed by ':' or a hex letter is taken as that quad (the scan stops where a bare
+// IPv6 literal could go on, and looks no further).
 [[nodiscard]] inline bool parse_ip_literal(std::string_view text, IpAddress& out) noexcept {
   if (text.empty()) return false;
   const char c0 = text.front();
   if (c0 >= '0' && c0 <= '9') {
-    const Ipv4Scan s = scan_ipv4(text);
-    if (s.bad) return false;
-    if (s.stop < text.size()) {
-      const char c = text[s.stop];
-      if (c != ':' && !(c >= 'a' && c <= 'f') && !(c >= 'A' && c <= 'F'))
-        return false;  // a host name such as 1host.example.com
-    }
-    if (s.quad) {
-      out = IpAddress::v4(s.value);
-      return true;
+    const auto maybe_ipv6 = [](char c) { return c == ':' || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    std::uint32_t v = 0;
+    switch (scan_ipv4(text, maybe_ipv6, v)) {
+      case Ipv4Scan::kQuad:
+        out = IpAddress::v4(v);
+        return true;
+      case Ipv4Scan::kBad:
+        return false;  // e.g. a host name such as 1host.example.com
+      case Ipv4Scan::kPartial:
+        break;  // maybe a bare IPv6 literal: below
     }
   }
   if (c0 == '[' || text.find(':') != std::string_view::npos) {
