@@ -1,11 +1,13 @@
 // hot path
 // Routing a request from a backend (DESIGN.md proxy rule 2): to the next Route value, else to the
 // Request-URI, whose host is an IP literal or a [proxy.hosts] name (no DNS on the data path).
+#pragma once
+
 #include "steps.hpp"
 
 namespace sipshunt::proxy::detail {
 
-void backend_request(Context& c, bool own_route, const StrictRoute& strict, std::int32_t source_backend,
+inline void backend_request(Context& c, bool own_route, const StrictRoute& strict, std::int32_t source_backend,
                      Result& r) noexcept {
   const sip::Message& m = c.m;
   r.reason = Reason::kOutbound;

@@ -2,15 +2,15 @@
 // Routing a request from a client (DESIGN.md proxy rule 1): our pin (loose or strict route) to
 // its backend when that backend takes pinned requests, else the decision point (rules, default
 // pool, no-match reply) and a Maglev lookup of the Call-ID in the chosen pool.
+#pragma once
+
 #include "steps.hpp"
 
 namespace sipshunt::proxy::detail {
 
-namespace {
-
 // Starts loading the Maglev slot of an unpinned client request, so the miss overlaps the rules:
 // the default pool's, else every pool's when there are few (a wrong guess costs one useless load).
-void prefetch_slot(Context& c) noexcept {
+inline void prefetch_slot(Context& c) noexcept {
   const std::uint64_t h = call_id_hash(c);
   if (c.s.default_pool >= 0) {
     c.s.pools[static_cast<std::size_t>(c.s.default_pool)].table.prefetch(h);
@@ -19,9 +19,7 @@ void prefetch_slot(Context& c) noexcept {
   }
 }
 
-}  // namespace
-
-void client_request(Context& c, bool own_route, const StrictRoute& strict, Result& r) noexcept {
+inline void client_request(Context& c, bool own_route, const StrictRoute& strict, Result& r) noexcept {
   if (!own_route && !strict.active) prefetch_slot(c);  // no pin: the rules and Maglev decide
   const sip::Message& m = c.m;
   std::int32_t target = -1;

@@ -1,7 +1,7 @@
 // hot path
 // What every step of process() shares for one datagram: the Context (input, source, output
 // buffer, snapshot, worker, parsed message) and the small checks several steps make. Private to
-// src/proxy; the steps themselves are declared in steps.hpp.
+// src/proxy (README.md "Files" lists the steps).
 #pragma once
 
 #include <cstddef>
@@ -64,7 +64,8 @@ SIPSHUNT_ALWAYS_INLINE void drop(Result& r, Reason reason) noexcept {
 [[nodiscard]] inline std::uint16_t via_port(const sip::Via& v) noexcept { return v.has_port ? v.port : 5060; }
 
 // Whether a SIP URI names this proxy: our address, and our port (5060 when the URI has none).
-[[nodiscard]] inline bool names_us(const Snapshot& s, const sip::Uri& uri) noexcept {
+// Forced inline: as an inline function of a header GCC kept it out of line, a call per request.
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE bool names_us(const Snapshot& s, const sip::Uri& uri) noexcept {
   if (!uri.is_sip || !host_is(uri.host, s.self.ip)) return false;
   return uri.has_port ? uri.port == s.self.port : s.self.port == 5060;
 }

@@ -1,9 +1,12 @@
 // hot path
 // process(): parse, then dispatch. A datagram the parser rejects gets 505/400 or is dropped; a
 // request passes the RFC 3261 §16.3 checks and goes to the backend- or client-request routing; a
-// response to the response routing (steps.hpp names the file of each). Every result is counted.
+// response to the response routing (one header each, inline here as before the split: a call
+// per datagram otherwise). Every result is counted.
+#include "backend_request.hpp"
+#include "client_request.hpp"
 #include "count.hpp"
-#include "steps.hpp"
+#include "response.hpp"
 
 namespace sipshunt::proxy {
 

@@ -2,12 +2,14 @@
 // Routing a response (DESIGN.md proxy rule 3): a reply to our health probe is handed over, any
 // other must carry our Via on top; that Via is removed and the response goes to the next Via's
 // received/rport, else its sent-by.
+#pragma once
+
 #include "rewrite.hpp"
 #include "steps.hpp"
 
 namespace sipshunt::proxy::detail {
 
-void response(Context& c, Result& r) noexcept {
+inline void response(Context& c, Result& r) noexcept {
   const sip::Message& m = c.m;
   r.kind = Kind::kResponse;
   if (m.call_id.substr(0, kProbeCallIdPrefix.size()) == kProbeCallIdPrefix) {

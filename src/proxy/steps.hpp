@@ -1,6 +1,8 @@
 // hot path
-// The steps process() dispatches to, one file each, in the order of README.md "Order of
-// decisions". Each fills the Result in place. Private to src/proxy.
+// The two steps every routing ends in, compiled out of line (they were before the split too):
+// the stateless reply and the forwarded request. Each fills the Result in place. The routing
+// steps themselves (client_request.hpp, backend_request.hpp, response.hpp) are inline in
+// process.cpp, as they were. Private to src/proxy.
 #pragma once
 
 #include <cstdint>
@@ -23,16 +25,5 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
 // Record-Route, strict-route restore).
 void forward_request(Context& c, const Endpoint& dest, bool pop_route, const std::string* record_route,
                      const StrictRoute& strict, Result& r) noexcept;
-
-// client_request.cpp: a request from a client (DESIGN.md proxy rule 1): pin, else rules + Maglev.
-void client_request(Context& c, bool own_route, const StrictRoute& strict, Result& r) noexcept;
-
-// backend_request.cpp: a request from a backend (DESIGN.md proxy rule 2): next Route, else the
-// Request-URI.
-void backend_request(Context& c, bool own_route, const StrictRoute& strict, std::int32_t source_backend,
-                     Result& r) noexcept;
-
-// response.cpp: a response (DESIGN.md proxy rule 3): our Via off the top, on to the next Via.
-void response(Context& c, Result& r) noexcept;
 
 }  // namespace sipshunt::proxy::detail
