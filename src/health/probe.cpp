@@ -1,60 +1,24 @@
+// Building OPTIONS probes (with the SIP writing helpers of sipshunt/sip/writer.hpp) and
+// recognising the replies to them by Call-ID, branch and CSeq.
 #include "sipshunt/health/probe.hpp"
 
-#include <cstring>
 #include <random>
+
+#include "sipshunt/sip/writer.hpp"
 
 namespace sipshunt::health {
 namespace {
 
-constexpr std::string_view kBranchCookie = "z9hG4bK";
-
-// Appends to a fixed buffer; remembers overflow instead of checking at every call site.
-class Writer {
- public:
-  Writer(char* out, std::size_t capacity) noexcept : out_(out), cap_(capacity) {}
-  void put(std::string_view s) noexcept {
-    if (n_ + s.size() > cap_) {
-      overflow_ = true;
-      return;
-    }
-    std::memcpy(out_ + n_, s.data(), s.size());
-    n_ += s.size();
-  }
-  void put_u64(std::uint64_t v) noexcept {
-    char tmp[20];
-    std::size_t i = sizeof tmp;
-    do {
-      tmp[--i] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    put({tmp + i, sizeof tmp - i});
-  }
-  // host[:port] as in a Via sent-by or a SIP URI: IPv6 in brackets.
-  void put_hostport(const Endpoint& ep) noexcept {
-    char ip[64];
-    const std::size_t n = format_ip(ep.ip, ip);
-    if (ep.ip.family == Family::kIPv6) put("[");
-    put({ip, n});
-    if (ep.ip.family == Family::kIPv6) put("]");
-    put(":");
-    put_u64(ep.port);
-  }
-  [[nodiscard]] std::size_t size() const noexcept { return overflow_ ? 0 : n_; }
-
- private:
-  char* out_;
-  std::size_t cap_;
-  std::size_t n_ = 0;
-  bool overflow_ = false;
-};
+using sip::kBranchCookie;
+using sip::Writer;
 
 // <nonce>.<backend>.<seq>
 void put_token(Writer& w, std::string_view nonce, std::uint32_t backend, std::uint64_t seq) noexcept {
   w.put(nonce);
   w.put(".");
-  w.put_u64(backend);
+  w.put_decimal(backend);
   w.put(".");
-  w.put_u64(seq);
+  w.put_decimal(seq);
 }
 
 // Decimal without sign or leading zeros (as we write them), no overflow. Consumes up to `stop`.
@@ -90,10 +54,7 @@ std::string_view to_string(MatchResult r) noexcept {
   return "unknown";
 }
 
-ProbeCodec::ProbeCodec(std::uint64_t nonce) noexcept : nonce_(nonce) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 16; ++i) nonce_text_[i] = kHex[(nonce >> (60 - 4 * i)) & 0xf];
-}
+ProbeCodec::ProbeCodec(std::uint64_t nonce) noexcept : nonce_(nonce) { sip::write_hex16(nonce, nonce_text_); }
 
 std::size_t ProbeCodec::build(const ProbeTarget& t, char* out, std::size_t capacity) const noexcept {
   Writer w(out, capacity);
@@ -108,7 +69,7 @@ std::size_t ProbeCodec::build(const ProbeTarget& t, char* out, std::size_t capac
   w.put_hostport(t.self);
   w.put(">;tag=");
   w.put(nonce_text().substr(0, 8));
-  w.put_u64(t.seq);
+  w.put_decimal(t.seq);
   w.put("\r\nTo: <sip:");
   w.put_hostport(t.backend);
   w.put(">\r\nCall-ID: ");
@@ -116,7 +77,7 @@ std::size_t ProbeCodec::build(const ProbeTarget& t, char* out, std::size_t capac
   put_token(w, nonce_text(), t.backend_index, t.seq);
   // Each probe is a new Call-ID, so CSeq 1 is always right.
   w.put("\r\nCSeq: 1 OPTIONS\r\nUser-Agent: sipshunt-health\r\nContent-Length: 0\r\n\r\n");
-  return w.size();
+  return w.overflow() ? 0 : w.size();
 }
 
 MatchResult ProbeCodec::match(const sip::Message& msg, ProbeReply& out) const noexcept {

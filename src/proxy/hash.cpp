@@ -7,7 +7,9 @@
 #endif
 #include <xxhash.h>
 
-#include "text.hpp"
+#include <cstring>
+
+#include "hash.hpp"
 
 namespace sipshunt::proxy::detail {
 

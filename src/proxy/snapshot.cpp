@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <bit>
 
+#include "hash.hpp"
 #include "sipshunt/proxy/proxy.hpp"
-#include "text.hpp"
+#include "sipshunt/sip/writer.hpp"
 
 namespace sipshunt::proxy {
 
@@ -30,17 +31,8 @@ std::string encode_pin(std::string_view name) {
 
 // "ADDR:PORT" with IPv6 in brackets, as it goes into Via sent-by and URIs.
 std::string host_port(const Endpoint& e) {
-  std::string s;
-  if (e.ip.family == Family::kIPv6) {
-    s.push_back('[');
-    s.append(e.ip.to_string());
-    s.push_back(']');
-  } else {
-    s.append(e.ip.to_string());
-  }
-  s.push_back(':');
-  s.append(std::to_string(e.port));
-  return s;
+  char text[sip::kMaxHostPort];
+  return std::string(text, sip::write_hostport(e, text));
 }
 
 std::size_t slots_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(8, n * 2)); }
@@ -85,7 +77,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
 
   const std::string self = host_port(config->self);
   s->via_prefix = "Via: SIP/2.0/UDP ";
-  s->via_prefix.append(self).append(";branch=z9hG4bK");
+  s->via_prefix.append(self).append(";branch=").append(sip::kBranchCookie);
 
   std::vector<std::uint32_t> weights;  // parallel to s->backends
   for (std::size_t p = 0; p < config->pools.size(); ++p) {
@@ -119,7 +111,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   for (std::size_t p = 0; p < s->pools.size(); ++p) {
     PoolView& view = s->pools[p];
     // Every member goes in, flagged up only when usable: the balance layer then moves exactly
-    // the keys of a backend that goes down, drained or disabled, and no other key (issue 6).
+    // the keys of a backend that goes down, drained or disabled, and no other key.
     std::vector<balance::WeightedBackend> weighted;
     weighted.reserve(view.members.size());
     for (std::uint32_t i : view.members)

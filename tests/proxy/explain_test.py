@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs the built `sipshunt explain` on files and on pcap captures it writes itself, and checks the
-JSON lines against the contract in src/proxy/README.md.
+JSON lines against their contract (include/sipshunt/proxy/explain.hpp, src/proxy/README.md).
 
 usage: explain_test.py SIPSHUNT DATA_DIR CONFORMANCE_DIR
 """

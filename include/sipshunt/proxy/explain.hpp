@@ -1,4 +1,4 @@
-// What `sipshunt explain` prints for one datagram: a JSON object on one line (issue 3 item 4).
+// What `sipshunt explain` prints for one datagram: a JSON object on one line.
 // Shared by the command and the tests, so the RFC 4475 disposition test runs the same code.
 // Control plane: allocates.
 #pragma once

@@ -1,0 +1,153 @@
+// hot path
+// Writing SIP text into a caller's buffer: the bounded Writer, digits, the branch magic cookie
+// and host:port. One set for every module that writes SIP (the proxy's replies and forwarded
+// requests, the health probes). Header-only, noexcept, no allocation.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string_view>
+
+#include "sipshunt/common/address.hpp"
+#include "sipshunt/common/compiler.hpp"
+
+namespace sipshunt::sip {
+
+// The Via branch prefix of an RFC 3261 transaction (RFC 3261 §8.1.1.7).
+inline constexpr std::string_view kBranchCookie = "z9hG4bK";
+
+// Room for any write_hostport(): "[" + 45-octet IPv6 text + "]:" + 5 digits, and format_ip's own
+// need of 46 octets for the address.
+inline constexpr std::size_t kMaxHostPort = 56;
+
+// memcpy for the short pieces a rewrite inserts (a libc call each otherwise): overlapping
+// fixed-size moves up to 32 octets.
+SIPSHUNT_ALWAYS_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
+  if (n <= 16) {
+    if (n >= 8) {
+      std::uint64_t a, b;
+      std::memcpy(&a, src, 8);
+      std::memcpy(&b, src + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+      std::uint32_t a, b;
+      std::memcpy(&a, src, 4);
+      std::memcpy(&b, src + n - 4, 4);
+      std::memcpy(dst, &a, 4);
+      std::memcpy(dst + n - 4, &b, 4);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+    }
+    return;
+  }
+  if (n <= 32) {
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+    return;
+  }
+  std::memcpy(dst, src, n);
+}
+
+// Octets write_decimal() may write for a T (10 for 32 bits, 20 for 64).
+template <std::unsigned_integral T>
+inline constexpr std::size_t kMaxDecimal = std::numeric_limits<T>::digits10 + 1;
+
+// Length of the decimal form of `v`.
+template <std::unsigned_integral T>
+[[nodiscard]] inline std::size_t decimal_length(T v) noexcept {
+  std::size_t n = 1;
+  for (T t = v; t >= 10; t /= 10) ++n;
+  return n;
+}
+
+// Writes the decimal form of `v` (no sign, no leading zeros); returns the length. Digits go
+// straight to their place (no reversal through a temporary: that cost a store-forwarding stall
+// per call).
+template <std::unsigned_integral T>
+inline std::size_t write_decimal(T v, char* out) noexcept {
+  const std::size_t n = decimal_length(v);
+  for (std::size_t i = n; i-- > 0; v /= 10) out[i] = static_cast<char>('0' + v % 10);
+  return n;
+}
+
+// Writes 16 lowercase hex digits of `v`, most significant first, two per table lookup.
+inline void write_hex16(std::uint64_t v, char* out) noexcept {
+  static constexpr auto kPairs = [] {
+    struct Table {
+      char c[512];
+    } t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) {
+      t.c[2 * i] = kHex[i >> 4];
+      t.c[2 * i + 1] = kHex[i & 0xf];
+    }
+    return t;
+  }();
+  for (int i = 7; i >= 0; --i) {
+    std::memcpy(out + 2 * i, kPairs.c + 2 * (v & 0xff), 2);
+    v >>= 8;
+  }
+}
+
+// `host:port` as in a Via sent-by or a SIP URI, an IPv6 address in brackets (RFC 3261 §25.1
+// hostport and IPv6reference, RFC 5118 §4). `out` holds kMaxHostPort octets; returns the length.
+inline std::size_t write_hostport(const Endpoint& e, char* out) noexcept {
+  const bool v6 = e.ip.family == Family::kIPv6;
+  std::size_t n = 0;
+  if (v6) out[n++] = '[';
+  n += format_ip(e.ip, out + n);
+  if (v6) out[n++] = ']';
+  out[n++] = ':';
+  return n + write_decimal(e.port, out + n);
+}
+
+// Bounded output into a caller's buffer: a write past the capacity sets overflow() and writes
+// nothing more, so callers check once at the end instead of at every call.
+class Writer {
+ public:
+  Writer(char* out, std::size_t capacity) noexcept : begin_(out), p_(out), end_(out + capacity) {}
+
+  SIPSHUNT_ALWAYS_INLINE void put(const char* s, std::size_t n) noexcept {
+    if (overflow_ || n > static_cast<std::size_t>(end_ - p_)) {
+      overflow_ = true;
+      return;
+    }
+    copy_bytes(p_, s, n);
+    p_ += n;
+  }
+  SIPSHUNT_ALWAYS_INLINE void put(std::string_view s) noexcept { put(s.data(), s.size()); }
+
+  template <std::unsigned_integral T>
+  void put_decimal(T v) noexcept {
+    if (overflow_ || decimal_length(v) > static_cast<std::size_t>(end_ - p_)) {
+      overflow_ = true;
+      return;
+    }
+    p_ += write_decimal(v, p_);
+  }
+  void put_hostport(const Endpoint& e) noexcept {
+    char text[kMaxHostPort];
+    put(text, write_hostport(e, text));
+  }
+
+  // Marks the output unusable (a caller found its input inconsistent).
+  void fail() noexcept { overflow_ = true; }
+  [[nodiscard]] bool overflow() const noexcept { return overflow_; }
+  // Octets written (meaningless once overflow() is set).
+  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(p_ - begin_); }
+
+ private:
+  char* begin_;
+  char* p_;
+  char* end_;
+  bool overflow_ = false;
+};
+
+}  // namespace sipshunt::sip

@@ -1,0 +1,64 @@
+// hot path
+// Routing a request from a client (DESIGN.md proxy rule 1): our pin (loose or strict route) to
+// its backend when that backend takes pinned requests, else the decision point (rules, default
+// pool, no-match reply) and a Maglev lookup of the Call-ID in the chosen pool.
+#pragma once
+
+#include "steps.hpp"
+
+namespace sipshunt::proxy::detail {
+
+// Starts loading the Maglev slot of an unpinned client request, so the miss overlaps the rules:
+// the default pool's, else every pool's when there are few (a wrong guess costs one useless load).
+inline void prefetch_slot(Context& c) noexcept {
+  const std::uint64_t h = call_id_hash(c);
+  if (c.s.default_pool >= 0) {
+    c.s.pools[static_cast<std::size_t>(c.s.default_pool)].table.prefetch(h);
+  } else if (c.s.pools.size() <= 4) {
+    for (const PoolView& p : c.s.pools) p.table.prefetch(h);
+  }
+}
+
+inline void client_request(Context& c, bool own_route, const StrictRoute& strict, Result& r) noexcept {
+  if (!own_route && !strict.active) prefetch_slot(c);  // no pin: the rules and Maglev decide
+  const sip::Message& m = c.m;
+  std::int32_t target = -1;
+  if (own_route || strict.active) {
+    std::string_view pin = strict.pin;
+    if (!own_route || sip::find_param(m.routes[0].uri.params, kPinParam, pin)) {
+      const std::int32_t b = find_pinned(c.s, pin);
+      if (b >= 0 && c.s.backends[static_cast<std::size_t>(b)].accepts_pinned()) {
+        target = b;
+        r.reason = Reason::kPinned;
+        r.pool = static_cast<std::int32_t>(c.s.backends[static_cast<std::size_t>(b)].pool);
+      }
+    }
+  }
+  if (target < 0) {
+    const Decision d = decide(c.s, c.w, m, c.src);
+    r.rule = d.rule;
+    switch (d.kind) {
+      case rules::ActionKind::kDrop:
+        return drop(r, d.reason);
+      case rules::ActionKind::kReply:
+        return reply(c, d.status, d.phrase, d.reason,
+                     d.reason == Reason::kNoBackendUp ? Extra::kRetryAfter : Extra::kNone, r);
+      case rules::ActionKind::kPool: {
+        r.pool = d.pool;
+        const PoolView& pool = c.s.pools[static_cast<std::size_t>(d.pool)];
+        const std::int32_t slot = pool.table.lookup(call_id_hash(c));
+        if (slot < 0 || static_cast<std::size_t>(slot) >= pool.members.size())
+          return reply(c, 503, default_phrase(503), Reason::kNoBackendUp, Extra::kRetryAfter, r);
+        target = static_cast<std::int32_t>(pool.members[static_cast<std::size_t>(slot)]);
+        r.reason = Reason::kForwarded;
+        break;
+      }
+    }
+  }
+  r.backend = target;
+  const BackendView& b = c.s.backends[static_cast<std::size_t>(target)];
+  const std::string* rr = c.s.record_route && creates_dialog(m) ? &b.record_route : nullptr;
+  return forward_request(c, b.endpoint, own_route, rr, strict, r);
+}
+
+}  // namespace sipshunt::proxy::detail

@@ -1,0 +1,44 @@
+// hot path
+// Routing a response (DESIGN.md proxy rule 3): a reply to our health probe is handed over, any
+// other must carry our Via on top; that Via is removed and the response goes to the next Via's
+// received/rport, else its sent-by.
+#pragma once
+
+#include "rewrite.hpp"
+#include "steps.hpp"
+
+namespace sipshunt::proxy::detail {
+
+inline void response(Context& c, Result& r) noexcept {
+  const sip::Message& m = c.m;
+  r.kind = Kind::kResponse;
+  if (m.call_id.substr(0, kProbeCallIdPrefix.size()) == kProbeCallIdPrefix) {
+    r.verdict = Verdict::kProbeReply;
+    r.reason = Reason::kProbeReply;
+    r.status = m.status_code;
+    return;
+  }
+  const sip::Via& top = m.vias[0];
+  if (!host_is(top.host, c.s.self.ip) || via_port(top) != c.s.self.port) return drop(r, Reason::kForeignVia);
+  if (m.via_count < 2) return drop(r, Reason::kNoNextVia);
+  const sip::Via& next = m.vias[1];
+  // maddr is not honoured: a stateless proxy over UDP answers where the request came from.
+  Endpoint dest;
+  if (!(next.has_received && parse_ip_literal(next.received, dest.ip)) && !parse_ip_literal(next.host, dest.ip))
+    return drop(r, Reason::kUnresolvableNextHop);
+  if (!(next.has_rport && parse_port(next.rport, dest.port))) dest.port = via_port(next);
+  if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
+
+  Edits edits;
+  remove_first_value(edits, c.data, m, top.value, top.header, &next.value, next.header);
+  const std::size_t end = framed_end(c);
+  sip::Writer w(c.out, c.cap);
+  edits.emit(c.data, 0, end, w, true);
+  if (w.overflow()) return drop(r, Reason::kTooLarge);
+  r.verdict = Verdict::kForward;
+  r.reason = Reason::kResponse;
+  r.next_hop = dest;
+  r.length = static_cast<std::uint32_t>(w.size());
+}
+
+}  // namespace sipshunt::proxy::detail

@@ -1,0 +1,120 @@
+// hot path
+// The rewrite engine: a rewrite is a short list of Edits (position in the input, octets deleted,
+// pieces inserted) applied in one pass, so every byte the proxy does not own is copied as it came
+// (README.md "Rewrites of a forwarded request"). Text holds the formatted pieces. Private to src/proxy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "sipshunt/common/address.hpp"
+#include "sipshunt/sip/message.hpp"
+#include "sipshunt/sip/writer.hpp"
+
+namespace sipshunt::proxy::detail {
+
+inline constexpr std::size_t kMaxEdits = 8;
+inline constexpr std::size_t kMaxPieces = 3;
+
+struct Edit {
+  std::uint32_t pos;    // offset in the input
+  std::uint32_t del;    // input octets replaced
+  std::uint32_t count;  // pieces inserted at pos, in order
+  std::string_view pieces[kMaxPieces];
+};
+
+// Up to kMaxEdits edits, applied in position order (equal positions: insertion order). Only the
+// one-octet order list is sorted; the edits stay where they were written (no 64-octet swaps).
+class Edits {
+ public:
+  void add(std::size_t pos, std::size_t del, std::string_view a, std::string_view b = {},
+           std::string_view c = {}) noexcept {
+    if (n_ == kMaxEdits) {
+      full_ = true;
+      return;
+    }
+    Edit& e = e_[n_];
+    e.pos = static_cast<std::uint32_t>(pos);
+    e.del = static_cast<std::uint32_t>(del);
+    std::uint32_t k = 0;
+    if (!a.empty()) e.pieces[k++] = a;
+    if (!b.empty()) e.pieces[k++] = b;
+    if (!c.empty()) e.pieces[k++] = c;
+    e.count = k;
+    std::size_t i = n_;
+    while (i > 0 && e_[order_[i - 1]].pos > e.pos) {
+      order_[i] = order_[i - 1];
+      --i;
+    }
+    order_[i] = static_cast<std::uint8_t>(n_++);
+  }
+  [[nodiscard]] bool full() const noexcept { return full_; }
+
+  // Copies input [begin, end) to `w`, applying the edits positioned in that range (and, when
+  // `last`, the insertions at `end` itself).
+  void emit(const char* in, std::size_t begin, std::size_t end, sip::Writer& w, bool last) const noexcept {
+    std::size_t cursor = begin;
+    for (std::size_t i = 0; i < n_; ++i) {
+      const Edit& e = e_[order_[i]];
+      if (e.pos < begin || e.pos > end || (e.pos == end && !last)) continue;
+      if (e.pos < cursor || e.pos + e.del > end) {  // overlapping edits: never built, never sent
+        w.fail();
+        return;
+      }
+      w.put(in + cursor, e.pos - cursor);
+      for (std::uint32_t k = 0; k < e.count; ++k) w.put(e.pieces[k].data(), e.pieces[k].size());
+      cursor = e.pos + e.del;
+    }
+    if (cursor < end) w.put(in + cursor, end - cursor);
+  }
+
+ private:
+  Edit e_[kMaxEdits];  // not zeroed: only e_[0..n_) is read
+  std::uint8_t order_[kMaxEdits];
+  std::size_t n_ = 0;
+  bool full_ = false;
+};
+
+// Small formatted texts (digits, IP literals, hashes) that edits point into.
+class Text {
+ public:
+  char* take(std::size_t n) noexcept {
+    if (used_ + n > sizeof buf_) return nullptr;
+    char* p = buf_ + used_;
+    used_ += n;
+    return p;
+  }
+  std::string_view decimal(std::uint32_t v) noexcept {
+    char* p = take(sip::kMaxDecimal<std::uint32_t>);
+    return p == nullptr ? std::string_view{} : std::string_view(p, sip::write_decimal(v, p));
+  }
+  std::string_view hex(std::uint64_t v) noexcept {
+    char* p = take(16);
+    if (p == nullptr) return {};
+    sip::write_hex16(v, p);
+    return {p, 16};
+  }
+  std::string_view ip(const IpAddress& a) noexcept {
+    char* p = take(48);
+    return p == nullptr ? std::string_view{} : std::string_view(p, format_ip(a, p));
+  }
+
+ private:
+  char buf_[256];
+  std::size_t used_ = 0;
+};
+
+// Edit removing the first value of a comma list in `m` (parsed from `in`): the whole header field
+// when it is the only value there, else the value and the separator up to the next value.
+inline void remove_first_value(Edits& edits, const char* in, const sip::Message& m, std::string_view first,
+                               std::uint16_t header, const std::string_view* next, std::uint16_t next_header) noexcept {
+  if (next != nullptr && next_header == header) {
+    edits.add(static_cast<std::size_t>(first.data() - in), static_cast<std::size_t>(next->data() - first.data()), {});
+    return;
+  }
+  const std::string_view line = m.headers[header].line;
+  edits.add(static_cast<std::size_t>(line.data() - in), line.size(), {});
+}
+
+}  // namespace sipshunt::proxy::detail

@@ -1,0 +1,124 @@
+// The text helpers the proxy writes and reads SIP with, as tables: sip/writer.hpp (bounded
+// Writer, digits, hex, host:port) and the proxy's private ip_literal.hpp (one dotted-quad grammar
+// behind parse_ipv4, parse_ip_literal and host_is, with the edges the proxy has always had).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+#include "ip_literal.hpp"
+#include "sipshunt/sip/writer.hpp"
+
+namespace sipshunt::proxy::test {
+namespace {
+
+Endpoint ep(const char* text) { return *Endpoint::parse(text); }
+
+TEST(SipWriter, DecimalAndHex) {
+  char buf[32];
+  EXPECT_EQ(std::string_view(buf, sip::write_decimal(0u, buf)), "0");
+  EXPECT_EQ(std::string_view(buf, sip::write_decimal(4294967295u, buf)), "4294967295");
+  EXPECT_EQ(std::string_view(buf, sip::write_decimal(std::uint64_t{18446744073709551615ull}, buf)),
+            "18446744073709551615");
+  EXPECT_EQ(std::string_view(buf, sip::write_decimal(std::uint16_t{5060}, buf)), "5060");
+  sip::write_hex16(0x0123456789abcdefull, buf);
+  EXPECT_EQ(std::string_view(buf, 16), "0123456789abcdef");
+}
+
+TEST(SipWriter, HostPortBracketsIpv6) {
+  char buf[sip::kMaxHostPort];
+  EXPECT_EQ(std::string_view(buf, sip::write_hostport(ep("198.18.0.1:5060"), buf)), "198.18.0.1:5060");
+  EXPECT_EQ(std::string_view(buf, sip::write_hostport(ep("[2001:db8::1]:65535"), buf)), "[2001:db8::1]:65535");
+  const Endpoint longest = ep("[1111:2222:3333:4444:5555:6666:255.255.255.255]:65535");
+  const std::size_t n = sip::write_hostport(longest, buf);
+  EXPECT_LE(n, sip::kMaxHostPort);
+  EXPECT_EQ(std::string_view(buf, n), longest.to_string());
+}
+
+TEST(SipWriter, OverflowWritesNothingMore) {
+  char buf[8];
+  sip::Writer w(buf, sizeof buf);
+  w.put("SIP/");
+  w.put_decimal(20u);
+  EXPECT_FALSE(w.overflow());
+  EXPECT_EQ(std::string_view(buf, w.size()), "SIP/20");
+  w.put_decimal(123u);  // three digits, two octets left
+  EXPECT_TRUE(w.overflow());
+  w.put("x");
+  EXPECT_EQ(w.size(), 6u);
+
+  sip::Writer exact(buf, sizeof buf);
+  exact.put("12345678");
+  EXPECT_FALSE(exact.overflow());
+  exact.fail();
+  EXPECT_TRUE(exact.overflow());
+}
+
+struct LiteralCase {
+  std::string_view text;
+  bool ipv4;          // parse_ipv4: the whole text is a dotted quad
+  const char* ip;     // parse_ip_literal: the address read, nullptr for false
+};
+
+TEST(IpLiteral, OneDottedQuadGrammar) {
+  const LiteralCase cases[] = {
+      {"198.18.0.1", true, "198.18.0.1"},
+      {"0.0.0.0", true, "0.0.0.0"},
+      {"255.255.255.255", true, "255.255.255.255"},
+      {"256.1.1.1", false, nullptr},
+      {"1.2.3", false, nullptr},
+      {"1.2.3.4.", false, nullptr},
+      {"1..2.3", false, nullptr},
+      {"1.2.3.0004", false, nullptr},
+      {"", false, nullptr},
+      {"1host.example.com", false, nullptr},
+      {"example.com", false, nullptr},
+      // A quad followed by where a bare IPv6 literal could go on is read as that quad.
+      {"1.2.3.4:5060", false, "1.2.3.4"},
+      {"1.2.3.4a", false, "1.2.3.4"},
+      {"1.2.3.4x", false, nullptr},
+      // IPv6: bracketed, or bare when its first group does not look like a quad's part.
+      {"[2001:db8::1]", false, "2001:db8::1"},
+      {"::1", false, "::1"},
+      {"fe80::1", false, "fe80::1"},
+      {"12ab::1", false, "12ab::1"},
+      {"2001:db8::1", false, nullptr},
+      {"[198.18.0.1]", false, nullptr},
+  };
+  for (const LiteralCase& c : cases) {
+    std::uint32_t v = 0;
+    EXPECT_EQ(detail::parse_ipv4(c.text, v), c.ipv4) << c.text;
+    IpAddress ip;
+    const bool parsed = detail::parse_ip_literal(c.text, ip);
+    EXPECT_EQ(parsed, c.ip != nullptr) << c.text;
+    if (parsed && c.ip != nullptr) {
+      EXPECT_EQ(ip, *IpAddress::parse(c.ip)) << c.text;
+    }
+    if (c.ipv4) {
+      EXPECT_EQ(IpAddress::v4(v), *IpAddress::parse(c.ip)) << c.text;
+    }
+  }
+}
+
+TEST(IpLiteral, HostIsComparesTheWholeLiteral) {
+  EXPECT_TRUE(detail::host_is("198.18.0.1", *IpAddress::parse("198.18.0.1")));
+  EXPECT_FALSE(detail::host_is("198.18.0.1:5060", *IpAddress::parse("198.18.0.1")));
+  EXPECT_FALSE(detail::host_is("198.18.0.10", *IpAddress::parse("198.18.0.1")));
+  EXPECT_TRUE(detail::host_is("[2001:db8::1]", *IpAddress::parse("2001:db8::1")));
+  EXPECT_FALSE(detail::host_is("[2001:db8::2]", *IpAddress::parse("2001:db8::1")));
+}
+
+TEST(IpLiteral, Port) {
+  std::uint16_t p = 0;
+  EXPECT_TRUE(detail::parse_port("5060", p));
+  EXPECT_EQ(p, 5060);
+  EXPECT_TRUE(detail::parse_port("65535", p));
+  EXPECT_FALSE(detail::parse_port("0", p));
+  EXPECT_FALSE(detail::parse_port("65536", p));
+  EXPECT_FALSE(detail::parse_port("123456", p));
+  EXPECT_FALSE(detail::parse_port("", p));
+  EXPECT_FALSE(detail::parse_port("50a", p));
+}
+
+}  // namespace
+}  // namespace sipshunt::proxy::test
