@@ -90,18 +90,18 @@ std::shared_ptr<const config::Config> make_config(std::string_view text, const s
 
 void run(benchmark::State& state, const proxy::Snapshot& snapshot, std::string_view message, const Endpoint& source,
          proxy::Verdict expected) {
-  auto worker = std::make_unique<proxy::Worker>();
+  auto worker = std::make_unique<proxy::ThreadState>();
   if (!proxy::prepare(*worker, snapshot)) std::abort();
   std::vector<char> in(message.begin(), message.end());
   std::vector<char> out(message.size() + proxy::kMaxGrowth);
   std::uint64_t now = 0;
   for (auto _ : state) {
-    const proxy::Result r =
+    const proxy::Outcome r =
         proxy::process(snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), ++now);
     benchmark::DoNotOptimize(r);
     benchmark::ClobberMemory();
   }
-  const proxy::Result r = proxy::process(snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), 0);
+  const proxy::Outcome r = proxy::process(snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), 0);
   if (r.verdict != expected) state.SkipWithError(std::string("unexpected verdict, reason ")
                                                      .append(proxy::to_string(r.reason)).c_str());
   state.SetItemsProcessed(state.iterations());

@@ -49,7 +49,7 @@ void BM_ProcessInvite(benchmark::State& state) {
     set = *compiled;
   }
   const auto snapshot = proxy::build_snapshot(cfg, set, {}, 1);
-  auto worker = std::make_unique<proxy::Worker>();
+  auto worker = std::make_unique<proxy::ThreadState>();
   if (!proxy::prepare(*worker, *snapshot)) {
     state.SkipWithError("prepare failed");
     return;
@@ -58,7 +58,7 @@ void BM_ProcessInvite(benchmark::State& state) {
   const Endpoint source{IpAddress::v4(0xc612000a), 5060};  // 198.18.0.10
   std::vector<char> in(message.begin(), message.end());
   std::vector<char> out(message.size() + proxy::kMaxGrowth);
-  const proxy::Result first = proxy::process(*snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), 0);
+  const proxy::Outcome first = proxy::process(*snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), 0);
   const std::int32_t want_rule = with_match ? rules : -1;
   if (first.verdict != proxy::Verdict::kForward || first.rule != want_rule) {
     state.SkipWithError(std::string("unexpected decision: ").append(proxy::to_string(first.reason)).c_str());
@@ -66,7 +66,7 @@ void BM_ProcessInvite(benchmark::State& state) {
   }
   std::uint64_t now = 0;
   for (auto _ : state) {
-    const proxy::Result r =
+    const proxy::Outcome r =
         proxy::process(*snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), ++now);
     benchmark::DoNotOptimize(r);
     benchmark::ClobberMemory();

@@ -209,7 +209,7 @@ int run_explain(const ExplainOptions& o) {
     }
 
     const auto& snapshot = setup.snapshot;
-    auto worker = std::make_unique<proxy::Worker>();
+    auto worker = std::make_unique<proxy::ThreadState>();
     if (!proxy::prepare(*worker, *snapshot)) fail("cannot allocate the rules scratch");
     std::vector<char> out;
     for (const Datagram& d : datagrams) {
@@ -217,7 +217,7 @@ int run_explain(const ExplainOptions& o) {
       const auto now = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
               .count());
-      const proxy::Result r =
+      const proxy::Outcome r =
           proxy::process(*snapshot, *worker, d.bytes.data(), d.bytes.size(), d.source, out.data(), out.size(), now);
       std::string line = proxy::explain_json(*snapshot, r, out.data());
       line.push_back('\n');

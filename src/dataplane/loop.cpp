@@ -33,7 +33,7 @@ constexpr unsigned kPrefetchAhead = 3;
 Worker::Worker(Shared& shared, std::uint32_t index)
     : shared_(shared),
       index_(index),
-      proxy_(std::make_unique<proxy::Worker>()),
+      proxy_(std::make_unique<proxy::ThreadState>()),
       tx_(std::make_unique<TxBuffer[]>(kMaxPorts)),
       hold_(kHoldCapacity),
       death_row_(std::make_unique<rte_ip_frag_death_row>()),

@@ -8,7 +8,7 @@
 namespace sipshunt::proxy::detail {
 
 inline void backend_request(Context& c, bool own_route, const StrictRoute& strict, std::int32_t source_backend,
-                     Result& r) noexcept {
+                     Outcome& r) noexcept {
   const sip::Message& m = c.m;
   r.reason = Reason::kOutbound;
   const std::size_t next_route = own_route ? 1 : 0;

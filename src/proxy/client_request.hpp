@@ -19,7 +19,7 @@ inline void prefetch_slot(Context& c) noexcept {
   }
 }
 
-inline void client_request(Context& c, bool own_route, const StrictRoute& strict, Result& r) noexcept {
+inline void client_request(Context& c, bool own_route, const StrictRoute& strict, Outcome& r) noexcept {
   if (!own_route && !strict.active) prefetch_slot(c);  // no pin: the rules and Maglev decide
   const sip::Message& m = c.m;
   std::int32_t target = -1;

@@ -17,7 +17,7 @@ namespace sipshunt::proxy::detail {
 
 struct Context {
   const Snapshot& s;
-  Worker& w;
+  ThreadState& w;
   const char* data;
   std::size_t size;
   const Endpoint& src;
@@ -33,9 +33,9 @@ struct Context {
   [[nodiscard]] std::size_t offset_end(std::string_view v) const noexcept { return offset(v.data()) + v.size(); }
 };
 
-// The steps fill one Result in place (returning it by value through several calls cost
+// The steps fill one Outcome in place (returning it by value through several calls cost
 // store-forwarding stalls on its odd-sized fields in the benchmark).
-SIPSHUNT_ALWAYS_INLINE void drop(Result& r, Reason reason) noexcept {
+SIPSHUNT_ALWAYS_INLINE void drop(Outcome& r, Reason reason) noexcept {
   r.verdict = Verdict::kDrop;
   r.reason = reason;
   r.backend = -1;

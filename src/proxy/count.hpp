@@ -11,7 +11,7 @@
 
 namespace sipshunt::proxy::detail {
 
-inline void count(Counters& k, const Result& r) noexcept {
+inline void count(Counters& k, const Outcome& r) noexcept {
   bump(k.by_reason[static_cast<std::size_t>(r.reason)]);
   if (r.verdict == Verdict::kReply && r.status < k.replies_by_status.size()) bump(k.replies_by_status[r.status]);
   if (r.verdict == Verdict::kForward && r.backend >= 0 && static_cast<std::size_t>(r.backend) < kMaxCountedBackends)

@@ -5,7 +5,7 @@
 
 namespace sipshunt::proxy {
 
-Decision decide(const Snapshot& snapshot, Worker& worker, const sip::Message& msg, const Endpoint& source) noexcept {
+Decision decide(const Snapshot& snapshot, ThreadState& worker, const sip::Message& msg, const Endpoint& source) noexcept {
   rules::Match match;
   // Rules wiring: the first rule (file order) whose conditions hold decides.
   if (snapshot.rules) {
@@ -20,7 +20,7 @@ Decision decide(const Snapshot& snapshot, Worker& worker, const sip::Message& ms
   return decision_for_rule(snapshot, match.rule);
 }
 
-bool prepare(Worker& worker, const Snapshot& snapshot) {
+bool prepare(ThreadState& worker, const Snapshot& snapshot) {
   if (snapshot.rules) return worker.scratch.prepare(*snapshot.rules);
   return true;
 }

@@ -83,7 +83,7 @@ std::string json_string(std::string_view bytes) {
   return out;
 }
 
-std::string explain_json(const Snapshot& snapshot, const Result& result, const char* output) {
+std::string explain_json(const Snapshot& snapshot, const Outcome& result, const char* output) {
   const auto name_or_null = [](bool present, std::string_view name) {
     return present ? json_string(name) : std::string("null");
   };

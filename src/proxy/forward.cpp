@@ -9,7 +9,7 @@
 namespace sipshunt::proxy::detail {
 
 void forward_request(Context& c, const Endpoint& dest, bool pop_route, const std::string* record_route,
-                     const StrictRoute& strict, Result& r) noexcept {
+                     const StrictRoute& strict, Outcome& r) noexcept {
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
   const sip::Message& m = c.m;
   Edits edits;

@@ -14,7 +14,7 @@ namespace {
 
 using namespace detail;
 
-void request(Context& c, Result& r) noexcept {
+void request(Context& c, Outcome& r) noexcept {
   const sip::Message& m = c.m;
   r.kind = Kind::kRequest;
   // RFC 3261 §16.3 order: Max-Forwards, then Proxy-Require.
@@ -38,7 +38,7 @@ void request(Context& c, Result& r) noexcept {
 
 // A datagram the parser rejected: 505 for a request with another SIP version, 400 for other
 // malformed requests when Via, From, To, Call-ID and CSeq were found; otherwise dropped.
-void invalid(Context& c, sip::Status status, Result& r) noexcept {
+void invalid(Context& c, sip::Status status, Outcome& r) noexcept {
   r.kind = Kind::kInvalid;
   r.reason = reason_for(status);
   r.verdict = Verdict::kDrop;
@@ -58,9 +58,9 @@ void invalid(Context& c, sip::Status status, Result& r) noexcept {
 
 }  // namespace
 
-Result process(const Snapshot& snapshot, Worker& worker, const char* data, std::size_t size, const Endpoint& source,
+Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data, std::size_t size, const Endpoint& source,
                char* out, std::size_t out_capacity, std::uint64_t now_ns) noexcept {
-  Result r;
+  Outcome r;
   if (size > kMaxDatagram) {
     drop(r, Reason::kTooLarge);
   } else {

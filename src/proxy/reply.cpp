@@ -25,7 +25,7 @@ namespace {
 }  // namespace
 
 void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason reason, Extra extra,
-           Result& r) noexcept {
+           Outcome& r) noexcept {
   r.reason = reason;
   if (is_ack(c.m)) return drop(r, c.parsed ? Reason::kAckNotAnswered : reason);
   const sip::Header* from = nullptr;

@@ -9,7 +9,7 @@
 
 namespace sipshunt::proxy::detail {
 
-inline void response(Context& c, Result& r) noexcept {
+inline void response(Context& c, Outcome& r) noexcept {
   const sip::Message& m = c.m;
   r.kind = Kind::kResponse;
   if (m.call_id.substr(0, kProbeCallIdPrefix.size()) == kProbeCallIdPrefix) {

@@ -1,6 +1,6 @@
 // hot path
 // The two steps every routing ends in, compiled out of line (they were before the split too):
-// the stateless reply and the forwarded request. Each fills the Result in place. The routing
+// the stateless reply and the forwarded request. Each fills the Outcome in place. The routing
 // steps themselves (client_request.hpp, backend_request.hpp, response.hpp) are inline in
 // process.cpp, as they were. Private to src/proxy.
 #pragma once
@@ -19,11 +19,11 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
 
 // reply.cpp: a stateless reply to the request in `c` (RFC 3261 §16.6 / §8.2.6), or a drop.
 void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason reason, Extra extra,
-           Result& r) noexcept;
+           Outcome& r) noexcept;
 
 // forward.cpp: the request in `c` sent on to `dest`, rewritten (our Via, Max-Forwards, Route,
 // Record-Route, strict-route restore).
 void forward_request(Context& c, const Endpoint& dest, bool pop_route, const std::string* record_route,
-                     const StrictRoute& strict, Result& r) noexcept;
+                     const StrictRoute& strict, Outcome& r) noexcept;
 
 }  // namespace sipshunt::proxy::detail

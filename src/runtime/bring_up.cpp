@@ -136,7 +136,7 @@ Result<void> Runtime::start(std::shared_ptr<const proxy::Snapshot> first) {
   if (first == nullptr) return Error::plain("no snapshot to start with");
   if (first->rules != nullptr) {
     for (auto& w : workers_) {
-      if (!w->proxy_worker().scratch.prepare(*first->rules)) {
+      if (!w->proxy_state().scratch.prepare(*first->rules)) {
         return Error::plain("cannot allocate the Hyperscan scratch for the rule set");
       }
     }

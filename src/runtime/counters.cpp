@@ -14,7 +14,7 @@ const dataplane::WorkerCounters& Runtime::worker_counters(std::size_t i) const n
 }
 
 const proxy::Counters& Runtime::proxy_counters(std::size_t i) const noexcept {
-  return down_ ? *final_proxy_[i] : workers_[i]->proxy_worker().counters;
+  return down_ ? *final_proxy_[i] : workers_[i]->proxy_state().counters;
 }
 
 dataplane::WorkerCounters Runtime::totals() const noexcept {

@@ -22,7 +22,7 @@ Result<void> Runtime::publish(std::shared_ptr<const proxy::Snapshot> next) {
   if (new_rules && !live) {
     // No worker is running: grow their scratches in place.
     for (auto& w : workers_) {
-      if (!w->proxy_worker().scratch.prepare(*next->rules)) {
+      if (!w->proxy_state().scratch.prepare(*next->rules)) {
         return Error::plain("cannot grow a worker's Hyperscan scratch for the new rule set; snapshot not published");
       }
     }

@@ -50,7 +50,7 @@ void Runtime::shutdown() {
   }
   for (const auto& w : workers_) {
     final_counters_.push_back(w->counters());
-    final_proxy_.push_back(std::make_unique<proxy::Counters>(w->proxy_worker().counters));
+    final_proxy_.push_back(std::make_unique<proxy::Counters>(w->proxy_state().counters));
   }
   final_port_stats_ = port_stats_now();
   workers_.clear();

@@ -559,13 +559,13 @@ TEST_F(Dataplane, NewRuleSetScratchIsSwappedInBetweenDatagrams) {
     return proxy::build_snapshot(snapshot_->config, std::move(set), {}, version);
   };
   const auto rules_errors = [&] {
-    return worker_->proxy_worker().counters.by_reason[static_cast<std::size_t>(proxy::Reason::kRulesError)];
+    return worker_->proxy_state().counters.by_reason[static_cast<std::size_t>(proxy::Reason::kRulesError)];
   };
   resolve_backends();
   neighbours_->confirm(0, kClientIp, kClientMac, 0);
 
   auto s1 = with(one, 2);
-  ASSERT_TRUE(worker_->proxy_worker().scratch.prepare(*one));
+  ASSERT_TRUE(worker_->proxy_state().scratch.prepare(*one));
   shared_->snapshot.store(s1.get());
   inject(sip_frame(invite("r1")));
   worker_->poll_once();

@@ -35,7 +35,7 @@ using namespace sipshunt;
 
 struct World {
   std::shared_ptr<const proxy::Snapshot> snapshot;
-  std::unique_ptr<proxy::Worker> worker = std::make_unique<proxy::Worker>();
+  std::unique_ptr<proxy::ThreadState> worker = std::make_unique<proxy::ThreadState>();
   std::uint64_t now = 0;
 };
 
@@ -75,7 +75,7 @@ Endpoint source_for(std::size_t size) {
 }
 
 struct Run {
-  proxy::Result r;
+  proxy::Outcome r;
   std::vector<char> out;
 };
 

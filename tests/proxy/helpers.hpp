@@ -34,8 +34,8 @@ inline Endpoint ep(std::string_view text) {
   return e.value_or(Endpoint{});
 }
 
-struct Outcome {
-  Result r;
+struct Step {
+  Outcome r;
   std::string out;
 };
 
@@ -49,24 +49,24 @@ class Harness {
  public:
   explicit Harness(std::shared_ptr<const config::Config> cfg, std::vector<BackendState> states = {},
                    std::shared_ptr<const rules::RuleSet> rule_set = nullptr)
-      : snapshot_(build_snapshot(std::move(cfg), std::move(rule_set), states, 1)), worker_(std::make_unique<Worker>()) {
+      : snapshot_(build_snapshot(std::move(cfg), std::move(rule_set), states, 1)), worker_(std::make_unique<ThreadState>()) {
     EXPECT_TRUE(prepare(*worker_, *snapshot_));
   }
 
   // The datagram is copied into a buffer of exactly its size.
-  Outcome run(std::string_view datagram, const Endpoint& source, std::uint64_t now_ns = 0) {
+  Step run(std::string_view datagram, const Endpoint& source, std::uint64_t now_ns = 0) {
     std::unique_ptr<char[]> in(new char[datagram.empty() ? 1 : datagram.size()]);
     if (!datagram.empty()) std::memcpy(in.get(), datagram.data(), datagram.size());
     std::vector<char> out(datagram.size() + kMaxGrowth);
-    Outcome o;
+    Step o;
     o.r = process(*snapshot_, *worker_, in.get(), datagram.size(), source, out.data(), out.size(), now_ns);
     if (o.r.verdict == Verdict::kForward || o.r.verdict == Verdict::kReply) o.out.assign(out.data(), o.r.length);
     return o;
   }
 
   [[nodiscard]] const Snapshot& snapshot() const { return *snapshot_; }
-  [[nodiscard]] Worker& worker() { return *worker_; }
-  [[nodiscard]] std::string backend_name(const Result& r) const {
+  [[nodiscard]] ThreadState& worker() { return *worker_; }
+  [[nodiscard]] std::string backend_name(const Outcome& r) const {
     return r.backend >= 0 ? snapshot_->backends[static_cast<std::size_t>(r.backend)].name : std::string("<none>");
   }
   [[nodiscard]] std::int32_t backend_index(std::string_view name) const {
@@ -77,7 +77,7 @@ class Harness {
 
  private:
   std::shared_ptr<const Snapshot> snapshot_;
-  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<ThreadState> worker_;
 };
 
 // Parses `text` (kept alive by the caller) into a heap Message.

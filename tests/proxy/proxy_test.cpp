@@ -77,7 +77,7 @@ class ProxyTest : public ::testing::Test {
 
 TEST_F(ProxyTest, InviteIsForwardedWithOurViaRecordRouteAndDecrementedMaxForwards) {
   const std::string in = invite();
-  const Outcome o = h.run(in, kCaller);
+  const Step o = h.run(in, kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(o.r.reason, Reason::kForwarded);
   EXPECT_EQ(o.r.kind, Kind::kRequest);
@@ -108,7 +108,7 @@ TEST_F(ProxyTest, InviteIsForwardedWithOurViaRecordRouteAndDecrementedMaxForward
 }
 
 TEST_F(ProxyTest, ProvisionalAndFinalResponsesGoBackToTheCaller) {
-  const Outcome inv = h.run(invite(), kCaller);
+  const Step inv = h.run(invite(), kCaller);
   ASSERT_EQ(inv.r.verdict, Verdict::kForward);
   const Endpoint backend = inv.r.next_hop;
   // The backend answers with the Via and Record-Route it received.
@@ -127,7 +127,7 @@ TEST_F(ProxyTest, ProvisionalAndFinalResponsesGoBackToTheCaller) {
                             "Contact: <sip:bob@198.19.0.11:5060>\n"
                             "Content-Length: 0\n"
                             "\n");
-    const Outcome o = h.run(resp, backend);
+    const Step o = h.run(resp, backend);
     ASSERT_EQ(o.r.verdict, Verdict::kForward) << status << " " << to_string(o.r.reason);
     EXPECT_EQ(o.r.reason, Reason::kResponse);
     EXPECT_EQ(o.r.kind, Kind::kResponse);
@@ -143,7 +143,7 @@ TEST_F(ProxyTest, ResponseGoesToRportAndReceivedBehindNat) {
   std::string in = invite();
   in.replace(in.find("198.18.0.2:5060;branch"), 15, "10.0.0.5:5060");
   const Endpoint nat = ep("198.18.0.2:40000");
-  const Outcome inv = h.run(in, nat);
+  const Step inv = h.run(in, nat);
   ASSERT_EQ(inv.r.verdict, Verdict::kForward);
   const std::string caller_via = line_starting(inv.out, "Via: SIP/2.0/UDP 10.0.0.5");
   EXPECT_EQ(caller_via, "Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK776asdhds;rport=40000;received=198.18.0.2");
@@ -151,7 +151,7 @@ TEST_F(ProxyTest, ResponseGoesToRportAndReceivedBehindNat) {
                                 "\n" + caller_via +
                                 "\nTo: <sip:bob@example.com>;tag=1\nFrom: <sip:alice@example.org>;tag=2\n"
                                 "Call-ID: x\nCSeq: 1 INVITE\nContent-Length: 0\n\n");
-  const Outcome o = h.run(resp, inv.r.next_hop);
+  const Step o = h.run(resp, inv.r.next_hop);
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(o.r.next_hop, nat);
 }
@@ -176,7 +176,7 @@ TEST_F(ProxyTest, AckAndByeFollowTheRecordRouteToTheSameBackend) {
   for (std::string_view pin : {"b1", "b2", "b3"}) {
     for (std::string_view method : {"ACK", "BYE"}) {
       const std::string in = in_dialog(method, pin, "z9hG4bKnashds8", method == "ACK" ? 314159 : 314160);
-      const Outcome o = h.run(in, kCaller);
+      const Step o = h.run(in, kCaller);
       ASSERT_EQ(o.r.verdict, Verdict::kForward) << method << " " << pin;
       EXPECT_EQ(o.r.reason, Reason::kPinned);
       EXPECT_EQ(h.backend_name(o.r), pin);
@@ -201,7 +201,7 @@ TEST_F(ProxyTest, StrictRoutedRequestsGetTheirRequestUriBackAndFollowThePin) {
     return crlf(m);
   };
   const std::string ours = "sip:198.18.0.1:5060;lr;sipshunt-b=b2";
-  Outcome o = h.run(bye(ours, "Route: <sip:bob@198.19.0.12:5060>\n"), kCaller);
+  Step o = h.run(bye(ours, "Route: <sip:bob@198.19.0.12:5060>\n"), kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
   EXPECT_EQ(o.r.reason, Reason::kPinned);
   EXPECT_EQ(h.backend_name(o.r), "b2");
@@ -253,7 +253,7 @@ TEST_F(ProxyTest, StrictRoutedRequestsGetTheirRequestUriBackAndFollowThePin) {
 
 TEST_F(ProxyTest, CancelAndNon2xxAckReachTheInvitesBackendWithTheInvitesBranch) {
   const std::string inv_text = invite("cancel-test-1@198.18.0.2");
-  const Outcome inv = h.run(inv_text, kCaller);
+  const Step inv = h.run(inv_text, kCaller);
   ASSERT_EQ(inv.r.verdict, Verdict::kForward);
   const std::string cancel = crlf(
       "CANCEL sip:bob@example.com SIP/2.0\n"
@@ -264,7 +264,7 @@ TEST_F(ProxyTest, CancelAndNon2xxAckReachTheInvitesBackendWithTheInvitesBranch) 
       "Call-ID: cancel-test-1@198.18.0.2\n"
       "CSeq: 314159 CANCEL\n"
       "Content-Length: 0\n\n");
-  const Outcome c = h.run(cancel, kCaller);
+  const Step c = h.run(cancel, kCaller);
   ASSERT_EQ(c.r.verdict, Verdict::kForward);
   EXPECT_EQ(c.r.backend, inv.r.backend);
   EXPECT_EQ(top_branch(c.out), top_branch(inv.out));
@@ -275,24 +275,24 @@ TEST_F(ProxyTest, CancelAndNon2xxAckReachTheInvitesBackendWithTheInvitesBranch) 
   ack.replace(ack.find("CANCEL sip"), 6, "ACK");
   ack.replace(ack.find("CSeq: 314159 CANCEL"), 19, "CSeq: 314159 ACK");
   ack.replace(ack.find("To: Bob <sip:bob@example.com>"), 29, "To: Bob <sip:bob@example.com>;tag=487tag");
-  const Outcome a = h.run(ack, kCaller);
+  const Step a = h.run(ack, kCaller);
   ASSERT_EQ(a.r.verdict, Verdict::kForward);
   EXPECT_EQ(a.r.backend, inv.r.backend);
   EXPECT_EQ(top_branch(a.out), top_branch(inv.out));
 }
 
 TEST_F(ProxyTest, RetransmissionGetsTheSameBranchAndOtherTransactionsDoNot) {
-  const Outcome first = h.run(invite(), kCaller);
-  const Outcome again = h.run(invite(), kCaller);
+  const Step first = h.run(invite(), kCaller);
+  const Step again = h.run(invite(), kCaller);
   EXPECT_EQ(first.out, again.out);
-  const Outcome other = h.run(invite("a84b4c76e66710@pc33.example.org", "z9hG4bK776asdhdt"), kCaller);
+  const Step other = h.run(invite("a84b4c76e66710@pc33.example.org", "z9hG4bK776asdhdt"), kCaller);
   EXPECT_NE(top_branch(other.out), top_branch(first.out));
   EXPECT_EQ(other.r.backend, first.r.backend) << "same Call-ID, same backend";
 }
 
 TEST_F(ProxyTest, ReInviteStaysOnItsBackendWithoutANewRecordRoute) {
   const std::string in = in_dialog("INVITE", "b2", "z9hG4bKreinv1", 314161);
-  const Outcome o = h.run(in, kCaller);
+  const Step o = h.run(in, kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(o.r.reason, Reason::kPinned);
   EXPECT_EQ(h.backend_name(o.r), "b2");
@@ -311,7 +311,7 @@ TEST_F(ProxyTest, ByeFromTheBackendGoesToTheCallerThroughItsRouteSet) {
       "Call-ID: a84b4c76e66710@pc33.example.org\n"
       "CSeq: 231 BYE\n"
       "Content-Length: 0\n\n");
-  const Outcome o = h.run(bye, b3);
+  const Step o = h.run(bye, b3);
   ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
   EXPECT_EQ(o.r.reason, Reason::kOutbound);
   EXPECT_EQ(o.r.next_hop, kCaller);
@@ -335,7 +335,7 @@ TEST_F(ProxyTest, ByeFromTheBackendGoesToTheCallerThroughItsRouteSet) {
                               "From: Bob <sip:bob@example.com>;tag=a6c85cf\n"
                               "To: Alice <sip:alice@example.org>;tag=1928301774\n"
                               "Call-ID: a84b4c76e66710@pc33.example.org\nCSeq: 231 BYE\nContent-Length: 0\n\n");
-  const Outcome r = h.run(ok, kCaller);
+  const Step r = h.run(ok, kCaller);
   ASSERT_EQ(r.r.verdict, Verdict::kForward);
   EXPECT_EQ(r.r.next_hop, b3);
 }
@@ -354,7 +354,7 @@ TEST_F(ProxyTest, ABackendSendingFromAnotherPortIsStillABackend) {
       "Call-ID: eph@pc33.example.org\n"
       "CSeq: 232 BYE\n"
       "Content-Length: 0\n\n");
-  const Outcome o = h.run(bye, ep("198.19.0.13:40123"));
+  const Step o = h.run(bye, ep("198.19.0.13:40123"));
   ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
   EXPECT_EQ(o.r.reason, Reason::kOutbound);
   EXPECT_EQ(o.r.next_hop, kCaller);
@@ -364,7 +364,7 @@ TEST_F(ProxyTest, ABackendSendingFromAnotherPortIsStillABackend) {
   test_support::ConfigFixture strict = base_config();
   strict.backend_source = "address-port";
   Harness exact{load_config(strict.toml())};
-  const Outcome e = exact.run(bye, ep("198.19.0.13:40123"));
+  const Step e = exact.run(bye, ep("198.19.0.13:40123"));
   ASSERT_EQ(e.r.verdict, Verdict::kForward) << to_string(e.r.reason);
   EXPECT_EQ(e.r.reason, Reason::kPinned);
   EXPECT_EQ(e.r.next_hop, ep("198.19.0.13:5080"));
@@ -385,7 +385,7 @@ TEST_F(ProxyTest, BackendRequestsToHostNamesFollowTheConfiguredHosts) {
     return crlf(m);
   };
   const Endpoint b1 = ep("198.19.0.11:5060");
-  Outcome o = hosts.run(invite_to("sip:+15551234@Carrier.EXAMPLE.com", ""), b1);
+  Step o = hosts.run(invite_to("sip:+15551234@Carrier.EXAMPLE.com", ""), b1);
   ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
   EXPECT_EQ(o.r.reason, Reason::kOutbound);
   EXPECT_EQ(o.r.next_hop, ep("203.0.113.5:5070"));
@@ -419,7 +419,7 @@ TEST_F(ProxyTest, BackendRequestFollowsTheNextRouteElseTheRequestUri) {
     return m;
   };
   // Our Route and another one in the same field: the other becomes the next hop and stays.
-  Outcome o = h.run(with("Route: <sip:198.18.0.1;lr;sipshunt-b=b1>, <sip:198.18.7.7:5070;lr>\n"), b1);
+  Step o = h.run(with("Route: <sip:198.18.0.1;lr;sipshunt-b=b1>, <sip:198.18.7.7:5070;lr>\n"), b1);
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(o.r.next_hop, ep("198.18.7.7:5070"));
   EXPECT_NE(o.out.find("\r\nRoute: <sip:198.18.7.7:5070;lr>\r\n"), std::string::npos) << o.out;
@@ -450,7 +450,7 @@ TEST_F(ProxyTest, DialogsStartedByABackendAreRecordRoutedWithItsPin) {
       "Via: SIP/2.0/UDP 198.19.0.12:5060;branch=z9hG4bKb2inv\n"
       "Max-Forwards: 70\nFrom: <sip:bob@example.com>;tag=1\nTo: <sip:carol@example.org>\n"
       "Call-ID: from-backend\nCSeq: 1 INVITE\nContent-Length: 0\n\n");
-  const Outcome o = h.run(in, b2);
+  const Step o = h.run(in, b2);
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(o.r.next_hop, ep("198.18.0.9:5060"));
   EXPECT_EQ(line_starting(o.out, "Record-Route:"), "Record-Route: <sip:198.18.0.1:5060;lr;sipshunt-b=b2>");
@@ -464,7 +464,7 @@ TEST_F(ProxyTest, RegisterAndOptionsGoToTheDefaultPoolWithoutRecordRoute) {
                                 "From: <sip:alice@example.com>;tag=456248\nCall-ID: 843817637684230@998sdasdh09\n"
                                 "CSeq: 1826 " + std::string(method) + "\n"
                                 "Contact: <sip:alice@198.18.0.2>\nExpires: 7200\nContent-Length: 0\n\n");
-    const Outcome o = h.run(in, kCaller);
+    const Step o = h.run(in, kCaller);
     ASSERT_EQ(o.r.verdict, Verdict::kForward) << method;
     EXPECT_EQ(o.r.reason, Reason::kForwarded);
     EXPECT_EQ(o.r.pool, 0);
@@ -483,11 +483,11 @@ TEST_F(ProxyTest, Rfc2543RequestsWithoutBranchGetStableBranches) {
       "Call-ID: inv2543.1717@ift.client.example.com\n"
       "CSeq: 56 INVITE\n"
       "Content-Length: 0\n\n");
-  const Outcome a = h.run(inv, kCaller);
+  const Step a = h.run(inv, kCaller);
   ASSERT_EQ(a.r.verdict, Verdict::kForward);
   EXPECT_EQ(line_starting(a.out, "Via: SIP/2.0/UDP iftgw"), "Via: SIP/2.0/UDP iftgw.example.com;received=198.18.0.2");
   EXPECT_NE(a.out.find("\r\nMax-Forwards: 70\r\n"), std::string::npos);
-  const Outcome again = h.run(inv, kCaller);
+  const Step again = h.run(inv, kCaller);
   EXPECT_EQ(top_branch(again.out), top_branch(a.out));
   // CANCEL and the non-2xx ACK (with the response's To-tag) get the INVITE's branch.
   std::string cancel = inv;
@@ -498,7 +498,7 @@ TEST_F(ProxyTest, Rfc2543RequestsWithoutBranchGetStableBranches) {
   ack.replace(0, 6, "ACK");
   ack.replace(ack.find("56 INVITE"), 9, "56 ACK");
   ack.replace(ack.find(";user=phone\r\nCall-ID"), 11, ";user=phone;tag=resp");
-  const Outcome ack_out = h.run(ack, kCaller);
+  const Step ack_out = h.run(ack, kCaller);
   ASSERT_EQ(ack_out.r.verdict, Verdict::kForward);
   EXPECT_EQ(top_branch(ack_out.out), top_branch(a.out));
   // A new transaction (next CSeq) gets another branch.
@@ -532,7 +532,7 @@ TEST_F(ProxyTest, Rfc3581ReceivedAndRport) {
     const std::string in = crlf("OPTIONS sip:x@example.com SIP/2.0\nVia: SIP/2.0/UDP " + c.via +
                                 "\nFrom: <sip:a@b>;tag=1\nTo: <sip:x@example.com>\nCall-ID: rport-" + c.via +
                                 "\nCSeq: 1 OPTIONS\nMax-Forwards: 5\nContent-Length: 0\n\n");
-    const Outcome o = h.run(in, ep(c.source));
+    const Step o = h.run(in, ep(c.source));
     ASSERT_EQ(o.r.verdict, Verdict::kForward) << c.via;
     sip::Status st;
     auto m = parse(o.out, &st);
@@ -561,7 +561,7 @@ TEST_F(ProxyTest, MaxForwardsEdgeCases) {
     std::string in = "OPTIONS sip:x@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKmf\r\n";
     if (c.header != nullptr) in += std::string(c.header) + "\r\n";
     in += crlf("From: <sip:a@b>;tag=1\nTo: <sip:x@example.com>\nCall-ID: mf\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n");
-    const Outcome o = h.run(in, kCaller);
+    const Step o = h.run(in, kCaller);
     const std::string name = c.header != nullptr ? c.header : "(absent)";
     ASSERT_EQ(o.r.verdict, c.verdict) << name << " " << to_string(o.r.reason);
     if (c.verdict == Verdict::kReply) {
@@ -588,14 +588,14 @@ std::string response_with_vias(std::string_view vias) {
 
 TEST_F(ProxyTest, ResponseWhoseTopViaIsNotOursIsDropped) {
   for (std::string_view top : {"198.18.0.9:5060", "198.18.0.1:5061", "proxy.example.com", "198.18.0.10"}) {
-    const Outcome o = h.run(response_with_vias("Via: SIP/2.0/UDP " + std::string(top) +
+    const Step o = h.run(response_with_vias("Via: SIP/2.0/UDP " + std::string(top) +
                                                ";branch=z9hG4bKx\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKy\n"),
                             ep("198.19.0.11:5060"));
     EXPECT_EQ(o.r.verdict, Verdict::kDrop) << top;
     EXPECT_EQ(o.r.reason, Reason::kForeignVia) << top;
   }
   // Our address without a port is ours when we listen on 5060.
-  const Outcome o = h.run(response_with_vias("Via: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bKx\n"
+  const Step o = h.run(response_with_vias("Via: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bKx\n"
                                              "Via: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKy\n"),
                           ep("198.19.0.11:5060"));
   EXPECT_EQ(o.r.verdict, Verdict::kForward);
@@ -605,7 +605,7 @@ TEST_F(ProxyTest, OurViaIsRemovedFromACommaList) {
   const std::string in = response_with_vias(
       "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKours , SIP/2.0/UDP 198.18.0.2:5070;branch=z9hG4bKy\n"
       "Via: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bKz\n");
-  const Outcome o = h.run(in, ep("198.19.0.11:5060"));
+  const Step o = h.run(in, ep("198.19.0.11:5060"));
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(o.r.next_hop, ep("198.18.0.2:5070"));
   EXPECT_EQ(line_starting(o.out, "Via:"), "Via: SIP/2.0/UDP 198.18.0.2:5070;branch=z9hG4bKy");
@@ -614,14 +614,14 @@ TEST_F(ProxyTest, OurViaIsRemovedFromACommaList) {
 TEST_F(ProxyTest, NothingIsSentToBroadcastMulticastOrUnspecifiedAddresses) {
   for (std::string_view next : {"255.255.255.255", "224.0.0.1:5060", "239.255.255.250", "0.0.0.0",
                                 "198.18.0.2;received=255.255.255.255", "[ff02::1]", "[::]:5060"}) {
-    const Outcome o = h.run(response_with_vias("Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKx\nVia: SIP/2.0/UDP " +
+    const Step o = h.run(response_with_vias("Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKx\nVia: SIP/2.0/UDP " +
                                                std::string(next) + ";branch=z9hG4bKy\n"),
                             ep("198.19.0.11:5060"));
     EXPECT_EQ(o.r.verdict, Verdict::kDrop) << next;
     EXPECT_EQ(o.r.reason, Reason::kUnsendableDestination) << next;
   }
   // A stateless reply to an unspecified source address is not sent either.
-  const Outcome o = h.run(crlf("OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 0.0.0.0;branch=z9hG4bKmf\nMax-Forwards: 0\n"
+  const Step o = h.run(crlf("OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 0.0.0.0;branch=z9hG4bKmf\nMax-Forwards: 0\n"
                                "From: <sip:a@b>;tag=1\nTo: <sip:x>\nCall-ID: mf\nCSeq: 1 OPTIONS\n\n"),
                           ep("0.0.0.0:5060"));
   EXPECT_EQ(o.r.verdict, Verdict::kDrop);
@@ -629,7 +629,7 @@ TEST_F(ProxyTest, NothingIsSentToBroadcastMulticastOrUnspecifiedAddresses) {
 }
 
 TEST_F(ProxyTest, ResponseWithOnlyOurViaOrAHostNameIsDropped) {
-  Outcome o = h.run(response_with_vias("Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKx\n"), ep("198.19.0.11:5060"));
+  Step o = h.run(response_with_vias("Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKx\n"), ep("198.19.0.11:5060"));
   EXPECT_EQ(o.r.reason, Reason::kNoNextVia);
   o = h.run(response_with_vias("Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKx\n"
                                "Via: SIP/2.0/UDP client.example.com;branch=z9hG4bKy\n"),
@@ -645,7 +645,7 @@ TEST_F(ProxyTest, ResponseWithOnlyOurViaOrAHostNameIsDropped) {
 TEST_F(ProxyTest, ProbeRepliesAreHandedToHealthNotForwarded) {
   std::string in = response_with_vias("Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKprobe\n");
   in.replace(in.find("Call-ID: resp"), 13, "Call-ID: sipshunt-probe-b1-17");
-  const Outcome o = h.run(in, ep("198.19.0.11:5060"));
+  const Step o = h.run(in, ep("198.19.0.11:5060"));
   EXPECT_EQ(o.r.verdict, Verdict::kProbeReply);
   EXPECT_EQ(o.r.reason, Reason::kProbeReply);
   EXPECT_EQ(o.r.status, 200);
@@ -665,7 +665,7 @@ TEST_F(ProxyTest, StatelessReplyCopiesViaFromToCallIdCSeqAndAddsATag) {
       "Max-Forwards: 0\n"
       "Content-Length: 0\n\n");
   const Endpoint src = ep("198.18.0.2:40000");
-  const Outcome o = h.run(in, src);
+  const Step o = h.run(in, src);
   ASSERT_EQ(o.r.verdict, Verdict::kReply);
   EXPECT_EQ(o.r.status, 483);
   EXPECT_EQ(o.r.next_hop, src) << "rport: back to the source port";
@@ -691,7 +691,7 @@ TEST_F(ProxyTest, StatelessReplyCopiesViaFromToCallIdCSeqAndAddsATag) {
 TEST_F(ProxyTest, ReplyWithoutRportGoesToTheSentByPortAtTheSourceAddress) {
   const std::string in = crlf("OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 198.18.0.2:5070;branch=z9hG4bKp\n"
                               "Max-Forwards: 0\nFrom: <sip:a@b>;tag=1\nTo: <sip:x>;tag=9\nCall-ID: p\nCSeq: 1 OPTIONS\n\n");
-  const Outcome o = h.run(in, ep("198.18.0.3:40000"));
+  const Step o = h.run(in, ep("198.18.0.3:40000"));
   ASSERT_EQ(o.r.verdict, Verdict::kReply);
   EXPECT_EQ(o.r.next_hop, ep("198.18.0.3:5070"));
   EXPECT_NE(o.out.find("To: <sip:x>;tag=9\r\n"), std::string::npos) << "an existing To-tag is kept";
@@ -703,7 +703,7 @@ TEST_F(ProxyTest, ProxyRequireGets420WithUnsupported) {
       "Max-Forwards: 6\nCall-ID: bext01.0ha0isndaksdj\nRequire: nothingSupportsThis\n"
       "Proxy-Require: noProxiesSupportThis, norDoAnyProxiesSupportThis\nProxy-Require: third\nCSeq: 8 OPTIONS\n"
       "Via: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKkdjuw\nContent-Length: 0\n\n");
-  const Outcome o = h.run(in, kCaller);
+  const Step o = h.run(in, kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kReply);
   EXPECT_EQ(o.r.status, 420);
   EXPECT_EQ(o.r.reason, Reason::kUnsupportedExtension);
@@ -727,7 +727,7 @@ TEST_F(ProxyTest, NoReplyToAnAckEver) {
       ack("", "Content-Length: 99\r\n"),                               // would be 400
   };
   for (const std::string& in : cases) {
-    const Outcome o = h.run(in, kCaller);
+    const Step o = h.run(in, kCaller);
     EXPECT_EQ(o.r.verdict, Verdict::kDrop) << in;
     EXPECT_TRUE(o.out.empty());
   }
@@ -741,7 +741,7 @@ TEST_F(ProxyTest, NoReplyToAnAckEver) {
   Harness down(load_config(kConfig), {{"b1", false, config::AdminState::kEnabled},
                                       {"b2", false, config::AdminState::kEnabled},
                                       {"b3", false, config::AdminState::kEnabled}});
-  const Outcome o = down.run(ack("Max-Forwards: 5\r\n", ""), kCaller);
+  const Step o = down.run(ack("Max-Forwards: 5\r\n", ""), kCaller);
   EXPECT_EQ(o.r.verdict, Verdict::kDrop);
   EXPECT_EQ(o.r.reason, Reason::kAckNotAnswered);
 }
@@ -755,7 +755,7 @@ TEST_F(ProxyTest, ReplyRateIsBoundedPerWorker) {
   const std::uint64_t t0 = 1'000'000'000;
   EXPECT_EQ(limited.run(in, kCaller, t0).r.verdict, Verdict::kReply);
   EXPECT_EQ(limited.run(in, kCaller, t0).r.verdict, Verdict::kReply);
-  const Outcome over = limited.run(in, kCaller, t0);
+  const Step over = limited.run(in, kCaller, t0);
   EXPECT_EQ(over.r.verdict, Verdict::kDrop);
   EXPECT_EQ(over.r.reason, Reason::kReplyRateLimited);
   // 50 ms at 20/s refills one reply.
@@ -771,7 +771,7 @@ TEST_F(ProxyTest, NoUsableBackendGives503WithRetryAfter) {
   Harness down(load_config(kConfig), {{"b1", false, config::AdminState::kEnabled},
                                       {"b2", true, config::AdminState::kDrained},
                                       {"b3", true, config::AdminState::kDisabled}});
-  const Outcome o = down.run(invite(), kCaller);
+  const Step o = down.run(invite(), kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kReply);
   EXPECT_EQ(o.r.status, 503);
   EXPECT_EQ(o.r.reason, Reason::kNoBackendUp);
@@ -784,12 +784,12 @@ TEST_F(ProxyTest, DrainedBackendKeepsItsDialogsButGetsNoNewCalls) {
   Harness drained(load_config(kConfig), {{"b2", true, config::AdminState::kDrained}});
   // New calls never land on b2.
   for (int i = 0; i < 200; ++i) {
-    const Outcome o = drained.run(invite("drain-" + std::to_string(i)), kCaller);
+    const Step o = drained.run(invite("drain-" + std::to_string(i)), kCaller);
     ASSERT_EQ(o.r.verdict, Verdict::kForward);
     EXPECT_NE(drained.backend_name(o.r), "b2");
   }
   // Pinned in-dialog requests still do.
-  Outcome o = drained.run(in_dialog("BYE", "b2", "z9hG4bKd", 2), kCaller);
+  Step o = drained.run(in_dialog("BYE", "b2", "z9hG4bKd", 2), kCaller);
   EXPECT_EQ(drained.backend_name(o.r), "b2");
   EXPECT_EQ(o.r.reason, Reason::kPinned);
   // A disabled or down pinned backend: the request is balanced like a new one (and the pin popped).
@@ -806,7 +806,7 @@ TEST_F(ProxyTest, DrainedBackendKeepsItsDialogsButGetsNoNewCalls) {
 TEST_F(ProxyTest, CallsSpreadOverTheBackendsByCallId) {
   std::map<std::string, int> per_backend;
   for (int i = 0; i < 3000; ++i) {
-    const Outcome o = h.run(invite("spread-" + std::to_string(i) + "@198.18.0.2"), kCaller);
+    const Step o = h.run(invite("spread-" + std::to_string(i) + "@198.18.0.2"), kCaller);
     ASSERT_EQ(o.r.verdict, Verdict::kForward);
     ++per_backend[h.backend_name(o.r)];
   }
@@ -866,7 +866,7 @@ TEST_F(ProxyTest, OurRouteIsPoppedFromACommaListAndRecordRouteGoesFirst) {
   std::string in = invite("rr-order");
   in.replace(in.find("Max-Forwards"), 0,
              "Route: <sip:198.18.0.1;lr>, <sip:198.19.9.9;lr>\r\nRecord-Route: <sip:198.18.3.3;lr>\r\n");
-  const Outcome o = h.run(in, kCaller);
+  const Step o = h.run(in, kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(line_starting(o.out, "Route:"), "Route: <sip:198.19.9.9;lr>");
   const std::size_t ours = o.out.find("Record-Route: <sip:198.18.0.1:5060;lr;sipshunt-b=");
@@ -880,7 +880,7 @@ TEST_F(ProxyTest, RecordRouteCanBeTurnedOff) {
   test_support::ConfigFixture cfg = base_config();
   cfg.record_route = false;
   Harness off(load_config(cfg.toml()));
-  const Outcome o = off.run(invite(), kCaller);
+  const Step o = off.run(invite(), kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kForward);
   EXPECT_EQ(o.out.find("Record-Route"), std::string::npos);
 }
@@ -891,7 +891,7 @@ TEST_F(ProxyTest, NoDefaultPoolAndNoRuleRepliesTheConfiguredStatus) {
   cfg.no_match_status = 403;
   cfg.no_match_reason = "Not Here";
   Harness none(load_config(cfg.toml()));
-  const Outcome o = none.run(invite(), kCaller);
+  const Step o = none.run(invite(), kCaller);
   ASSERT_EQ(o.r.verdict, Verdict::kReply);
   EXPECT_EQ(o.r.status, 403);
   EXPECT_EQ(o.r.reason, Reason::kNoMatch);
@@ -939,10 +939,10 @@ TEST(ProxyRules, EveryActionKindThroughProcess) {
                 std::string(extra) + "From: <sip:a@b>;tag=1\nTo: <sip:x@example.com>\nCall-ID: rules\nCSeq: 1 " +
                 std::string(method) + "\nContent-Length: 0\n\n");
   };
-  auto rule_name = [&](const Result& r) {
+  auto rule_name = [&](const Outcome& r) {
     return r.rule >= 0 ? h.snapshot().rule_views[static_cast<std::size_t>(r.rule)].name : std::string("<none>");
   };
-  Outcome o = h.run(request("INVITE", "User-Agent: friendly-scanner\n"), kCaller);
+  Step o = h.run(request("INVITE", "User-Agent: friendly-scanner\n"), kCaller);
   EXPECT_EQ(o.r.verdict, Verdict::kDrop);
   EXPECT_EQ(o.r.reason, Reason::kRuleDrop);
   EXPECT_EQ(rule_name(o.r), "scanners");
@@ -962,10 +962,10 @@ TEST(ProxyRules, EveryActionKindThroughProcess) {
   EXPECT_EQ(h.worker().counters.by_rule[static_cast<std::size_t>(o.r.rule)], 1u);
 
   // A worker whose scratch was never prepared for this rule set drops rather than guess.
-  auto unprepared = std::make_unique<Worker>();
+  auto unprepared = std::make_unique<ThreadState>();
   const std::string in = request("INVITE", "");
   std::vector<char> out(in.size() + kMaxGrowth);
-  const Result r = process(h.snapshot(), *unprepared, in.data(), in.size(), kCaller, out.data(), out.size(), 0);
+  const Outcome r = process(h.snapshot(), *unprepared, in.data(), in.size(), kCaller, out.data(), out.size(), 0);
   EXPECT_EQ(r.verdict, Verdict::kDrop);
   EXPECT_EQ(r.reason, Reason::kRulesError);
 }
@@ -984,7 +984,7 @@ TEST(ExplainJson, EscapesControlCharactersAndInvalidUtf8) {
 TEST_F(ProxyTest, ExplainJsonHasEveryFieldOfTheContract) {
   const std::string in = invite();
   std::vector<char> out(in.size() + kMaxGrowth);
-  const Result r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, out.data(), out.size(), 0);
+  const Outcome r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, out.data(), out.size(), 0);
   const std::string j = explain_json(h.snapshot(), r, out.data());
   EXPECT_EQ(j.find("{\"kind\":\"request\",\"verdict\":\"forward\",\"status\":null,\"reason\":\"forwarded\","
                    "\"rule\":null,\"pool\":\"core\",\"backend\":\"" + h.backend_name(r) + "\",\"next_hop\":\"" +
@@ -993,7 +993,7 @@ TEST_F(ProxyTest, ExplainJsonHasEveryFieldOfTheContract) {
       << j;
   EXPECT_EQ(j.back(), '}');
   const std::string drop = response_with_vias("Via: SIP/2.0/UDP 198.18.0.9;branch=z9hG4bKx\n");
-  const Result d = process(h.snapshot(), h.worker(), drop.data(), drop.size(), kCaller, out.data(), out.size(), 0);
+  const Outcome d = process(h.snapshot(), h.worker(), drop.data(), drop.size(), kCaller, out.data(), out.size(), 0);
   EXPECT_EQ(explain_json(h.snapshot(), d, out.data()),
             R"({"kind":"response","verdict":"drop","status":null,"reason":"foreign-via","rule":null,"pool":null,)"
             R"("backend":null,"next_hop":null,"output":null})");
@@ -1138,7 +1138,7 @@ TEST_F(ProxyTest, EveryByteOutsideTheEditsIsForwardedUnchanged) {
         gen.coin() ? "<sip:198.18.0.1:5060;lr;sipshunt-b=b" + std::to_string(1 + gen.pick(3)) + ">" : "<sip:198.18.0.1;lr>";
     const MessageGenerator::Pair p = gen.request(self_route, from_backend);
     const Endpoint src = from_backend ? ep("198.19.0.11:5060") : ep("198.18.0.2:5060");
-    const Outcome o = h.run(p.in, src);
+    const Step o = h.run(p.in, src);
     ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason) << "\n" << p.in;
     sip::Status in_status, out_status;
     auto in_msg = parse(p.in, &in_status);
@@ -1154,7 +1154,7 @@ TEST_F(ProxyTest, EveryByteOutsideTheEditsIsForwardedUnchanged) {
 
     const std::string our_via = "SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK" + gen.token(16, 16);
     const MessageGenerator::Pair r = gen.response(our_via);
-    const Outcome ro = h.run(r.in, ep("198.19.0.12:5060"));
+    const Step ro = h.run(r.in, ep("198.19.0.12:5060"));
     ASSERT_EQ(ro.r.verdict, Verdict::kForward) << to_string(ro.r.reason) << "\n" << r.in;
     EXPECT_EQ(ro.out, framed(r.expected)) << "input:\n" << r.in;
     ++responses;
@@ -1171,7 +1171,7 @@ TEST_F(ProxyTest, EveryTruncationOfTheGoldenMessagesIsHandled) {
                                                      "Via: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKy;rport=9\n")};
   for (const std::string& m : messages) {
     for (std::size_t n = 0; n <= m.size(); ++n) {
-      const Outcome o = h.run(std::string_view(m).substr(0, n), kCaller);
+      const Step o = h.run(std::string_view(m).substr(0, n), kCaller);
       if (o.r.verdict == Verdict::kForward || (o.r.verdict == Verdict::kReply && o.r.kind != Kind::kInvalid)) {
         EXPECT_LE(o.r.length, n + kMaxGrowth);
         sip::Status st;
@@ -1185,7 +1185,7 @@ TEST_F(ProxyTest, EveryTruncationOfTheGoldenMessagesIsHandled) {
 TEST_F(ProxyTest, OutputBufferTooSmallIsADropNotAnOverflow) {
   const std::string in = invite();
   std::vector<char> out(in.size() + 10);  // less than our additions
-  const Result r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, out.data(), out.size(), 0);
+  const Outcome r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, out.data(), out.size(), 0);
   EXPECT_EQ(r.verdict, Verdict::kDrop);
   EXPECT_EQ(r.reason, Reason::kTooLarge);
 }

@@ -46,7 +46,7 @@ std::string read_corpus_file(const std::string& name) {
 }
 
 struct Outcome4475 {
-  Result r;
+  Outcome r;
   std::string out;
   std::string json;
 };
@@ -73,7 +73,7 @@ class Rfc4475 : public ::testing::Test {
 
   const Endpoint kSource = ep("198.18.0.2:5060");
   ExplainSetup setup_;
-  Worker worker_;
+  ThreadState worker_;
   std::uint64_t now_ = 0;
 };
 

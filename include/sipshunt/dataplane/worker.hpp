@@ -26,7 +26,7 @@ struct rte_ip_frag_tbl;
 struct rte_ip_frag_death_row;
 
 namespace sipshunt::proxy {
-struct Worker;
+struct ThreadState;
 }
 
 namespace sipshunt::dataplane {
@@ -54,8 +54,8 @@ class Worker {
   void interrupt() noexcept;
 
   [[nodiscard]] const WorkerCounters& counters() const noexcept { return counters_; }
-  [[nodiscard]] proxy::Worker& proxy_worker() noexcept { return *proxy_; }
-  [[nodiscard]] const proxy::Worker& proxy_worker() const noexcept { return *proxy_; }
+  [[nodiscard]] proxy::ThreadState& proxy_state() noexcept { return *proxy_; }
+  [[nodiscard]] const proxy::ThreadState& proxy_state() const noexcept { return *proxy_; }
   [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
   [[nodiscard]] std::size_t held() const noexcept { return hold_.size(); }
 
@@ -108,7 +108,7 @@ class Worker {
   WorkerCounters counters_;  // first: its own cache lines
   Shared& shared_;
   std::uint32_t index_;
-  std::unique_ptr<proxy::Worker> proxy_;
+  std::unique_ptr<proxy::ThreadState> proxy_;
   struct TxBuffer {
     std::uint16_t count = 0;
     std::uint64_t bytes = 0;

@@ -21,7 +21,7 @@ namespace sipshunt::proxy {
 // {"kind":..,"verdict":..,"status":..,"reason":..,"rule":..,"pool":..,"backend":..,"next_hop":..,"output":..}
 // `output` is the `out` buffer process() wrote (its first result.length octets are used).
 // A probe reply is not forwarded: its verdict prints as "drop" (reason "probe-reply").
-[[nodiscard]] std::string explain_json(const Snapshot& snapshot, const Result& result, const char* output);
+[[nodiscard]] std::string explain_json(const Snapshot& snapshot, const Outcome& result, const char* output);
 
 // What explain does before the first datagram: load and validate the config file, compile its
 // rule files, and build a snapshot in which the backends named

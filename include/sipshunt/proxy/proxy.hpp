@@ -183,7 +183,7 @@ struct ReplyBucket {
 };
 
 // Per-worker state: rules scratch, reply rate limiter, counters. One per worker thread.
-struct Worker {
+struct ThreadState {
   rules::Scratch scratch;
   Counters counters;
   ReplyBucket replies;
@@ -192,9 +192,9 @@ struct Worker {
 
 // Grows the worker's rules scratch for the snapshot's rules (no-op without rules). Control plane:
 // call before the worker first processes with `snapshot`. False when Hyperscan cannot allocate.
-[[nodiscard]] bool prepare(Worker& worker, const Snapshot& snapshot);
+[[nodiscard]] bool prepare(ThreadState& worker, const Snapshot& snapshot);
 
-struct Result {
+struct Outcome {
   Verdict verdict = Verdict::kDrop;
   Reason reason = Reason::kForwarded;
   Kind kind = Kind::kInvalid;
@@ -208,7 +208,7 @@ struct Result {
 
 // The whole decision and rewrite for one datagram. `out` must hold size + kMaxGrowth bytes.
 // `now_ns` drives the reply rate bound (any monotonic clock).
-[[nodiscard]] Result process(const Snapshot& snapshot, Worker& worker, const char* data, std::size_t size,
+[[nodiscard]] Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data, std::size_t size,
                              const Endpoint& source, char* out, std::size_t out_capacity,
                              std::uint64_t now_ns) noexcept;
 
@@ -222,7 +222,7 @@ struct Decision {
   std::uint16_t status = 0;        // kReply
   std::string_view phrase;         // kReply: reason phrase (points into the snapshot)
 };
-[[nodiscard]] Decision decide(const Snapshot& snapshot, Worker& worker, const sip::Message& msg,
+[[nodiscard]] Decision decide(const Snapshot& snapshot, ThreadState& worker, const sip::Message& msg,
                               const Endpoint& source) noexcept;
 [[nodiscard]] Decision decision_for_rule(const Snapshot& snapshot, std::int32_t rule) noexcept;
 
