@@ -40,15 +40,8 @@ bool find_param(std::string_view params, std::string_view name, Param& out) noex
     } else {
       vb = ve = ne;
     }
-    if (ne > nb && ne - nb == name.size()) {
-      bool eq = true;
-      for (std::size_t i = 0; i < name.size() && eq; ++i) {
-        char a = d[nb + i], b = name[i];
-        if (a >= 'A' && a <= 'Z') a = static_cast<char>(a | 0x20);
-        if (b >= 'A' && b <= 'Z') b = static_cast<char>(b | 0x20);
-        eq = a == b;
-      }
-      if (eq) {
+    if (ne > nb && iequals(sv(d, nb, ne), name)) {
+      {
         out.name = sv(d, nb, ne);
         out.value = sv(d, vb, ve);
         out.has_value = has_value;

@@ -6,7 +6,7 @@
 //   - the output fits the buffer, and forwards and replies are not empty;
 //   - a forward parses, a forwarded request carries our Via on top, nothing goes to a broadcast,
 //     multicast or unspecified address, and the body is the input's body byte for byte;
-//   - a reply parses as a response with the status the Result names (a 400/505 to a malformed
+//   - a reply parses as a response with the status the Outcome names (a 400/505 to a malformed
 //     request only has its status line checked: it echoes the request's lines), never an ACK's;
 //   - the same input gives the same verdict and the same bytes again.
 #include <cstdint>
@@ -124,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (x.r.verdict == proxy::Verdict::kReply) {
     if (!echoes_malformed && (out.is_request || out.status_code != x.r.status))
-      fail("reply is not a response with the Result's status");
+      fail("reply is not a response with the Outcome's status");
     if (in.is_request && in.method == "ACK") fail("replied to an ACK");
   }
   const Run again = run(data, size);

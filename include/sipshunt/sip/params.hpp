@@ -14,6 +14,18 @@ namespace sipshunt::sip {
 
 // One parameter of a ";a=b;c" list. The views point into the list that was searched, so a
 // rewriter can take positions from them (name.data(), value.data() + value.size()).
+// Case-insensitive equality of two ASCII strings (parameter and header names, RFC 3261 §7.3.1).
+[[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x | 0x20);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y | 0x20);
+    if (x != y) return false;
+  }
+  return true;
+}
+
 struct Param {
   std::string_view name;      // as written (token characters)
   std::string_view value;     // a quoted value keeps its quotes; empty without '='
