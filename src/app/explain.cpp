@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "sipshunt/health/probe.hpp"
 #include "sipshunt/proxy/explain.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 
@@ -196,8 +197,8 @@ int run_explain(const ExplainOptions& o) {
     if (!o.pcap.empty() && !o.files.empty()) fail("give either FILE... or --pcap CAPTURE, not both");
     if (o.pcap.empty() && o.files.empty()) fail("nothing to explain: give FILE... or --pcap CAPTURE");
 
-    const proxy::ExplainSetup setup = proxy::explain_setup(o.config, o.down);
-    if (!setup.snapshot) fail(setup.error);
+    const auto setup = proxy::explain_setup(o.config, o.down, health::kProbeCallIdPrefix);
+    if (!setup) fail(setup.error().to_string());
 
     std::vector<Datagram> datagrams;
     if (!o.pcap.empty()) {
@@ -208,7 +209,7 @@ int run_explain(const ExplainOptions& o) {
       for (const std::string& f : o.files) datagrams.push_back(Datagram{*from, read_file(f)});
     }
 
-    const auto& snapshot = setup.snapshot;
+    const auto& snapshot = *setup;
     auto worker = std::make_unique<proxy::ThreadState>();
     if (!proxy::prepare(*worker, *snapshot)) fail("cannot allocate the rules scratch");
     std::vector<char> out;

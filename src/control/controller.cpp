@@ -119,7 +119,7 @@ bool Controller::rebuild(const char* why, std::uint64_t) {
   for (const auto& b : snapshot_->backends) states.push_back({b.name, prober_->up(b.name), b.admin});
   std::shared_ptr<const proxy::Snapshot> next;
   try {
-    next = proxy::build_snapshot(config_, rules_, states, snapshot_->version + 1);
+    next = proxy::build_snapshot(config_, rules_, states, snapshot_->version + 1, health::kProbeCallIdPrefix);
   } catch (const std::exception& e) {
     spdlog::error("{}: cannot build a snapshot: {}", why, e.what());
     return false;
@@ -146,7 +146,7 @@ ActionOutcome Controller::set_admin(const std::string& name, BackendAction actio
     states.push_back({b.name, prober_->up(b.name), it ? target : b.admin});
   }
   if (!found) return ActionOutcome::kUnknownBackend;
-  auto next = proxy::build_snapshot(config_, rules_, states, snapshot_->version + 1);
+  auto next = proxy::build_snapshot(config_, rules_, states, snapshot_->version + 1, health::kProbeCallIdPrefix);
   if (!next) throw std::runtime_error("snapshot not published: ");
   if (attached_ && seams_.publish)
     if (const Result<void> published = seams_.publish(next); !published)

@@ -105,7 +105,7 @@ Result<Reload, ReloadError> prepare_reload(const ReloadInput& in) {
     for (const auto& p : cfg->pools)
       for (const auto& b : p.backends)
         states.push_back({b.name, r.prober->up(b.name), carried_admin_state(b.name, b.state, in.running)});
-    r.snapshot = proxy::build_snapshot(cfg, rules, states, in.version);
+    r.snapshot = proxy::build_snapshot(cfg, rules, states, in.version, health::kProbeCallIdPrefix);
   } catch (const std::exception& e) {
     return fail(ReloadErrorKind::kInternal, file, 0, 0, std::string("building the new state: ").append(e.what()));
   }

@@ -57,7 +57,7 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
       }
       return send_udp(m, out_in_m, out, r.length, r.next_hop.ip.v4_host_order(), r.next_hop.port, now);
     }
-    case proxy::Verdict::kProbeReply: {
+    case proxy::Verdict::kLocal: {
       const health::ProbeCodec* codec = shared_.probe_codec.load(std::memory_order_acquire);
       health::ReplyMailbox* box = shared_.probe_mailbox.load(std::memory_order_acquire);
       if (codec == nullptr || box == nullptr) {

@@ -89,7 +89,7 @@ std::string explain_json(const Snapshot& snapshot, const Outcome& result, const 
   };
   const bool sends = result.verdict == Verdict::kForward || result.verdict == Verdict::kReply;
   std::string_view verdict = to_string(result.verdict);
-  if (result.verdict == Verdict::kProbeReply) verdict = "drop";
+  if (result.verdict == Verdict::kLocal) verdict = "drop";
 
   std::string out = "{";
   field(out, "kind", json_string(to_string(result.kind)));
@@ -109,13 +109,11 @@ std::string explain_json(const Snapshot& snapshot, const Outcome& result, const 
   return out;
 }
 
-ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::vector<std::string>& down) {
-  ExplainSetup setup;
+sipshunt::Result<std::shared_ptr<const Snapshot>> explain_setup(const std::filesystem::path& config_file,
+                                                               const std::vector<std::string>& down,
+                                                               std::string_view local_call_id_prefix) {
   auto loaded = config::load_file(config_file);
-  if (!loaded) {
-    setup.error = loaded.error().to_string();
-    return setup;
-  }
+  if (!loaded) return loaded.error();
   auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
 
   std::vector<BackendState> states;
@@ -124,10 +122,7 @@ ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::
     for (const config::Pool& p : cfg->pools)
       for (const config::Backend& b : p.backends)
         if (b.name == name) found = &b;
-    if (found == nullptr) {
-      setup.error = "--down " + name + ": no backend with that name in " + cfg->path.string();
-      return setup;
-    }
+    if (found == nullptr) return Error::plain("--down " + name + ": no backend with that name in " + cfg->path.string());
     states.push_back(BackendState{name, false, found->state});
   }
 
@@ -136,14 +131,10 @@ ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::
     std::vector<std::string> pools;
     for (const config::Pool& p : cfg->pools) pools.push_back(p.name);
     auto compiled = rules::RuleSet::compile(cfg->rule_files, pools);
-    if (!compiled) {
-      setup.error = compiled.error().to_string();
-      return setup;
-    }
+    if (!compiled) return compiled.error();
     rule_set = *compiled;
   }
-  setup.snapshot = build_snapshot(cfg, rule_set, states, 1);
-  return setup;
+  return build_snapshot(cfg, rule_set, states, 1, local_call_id_prefix);
 }
 
 }  // namespace sipshunt::proxy

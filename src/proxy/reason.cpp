@@ -49,7 +49,7 @@ std::string_view to_string(Verdict v) noexcept {
     case Verdict::kForward: return "forward";
     case Verdict::kReply: return "reply";
     case Verdict::kDrop: return "drop";
-    case Verdict::kProbeReply: return "probe-reply";
+    case Verdict::kLocal: return "probe-reply";
   }
   return "unknown";
 }

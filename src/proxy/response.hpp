@@ -12,9 +12,10 @@ namespace sipshunt::proxy::detail {
 inline void response(Context& c, Outcome& r) noexcept {
   const sip::Message& m = c.m;
   r.kind = Kind::kResponse;
-  if (m.call_id.substr(0, kProbeCallIdPrefix.size()) == kProbeCallIdPrefix) {
-    r.verdict = Verdict::kProbeReply;
-    r.reason = Reason::kProbeReply;
+  const std::string_view local = c.s.local_call_id_prefix;
+  if (!local.empty() && m.call_id.substr(0, local.size()) == local) {
+    r.verdict = Verdict::kLocal;
+    r.reason = Reason::kLocalReply;
     r.status = m.status_code;
     return;
   }

@@ -62,9 +62,11 @@ BackendIndex make_index(const std::vector<BackendView>& backends, Hash hash_of, 
 
 std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
                                                std::shared_ptr<const rules::RuleSet> rules,
-                                               const std::vector<BackendState>& states, std::uint64_t version) {
+                                               const std::vector<BackendState>& states, std::uint64_t version,
+                                               std::string_view local_call_id_prefix) {
   auto s = std::make_shared<Snapshot>();
   s->version = version;
+  s->local_call_id_prefix = local_call_id_prefix;
   s->config = config;
   s->rules = rules;
   s->self = config->self;

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sipshunt/health/probe.hpp"
 #include "sipshunt/proxy/explain.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/sip/message.hpp"
@@ -54,12 +55,12 @@ World& world() {
     config.hosts = {{"carrier.example.com", "203.0.113.5:5070"}};
     config.rule_files = {"fuzz.rules"};
     config.pools.push_back({.name = "registrar", .backends = {{"r1", "198.19.1.11"}}});
-    const proxy::ExplainSetup setup = proxy::explain_setup(dir.write("fuzz.toml", config.toml()), {"b2"});
-    if (!setup.snapshot) {
-      std::fprintf(stderr, "proxy fuzzer: setup failed: %s\n", setup.error.c_str());
+    const auto setup = proxy::explain_setup(dir.write("fuzz.toml", config.toml()), {"b2"}, health::kProbeCallIdPrefix);
+    if (!setup) {
+      std::fprintf(stderr, "proxy fuzzer: setup failed: %s\n", setup.error().to_string().c_str());
       std::abort();
     }
-    out->snapshot = setup.snapshot;
+    out->snapshot = *setup;
     if (!proxy::prepare(*out->worker, *out->snapshot)) fail("cannot prepare the rules scratch");
     return out;
   }();

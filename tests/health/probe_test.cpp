@@ -7,11 +7,6 @@
 
 #include "sipshunt/health/post_reply.hpp"
 #include "sipshunt/sip/message.hpp"
-#ifdef SIPSHUNT_HAVE_PROXY
-#include "sipshunt/proxy/proxy.hpp"
-// The proxy classifies by its own copy of the prefix; the two must agree.
-static_assert(sipshunt::health::kProbeCallIdPrefix == sipshunt::proxy::kProbeCallIdPrefix);
-#endif
 
 namespace sipshunt::health {
 namespace {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sipshunt/config/config.hpp"
+#include "sipshunt/health/probe.hpp"  // the prefix the control plane passes to snapshots
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/sip/message.hpp"
 
@@ -49,7 +50,8 @@ class Harness {
  public:
   explicit Harness(std::shared_ptr<const config::Config> cfg, std::vector<BackendState> states = {},
                    std::shared_ptr<const rules::RuleSet> rule_set = nullptr)
-      : snapshot_(build_snapshot(std::move(cfg), std::move(rule_set), states, 1)), worker_(std::make_unique<ThreadState>()) {
+      : snapshot_(build_snapshot(std::move(cfg), std::move(rule_set), states, 1, health::kProbeCallIdPrefix)),
+        worker_(std::make_unique<ThreadState>()) {
     EXPECT_TRUE(prepare(*worker_, *snapshot_));
   }
 

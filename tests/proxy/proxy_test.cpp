@@ -646,8 +646,8 @@ TEST_F(ProxyTest, ProbeRepliesAreHandedToHealthNotForwarded) {
   std::string in = response_with_vias("Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKprobe\n");
   in.replace(in.find("Call-ID: resp"), 13, "Call-ID: sipshunt-probe-b1-17");
   const Step o = h.run(in, ep("198.19.0.11:5060"));
-  EXPECT_EQ(o.r.verdict, Verdict::kProbeReply);
-  EXPECT_EQ(o.r.reason, Reason::kProbeReply);
+  EXPECT_EQ(o.r.verdict, Verdict::kLocal);
+  EXPECT_EQ(o.r.reason, Reason::kLocalReply);
   EXPECT_EQ(o.r.status, 200);
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "helpers.hpp"
+#include "sipshunt/health/probe.hpp"
 #include "sipshunt/proxy/explain.hpp"
 
 namespace sipshunt::proxy::test {
@@ -54,9 +55,10 @@ struct Outcome4475 {
 class Rfc4475 : public ::testing::Test {
  protected:
   void SetUp() override {
-    setup_ = explain_setup(PROXY_TEST_DATA "/rfc4475.toml", {});
-    ASSERT_TRUE(setup_.snapshot) << setup_.error;
-    ASSERT_TRUE(prepare(worker_, *setup_.snapshot));
+    auto setup = explain_setup(PROXY_TEST_DATA "/rfc4475.toml", {}, health::kProbeCallIdPrefix);
+    ASSERT_TRUE(setup) << setup.error().to_string();
+    snapshot_ = *setup;
+    ASSERT_TRUE(prepare(worker_, *snapshot_));
   }
 
   Outcome4475 run(const std::string& datagram) {
@@ -65,14 +67,14 @@ class Rfc4475 : public ::testing::Test {
     std::vector<char> out(datagram.size() + kMaxGrowth);
     Outcome4475 x;
     now_ += 1'000'000;  // 1 ms apart: the reply budget (10/ms) never runs out
-    x.r = process(*setup_.snapshot, worker_, in.get(), datagram.size(), kSource, out.data(), out.size(), now_);
-    x.json = explain_json(*setup_.snapshot, x.r, out.data());
+    x.r = process(*snapshot_, worker_, in.get(), datagram.size(), kSource, out.data(), out.size(), now_);
+    x.json = explain_json(*snapshot_, x.r, out.data());
     if (x.r.verdict == Verdict::kForward || x.r.verdict == Verdict::kReply) x.out.assign(out.data(), x.r.length);
     return x;
   }
 
   const Endpoint kSource = ep("198.18.0.2:5060");
-  ExplainSetup setup_;
+  std::shared_ptr<const Snapshot> snapshot_;
   ThreadState worker_;
   std::uint64_t now_ = 0;
 };
@@ -131,8 +133,8 @@ TEST_F(Rfc4475, EveryMessageGetsItsExpectedDisposition) {
       EXPECT_EQ(out_msg->vias[0].value.substr(0, 35), "SIP/2.0/UDP 198.18.0.1:5060;branch=");
       EXPECT_EQ(out_msg->max_forwards, in_msg->max_forwards < 0 ? 70 : in_msg->max_forwards - 1);
       EXPECT_EQ(out_msg->body, in_msg->body);
-      EXPECT_EQ(normalise(x.out, *setup_.snapshot, in_msg->max_forwards < 0),
-                normalise(framed(in), *setup_.snapshot, false));
+      EXPECT_EQ(normalise(x.out, *snapshot_, in_msg->max_forwards < 0),
+                normalise(framed(in), *snapshot_, false));
     } else if (e.disposition == "valid-response") {
       EXPECT_EQ(x.r.kind, Kind::kResponse) << x.json;
       // Its top Via is not ours: dropped. With our Via as its top Via (we are the element that

@@ -67,7 +67,7 @@ struct SIPSHUNT_CACHE_ALIGNED WorkerCounters {
   std::uint64_t sip_forwarded = 0;      // Verdict::kForward
   std::uint64_t sip_replied = 0;        // Verdict::kReply (stateless replies sent)
   std::uint64_t sip_dropped = 0;        // Verdict::kDrop (reason in the proxy's counters)
-  std::uint64_t probe_replies = 0;      // Verdict::kProbeReply posted to the health mailbox
+  std::uint64_t probe_replies = 0;      // Verdict::kLocal posted to the health mailbox
   std::uint64_t held = 0;               // packets that waited for ARP
   std::uint64_t released = 0;           // ... and were sent when it resolved
   std::uint64_t events_lost = 0;        // neighbour events the control ring had no room for

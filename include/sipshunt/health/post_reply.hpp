@@ -1,5 +1,5 @@
 // hot path
-// The worker side of health checking: a datagram the proxy classified as Verdict::kProbeReply is
+// The worker side of health checking: a datagram the proxy classified as Verdict::kLocal is
 // checked against our probe codec and posted to the control lcore's mailbox. Never forwarded.
 #pragma once
 

@@ -13,7 +13,7 @@
 namespace sipshunt::health {
 
 // Every probe's Call-ID starts with this. The proxy recognises a response whose Call-ID carries
-// it (Verdict::kProbeReply) and never forwards it; the worker then calls ProbeCodec::match and
+// it (Verdict::kLocal) and never forwards it; the worker then calls ProbeCodec::match and
 // posts the result to the health mailbox. Must stay equal to the proxy's copy of the prefix
 // (tests/health checks it when the proxy module is built).
 inline constexpr std::string_view kProbeCallIdPrefix = "sipshunt-probe-";

@@ -24,13 +24,11 @@ namespace sipshunt::proxy {
 [[nodiscard]] std::string explain_json(const Snapshot& snapshot, const Outcome& result, const char* output);
 
 // What explain does before the first datagram: load and validate the config file, compile its
-// rule files, and build a snapshot in which the backends named
-// in `down` are down and all others up. On failure `error` holds the message
-// ("file:line:col: message" for config and rule errors) and `snapshot` is null.
-struct ExplainSetup {
-  std::shared_ptr<const Snapshot> snapshot;
-  std::string error;
-};
-[[nodiscard]] ExplainSetup explain_setup(const std::filesystem::path& config_file, const std::vector<std::string>& down);
+// rule files, and build a snapshot in which the backends named in `down` are down and all others
+// up, with `local_call_id_prefix` as `sipshunt run` would pass it (see Snapshot). The error is
+// "file:line:col: message" for config and rule errors.
+[[nodiscard]] sipshunt::Result<std::shared_ptr<const Snapshot>> explain_setup(const std::filesystem::path& config_file,
+                                                                             const std::vector<std::string>& down,
+                                                                             std::string_view local_call_id_prefix);
 
 }  // namespace sipshunt::proxy

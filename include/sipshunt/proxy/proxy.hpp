@@ -20,7 +20,9 @@
 
 namespace sipshunt::proxy {
 
-enum class Verdict : std::uint8_t { kForward, kReply, kDrop, kProbeReply };
+// kLocal: a response to a request this instance sent itself (its Call-ID starts with the
+// snapshot's local_call_id_prefix): handed to the control plane, never forwarded.
+enum class Verdict : std::uint8_t { kForward, kReply, kDrop, kLocal };
 
 // What the parser made of the datagram (explain's `kind`): kInvalid whenever parsing failed,
 // even when a 400/505 could still be built from the headers found before the fault.
@@ -34,7 +36,8 @@ enum class Reason : std::uint8_t {
   kPinned,                  // "pinned": client request sent to the backend named by our Route pin
   kOutbound,                // "outbound": backend request sent on by Route / Request-URI
   kResponse,                // "response": response sent to the next Via
-  kProbeReply,              // "probe-reply": answer to a health probe, handed to the health code
+  kLocalReply,              // "probe-reply": answer to a request of this instance's (Verdict::kLocal);
+                            // the token names the only such requests, health probes (src/health)
   kMaxForwardsExhausted,    // "max-forwards-exhausted": Max-Forwards 0, 483
   kUnsupportedExtension,    // "unsupported-extension": Proxy-Require, 420
   kNoBackendUp,             // "no-backend-up": the pool has no usable backend, 503
@@ -59,13 +62,11 @@ enum class Reason : std::uint8_t {
 [[nodiscard]] constexpr Reason reason_for(sip::Status s) noexcept {
   return static_cast<Reason>(static_cast<std::uint8_t>(Reason::kParseFirst) + static_cast<std::uint8_t>(s) - 1);
 }
-[[nodiscard]] std::string_view to_string(Verdict v) noexcept;  // "forward" "reply" "drop" "probe-reply"
+[[nodiscard]] std::string_view to_string(Verdict v) noexcept;  // "forward" "reply" "drop" "probe-reply" (kLocal)
 [[nodiscard]] std::string_view to_string(Kind k) noexcept;     // "request" "response" "invalid"
 
 // The Record-Route URI parameter that pins a dialog to its backend: `;sipshunt-b=<name>`.
 inline constexpr std::string_view kPinParam = "sipshunt-b";
-// Responses whose Call-ID starts with this are answers to our health probes (Verdict::kProbeReply).
-inline constexpr std::string_view kProbeCallIdPrefix = "sipshunt-probe-";
 // Max-Forwards inserted when a request has none (RFC 3261 §16.6 step 3).
 inline constexpr int kDefaultMaxForwards = 70;
 // Retry-After (seconds) in the 503 sent when a pool has no usable backend.
@@ -135,6 +136,9 @@ struct Snapshot {
   BackendIndex by_address;             // source address -> first backend with it (config order)
   bool backend_any_port = true;        // config backend_source = "address"
   BackendIndex by_pin;                 // pin value -> backend
+  // Responses whose Call-ID starts with this answer requests this instance sent (Verdict::kLocal).
+  // The control plane passes its probes' prefix (health::kProbeCallIdPrefix); empty: none.
+  std::string local_call_id_prefix;
 };
 
 // Health/admin state the control plane feeds into a snapshot build: by backend name.
@@ -151,7 +155,8 @@ struct BackendState {
 [[nodiscard]] std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Config> config,
                                                              std::shared_ptr<const rules::RuleSet> rules,
                                                              const std::vector<BackendState>& states,
-                                                             std::uint64_t version);
+                                                             std::uint64_t version,
+                                                             std::string_view local_call_id_prefix = {});
 
 // Hot-path lookups in a snapshot: backend index or -1. find_backend: the backend on the source
 // address and port; else, with backend_source = "address" (the default), the first backend (config

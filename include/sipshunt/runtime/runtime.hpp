@@ -92,7 +92,7 @@ class Runtime {
   [[nodiscard]] const net::NeighbourTable& neighbours() const noexcept { return *neighbours_; }
   [[nodiscard]] std::uint64_t arp_requests_sent() const noexcept { return arp_requests_; }
 
-  // Workers post probe replies (Verdict::kProbeReply) recognised by `codec` into `mailbox`.
+  // Workers post probe replies (Verdict::kLocal) recognised by `codec` into `mailbox`.
   void set_probe_sink(const health::ProbeCodec* codec, health::Mailbox<health::ReplyEvent>* mailbox) noexcept;
   // Sends `payload` as one UDP datagram from our SIP port to `to` through worker 0's tx queue
   // (routing, ARP and fragmentation as for forwarded traffic). False when out of mbufs, too
