@@ -16,6 +16,9 @@
 
 namespace sipshunt::rules {
 
+// ASCII lower case: header names compare without case (RFC 3261 §7.3.1).
+[[nodiscard]] inline char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 // Lists of indices per key, flattened: items_[offsets_[k] .. offsets_[k+1]).
 class Lists {
  public:

@@ -1,3 +1,6 @@
+// The rule-file language (dispatch-rules/README.md) read into rules: one recursive-descent
+// parser with its includes, globbing and positions for every message. One responsibility, kept
+// whole: its grammar functions call each other and read best side by side.
 #include "parser.hpp"
 
 #include <fnmatch.h>

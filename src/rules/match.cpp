@@ -1,0 +1,157 @@
+// hot path
+// Matching a parsed message against a compiled rule set: each scanned field through its Hyperscan
+// database once, then the rules in file order over the matched pattern bits (compilation:
+// rules.cpp).
+#include <algorithm>
+
+#include "impl.hpp"
+#include "sipshunt/rules/rules.hpp"
+
+namespace sipshunt::rules {
+namespace {
+
+// Compares an already lower-case `a` with `b` ignoring the case of `b`.
+int compare_ci(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(lower(b[i]));
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+}
+
+struct ScanContext {
+  std::uint64_t* bits;
+  std::uint32_t* matched;
+  std::uint32_t count;
+};
+
+int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* context) {
+  auto* c = static_cast<ScanContext*>(context);
+  std::uint64_t& word = c->bits[id >> 6];
+  const std::uint64_t bit = std::uint64_t{1} << (id & 63);
+  if ((word & bit) == 0) {
+    word |= bit;
+    c->matched[c->count++] = id;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::int32_t RuleSet::Impl::method_id(std::string_view method) const noexcept {
+  std::size_t lo = 0, hi = methods.size();
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    const int c = std::string_view(methods[mid]).compare(method);
+    if (c == 0) return static_cast<std::int32_t>(mid);
+    if (c < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return -1;
+}
+
+std::int32_t RuleSet::Impl::header_field(const sip::Header& h) const noexcept {
+  if (h.id != sip::HeaderId::kOther) return field_of_id[static_cast<std::size_t>(h.id)];
+  std::size_t lo = 0, hi = other_names.size();
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    const int c = compare_ci(other_names[mid], h.name);
+    if (c == 0) return other_fields[mid];
+    if (c < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return -1;
+}
+
+Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& scratch) const noexcept {
+  const Impl& m = *impl_;
+  Scratch::Impl& s = *scratch.impl();
+  Match out;
+  if (s.bits.size() * 64 < m.patterns || s.matched.size() < m.patterns || (m.patterns != 0 && s.hs == nullptr)) {
+    out.error = true;
+    return out;
+  }
+
+  // 1. Scan every field that has patterns, each field once.
+  ScanContext ctx{s.bits.data(), s.matched.data(), 0};
+  bool failed = false;
+  const auto scan = [&](const Field& f, std::string_view text) {
+    const char* data = text.empty() ? "" : text.data();
+    const hs_error_t rc = hs_scan(f.db, data, static_cast<unsigned>(text.size()), 0, s.hs, on_match, &ctx);
+    failed |= rc != HS_SUCCESS;
+  };
+  if (m.ruri_field >= 0) scan(m.fields[static_cast<std::size_t>(m.ruri_field)], msg.request_uri);
+  if (m.fields.size() > (m.ruri_field >= 0 ? 1u : 0u)) {
+    for (std::uint16_t i = 0; i < msg.header_count; ++i) {
+      const std::int32_t f = m.header_field(msg.headers[i]);
+      if (f >= 0) scan(m.fields[static_cast<std::size_t>(f)], msg.headers[i].value);
+    }
+  }
+
+  // 2. Method and source.
+  const std::int32_t method = m.method_id(msg.method);
+  const std::uint32_t node = m.prefixes.lookup(source.ip);
+  const std::uint64_t* src_row = node == PrefixTable::kNoMatch ? nullptr : m.src_rows.data() + node * m.src_words;
+
+  const auto holds = [&](const CondCode& c) noexcept -> bool {
+    switch (c.test) {
+      case Test::kAny:
+        return true;
+      case Test::kMethod:
+        if (method < 0) return false;
+        for (std::uint32_t id : m.method_conds[c.arg]) {
+          if (id == static_cast<std::uint32_t>(method)) return true;
+        }
+        return false;
+      case Test::kPattern:
+        return ((s.bits[c.arg >> 6] >> (c.arg & 63)) & 1u) != 0;
+      case Test::kSrc:
+        return src_row != nullptr && ((src_row[c.arg >> 6] >> (c.arg & 63)) & 1u) != 0;
+    }
+    return false;
+  };
+  const auto rule_holds = [&](std::uint32_t r) noexcept {
+    for (std::uint32_t i = m.cond_offsets[r]; i < m.cond_offsets[r + 1]; ++i) {
+      if (holds(m.conds[i]) == m.conds[i].negate) return false;
+    }
+    return true;
+  };
+
+  // 3. First rule that holds: walk each candidate list (ascending) up to the best so far.
+  std::uint32_t best = std::numeric_limits<std::uint32_t>::max();
+  const auto walk = [&](std::span<const std::uint32_t> list) noexcept {
+    for (std::uint32_t r : list) {
+      if (r >= best) return;
+      if (rule_holds(r)) {
+        best = r;
+        return;
+      }
+    }
+  };
+  if (!failed) {
+    walk(m.unanchored);
+    if (method >= 0) walk(m.by_method[static_cast<std::size_t>(method)]);
+    if (src_row != nullptr) walk(m.by_node[node]);
+    for (std::uint32_t i = 0; i < ctx.count; ++i) walk(m.by_pattern[ctx.matched[i]]);
+  }
+
+  // 4. Leave the bitset clear for the next message.
+  for (std::uint32_t i = 0; i < ctx.count; ++i) s.bits[ctx.matched[i] >> 6] = 0;
+
+  if (failed) {
+    out.error = true;
+  } else if (best != std::numeric_limits<std::uint32_t>::max()) {
+    out.rule = static_cast<std::int32_t>(best);
+  }
+  return out;
+}
+
+}  // namespace sipshunt::rules
