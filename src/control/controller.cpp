@@ -117,23 +117,30 @@ bool Controller::rebuild(const char* why, std::uint64_t) {
   std::vector<proxy::BackendState> states;
   states.reserve(snapshot_->backends.size());
   for (const auto& b : snapshot_->backends) states.push_back({b.name, prober_->up(b.name), b.admin});
-  std::shared_ptr<const proxy::Snapshot> next;
+  Result<void> published = Error::plain("not built");
   try {
-    next = proxy::build_snapshot(config_, rules_, states, snapshot_->version + 1, health::kProbeCallIdPrefix);
+    published = publish_states(states);
   } catch (const std::exception& e) {
     spdlog::error("{}: cannot build a snapshot: {}", why, e.what());
     return false;
   }
-  if (!next) return false;
-  if (attached_ && seams_.publish) {
-    if (const Result<void> published = seams_.publish(next); !published) {
-      spdlog::error("{}: snapshot {} not published: {}", why, next->version, published.error().to_string());
-      return false;
-    }
+  if (!published) {
+    spdlog::error("{}: snapshot {} not published: {}", why, snapshot_->version + 1, published.error().to_string());
+    return false;
   }
-  snapshot_ = std::move(next);
   spdlog::debug("{}: snapshot {} published", why, snapshot_->version);
   return true;
+}
+
+// The running config and rules with new backend states, as the next snapshot version; the local
+// Call-ID prefix carries over from the running snapshot (prepare_reload sets it).
+Result<void> Controller::publish_states(const std::vector<proxy::BackendState>& states) {
+  auto next = proxy::build_snapshot(config_, rules_, states, snapshot_->version + 1,
+                                    snapshot_->local_call_id_prefix);
+  if (attached_ && seams_.publish)
+    if (Result<void> published = seams_.publish(next); !published) return published;
+  snapshot_ = std::move(next);
+  return {};
 }
 
 ActionOutcome Controller::set_admin(const std::string& name, BackendAction action) {
@@ -146,12 +153,8 @@ ActionOutcome Controller::set_admin(const std::string& name, BackendAction actio
     states.push_back({b.name, prober_->up(b.name), it ? target : b.admin});
   }
   if (!found) return ActionOutcome::kUnknownBackend;
-  auto next = proxy::build_snapshot(config_, rules_, states, snapshot_->version + 1, health::kProbeCallIdPrefix);
-  if (!next) throw std::runtime_error("snapshot not published: ");
-  if (attached_ && seams_.publish)
-    if (const Result<void> published = seams_.publish(next); !published)
-      throw std::runtime_error("snapshot not published: " + published.error().to_string());
-  snapshot_ = std::move(next);
+  if (const Result<void> published = publish_states(states); !published)
+    throw std::runtime_error("snapshot not published: " + published.error().to_string());
   spdlog::info("backend {}: admin state {} (API)", name, to_string(target));
   return ActionOutcome::kOk;
 }

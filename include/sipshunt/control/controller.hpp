@@ -99,6 +99,7 @@ class Controller {
  private:
   Controller(const std::filesystem::path& path, ControllerOptions options, Reload first);
   bool rebuild(const char* why, std::uint64_t now_ns);
+  Result<void> publish_states(const std::vector<proxy::BackendState>& states);
   void rebase_counters(const proxy::Snapshot& old_snapshot, const proxy::Snapshot& next);
 
   std::filesystem::path path_;
