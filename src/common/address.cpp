@@ -89,16 +89,23 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text) noexcept {
   return Endpoint{*ip, static_cast<std::uint16_t>(p)};
 }
 
-std::string Endpoint::to_string() const {
-  char buf[64];
+std::size_t format_endpoint(const Endpoint& e, char* out) noexcept {
+  const bool v6 = e.ip.family == Family::kIPv6;
   std::size_t n = 0;
-  if (ip.family == Family::kIPv6) buf[n++] = '[';
-  n += format_ip(ip, buf + n);
-  if (ip.family == Family::kIPv6) buf[n++] = ']';
-  buf[n++] = ':';
-  std::string out(buf, n);
-  out.append(std::to_string(port));
-  return out;
+  if (v6) out[n++] = '[';
+  n += format_ip(e.ip, out + n);
+  if (v6) out[n++] = ']';
+  out[n++] = ':';
+  std::size_t digits = 1;
+  for (std::uint32_t t = e.port; t >= 10; t /= 10) ++digits;
+  std::uint32_t v = e.port;
+  for (std::size_t i = digits; i-- > 0; v /= 10) out[n + i] = static_cast<char>('0' + v % 10);
+  return n + digits;
+}
+
+std::string Endpoint::to_string() const {
+  char buf[kMaxEndpointText];
+  return std::string(buf, format_endpoint(*this, buf));
 }
 
 }  // namespace sipshunt

@@ -29,12 +29,6 @@ std::string encode_pin(std::string_view name) {
   return out;
 }
 
-// "ADDR:PORT" with IPv6 in brackets, as it goes into Via sent-by and URIs.
-std::string host_port(const Endpoint& e) {
-  char text[sip::kMaxHostPort];
-  return std::string(text, sip::write_hostport(e, text));
-}
-
 std::size_t slots_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(8, n * 2)); }
 
 // Linear probing; the first backend with a key keeps it (config order).
@@ -77,7 +71,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   // A tenth of a second's budget as the burst, at least one reply.
   s->reply_burst = std::max<std::uint32_t>(1, config->reply_rate / 10);
 
-  const std::string self = host_port(config->self);
+  const std::string self = config->self.to_string();  // host:port, [v6]:port (RFC 5118 §4)
   s->via_prefix = "Via: SIP/2.0/UDP ";
   s->via_prefix.append(self).append(";branch=").append(sip::kBranchCookie);
 

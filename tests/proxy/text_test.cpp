@@ -26,12 +26,12 @@ TEST(SipWriter, DecimalAndHex) {
 }
 
 TEST(SipWriter, HostPortBracketsIpv6) {
-  char buf[sip::kMaxHostPort];
-  EXPECT_EQ(std::string_view(buf, sip::write_hostport(ep("198.18.0.1:5060"), buf)), "198.18.0.1:5060");
-  EXPECT_EQ(std::string_view(buf, sip::write_hostport(ep("[2001:db8::1]:65535"), buf)), "[2001:db8::1]:65535");
+  char buf[kMaxEndpointText];
+  EXPECT_EQ(std::string_view(buf, format_endpoint(ep("198.18.0.1:5060"), buf)), "198.18.0.1:5060");
+  EXPECT_EQ(std::string_view(buf, format_endpoint(ep("[2001:db8::1]:65535"), buf)), "[2001:db8::1]:65535");
   const Endpoint longest = ep("[1111:2222:3333:4444:5555:6666:255.255.255.255]:65535");
-  const std::size_t n = sip::write_hostport(longest, buf);
-  EXPECT_LE(n, sip::kMaxHostPort);
+  const std::size_t n = format_endpoint(longest, buf);
+  EXPECT_LE(n, kMaxEndpointText);
   EXPECT_EQ(std::string_view(buf, n), longest.to_string());
 }
 

@@ -50,4 +50,12 @@ struct Endpoint {
 // Writes the textual form of `ip` into `out` (at least 46 bytes); returns the length. Hot-path safe.
 std::size_t format_ip(const IpAddress& ip, char* out) noexcept;
 
+// Room for any format_endpoint(): "[" + 45-octet IPv6 text + "]:" + 5 digits, and format_ip's own
+// need of 46 octets for the address.
+inline constexpr std::size_t kMaxEndpointText = 56;
+// `host:port` as in a Via sent-by or a SIP URI, an IPv6 address in brackets (RFC 3261 §25.1
+// hostport and IPv6reference, RFC 5118 §4): the one writer of Endpoint::to_string() and the SIP
+// writer's put_hostport(). `out` holds kMaxEndpointText octets; returns the length.
+std::size_t format_endpoint(const Endpoint& e, char* out) noexcept;
+
 }  // namespace sipshunt

@@ -19,10 +19,6 @@ namespace sipshunt::sip {
 // The Via branch prefix of an RFC 3261 transaction (RFC 3261 §8.1.1.7).
 inline constexpr std::string_view kBranchCookie = "z9hG4bK";
 
-// Room for any write_hostport(): "[" + 45-octet IPv6 text + "]:" + 5 digits, and format_ip's own
-// need of 46 octets for the address.
-inline constexpr std::size_t kMaxHostPort = 56;
-
 // memcpy for the short pieces a rewrite inserts (a libc call each otherwise): overlapping
 // fixed-size moves up to 32 octets.
 SIPSHUNT_ALWAYS_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
@@ -96,18 +92,6 @@ inline void write_hex16(std::uint64_t v, char* out) noexcept {
   }
 }
 
-// `host:port` as in a Via sent-by or a SIP URI, an IPv6 address in brackets (RFC 3261 §25.1
-// hostport and IPv6reference, RFC 5118 §4). `out` holds kMaxHostPort octets; returns the length.
-inline std::size_t write_hostport(const Endpoint& e, char* out) noexcept {
-  const bool v6 = e.ip.family == Family::kIPv6;
-  std::size_t n = 0;
-  if (v6) out[n++] = '[';
-  n += format_ip(e.ip, out + n);
-  if (v6) out[n++] = ']';
-  out[n++] = ':';
-  return n + write_decimal(e.port, out + n);
-}
-
 // Bounded output into a caller's buffer: a write past the capacity sets overflow() and writes
 // nothing more, so callers check once at the end instead of at every call.
 class Writer {
@@ -133,8 +117,8 @@ class Writer {
     p_ += write_decimal(v, p_);
   }
   void put_hostport(const Endpoint& e) noexcept {
-    char text[kMaxHostPort];
-    put(text, write_hostport(e, text));
+    char text[kMaxEndpointText];  // host:port, [v6]:port (common/address.hpp)
+    put(text, format_endpoint(e, text));
   }
 
   // Marks the output unusable (a caller found its input inconsistent).
