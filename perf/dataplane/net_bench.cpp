@@ -42,16 +42,19 @@ static void BM_Headers(benchmark::State& state) {
 BENCHMARK(BM_Headers);
 
 static void BM_RouteAndNeighbour(benchmark::State& state) {
-  const std::vector<InterfaceAddress> ifs = {{0, 0xc6120001, 24, 0xc61200fe}, {1, 0xc6130001, 24, std::nullopt}};
-  const auto built = RouteTable::build(ifs, {});
+  using sipshunt::IpAddress;
+  const std::vector<sipshunt::config::Network> nets = {
+      {"a", 0, 0, IpAddress::v4(0xc6120001), 24, IpAddress::v4(0xc61200fe)},
+      {"b", 1, 0, IpAddress::v4(0xc6130001), 24, std::nullopt}};
+  const auto built = RouteTable::build(nets, {});
   const RouteTable& routes = *built;
   NeighbourTable n(4096);
   for (std::uint32_t i = 0; i < 64; ++i) n.confirm(0, 0xc6120000 + i, MacAddress::from_u64(0x020000000000ull + i), 0);
   std::uint32_t d = 0;
   for (auto _ : state) {
-    const auto nh = routes.lookup(0xc6120000 + (d++ & 63));
+    const auto nh = routes.lookup(sipshunt::IpAddress::v4(0xc6120000 + (d++ & 63)));
     MacAddress m;
-    benchmark::DoNotOptimize(n.lookup(nh->port, nh->address, m));
+    benchmark::DoNotOptimize(n.lookup(routes.networks()[nh->network].port, nh->address.v4_host_order(), m));
     benchmark::DoNotOptimize(m);
   }
   state.SetItemsProcessed(state.iterations());

@@ -72,32 +72,27 @@ Result<runtime::RuntimeOptions> runtime_options(const config::Config& c, const R
     return Error::plain("dpdk.rx_ring / dpdk.tx_ring: at most 32768");
   o.rx_ring = static_cast<std::uint16_t>(c.dpdk.rx_ring);
   o.tx_ring = static_cast<std::uint16_t>(c.dpdk.tx_ring);
-  for (const auto& p : c.dpdk.ports) {
+  for (const auto& n : c.dpdk.networks) {
+    if (n.vlan != 0 || n.address.family != Family::kIPv4 || c.dpdk.ports[n.port].name != n.name) {
+      return Error::plain("network " + n.name + ": the data plane speaks untagged IPv4 only (address " +
+                          n.address.to_string() + ")");
+    }
+  }
+  for (std::size_t i = 0; i < c.dpdk.ports.size(); ++i) {
+    const auto& p = c.dpdk.ports[i];
+    const config::Network& n = c.dpdk.networks[i];
     net::PortSpec s;
     s.name = p.name;
     s.device = p.device;
     s.devargs = p.devargs;
-    const auto a = ipv4(p.address);
-    if (!a) {
-      return Error::plain("port " + p.name + ": the data plane speaks IPv4 only (address " +
-                          p.address.to_string() + ")");
-    }
-    s.address = *a;
-    s.prefix_len = p.prefix_len;
-    if (p.gateway) {
-      const auto g = ipv4(*p.gateway);
-      if (!g) return Error::plain("port " + p.name + ": gateway must be IPv4");
-      s.gateway = *g;
-    }
+    s.address = n.address.v4_host_order();
+    s.prefix_len = n.prefix_len;
+    if (n.gateway) s.gateway = n.gateway->v4_host_order();
     s.mtu = p.mtu;
     o.ports.push_back(s);
   }
-  for (const auto& r : c.dpdk.routes) {
-    const auto prefix = ipv4(r.prefix);
-    const auto via = ipv4(r.via);
-    if (!prefix || !via) return Error::plain("dpdk.routes: IPv4 routes only");
-    o.routes.push_back({*prefix, r.prefix_len, *via});
-  }
+  o.networks = c.dpdk.networks;
+  o.routes = c.dpdk.routes;
   for (const auto& text : ro.static_neighbours) {
     const auto c1 = text.find(',');
     const auto c2 = text.find(',', c1 == std::string::npos ? c1 : c1 + 1);
@@ -130,10 +125,10 @@ void log_summary(const config::Config& c, const rules::RuleSet* rules, const run
                c.dpdk.ports.size());
   for (std::size_t i = 0; i < rt.ports().size(); ++i) {
     const auto& p = rt.ports()[i];
-    const auto& cp = c.dpdk.ports[i];
+    const auto& cp = c.dpdk.networks[i];
     spdlog::info("  port {}: {} ({}), MAC {}, {}/{}, mtu {}, {} queue(s){}{}{}{}", p.name, p.device, p.driver,
-                 p.mac.to_string(), cp.address.to_string(), cp.prefix_len, cp.mtu, p.queues, p.rss ? ", RSS" : "",
-                 cp.gateway ? ", gateway " + cp.gateway->to_string() : std::string(),
+                 p.mac.to_string(), cp.address.to_string(), cp.prefix_len, c.dpdk.ports[i].mtu, p.queues,
+                 p.rss ? ", RSS" : "", cp.gateway ? ", gateway " + cp.gateway->to_string() : std::string(),
                  (p.tx_udp_checksum || p.rx_udp_checksum) ? ", checksum offload" : ", software checksums",
                  p.af_packet_sockets > 0 ? fmt::format(", {} af_packet socket(s) with a large send buffer", p.af_packet_sockets)
                                          : std::string());

@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "sipshunt/balance/maglev.hpp"
+#include "sections.hpp"
 #include "toml_fields.hpp"
 
 namespace sipshunt::config {
@@ -108,111 +109,6 @@ Pool read_pool(const toml::table& t, std::string_view path, Seen& pool_names, Se
     fail(n ? n->source() : t.source(), std::move(msg));
   }
   return p;
-}
-
-// "198.19.0.0/16" -> address and prefix length; host bits must be zero.
-void prefix_value(const toml::node& n, std::string_view path, IpAddress& ip, std::uint8_t& len) {
-  constexpr std::string_view kExpected = "a prefix \"ADDRESS/LENGTH\" (e.g. \"198.19.0.0/16\")";
-  const std::string& s = *string_value(n, path, kExpected);
-  const auto slash = s.find('/');
-  if (slash == std::string::npos) fail_expected(n, path, kExpected, quote(s));
-  auto a = IpAddress::parse(std::string_view(s).substr(0, slash));
-  const std::string_view ls = std::string_view(s).substr(slash + 1);
-  const unsigned max = a && a->family == Family::kIPv6 ? 128 : 32;
-  unsigned l = 0;
-  bool ok = a.has_value() && !ls.empty() && ls.size() <= 3;
-  for (char c : ls) {
-    if (c < '0' || c > '9') ok = false;
-    l = l * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (!ok || l > max) fail_expected(n, path, kExpected, quote(s));
-  for (unsigned bit = l; bit < max; ++bit) {
-    if (a->bytes[bit / 8] & (0x80u >> (bit % 8))) {
-      std::string expected = "a prefix with no host bits set after /";
-      expected.append(std::to_string(l));
-      fail_expected(n, path, expected, quote(s));
-    }
-  }
-  ip = *a;
-  len = static_cast<std::uint8_t>(l);
-}
-
-bool in_subnet(const IpAddress& a, const IpAddress& net, unsigned len) noexcept {
-  if (a.family != net.family) return false;
-  for (unsigned bit = 0; bit < len; ++bit) {
-    const unsigned mask = 0x80u >> (bit % 8);
-    if ((a.bytes[bit / 8] & mask) != (net.bytes[bit / 8] & mask)) return false;
-  }
-  return true;
-}
-
-bool is_power_of_two(std::uint32_t v) noexcept { return v != 0 && (v & (v - 1)) == 0; }
-
-void read_dpdk(const toml::table& t, Dpdk& d) {
-  const std::string path = "dpdk";
-  reject_unknown_keys(t, {"eal_args", "workers", "mbufs", "rx_ring", "tx_ring", "ports", "routes"}, "in [dpdk]");
-  if (const toml::node* n = find(t, "eal_args")) {
-    const std::string p = child(path, "eal_args");
-    if (!n->is_array()) fail_type(*n, p, "an array of strings");
-    const toml::array& a = *n->as_array();
-    for (std::size_t i = 0; i < a.size(); ++i) d.eal_args.push_back(*string_value(a[i], indexed(p, i)));
-  }
-  read_int(t, "workers", path, 1, 128, d.workers);
-  read_int(t, "mbufs", path, 1023, 16777215, d.mbufs);
-  for (std::string_view ring : {"rx_ring", "tx_ring"}) {
-    std::uint32_t& v = ring == "rx_ring" ? d.rx_ring : d.tx_ring;
-    read_int(t, ring, path, 64, 32768, v);
-    if (!is_power_of_two(v))
-      fail_expected(*find(t, ring), child(path, ring), "a power of two 64..32768", std::to_string(v));
-  }
-  Seen port_names{"port", {}};
-  const auto ports = get_tables(t, "ports", path);
-  for (std::size_t i = 0; i < ports.size(); ++i) {
-    const toml::table& pt = *ports[i];
-    const std::string pp = indexed(child(path, "ports"), i);
-    reject_unknown_keys(pt, {"name", "device", "devargs", "address", "prefix_len", "gateway", "mtu"},
-                        "in [[dpdk.ports]]");
-    Port port;
-    const toml::node& name = require(pt, "name", pp, "[[dpdk.ports]]");
-    port.name = name_value(name, child(pp, "name"));
-    port_names.add(port.name, name, child(pp, "name"));
-    const toml::node& device = require(pt, "device", pp, "[[dpdk.ports]]");
-    port.device = *string_value(device, child(pp, "device"));
-    if (port.device.empty())
-      fail_expected(device, child(pp, "device"), "a PCI address or vdev name (e.g. \"net_af_packet0\")", "\"\"");
-    read_string(pt, "devargs", pp, port.devargs);
-    port.address = ip_value(require(pt, "address", pp, "[[dpdk.ports]]"), child(pp, "address"));
-    const unsigned max_len = port.address.family == Family::kIPv6 ? 128 : 32;
-    read_int(pt, "prefix_len", pp, 1, max_len, port.prefix_len);
-    if (const toml::node* g = find(pt, "gateway")) {
-      IpAddress gw = ip_value(*g, child(pp, "gateway"));
-      if (!in_subnet(gw, port.address, port.prefix_len)) {
-        std::string expected = "an address inside ";
-        expected.append(port.address.to_string()).append("/").append(std::to_string(port.prefix_len));
-        fail_expected(*g, child(pp, "gateway"), expected, quote(gw.to_string()));
-      }
-      port.gateway = gw;
-    }
-    read_int(pt, "mtu", pp, 576, 9000, port.mtu);
-    d.ports.push_back(std::move(port));
-  }
-  const auto routes = get_tables(t, "routes", path);
-  for (std::size_t i = 0; i < routes.size(); ++i) {
-    const toml::table& rt = *routes[i];
-    const std::string rp = indexed(child(path, "routes"), i);
-    reject_unknown_keys(rt, {"prefix", "via"}, "in [[dpdk.routes]]");
-    Route r;
-    prefix_value(require(rt, "prefix", rp, "[[dpdk.routes]]"), child(rp, "prefix"), r.prefix, r.prefix_len);
-    const toml::node& via = require(rt, "via", rp, "[[dpdk.routes]]");
-    r.via = ip_value(via, child(rp, "via"));
-    if (r.via.family != r.prefix.family)
-      fail_expected(via, child(rp, "via"), "an address of the prefix's family", quote(r.via.to_string()));
-    const bool reachable = std::any_of(d.ports.begin(), d.ports.end(), [&](const Port& p) {
-      return in_subnet(r.via, p.address, p.prefix_len);
-    });
-    if (!reachable) fail_expected(via, child(rp, "via"), "an address on a port's subnet", quote(r.via.to_string()));
-    d.routes.push_back(r);
-  }
 }
 
 void read_hosts(const toml::table& t, Config& c);
@@ -377,6 +273,7 @@ Config read_document(const toml::table& root, const fs::path& absolute, bool che
   if (const toml::table* t = get_table(root, "admin", "")) read_admin(*t, c.admin);
   if (const toml::table* t = get_table(root, "log", "")) read_log(*t, c.log);
   if (const toml::table* t = get_table(root, "dpdk", "")) read_dpdk(*t, c.dpdk);
+  check_self_is_ours(*proxy, c);
   return c;
 }
 
@@ -402,6 +299,12 @@ Result<Config> load(std::string_view text, const fs::path& path, bool check_file
 const Pool* Config::find_pool(std::string_view name) const noexcept {
   for (const Pool& p : pools)
     if (p.name == name) return &p;
+  return nullptr;
+}
+
+const Network* Dpdk::network_of_address(const IpAddress& a) const noexcept {
+  for (const Network& n : networks)
+    if (n.address == a) return &n;
   return nullptr;
 }
 

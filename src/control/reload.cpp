@@ -22,24 +22,6 @@ const config::Backend* find_backend(const config::Config& c, const std::string& 
   return nullptr;
 }
 
-bool same_ports(const std::vector<config::Port>& a, const std::vector<config::Port>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto &x = a[i], &y = b[i];
-    if (x.name != y.name || x.device != y.device || x.devargs != y.devargs || !(x.address == y.address) ||
-        x.prefix_len != y.prefix_len || x.gateway != y.gateway || x.mtu != y.mtu)
-      return false;
-  }
-  return true;
-}
-
-bool same_routes(const std::vector<config::Route>& a, const std::vector<config::Route>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!(a[i].prefix == b[i].prefix) || a[i].prefix_len != b[i].prefix_len || !(a[i].via == b[i].via)) return false;
-  return true;
-}
-
 // The first setting a running process cannot change, or empty.
 std::string restart_only_change(const config::Config& running, const config::Config& next) {
   if (!(running.self == next.self)) return "[proxy] address/port";
@@ -47,8 +29,8 @@ std::string restart_only_change(const config::Config& running, const config::Con
   if (a.eal_args != b.eal_args) return "[dpdk] eal_args";
   if (a.workers != b.workers) return "[dpdk] workers";
   if (a.mbufs != b.mbufs || a.rx_ring != b.rx_ring || a.tx_ring != b.tx_ring) return "[dpdk] mbufs/rx_ring/tx_ring";
-  if (!same_ports(a.ports, b.ports)) return "[[dpdk.ports]]";
-  if (!same_routes(a.routes, b.routes)) return "[[dpdk.routes]]";
+  if (a.ports != b.ports || a.networks != b.networks) return "[[dpdk.ports]]";
+  if (a.routes != b.routes) return "[[dpdk.routes]]";
   if (running.admin.enabled != next.admin.enabled || !(running.admin.address == next.admin.address) ||
       running.admin.port != next.admin.port)
     return "[admin]";

@@ -19,7 +19,7 @@ void Worker::handle_arp(rte_mbuf* m, std::uint16_t port) noexcept {
   }
   bump(counters_.arp_in);
   const PortContext& pc = shared_.ports[port];
-  const std::uint32_t mask = net::prefix_mask(pc.prefix_len);
+  const std::uint32_t mask = pc.prefix_len == 0 ? 0u : ~std::uint32_t{0} << (32 - pc.prefix_len);
   const bool sender_on_link = (arp.sender_ip & mask) == (pc.address & mask) && arp.sender_ip != pc.address &&
                               !arp.sender_mac.is_multicast();
   if (arp.target_ip == pc.address) {

@@ -15,13 +15,15 @@ namespace sipshunt::dataplane {
 
 void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, std::uint32_t dst_ip,
                       std::uint16_t dst_port, std::uint64_t now) noexcept {
-  const auto nh = shared_.routes.lookup(dst_ip);
+  const auto nh = shared_.routes.lookup(IpAddress::v4(dst_ip));
   if (SIPSHUNT_UNLIKELY(!nh)) {
     bump(counters_.drops[static_cast<std::size_t>(Drop::kNoRoute)]);
     if (m != nullptr) rte_pktmbuf_free(m);
     return;
   }
-  const PortContext& pc = shared_.ports[nh->port];
+  const std::uint16_t port = shared_.routes.networks()[nh->network].port;
+  const std::uint32_t next_hop = nh->address.v4_host_order();
+  const PortContext& pc = shared_.ports[port];
   const std::uint32_t udp_len = net::kUdpHeaderLen + length;
   const net::FragmentPlan plan = net::plan_fragments(udp_len, pc.mtu);
   if (SIPSHUNT_UNLIKELY(plan.count == 0)) {
@@ -66,7 +68,7 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
     m->data_off = static_cast<std::uint16_t>(eth - static_cast<unsigned char*>(m->buf_addr));
     m->data_len = static_cast<std::uint16_t>(net::kEthernetHeaderLen + net::kIpv4HeaderLen + udp_len);
     m->pkt_len = m->data_len;
-    return send_frame(m, nh->port, nh->address, now);
+    return send_frame(m, port, next_hop, now);
   }
 
   // Above the MTU: checksum the whole UDP datagram once, then cut it into fragments (RFC 791).
@@ -97,7 +99,7 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
     net::write_ipv4(eth + net::kEthernetHeaderLen, h, true);
     std::memcpy(eth + net::kEthernetHeaderLen + net::kIpv4HeaderLen, udp + s.offset, s.length);
     bump(counters_.fragments_out);
-    send_frame(f, nh->port, nh->address, now);
+    send_frame(f, port, next_hop, now);
   }
   if (m != nullptr) rte_pktmbuf_free(m);
 }

@@ -1,51 +1,51 @@
+// The route table's construction (the lookup is inline in net/route.hpp).
 #include "sipshunt/net/route.hpp"
-
-#include <algorithm>
-
-#include "sipshunt/net/headers.hpp"
 
 namespace sipshunt::net {
 
-Result<RouteTable> RouteTable::build(const std::vector<InterfaceAddress>& interfaces,
-                                     const std::vector<StaticRoute>& routes) {
+Result<RouteTable> RouteTable::build(const std::vector<config::Network>& networks,
+                                     const std::vector<config::Route>& routes) {
   RouteTable t;
-  t.interfaces_ = interfaces;
-  auto connected_port = [&](std::uint32_t a) -> int {
-    for (const auto& i : interfaces) {
-      if ((a & prefix_mask(i.prefix_len)) == (i.address & prefix_mask(i.prefix_len))) return i.port;
+  t.networks_ = networks;
+  const auto on_link = [&](const IpAddress& a) -> int {
+    for (std::size_t i = 0; i < networks.size(); ++i) {
+      if (contains(networks[i].subnet(), a) && !(networks[i].address == a)) return static_cast<int>(i);
     }
     return -1;
   };
-  for (const auto& i : interfaces) {
-    if (i.prefix_len > 32) {
-      return Error::plain("port address " + format_ipv4(i.address) + ": prefix length above 32");
+  const auto add = [&](Entry e, const std::string& what) -> Result<void> {
+    for (const Entry& o : t.entries_) {
+      if (o.prefix == e.prefix) return Error::plain(what + ": a second entry for " + to_string(e.prefix));
     }
-    const std::uint32_t mask = prefix_mask(i.prefix_len);
-    t.entries_.push_back(Entry{i.address & mask, mask, i.prefix_len, true, i.port, 0});
-    if (i.gateway) {
-      if ((*i.gateway & mask) != (i.address & mask) || *i.gateway == i.address) {
-        return Error::plain("gateway " + format_ipv4(*i.gateway) + " is not on the subnet of " +
-                       format_ipv4(i.address) + "/" + std::to_string(i.prefix_len));
+    t.entries_.push_back(e);
+    return {};
+  };
+  for (std::size_t i = 0; i < networks.size(); ++i) {
+    const config::Network& n = networks[i];
+    const auto index = static_cast<std::uint16_t>(i);
+    if (Result<void> r = add(Entry{n.subnet(), true, index, {}}, "network " + n.name); !r) return r.error();
+    if (n.gateway) {
+      if (on_link(*n.gateway) != static_cast<int>(i)) {
+        return Error::plain("network " + n.name + ": gateway " + n.gateway->to_string() + " is not on " +
+                            to_string(n.subnet()));
       }
-      t.entries_.push_back(Entry{0, 0, 0, false, i.port, *i.gateway});
+      Entry e{Prefix{IpAddress{}, 0}, false, index, *n.gateway};
+      e.prefix.address.family = n.address.family;
+      if (Result<void> r = add(e, "network " + n.name + " gateway"); !r) return r.error();
     }
   }
-  for (const auto& r : routes) {
-    if (r.prefix_len > 32) {
-      return Error::plain("route " + format_ipv4(r.prefix) + ": prefix length above 32");
-    }
-    const int port = connected_port(r.via);
-    if (port < 0) {
-      return Error::plain("route " + format_ipv4(r.prefix) + "/" + std::to_string(r.prefix_len) + " via " +
-                     format_ipv4(r.via) + ": the next hop is on no port's subnet");
-    }
-    const std::uint32_t mask = prefix_mask(r.prefix_len);
-    t.entries_.push_back(Entry{r.prefix & mask, mask, r.prefix_len, false, static_cast<std::uint16_t>(port), r.via});
+  for (const config::Route& r : routes) {
+    const std::string what = "route " + to_string(Prefix{r.prefix, r.prefix_len}) + " via " + r.via.to_string();
+    const int network = on_link(r.via);
+    if (network < 0) return Error::plain(what + ": the next hop is on no network's subnet");
+    Entry e{prefix_of(r.prefix, r.prefix_len), false, static_cast<std::uint16_t>(network), r.via};
+    if (Result<void> added = add(e, what); !added) return added.error();
   }
-  std::stable_sort(t.entries_.begin(), t.entries_.end(), [](const Entry& a, const Entry& b) {
-    if (a.len != b.len) return a.len > b.len;
-    return a.connected && !b.connected;
-  });
+  std::vector<PrefixTable::Entry> prefixes;
+  for (std::size_t i = 0; i < t.entries_.size(); ++i) {
+    prefixes.push_back(PrefixTable::Entry{t.entries_[i].prefix, static_cast<std::uint32_t>(i)});
+  }
+  t.table_ = PrefixTable(prefixes);
   return t;
 }
 

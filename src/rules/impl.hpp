@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sipshunt/rules/prefix_table.hpp"
+#include "sipshunt/common/prefix.hpp"
 #include "sipshunt/rules/rules.hpp"
 #include "sipshunt/sip/message.hpp"
 

@@ -93,7 +93,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) 
   }
   shared->port_count = static_cast<std::uint16_t>(options.ports.size());
   shared->workers = options.workers;
-  shared->routes = *net::RouteTable::build(interfaces_of(options), options.routes);
+  shared->routes = *net::RouteTable::build(options.networks, options.routes);
 
   rt->neighbours_ = std::make_unique<net::NeighbourTable>(4096, options.neighbour_timing);
   for (const auto& n : options.static_neighbours) {

@@ -15,14 +15,6 @@
 
 namespace sipshunt::runtime {
 
-std::vector<net::InterfaceAddress> interfaces_of(const RuntimeOptions& o) {
-  std::vector<net::InterfaceAddress> v;
-  for (std::size_t i = 0; i < o.ports.size(); ++i) {
-    v.push_back({static_cast<std::uint16_t>(i), o.ports[i].address, o.ports[i].prefix_len, o.ports[i].gateway});
-  }
-  return v;
-}
-
 Result<void> validate(const RuntimeOptions& o) {
   const auto fail = [](std::string message) { return Error::plain(std::move(message)); };
   if (o.ports.empty()) return fail("dpdk.ports: at least one port is needed");
@@ -58,7 +50,7 @@ Result<void> validate(const RuntimeOptions& o) {
                   std::to_string(net::kMbufDataRoom - net::kEthernetHeaderLen));
     }
   }
-  const auto routes = net::RouteTable::build(interfaces_of(o), o.routes);
+  const auto routes = net::RouteTable::build(o.networks, o.routes);
   if (!routes) return fail("dpdk.routes: " + routes.error().message);
   for (const auto& n : o.static_neighbours) {
     if (names.count(n.port) == 0)

@@ -93,9 +93,12 @@ TEST(Config, Defaults) {
   EXPECT_EQ(pool.backends.at(0).state, AdminState::kEnabled);
   const Port& port = p->dpdk.ports.at(0);
   EXPECT_EQ(port.devargs, "");
-  EXPECT_EQ(port.prefix_len, 24);
-  EXPECT_FALSE(port.gateway.has_value());
   EXPECT_EQ(port.mtu, 1500);
+  const Network& net = p->dpdk.networks.at(0);
+  EXPECT_EQ(net.name, port.name);
+  EXPECT_EQ(net.vlan, 0);
+  EXPECT_EQ(net.prefix_len, 24);
+  EXPECT_FALSE(net.gateway.has_value());
 }
 
 TEST(Config, EveryField) {
@@ -148,15 +151,61 @@ TEST(Config, EveryField) {
   EXPECT_EQ(port.name, "wan");
   EXPECT_EQ(port.device, "net_af_packet0");
   EXPECT_EQ(port.devargs, "iface=veth0");
-  EXPECT_EQ(port.address, ip("198.18.0.1"));
-  EXPECT_EQ(port.prefix_len, 16);
-  ASSERT_TRUE(port.gateway.has_value());
-  EXPECT_EQ(*port.gateway, ip("198.18.255.254"));
+  ASSERT_EQ(c.dpdk.networks.size(), 1u);
+  const Network& net = c.dpdk.networks[0];
+  EXPECT_EQ(net.name, "wan");
+  EXPECT_EQ(net.port, 0);
+  EXPECT_EQ(net.address, ip("198.18.0.1"));
+  EXPECT_EQ(net.prefix_len, 16);
+  ASSERT_TRUE(net.gateway.has_value());
+  EXPECT_EQ(*net.gateway, ip("198.18.255.254"));
   EXPECT_EQ(port.mtu, 9000);
   ASSERT_EQ(c.dpdk.routes.size(), 1u);
   EXPECT_EQ(c.dpdk.routes[0].prefix, ip("198.19.0.0"));
   EXPECT_EQ(c.dpdk.routes[0].prefix_len, 16);
   EXPECT_EQ(c.dpdk.routes[0].via, ip("198.18.0.254"));
+}
+
+TEST(Config, NetworksVlansAndBothFamilies) {
+  const auto r = load_string(R"(
+[proxy]
+address = "198.18.0.1"
+[[dpdk.ports]]
+name = "public"
+device = "net_af_packet0"
+address = "198.18.0.1"
+gateway = "198.18.0.254"
+[[dpdk.ports.networks]]
+name = "public6"
+address = "2001:db8:1::1"
+gateway = "2001:db8:1::fe"
+[[dpdk.ports]]
+name = "trunk"
+device = "net_af_packet1"
+[[dpdk.ports.networks]]
+name = "farm"
+vlan = 200
+address = "198.19.0.1"
+prefix_len = 16
+[[dpdk.routes]]
+prefix = "2001:db8:9::/48"
+via = "2001:db8:1::7"
+)",
+                             "sipshunt.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const auto& n = r->dpdk.networks;
+  ASSERT_EQ(n.size(), 3u);
+  EXPECT_EQ(n[0].name, "public");
+  EXPECT_EQ(n[1].name, "public6");
+  EXPECT_EQ(n[1].port, 0);
+  EXPECT_EQ(n[1].prefix_len, 64);  // the IPv6 default
+  EXPECT_EQ(*n[1].gateway, ip("2001:db8:1::fe"));
+  EXPECT_EQ(n[2].name, "farm");
+  EXPECT_EQ(n[2].port, 1);
+  EXPECT_EQ(n[2].vlan, 200);
+  EXPECT_EQ(n[2].prefix_len, 16);
+  EXPECT_EQ(r->dpdk.network_of_address(ip("198.19.0.1")), &n[2]);
+  EXPECT_EQ(r->dpdk.network_of_address(ip("198.19.0.2")), nullptr);
 }
 
 TEST(Config, InlineTablesAndDottedKeysWorkToo) {
@@ -276,7 +325,7 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "ports, routes)"},
       {dpdk + "queues = 2\n",
        "sipshunt.toml:7:1: unknown key 'queues' in [[dpdk.ports]] (expected one of: name, device, devargs, address, "
-       "prefix_len, gateway, mtu)"},
+       "prefix_len, gateway, mtu, networks)"},
       {dpdk + "[[dpdk.routes]]\nprefix = \"198.19.0.0/16\"\nvia = \"198.18.0.254\"\nmetric = 1\n",
        "sipshunt.toml:10:1: unknown key 'metric' in [[dpdk.routes]] (expected one of: prefix, via)"},
       {"pools = [{ name = \"x\", backends = [{ name = \"y\", adress = \"198.19.0.1\" }] }]\n" + p,
@@ -349,7 +398,8 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
       {p + "[dpdk]\nrx_ring = 1000\n", "sipshunt.toml:4:11: dpdk.rx_ring: expected a power of two 64..32768, got 1000"},
       {dpdk + "prefix_len = 33\n", "sipshunt.toml:7:14: dpdk.ports[0].prefix_len: expected an integer 1..32, got 33"},
       {dpdk + "gateway = \"198.19.0.1\"\n",
-       "sipshunt.toml:7:11: dpdk.ports[0].gateway: expected an address inside 198.18.0.1/24, got \"198.19.0.1\""},
+       "sipshunt.toml:7:11: dpdk.ports[0].gateway: expected an address inside 198.18.0.0/24 other than 198.18.0.1, "
+       "got \"198.19.0.1\""},
       {dpdk + "mtu = 100\n", "sipshunt.toml:7:7: dpdk.ports[0].mtu: expected an integer 576..9000, got 100"},
       {p + "[[dpdk.ports]]\nname = \"wan\"\ndevice = \"\"\naddress = \"198.18.0.1\"\n",
        "sipshunt.toml:5:10: dpdk.ports[0].device: expected a PCI address or vdev name (e.g. \"net_af_packet0\"), got \"\""},
@@ -367,7 +417,34 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "sipshunt.toml:8:10: dpdk.routes[0].prefix: expected a prefix with no host bits set after /16, got "
        "\"198.19.0.1/16\""},
       {dpdk + "[[dpdk.routes]]\nprefix = \"198.19.0.0/16\"\nvia = \"198.20.0.254\"\n",
-       "sipshunt.toml:9:7: dpdk.routes[0].via: expected an address on a port's subnet, got \"198.20.0.254\""},
+       "sipshunt.toml:9:7: dpdk.routes[0].via: expected an address on a network's subnet, got \"198.20.0.254\""},
+      // Networks: VLANs and families.
+      {dpdk + "[[dpdk.ports.networks]]\nname = \"wan\"\naddress = \"198.19.0.1\"\n",
+       "sipshunt.toml:8:8: dpdk.ports[0].networks[0].name: duplicate network name 'wan' (first defined on line 4)"},
+      {dpdk + "[[dpdk.ports.networks]]\nname = \"v\"\nvlan = 4095\naddress = \"198.19.0.1\"\n",
+       "sipshunt.toml:9:8: dpdk.ports[0].networks[0].vlan: expected an integer 0..4094, got 4095"},
+      {dpdk + "[[dpdk.ports.networks]]\nname = \"v\"\naddress = \"198.19.0.1\"\n",
+       "sipshunt.toml:9:11: dpdk.ports[0].networks[0].address: network 'v' is the second IPv4 network untagged of "
+       "this port (first: 'wan'); one address per family per link"},
+      {dpdk + "[[dpdk.ports.networks]]\nname = \"v\"\nvlan = 7\naddress = \"198.18.0.9\"\n",
+       "sipshunt.toml:10:11: dpdk.ports[0].networks[0].address: subnet 198.18.0.0/24 is already network 'wan's"},
+      {dpdk + "gateway = \"198.18.0.254\"\n[[dpdk.ports.networks]]\nname = \"v\"\nvlan = 7\naddress = \"198.19.0.9\"\n"
+              "gateway = \"198.19.0.1\"\n",
+       "sipshunt.toml:11:11: dpdk.ports[0].networks[0].address: a second IPv4 gateway (network 'wan' has the default "
+       "route already; add [[dpdk.routes]] for other prefixes)"},
+      {dpdk + "[[dpdk.ports.networks]]\nname = \"v6\"\naddress = \"2001:db8::1\"\nprefix_len = 129\n",
+       "sipshunt.toml:10:14: dpdk.ports[0].networks[0].prefix_len: expected an integer 1..128, got 129"},
+      {p + "[[dpdk.ports]]\nname = \"wan\"\ndevice = \"x\"\n",
+       "sipshunt.toml:4:8: dpdk.ports[0]: port 'wan' has no network: give it an `address` or at least one "
+       "[[dpdk.ports.networks]]"},
+      {p + "[[dpdk.ports]]\nname = \"wan\"\ndevice = \"x\"\nprefix_len = 16\n[[dpdk.ports.networks]]\nname = \"v\"\n"
+           "vlan = 5\naddress = \"198.18.0.1\"\n",
+       "sipshunt.toml:6:14: dpdk.ports[0].prefix_len: without `address` the port has no untagged network to apply it to"},
+      {"[proxy]\naddress = \"198.18.0.99\"\n[[dpdk.ports]]\nname = \"wan\"\ndevice = \"x\"\naddress = \"198.18.0.1\"\n",
+       "sipshunt.toml:2:11: proxy.address: expected the address of one of the networks (wan 198.18.0.1), got "
+       "\"198.18.0.99\""},
+      {dpdk + "[[dpdk.routes]]\nprefix = \"198.18.0.0/24\"\nvia = \"198.18.0.254\"\n",
+       "sipshunt.toml:8:10: dpdk.routes[0].prefix: is network 'wan's own subnet"},
       {dpdk + "[[dpdk.routes]]\nprefix = \"2001:db8::/32\"\nvia = \"198.18.0.254\"\n",
        "sipshunt.toml:9:7: dpdk.routes[0].via: expected an address of the prefix's family, got \"198.18.0.254\""},
   };
@@ -446,7 +523,7 @@ TEST(Config, ReferenceExampleInTheReadmeLoads) {
   ASSERT_EQ(c.rule_files.size(), 1u);
   EXPECT_TRUE(fs::exists(c.rule_files[0])) << c.rule_files[0];
   ASSERT_EQ(c.dpdk.ports.size(), 1u);
-  EXPECT_TRUE(c.dpdk.ports[0].gateway.has_value());
+  EXPECT_TRUE(c.dpdk.networks.at(0).gateway.has_value());
   EXPECT_EQ(c.dpdk.routes.size(), 1u);
 }
 

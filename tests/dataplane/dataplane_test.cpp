@@ -121,7 +121,10 @@ class Dataplane : public ::testing::Test {
     pc.prefix_len = 24;
     pc.mtu = 1500;
     shared_->port_count = 1;
-    shared_->routes = *RouteTable::build({{0, kOurIp, 24, std::nullopt}}, {});
+    config::Network lan;
+    lan.name = "lan";
+    lan.address = IpAddress::v4(kOurIp);
+    shared_->routes = *RouteTable::build({lan}, {});
     neighbours_ = std::make_unique<NeighbourTable>(256);
     shared_->neighbours = neighbours_.get();
     shared_->events = rte_ring_create_elem((name + "ev").c_str(), sizeof(dataplane::NeighbourEvent), 1024, 0, RING_F_SC_DEQ);

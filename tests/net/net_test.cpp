@@ -225,50 +225,94 @@ TEST(Fragment, SlicesCoverThePayloadInMultiplesOfEight) {
   EXPECT_EQ(plan_fragments(3008, 1500).count, 3u);   // 1480 + 1480 + 48
 }
 
+sipshunt::config::Network network(std::uint16_t port, const char* name, const char* address, std::uint8_t len,
+                        std::optional<sipshunt::IpAddress> gateway = std::nullopt, std::uint16_t vlan = 0) {
+  sipshunt::config::Network n;
+  n.name = name;
+  n.port = port;
+  n.vlan = vlan;
+  n.address = *sipshunt::IpAddress::parse(address);
+  n.prefix_len = len;
+  n.gateway = gateway;
+  return n;
+}
+
+sipshunt::IpAddress addr(const char* text) { return *sipshunt::IpAddress::parse(text); }
+
 TEST(Route, ConnectedStaticAndGatewayLongestPrefixFirst) {
-  std::vector<InterfaceAddress> ifs = {{0, ip("198.18.0.1"), 24, ip("198.18.0.254")},
-                                       {1, ip("198.19.0.1"), 16, std::nullopt}};
-  std::vector<StaticRoute> routes = {{ip("198.18.128.0"), 17, ip("198.19.0.9")},
-                                     {ip("198.18.7.0"), 24, ip("198.19.0.7")}};
-  auto r = RouteTable::build(ifs, routes);
+  std::vector<sipshunt::config::Network> nets = {network(0, "a", "198.18.0.1", 24, addr("198.18.0.254")),
+                                       network(1, "b", "198.19.0.1", 16)};
+  std::vector<sipshunt::config::Route> routes = {{addr("198.18.128.0"), 17, addr("198.19.0.9")},
+                                       {addr("198.18.7.0"), 24, addr("198.19.0.7")}};
+  auto r = RouteTable::build(nets, routes);
   ASSERT_TRUE(r) << r.error().message;
   const auto& t = *r;
-  auto nh = t.lookup(ip("198.18.0.21"));  // connected /24 beats nothing else
+  auto nh = t.lookup(addr("198.18.0.21"));  // connected /24 beats nothing else
   ASSERT_TRUE(nh);
-  EXPECT_EQ(nh->port, 0);
-  EXPECT_EQ(nh->address, ip("198.18.0.21"));
-  nh = t.lookup(ip("198.19.3.4"));
+  EXPECT_EQ(nh->network, 0);
+  EXPECT_EQ(nh->address, addr("198.18.0.21"));
+  nh = t.lookup(addr("198.19.3.4"));
   ASSERT_TRUE(nh);
-  EXPECT_EQ(nh->port, 1);
-  EXPECT_EQ(nh->address, ip("198.19.3.4"));
-  nh = t.lookup(ip("198.18.200.1"));  // static /17
+  EXPECT_EQ(nh->network, 1);
+  EXPECT_EQ(nh->address, addr("198.19.3.4"));
+  nh = t.lookup(addr("198.18.200.1"));  // static /17
   ASSERT_TRUE(nh);
-  EXPECT_EQ(nh->port, 1);
-  EXPECT_EQ(nh->address, ip("198.19.0.9"));
-  nh = t.lookup(ip("198.18.7.7"));  // static /24 wins over the /17... and over nothing connected
+  EXPECT_EQ(nh->network, 1);
+  EXPECT_EQ(nh->address, addr("198.19.0.9"));
+  nh = t.lookup(addr("198.18.7.7"));  // static /24 wins over the /17... and over nothing connected
   ASSERT_TRUE(nh);
-  EXPECT_EQ(nh->address, ip("198.19.0.7"));
-  nh = t.lookup(ip("203.0.113.5"));  // default gateway of port 0
+  EXPECT_EQ(nh->address, addr("198.19.0.7"));
+  nh = t.lookup(addr("203.0.113.5"));  // default gateway of network 0
   ASSERT_TRUE(nh);
-  EXPECT_EQ(nh->port, 0);
-  EXPECT_EQ(nh->address, ip("198.18.0.254"));
-  EXPECT_EQ(t.port_of_local(ip("198.19.0.1")), 1);
-  EXPECT_EQ(t.port_of_local(ip("198.19.0.2")), -1);
+  EXPECT_EQ(nh->network, 0);
+  EXPECT_EQ(nh->address, addr("198.18.0.254"));
+  EXPECT_FALSE(t.lookup(addr("2001:db8::1")));  // no IPv6 network, no IPv6 default
+  EXPECT_EQ(t.network_of_local(addr("198.19.0.1")), 1);
+  EXPECT_EQ(t.network_of_local(addr("198.19.0.2")), -1);
+}
+
+TEST(Route, BothFamiliesAndVlans) {
+  std::vector<sipshunt::config::Network> nets = {network(0, "v4", "198.18.0.1", 24, addr("198.18.0.254")),
+                                       network(0, "v6", "2001:db8:1::1", 64, addr("2001:db8:1::fe")),
+                                       network(1, "farm", "198.19.0.1", 24, std::nullopt, 200)};
+  std::vector<sipshunt::config::Route> routes = {{addr("2001:db8:9::"), 48, addr("2001:db8:1::7")}};
+  auto r = RouteTable::build(nets, routes);
+  ASSERT_TRUE(r) << r.error().message;
+  auto nh = r->lookup(addr("2001:db8:1::99"));
+  ASSERT_TRUE(nh);
+  EXPECT_EQ(nh->network, 1);
+  EXPECT_EQ(nh->address, addr("2001:db8:1::99"));
+  nh = r->lookup(addr("2001:db8:9:1::5"));
+  ASSERT_TRUE(nh);
+  EXPECT_EQ(nh->network, 1);
+  EXPECT_EQ(nh->address, addr("2001:db8:1::7"));
+  nh = r->lookup(addr("2001:db8:77::5"));  // the IPv6 default
+  ASSERT_TRUE(nh);
+  EXPECT_EQ(nh->address, addr("2001:db8:1::fe"));
+  nh = r->lookup(addr("198.19.0.40"));
+  ASSERT_TRUE(nh);
+  EXPECT_EQ(nh->network, 2);
+  nh = r->lookup(addr("8.8.8.8"));  // the IPv4 default, not the IPv6 one
+  ASSERT_TRUE(nh);
+  EXPECT_EQ(nh->address, addr("198.18.0.254"));
 }
 
 TEST(Route, NoGatewayNoRoute) {
-  auto r = RouteTable::build({{0, ip("198.18.0.1"), 24, std::nullopt}}, {});
+  auto r = RouteTable::build({network(0, "a", "198.18.0.1", 24)}, {});
   ASSERT_TRUE(r);
-  EXPECT_FALSE(r->lookup(ip("10.0.0.1")));
+  EXPECT_FALSE(r->lookup(addr("10.0.0.1")));
 }
 
 TEST(Route, Errors) {
-  auto r = RouteTable::build({{0, ip("198.18.0.1"), 24, ip("198.19.0.1")}}, {});
+  auto r = RouteTable::build({network(0, "a", "198.18.0.1", 24, addr("198.19.0.1"))}, {});
   EXPECT_FALSE(r);
   EXPECT_NE(r.error().message.find("gateway 198.19.0.1"), std::string::npos) << r.error().message;
-  r = RouteTable::build({{0, ip("198.18.0.1"), 24, std::nullopt}}, {{ip("10.0.0.0"), 8, ip("10.1.1.1")}});
+  r = RouteTable::build({network(0, "a", "198.18.0.1", 24)}, {{addr("10.0.0.0"), 8, addr("10.1.1.1")}});
   EXPECT_FALSE(r);
   EXPECT_NE(r.error().message.find("via 10.1.1.1"), std::string::npos) << r.error().message;
+  r = RouteTable::build({network(0, "a", "198.18.0.1", 24), network(1, "b", "198.18.0.2", 24)}, {});
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.error().message.find("a second entry for 198.18.0.0/24"), std::string::npos) << r.error().message;
 }
 
 namespace {

@@ -15,7 +15,7 @@
 #include <set>
 
 #include "helpers.hpp"
-#include "sipshunt/rules/prefix_table.hpp"
+#include "sipshunt/common/prefix.hpp"
 
 namespace sipshunt::rules::test {
 namespace {

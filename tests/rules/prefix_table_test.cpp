@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "sipshunt/rules/prefix_table.hpp"
+#include "sipshunt/common/prefix.hpp"
 
 namespace sipshunt::rules {
 namespace {

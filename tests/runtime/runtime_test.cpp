@@ -35,6 +35,10 @@ runtime::RuntimeOptions options() {
   p.address = 0xc6120001;
   p.prefix_len = 24;
   o.ports.push_back(p);
+  config::Network n;
+  n.name = "lan";
+  n.address = IpAddress::v4(0xc6120001);
+  o.networks.push_back(n);
   return o;
 }
 
@@ -93,8 +97,8 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
   o.ports[0].mtu = 100;
   expect(o, "mtu must be");
   o = options();
-  o.routes.push_back({0x0a000000, 8, 0x0b000001});
-  expect(o, "on no port's subnet");
+  o.routes.push_back({IpAddress::v4(0x0a000000), 8, IpAddress::v4(0x0b000001)});
+  expect(o, "on no network's subnet");
   o = options();
   o.workers = 0;
   expect(o, "dpdk.workers");

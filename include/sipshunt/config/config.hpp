@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/prefix.hpp"
 #include "sipshunt/common/result.hpp"
 
 namespace sipshunt::config {
@@ -43,16 +44,33 @@ struct Port {
   std::string name;           // our name for it, used in logs and metrics
   std::string device;         // DPDK device: PCI address "0000:00:08.0" or a vdev name "net_af_packet0"
   std::string devargs;        // vdev arguments, e.g. "iface=veth0" (vdev only)
-  IpAddress address;          // our IPv4 address on this port
-  std::uint8_t prefix_len = 24;
-  std::optional<IpAddress> gateway;
   std::uint16_t mtu = 1500;   // 576..9000
+  friend bool operator==(const Port&, const Port&) = default;
+};
+
+// One IP network sipshunt has an address on: a port's untagged link or one 802.1Q VLAN of it, one
+// address family. The keys `address`, `prefix_len`, `gateway` of a [[dpdk.ports]] table make the
+// port's untagged network (named after the port); each [[dpdk.ports.networks]] adds one more.
+// SIP arrives for any of our addresses on any network; the network a datagram arrived on is the
+// one of its (port, VLAN, family), and the one a datagram leaves by is the route lookup's
+// (src/proxy/README.md "Networks"). At most one network per (port, VLAN, family).
+struct Network {
+  std::string name;           // unique among ports and networks (logs, metrics, explain --network)
+  std::uint16_t port = 0;     // index into Dpdk::ports
+  std::uint16_t vlan = 0;     // 0: untagged, else the 802.1Q VLAN id 1..4094
+  IpAddress address;          // ours on this network (IPv4 or IPv6)
+  std::uint8_t prefix_len = 24;  // default 24 (IPv4) or 64 (IPv6)
+  std::optional<IpAddress> gateway;  // default route of its family through this network
+
+  [[nodiscard]] Prefix subnet() const noexcept { return prefix_of(address, prefix_len); }
+  friend bool operator==(const Network&, const Network&) = default;
 };
 
 struct Route {
   IpAddress prefix;
   std::uint8_t prefix_len = 0;   // from prefix = "198.19.0.0/16" (host bits must be zero)
-  IpAddress via;              // next hop (must be on a port's subnet)
+  IpAddress via;              // next hop (must be on a network's subnet of its family)
+  friend bool operator==(const Route&, const Route&) = default;
 };
 
 struct Dpdk {
@@ -62,7 +80,11 @@ struct Dpdk {
   std::uint32_t rx_ring = 1024;       // descriptors: power of two, 64..32768
   std::uint32_t tx_ring = 1024;       // same
   std::vector<Port> ports;
+  std::vector<Network> networks;      // every port's networks, in config order (a port's own first)
   std::vector<Route> routes;
+
+  // The network whose address is `a`, or nullptr.
+  [[nodiscard]] const Network* network_of_address(const IpAddress& a) const noexcept;
 };
 
 struct Admin {
@@ -87,7 +109,10 @@ struct Config {
   std::filesystem::path path;        // the file this came from (absolute)
 
   // [proxy]
-  Endpoint self;                     // address + port: our Via and Record-Route
+  // Our SIP address and port. The port is the one SIP port on every network; the address must be
+  // one of the networks' addresses when there are ports (the network `explain` assumes a datagram
+  // arrived on unless told). Each network's own address is our Via and Record-Route there.
+  Endpoint self;
   bool record_route = true;
   std::string default_pool;          // empty: no default (no-match requests get no_match_status)
   std::uint16_t no_match_status = 404;  // 400..699
@@ -119,7 +144,8 @@ struct Config {
 
 // Reads and validates the file: types, ranges, unknown keys (anywhere), unique pool/backend/port
 // names made of [A-Za-z0-9._-], default_pool names a pool, addresses are IP literals, ports
-// 1..65535, table sizes prime, health timeout <= interval, routes reachable through a port.
+// 1..65535, table sizes prime, health timeout <= interval, gateways and routes reachable through a
+// network of their family, one network per (port, VLAN, family), proxy.address one of ours.
 // Rule files must exist (resolved against the config's folder) but are not read here: the rules
 // module compiles them. Errors: "file:line:col: path.to.key: expected ..., got ..." or
 // "file:line:col: unknown key 'k' in [section] (expected one of: ...)"; toml++ syntax errors keep

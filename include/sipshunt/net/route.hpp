@@ -1,78 +1,63 @@
 // hot path (lookup); building is control plane.
-// IPv4 next-hop selection: the ports' connected subnets, static routes and per-port default
-// gateways from the config, longest prefix first. A handful of entries: a linear scan over a
-// small array sorted by prefix length beats any trie here.
+// Next-hop selection over both families: the networks' connected subnets, their gateways (a
+// default route per family) and the static routes of the config, longest prefix first (one
+// PrefixTable, common/prefix.hpp). The proxy asks it which network a message leaves by (that
+// network's address goes into our Via and Record-Route), the data plane which neighbour to send to.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <vector>
 
+#include "sipshunt/common/address.hpp"
+#include "sipshunt/common/prefix.hpp"
 #include "sipshunt/common/result.hpp"
+#include "sipshunt/config/config.hpp"
 
 namespace sipshunt::net {
 
-struct InterfaceAddress {
-  std::uint16_t port = 0;              // index into the data plane's ports
-  std::uint32_t address = 0;           // host order
-  std::uint8_t prefix_len = 24;
-  std::optional<std::uint32_t> gateway;
-};
-
-struct StaticRoute {
-  std::uint32_t prefix = 0;            // host order
-  std::uint8_t prefix_len = 0;
-  std::uint32_t via = 0;               // must lie on a connected subnet
-};
-
 struct NextHop {
-  std::uint16_t port = 0;
-  std::uint32_t address = 0;           // the neighbour to resolve (the gateway or the destination)
+  std::uint16_t network = 0;   // index into config Dpdk::networks: the port and VLAN to leave by
+  IpAddress address;           // the neighbour to resolve (the gateway, or the destination on-link)
 };
-
-[[nodiscard]] inline std::uint32_t prefix_mask(std::uint8_t len) noexcept {
-  return len == 0 ? 0u : ~std::uint32_t{0} << (32 - len);
-}
 
 class RouteTable {
  public:
-  // Validates: prefix lengths <= 32, a gateway on its port's subnet, a static route's `via` on a
-  // connected subnet (the error names the offending entry).
-  [[nodiscard]] static Result<RouteTable> build(const std::vector<InterfaceAddress>& interfaces,
-                                                const std::vector<StaticRoute>& routes);
+  // Control plane. The config loader has validated the networks and routes (gateways and `via`s
+  // on a network's subnet, distinct prefixes); build() checks again for callers that assemble
+  // their own lists (tests) and names the offending entry.
+  [[nodiscard]] static Result<RouteTable> build(const std::vector<config::Network>& networks,
+                                                const std::vector<config::Route>& routes);
 
-  // Next hop for `dst` (host order), or nullopt: no route. Never returns our own address.
-  [[nodiscard]] std::optional<NextHop> lookup(std::uint32_t dst) const noexcept {
-    for (const Entry& e : entries_) {
-      if ((dst & e.mask) == e.prefix) {
-        return NextHop{e.port, e.connected ? dst : e.via};
-      }
-    }
-    return std::nullopt;
+  // Next hop for `dst`, or nullopt: no route. Connected subnets win over static routes of the
+  // same length.
+  [[nodiscard]] std::optional<NextHop> lookup(const IpAddress& dst) const noexcept {
+    const std::uint32_t i = table_.lookup(dst);
+    if (i == PrefixTable::kNoMatch) return std::nullopt;
+    const Entry& e = entries_[i];
+    return NextHop{e.network, e.connected ? dst : e.via};
   }
-  // The port owning `address` as its own address, -1 otherwise.
-  [[nodiscard]] int port_of_local(std::uint32_t address) const noexcept {
-    for (const auto& i : interfaces_) {
-      if (i.address == address) return i.port;
+  // The network whose own address `a` is, -1 otherwise.
+  [[nodiscard]] int network_of_local(const IpAddress& a) const noexcept {
+    for (std::size_t i = 0; i < networks_.size(); ++i) {
+      if (networks_[i].address == a) return static_cast<int>(i);
     }
     return -1;
   }
-  [[nodiscard]] const std::vector<InterfaceAddress>& interfaces() const noexcept { return interfaces_; }
+  [[nodiscard]] const std::vector<config::Network>& networks() const noexcept { return networks_; }
 
   struct Entry {
-    std::uint32_t prefix = 0;
-    std::uint32_t mask = 0;
-    std::uint8_t len = 0;
+    Prefix prefix;
     bool connected = false;
-    std::uint16_t port = 0;
-    std::uint32_t via = 0;
+    std::uint16_t network = 0;
+    IpAddress via;               // static routes and gateways
   };
   [[nodiscard]] const std::vector<Entry>& entries() const noexcept { return entries_; }
 
  private:
-  std::vector<Entry> entries_;  // longest prefix first; connected before static at equal length
-  std::vector<InterfaceAddress> interfaces_;
+  std::vector<Entry> entries_;
+  PrefixTable table_;          // value: index into entries_
+  std::vector<config::Network> networks_;
 };
 
 }  // namespace sipshunt::net

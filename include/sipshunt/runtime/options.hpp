@@ -27,7 +27,8 @@ struct RuntimeOptions {
   std::uint16_t rx_ring = 1024;
   std::uint16_t tx_ring = 1024;
   std::vector<net::PortSpec> ports;
-  std::vector<net::StaticRoute> routes;
+  std::vector<config::Network> networks;  // config Dpdk::networks (their `port` indexes `ports`)
+  std::vector<config::Route> routes;
   std::vector<StaticNeighbour> static_neighbours;
   std::uint16_t sip_port = 5060;
   std::uint32_t drain_us = 100;           // tx drain / ARP hold service period
@@ -40,8 +41,5 @@ struct RuntimeOptions {
 // Everything that can be checked without DPDK: counts, names, addresses, routes, neighbours.
 // Called by `sipshunt run` before any port is touched, and again by Runtime::create.
 [[nodiscard]] Result<void> validate(const RuntimeOptions& options);
-
-// The ports' addresses as the route table wants them (port i is options.ports[i]).
-[[nodiscard]] std::vector<net::InterfaceAddress> interfaces_of(const RuntimeOptions& options);
 
 }  // namespace sipshunt::runtime

@@ -1,10 +1,10 @@
-#include "sipshunt/rules/prefix_table.hpp"
+#include "sipshunt/common/prefix.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <initializer_list>
 
-namespace sipshunt::rules {
+namespace sipshunt {
 namespace {
 
 __extension__ typedef unsigned __int128 Key;
@@ -60,19 +60,24 @@ Result<Prefix> parse_prefix(std::string_view text) {
   }
   p.length = static_cast<std::uint8_t>(length);
   if ((key_of(p.address) & host_mask(length, bits)) != 0) {
-    Prefix network = p;
-    const std::uint32_t n = bits / 8;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint32_t keep = length > i * 8 ? std::min<std::uint32_t>(8, length - i * 8) : 0;
-      network.address.bytes[i] &= static_cast<std::uint8_t>(keep == 0 ? 0 : 0xff << (8 - keep));
-    }
-    return Error::plain(cat({"prefix ", text, " has host bits set (the network is ", to_string(network), ")"}));
+    return Error::plain(cat({"prefix ", text, " has host bits set (the network is ",
+                             to_string(prefix_of(p.address, p.length)), ")"}));
   }
   return p;
 }
 
 std::string to_string(const Prefix& p) {
   return cat({p.address.to_string(), "/", std::to_string(p.length)});
+}
+
+Prefix prefix_of(const IpAddress& addr, std::uint8_t length) noexcept {
+  Prefix network{addr, length};
+  const std::uint32_t n = width(addr.family) / 8;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t keep = length > i * 8 ? std::min<std::uint32_t>(8, length - i * 8) : 0;
+    network.address.bytes[i] &= static_cast<std::uint8_t>(keep == 0 ? 0 : 0xff << (8 - keep));
+  }
+  return network;
 }
 
 bool contains(const Prefix& p, const IpAddress& addr) noexcept {
@@ -150,4 +155,4 @@ std::uint32_t PrefixTable::lookup(const IpAddress& addr) const noexcept {
   return kNoMatch;
 }
 
-}  // namespace sipshunt::rules
+}  // namespace sipshunt

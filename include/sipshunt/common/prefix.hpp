@@ -1,5 +1,6 @@
 // hot path (lookup); building is control plane.
-// Longest-prefix match over IPv4 and IPv6 prefixes, used by the `src` rule condition. Nested
+// IP prefixes and longest-prefix match over both families: the `src` rule condition (rules), the
+// subnets and routes of the data plane (net/route.hpp) and the config's checks on them. Nested
 // prefixes are flattened into sorted, disjoint address ranges, each labelled with its most
 // specific prefix, so a lookup is one binary search (the "binary search on ranges" LPM).
 #pragma once
@@ -14,7 +15,7 @@
 #include "sipshunt/common/address.hpp"
 #include "sipshunt/common/result.hpp"
 
-namespace sipshunt::rules {
+namespace sipshunt {
 
 struct Prefix {
   IpAddress address;        // host bits are zero
@@ -27,8 +28,11 @@ struct Prefix {
 // Host bits set ("198.18.0.1/15") are an error: the operator most likely meant something else.
 [[nodiscard]] Result<Prefix> parse_prefix(std::string_view text);
 [[nodiscard]] std::string to_string(const Prefix& p);
+// The prefix of `length` bits that contains `addr` (host bits cleared): an interface's subnet.
+[[nodiscard]] Prefix prefix_of(const IpAddress& addr, std::uint8_t length) noexcept;
 
-// True when `addr` lies inside `p` (same family). Reference for tests; the table is faster.
+// True when `addr` lies inside `p` (same family; host bits of `p.address` are ignored, so a port
+// address with its prefix length works as `p`). For single checks; the table is faster for many.
 [[nodiscard]] bool contains(const Prefix& p, const IpAddress& addr) noexcept;
 
 class PrefixTable {
@@ -62,4 +66,4 @@ class PrefixTable {
   std::vector<Range> v6_;
 };
 
-}  // namespace sipshunt::rules
+}  // namespace sipshunt
