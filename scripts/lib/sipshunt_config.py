@@ -42,9 +42,17 @@ def pool(name, backends, health=None):
     return {"name": name, "backends": list(backends), "health": health}
 
 
-def dpdk_port(name, device, devargs, address, prefix_len):
-    """A [[dpdk.ports]] entry."""
-    return {"name": name, "device": device, "devargs": devargs, "address": address, "prefix_len": prefix_len}
+def dpdk_port(name, device, devargs, address=None, prefix_len=None, gateway=None, networks=()):
+    """A [[dpdk.ports]] entry: `address`, `prefix_len`, `gateway` make the port's untagged network
+    (None: none, then `networks` must give one); `networks` its [[dpdk.ports.networks]]."""
+    return {"name": name, "device": device, "devargs": devargs, "address": address, "prefix_len": prefix_len,
+            "gateway": gateway, "networks": list(networks)}
+
+
+def network(name, address, prefix_len=None, vlan=None, gateway=None):
+    """A [[dpdk.ports.networks]] entry: one more network on its port (vlan None or 0: untagged,
+    1..4094: an 802.1Q VLAN), IPv4 or IPv6."""
+    return {"name": name, "vlan": vlan, "address": address, "prefix_len": prefix_len, "gateway": gateway}
 
 
 def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log_level=None, dpdk=None,
@@ -52,7 +60,8 @@ def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log
     """The config text. `proxy`: more [proxy] keys, written after address and port, in order
     (default_pool, backend_source, ...; also a deliberately unknown key for error tests);
     `rules`: the [rules] files (None: no [rules] table); `admin`: the [admin] keys; `dpdk`: the
-    [dpdk] keys (eal_args, workers, mbufs); `extra`: raw TOML appended as is; `comment`: a first
+    [dpdk] keys (eal_args, workers, mbufs); `dpdk_ports`: dpdk_port() entries, each with its
+    networks (one network per port, or several, tagged or not, either family); `extra`: raw TOML appended as is; `comment`: a first
     line saying who wrote the file."""
     out = f"# {comment}\n" if comment else ""
     out += _table("[proxy]", {"address": address, "port": port, **(proxy or {})})
@@ -71,7 +80,9 @@ def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log
     if dpdk is not None:
         out += _table("[dpdk]", dpdk)
     for p in dpdk_ports:
-        out += _table("[[dpdk.ports]]", p)
+        out += _table("[[dpdk.ports]]", {k: v for k, v in p.items() if k != "networks"})
+        for n in p.get("networks", ()):
+            out += _table("[[dpdk.ports.networks]]", n)
     return out + extra
 
 

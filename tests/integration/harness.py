@@ -63,6 +63,9 @@ class Env:
         self.proxy = None
         self.stats_path = os.path.join(self.work, "stats.json")
         self._up = False
+        # Where sipp and the callers talk to (ShapeEnv in shapes.py changes them per shape).
+        self.proxy_ip = PROXY_IP
+        self.client_ip = CLIENT_IP
 
     # -- lifecycle
     def __enter__(self):
@@ -70,9 +73,15 @@ class Env:
         signal.signal(signal.SIGINT, self._on_signal)
         atexit.register(self.teardown)
         print(f"topology suffix {self.sfx}, work folder {self.work}")
-        subprocess.run([os.path.join(ROOT, "scripts", "netns-topo.sh"), "up", self.sfx, str(self.nbackends)], check=True)
+        self.topology_up()
         self._up = True
         return self
+
+    def topology_up(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "netns-topo.sh"), "up", self.sfx, str(self.nbackends)], check=True)
+
+    def topology_down(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "netns-topo.sh"), "down", self.sfx], check=False)
 
     def __exit__(self, exc_type, exc, tb):
         failed = exc_type is not None
@@ -97,7 +106,7 @@ class Env:
                 p.wait()
         self.procs = []
         if self._up:
-            subprocess.run([os.path.join(ROOT, "scripts", "netns-topo.sh"), "down", self.sfx], check=False)
+            self.topology_down()
             self._up = False
         if not keep and os.path.isdir(self.work):
             shutil.rmtree(self.work, ignore_errors=True)
@@ -123,6 +132,9 @@ class Env:
     def ns(self, role):
         return {"client": f"cli-{self.sfx}", "proxy": f"px-{self.sfx}"}.get(role) or f"be{role}-{self.sfx}"
 
+    def backend_ip(self, i):
+        return backend_ip(i)
+
     def popen(self, ns, args, log):
         fh = open(os.path.join(self.work, log), "w")
         p = subprocess.Popen(["ip", "netns", "exec", ns] + args, stdout=fh, stderr=subprocess.STDOUT,
@@ -144,12 +156,16 @@ class Env:
         # One lcore per worker plus the main lcore; more lcores than CPUs share them.
         lcores = ["--lcores", f"(0-{workers})@(0-{min(workers, os.cpu_count() - 1)})"] if workers > 1 else []
         return sipshunt_config.render(
-            PROXY_IP, port=5060, rules=[rules],
-            pools=[sipshunt_config.pool("core", [(f"b{i}", backend_ip(i)) for i in hosts], health or {"enabled": False})],
+            self.proxy_ip, port=5060, rules=[rules],
+            pools=[sipshunt_config.pool("core", [(f"b{i}", self.backend_ip(i)) for i in hosts], health or {"enabled": False})],
             admin=admin, log_level="info",
             dpdk={"eal_args": ["--no-huge", "-m", "512", *lcores], "workers": workers,
                   "mbufs": (8191 if workers == 1 else 16383) if mbufs else None},
-            dpdk_ports=[sipshunt_config.dpdk_port("lan", device, devargs, PROXY_IP, 24)], extra=extra)
+            dpdk_ports=self.dpdk_ports(device, devargs), extra=extra)
+
+    def dpdk_ports(self, device, devargs):
+        """The [[dpdk.ports]] of the proxy host: one port, one network (ShapeEnv: per shape)."""
+        return [sipshunt_config.dpdk_port("lan", device, devargs, PROXY_IP, 24)]
 
     def start_proxy(self, tap=False, **kw):
         """tap: the port is a net_tap device instead, bridged to eth0 inside the proxy host (the
@@ -191,20 +207,25 @@ class Env:
             return json.load(f)
 
     # -- sipp
-    def start_backends(self, scenario="uas.xml", extra=()):
+    def start_backends(self, scenario="uas.xml", extra=(), tag=""):
+        """sipp on every backend host; `tag` names this set's logs (several sets one after another)."""
+        procs = []
         for i in range(1, self.nbackends + 1):
-            self.popen(self.ns(i), ["sipp", "-sf", os.path.join(SCENARIOS, scenario), "-i", backend_ip(i), "-p", "5060",
-                                    "-trace_msg", "-message_file", self.path(f"b{i}.messages"), "-nostdin",
-                                    "-timeout", "600s", *extra], f"b{i}.out")
+            procs.append(self.popen(self.ns(i), ["sipp", "-sf", os.path.join(SCENARIOS, scenario), "-i", self.backend_ip(i),
+                                                 "-p", "5060", "-trace_msg", "-message_file",
+                                                 self.path(f"b{i}{tag}.messages"), "-nostdin", "-timeout", "600s", *extra],
+                                    f"b{i}{tag}.out"))
         time.sleep(0.5)
+        return procs
 
-    def backend_logs(self):
-        return {f"b{i}": self.path(f"b{i}.messages") for i in range(1, self.nbackends + 1)}
+    def backend_logs(self, tag=""):
+        return {f"b{i}": self.path(f"b{i}{tag}.messages") for i in range(1, self.nbackends + 1)}
 
     def run_caller(self, scenario, calls, rate, cid="it-%u@%s", timeout=None, extra=(), wait=True):
         timeout = timeout or int(calls / rate) + 60
-        args = ["timeout", str(timeout + 30), "sipp", f"{PROXY_IP}:5060", "-sf", os.path.join(SCENARIOS, scenario),
-                "-i", CLIENT_IP, "-p", "5060", "-m", str(calls), "-r", str(rate), "-nostdin",
+        remote = f"[{self.proxy_ip}]:5060" if ":" in self.proxy_ip else f"{self.proxy_ip}:5060"
+        args = ["timeout", str(timeout + 30), "sipp", remote, "-sf", os.path.join(SCENARIOS, scenario),
+                "-i", self.client_ip, "-p", "5060", "-m", str(calls), "-r", str(rate), "-nostdin",
                 "-cid_str", cid, "-recv_timeout", "15000", "-timeout", f"{timeout}s",
                 "-trace_stat", "-stf", self.path("caller.csv"), "-trace_err", "-error_file", self.path("caller.err"),
                 *extra]
