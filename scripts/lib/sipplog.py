@@ -17,12 +17,13 @@ from collections import Counter, defaultdict
 _SEP = re.compile(r"^-{20,} \d{4}-\d\d-\d\d ", re.M)
 _HDR = re.compile(r"^(?:Call-ID|i)\s*:\s*(.*?)\s*$", re.M | re.I)
 _DIR = re.compile(r"^(\w+) message (received|sent)", re.M)
+_VIA = re.compile(r"^(?:Via|v)\s*:\s*SIP\s*/\s*2\.0\s*/\s*\w+\s+([^;,\s]+)", re.M | re.I)
 
 
 class Message:
-    __slots__ = ("direction", "start_line", "method", "status", "call_id", "size", "cseq_method")
+    __slots__ = ("direction", "start_line", "method", "status", "call_id", "size", "cseq_method", "top_via")
 
-    def __init__(self, direction, start_line, call_id, size, cseq_method):
+    def __init__(self, direction, start_line, call_id, size, cseq_method, top_via=""):
         self.direction = direction          # "received" or "sent"
         self.start_line = start_line
         parts = start_line.split(" ", 2)
@@ -33,6 +34,7 @@ class Message:
         self.call_id = call_id
         self.size = size
         self.cseq_method = cseq_method
+        self.top_via = top_via              # sent-by of the first Via ("198.18.0.1:5060", "[v6]:port")
 
 
 def parse(path):
@@ -60,7 +62,9 @@ def parse(path):
         start_line = lines[i].strip()
         c = _HDR.search(chunk)
         cs = re.search(r"^CSeq\s*:\s*\d+\s+(\S+)", chunk, re.M | re.I)
-        out.append(Message(direction, start_line, c.group(1) if c else "", size, cs.group(1) if cs else ""))
+        v = _VIA.search(chunk)
+        out.append(Message(direction, start_line, c.group(1) if c else "", size, cs.group(1) if cs else "",
+                           v.group(1) if v else ""))
     return out
 
 

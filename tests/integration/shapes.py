@@ -2,12 +2,13 @@
 integration tests: one-armed, two-armed (a client side and a farm side on two af_packet ports),
 either side IPv4 or IPv6, and a VLAN trunk (both sides on one port, 802.1Q VLANs 100 and 200).
 
-  sw-SFX    the switch: bridge br0 (client side; every host in one-armed and VLAN-trunk shapes)
-            and br1 (farm side, two-armed); the VLAN-trunk bridge passes tagged frames as they are
-  cli-SFX   the client host: eth0, or its VLAN interface eth0.100
+  sw-SFX    the switch: bridge br0 (client side; every host in the one-armed shape) and br1 (farm
+            side). VLAN trunk: br0 is VLAN 100's access side and br1 VLAN 200's, and the proxy's
+            link is a trunk that vlan_switch.py (in this namespace) tags and untags
+  cli-SFX   the client host: eth0
   px-SFX    the proxy host: eth0 (and eth1, two-armed) up without addresses, IPv4 and IPv6 off in
             the kernel, for sipshunt's af_packet ports
-  beN-SFX   backend hosts: eth0, or eth0.200
+  beN-SFX   backend hosts: eth0
 Client side 198.18.0.0/24 or 2001:db8:18::/64 (proxy .1 / ::1, client .10 / ::10); farm side
 198.19.0.0/24 or 2001:db8:19::/64 (backends .21.. / ::21..); one-armed: everyone on 198.18.0.0/24.
 The backends' default route goes through the proxy's farm address, as a farm's would through its
@@ -15,7 +16,10 @@ gateway: so a backend that answers to a client-side Via (the fault double record
 fixes) sends to the farm port, where the proxy must not take it for its own.
 """
 import ipaddress
+import os
 import subprocess
+import sys
+import time
 
 from harness import Env, sipshunt_config
 
@@ -77,22 +81,21 @@ class ShapeEnv(Env):
                        check=True)
         self._ip("-n", name, "link", "set", "lo", "up")
 
-    def _host(self, ns, bridge, ifname="eth0", vlan=None, address=None, prefix=None, gateway=None):
-        """A veth from `ns` to `bridge`; the address on it, or on its VLAN interface. Transmit
+    def _link(self, ns, ifname, peer, bridge):
+        """A veth from `ns` (ifname) to the switch (peer, on `bridge` or on none). Transmit
         checksum offload off: af_packet would otherwise hand the proxy UDP datagrams whose
         checksum the kernel never filled in."""
-        port = f"p{len(self.namespaces)}{ifname[-1]}"
         sw = self.ns("switch")
-        self._ip("link", "add", ifname, "netns", ns, "type", "veth", "peer", "name", port, "netns", sw)
-        self._ip("-n", sw, "link", "set", port, "master", bridge, "up")
-        subprocess.run(["ip", "netns", "exec", ns, "ethtool", "-K", ifname, "tx", "off"], capture_output=True)
-        self._ip("-n", ns, "link", "set", ifname, "up")
+        self._ip("link", "add", ifname, "netns", ns, "type", "veth", "peer", "name", peer, "netns", sw)
+        self._ip("-n", sw, "link", "set", peer, *(["master", bridge] if bridge else ["promisc", "on"]), "up")
+        for where, dev in ((ns, ifname), (sw, peer)):
+            subprocess.run(["ip", "netns", "exec", where, "ethtool", "-K", dev, "tx", "off"], capture_output=True)
+        self._ip("-n", ns, "link", "set", ifname, *([] if bridge else ["promisc", "on"]), "up")
+
+    def _host(self, ns, bridge, ifname="eth0", address=None, prefix=None, gateway=None):
+        """A host on `bridge` with `address` on its eth0."""
+        self._link(ns, ifname, f"p{len(self.namespaces)}{ifname[-1]}", bridge)
         dev = ifname
-        if vlan:
-            dev = f"{ifname}.{vlan}"
-            self._ip("-n", ns, "link", "add", "link", ifname, "name", dev, "type", "vlan", "id", str(vlan))
-            subprocess.run(["ip", "netns", "exec", ns, "ethtool", "-K", dev, "tx", "off"], capture_output=True)
-            self._ip("-n", ns, "link", "set", dev, "up")
         if address:
             v6 = ":" in address
             # nodad: usable at once (no duplicate address detection wait)
@@ -117,21 +120,35 @@ class ShapeEnv(Env):
         v6f = ":" in self.farm_ip
         sw = self.ns("switch")
         self._ns(sw, False)
-        for br in ("br0", "br1") if self.two_armed and not self.vlan else ("br0",):
+        for br in ("br0", "br1") if self.two_armed else ("br0",):
             self._ip("-n", sw, "link", "add", br, "type", "bridge", "forward_delay", "0", "stp_state", "0")
             self._ip("-n", sw, "link", "set", br, "up")
-        farm_br = "br1" if self.two_armed and not self.vlan else "br0"
+        farm_br = "br1" if self.two_armed else "br0"
         self._ns(self.ns("client"), v6c)
-        self._host(self.ns("client"), "br0", vlan=CLIENT_VLAN if self.vlan else None, address=self.client_ip,
-                   prefix=self.client_prefix)
+        self._host(self.ns("client"), "br0", address=self.client_ip, prefix=self.client_prefix)
         self._ns(self.ns("proxy"), False)
-        self._host(self.ns("proxy"), "br0")
-        if self.two_armed and not self.vlan:
-            self._host(self.ns("proxy"), "br1", ifname="eth1")
+        if self.vlan:
+            # The trunk: the proxy's eth0 to the switch's user-space 802.1Q port "trunk"; each
+            # bridge reaches its VLAN through a veth pair (access side on the bridge).
+            self._link(self.ns("proxy"), "eth0", "trunk", None)
+            for vid, br in ((CLIENT_VLAN, "br0"), (FARM_VLAN, "br1")):
+                self._link(sw, f"a{vid}", f"a{vid}br", br)
+                self._ip("-n", sw, "link", "set", f"a{vid}", "promisc", "on")
+            switch = self.popen(sw, [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                  "vlan_switch.py"),
+                                     "trunk", f"a{CLIENT_VLAN}:{CLIENT_VLAN}", f"a{FARM_VLAN}:{FARM_VLAN}"],
+                                "vlan_switch.log")
+            time.sleep(0.3)
+            if switch.poll() is not None:
+                raise RuntimeError(f"vlan_switch.py exited with {switch.returncode} (see vlan_switch.log)")
+        else:
+            self._host(self.ns("proxy"), "br0")
+            if self.two_armed:
+                self._host(self.ns("proxy"), "br1", ifname="eth1")
         for i in range(1, self.nbackends + 1):
             self._ns(self.ns(i), v6f)
-            self._host(self.ns(i), farm_br, vlan=FARM_VLAN if self.vlan else None, address=self.backend_ip(i),
-                       prefix=self.farm_prefix, gateway=self.farm_ip if self.two_armed else None)
+            self._host(self.ns(i), farm_br, address=self.backend_ip(i), prefix=self.farm_prefix,
+                       gateway=self.farm_ip if self.two_armed else None)
 
     def topology_down(self):
         for name in reversed(self.namespaces):

@@ -74,10 +74,6 @@ def user_agents(env):
 
     client = load(env.path("ua-client.json"))
     calls = {c["call_id"]: c for c in client["calls"]}
-    bad = [(c["call_id"], c["events"], c["errors"]) for c in calls.values() if not c["ok"]]
-    check(rc == 0 and len(calls) == len(PLANS) and not bad,
-          f"the caller completed all {len(PLANS)} calls (hung up, hung up on, cancelled){': ' + str(bad[:4]) if bad else ''}")
-
     owner, at_backend, strays = {}, {}, []
     for i in range(1, env.nbackends + 1):
         rep = load(env.path(f"ua-b{i}.json"))
@@ -87,12 +83,7 @@ def user_agents(env):
                 raise Failure(f"Call-ID {c['call_id']} reached both {owner[c['call_id']]} and b{i}")
             owner[c["call_id"]] = f"b{i}"
             at_backend[c["call_id"]] = c
-    check(set(owner) == set(calls), f"each Call-ID reached exactly one backend: {sorted(set(owner.values()))}")
-    check(not strays, f"no backend got a message for a call it does not have{': ' + str(strays[:3]) if strays else ''}")
-    bad = [(cid, c["events"], c["errors"]) for cid, c in at_backend.items() if not c["ok"]]
-    check(not bad, f"every call completed at its backend (ACK, BYE from either end, CANCEL + ACK of the 487)"
-          f"{': ' + str(bad[:4]) if bad else ''}")
-
+    # The addresses first: when calls fail, a wrong Via or Record-Route is the why.
     farm, client_side = env.proxy_hostport("farm"), env.proxy_hostport("client")
     wrong = [(cid, m, v) for cid, c in at_backend.items() for m, v in c["via"].items() if not same_address(v, farm)]
     check(not wrong, f"the backends saw our farm-side address {farm} in the top Via of every request"
@@ -112,6 +103,16 @@ def user_agents(env):
              if c["plan"] == "hangup" and not same_address(c.get("bye_sent_to", ""), farm)]
     check(not wrong, f"a backend's own BYE went to the first Record-Route entry, our farm side {farm}"
           f"{': ' + str(wrong[:3]) if wrong else ''}")
+
+    bad = [(c["call_id"], c["events"], c["errors"]) for c in calls.values() if not c["ok"]]
+    check(rc == 0 and len(calls) == len(PLANS) and not bad,
+          f"the caller completed all {len(PLANS)} calls (hung up, hung up on, cancelled){': ' + str(bad[:4]) if bad else ''}")
+
+    check(set(owner) == set(calls), f"each Call-ID reached exactly one backend: {sorted(set(owner.values()))}")
+    check(not strays, f"no backend got a message for a call it does not have{': ' + str(strays[:3]) if strays else ''}")
+    bad = [(cid, c["events"], c["errors"]) for cid, c in at_backend.items() if not c["ok"]]
+    check(not bad, f"every call completed at its backend (ACK, BYE from either end, CANCEL + ACK of the 487)"
+          f"{': ' + str(bad[:4]) if bad else ''}")
 
     answered = [c for c in calls.values() if c["plan"] != "ring"]
     wrong = [(c["call_id"], c.get("record_route")) for c in answered
@@ -138,7 +139,7 @@ def sipp_load(env):
         rc, created, ok, failed = env.run_caller(uac, calls, 20, cid=f"sipp{n}-%u@%s", timeout=20)
         check(rc == 0 and ok == calls and failed == 0, f"sipp {uac}: all {calls} calls succeeded at the caller")
         stop(procs)
-        owner, incomplete = {}, []
+        owner, incomplete, vias = {}, [], set()
         want = {"uac.xml": ("INVITE", "ACK", "BYE"), "uac_cancel.xml": ("INVITE", "CANCEL", "ACK"),
                 "uac_bye_in.xml": ("INVITE", "ACK")}[uac]
         for name, log in env.backend_logs(tag).items():
@@ -148,8 +149,12 @@ def sipp_load(env):
                 owner[cid] = name
                 if not all(methods[m] >= 1 for m in want):
                     incomplete.append((cid, name, dict(methods)))
+            vias |= {m.top_via for m in sipplog.parse(log) if m.direction == "received" and m.method}
         check(len(owner) == calls and not incomplete,
               f"sipp {uac}: each Call-ID's {'/'.join(want)} reached one backend{': ' + str(incomplete[:3]) if incomplete else ''}")
+        farm = env.proxy_hostport("farm")
+        check(vias and all(same_address(v, farm) for v in vias),
+              f"sipp {uac}: the top Via of every request at the backends was our farm side {farm} ({sorted(vias)})")
 
 
 def run(sipshunt, shape):
