@@ -320,11 +320,15 @@ class Uas(Agent):
         if msg.method == "INVITE":
             if call is None:
                 call = self.calls[cid] = self.new_call(msg, src)
-            elif msg.vias()[0].params.get("branch") == call["branch"] and call["last"]:
-                self.send(call["last"], msg.vias()[0].response_target())   # a retransmission
+            elif msg.get("cseq") == call["invite"].get("cseq"):
+                # A retransmission (same Call-ID and CSeq: a stateless proxy may not keep its
+                # branch): the last response again.
+                call["rep"]["requests"]["INVITE"] += 1
+                if call["last"]:
+                    self.send(call["last"], msg.vias()[0].response_target())
                 return
             else:
-                call["rep"]["errors"].append("a second INVITE (new branch) for this Call-ID")
+                call["rep"]["errors"].append("a second INVITE (re-INVITE) for this Call-ID")
             note_request(call["rep"], msg, src)
             self.on_invite(call, msg)
             return
@@ -371,8 +375,7 @@ class Uas(Agent):
         rep["backend"] = self.name
         rep["record_route"] = rr_summary(inv.all("record-route"))
         rep["via_count"] = len(inv.all("via"))
-        return {"rep": rep, "plan": plan, "invite": inv, "branch": inv.vias()[0].params.get("branch"),
-                "tag": new_tag(), "final": None, "acked": False, "last": None, "bye_cseq": 1}
+        return {"rep": rep, "plan": plan, "invite": inv, "tag": new_tag(), "final": None, "acked": False, "last": None, "bye_cseq": 1}
 
     def on_invite(self, call, inv):
         rep = call["rep"]

@@ -104,13 +104,13 @@ def user_agents(env):
     check(not wrong, f"a backend's own BYE went to the first Record-Route entry, our farm side {farm}"
           f"{': ' + str(wrong[:3]) if wrong else ''}")
 
-    bad = [(c["call_id"], c["events"], c["errors"]) for c in calls.values() if not c["ok"]]
+    bad = [(c["call_id"], c["events"], c["errors"]) for c in calls.values() if not c["ok"] or c["errors"]]
     check(rc == 0 and len(calls) == len(PLANS) and not bad,
           f"the caller completed all {len(PLANS)} calls (hung up, hung up on, cancelled){': ' + str(bad[:4]) if bad else ''}")
 
     check(set(owner) == set(calls), f"each Call-ID reached exactly one backend: {sorted(set(owner.values()))}")
     check(not strays, f"no backend got a message for a call it does not have{': ' + str(strays[:3]) if strays else ''}")
-    bad = [(cid, c["events"], c["errors"]) for cid, c in at_backend.items() if not c["ok"]]
+    bad = [(cid, c["events"], c["errors"]) for cid, c in at_backend.items() if not c["ok"] or c["errors"]]
     check(not bad, f"every call completed at its backend (ACK, BYE from either end, CANCEL + ACK of the 487)"
           f"{': ' + str(bad[:4]) if bad else ''}")
 
