@@ -22,6 +22,7 @@ import sys
 import time
 
 from harness import Env, sipshunt_config
+from sipua import split_hostport
 
 SHAPES = {
     # name: (client family, farm family or None for one-armed, VLAN trunk)
@@ -179,10 +180,11 @@ class ShapeEnv(Env):
 
 
 def same_address(a, b):
-    """host:port strings equal as addresses (IPv6 written in any of its forms)."""
+    """host[:port] strings equal as addresses: IPv6 in any of its forms, no port meaning 5060
+    (RFC 3261 §19.1.2)."""
     def norm(s):
-        host, _, port = s.rpartition(":")
-        return ipaddress.ip_address(host.strip("[]")), port
+        host, port = split_hostport(s)
+        return ipaddress.ip_address(host), port or 5060
     try:
         return norm(a) == norm(b)
     except ValueError:
