@@ -3,7 +3,9 @@
 Each test builds its own topology with a per-run suffix (scripts/netns-topo.sh), runs sipshunt
 in the proxy namespace with --no-huge (no hugepages needed, tests may run side by side), and
 removes everything on exit, also when it fails or is killed (SIGTERM from meson's timeout).
-Exit code 77 (meson: skipped) when not root or sipp is missing.
+Exit code 77 (meson: skipped) when not root or sipp is missing. Env is the one-armed topology;
+shapes.ShapeEnv overrides its topology and ports (topology_up/down, dpdk_ports, the addresses) for
+the other deployment shapes.
 """
 import atexit
 import json
