@@ -7,7 +7,11 @@ is None is not written (the config's own default applies); the keys are those of
 From Python (scripts/lib on sys.path):
   sipshunt_config.render(address="198.18.0.1", port=5060, rules=[path],
                          pools=[sipshunt_config.pool("core", [("b1", "198.18.0.21")])], ...)
-From a shell, the config on stdout:
+  ports with several networks (tests/integration/shapes.py: two-armed, IPv6, VLAN trunk):
+  dpdk_ports=[sipshunt_config.dpdk_port("trunk", "net_af_packet0", "iface=eth0", networks=[
+      sipshunt_config.network("access", "198.18.0.1", 24, vlan=100),
+      sipshunt_config.network("access-v6", "2001:db8:18::1", 64)])]
+From a shell (one network per port), the config on stdout:
   scripts/lib/sipshunt_config.py --address 198.18.0.1 --port 5060 --rules FILE \\
       --backend b1 198.18.0.21 --backend b2 198.18.0.22 --no-health --log-level info \\
       --eal-args="--no-huge -m 512" --workers 1 \\
