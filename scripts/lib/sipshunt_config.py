@@ -24,6 +24,8 @@ def _value(v):
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, float):
+        return repr(v)  # 1.0, 0.25: a TOML float
     if isinstance(v, str):
         return json.dumps(v)  # a JSON string is a TOML basic string
     if isinstance(v, (list, tuple)):
@@ -48,11 +50,11 @@ def dpdk_port(name, device, devargs, address, prefix_len):
 
 
 def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log_level=None, dpdk=None,
-           dpdk_ports=(), extra="", comment=None):
+           dpdk_ports=(), extra="", comment=None, hep=None):
     """The config text. `proxy`: more [proxy] keys, written after address and port, in order
     (default_pool, backend_source, ...; also a deliberately unknown key for error tests);
     `rules`: the [rules] files (None: no [rules] table); `admin`: the [admin] keys; `dpdk`: the
-    [dpdk] keys (eal_args, workers, mbufs); `extra`: raw TOML appended as is; `comment`: a first
+    [dpdk] keys (eal_args, workers, mbufs); `hep`: the [hep] keys (address, sample, agent_id); `extra`: raw TOML appended as is; `comment`: a first
     line saying who wrote the file."""
     out = f"# {comment}\n" if comment else ""
     out += _table("[proxy]", {"address": address, "port": port, **(proxy or {})})
@@ -72,6 +74,8 @@ def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log
         out += _table("[dpdk]", dpdk)
     for p in dpdk_ports:
         out += _table("[[dpdk.ports]]", p)
+    if hep is not None:
+        out += _table("[hep]", hep)
     return out + extra
 
 
