@@ -14,6 +14,7 @@ packages=(
   sip-tester kamailio iproute2 iputils-ping libpcap-dev tcpdump python3 procps ethtool
   prometheus  # promtool: the admin tests check /metrics with `promtool check metrics`
   tshark sngrep  # the HEP test: tshark captures and reads SIP, sngrep decodes HEP3
+  dpdk-dev       # dpdk-dumpcap, for the packet-capture test
 )
 
 sudo=""

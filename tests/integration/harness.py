@@ -135,11 +135,11 @@ class Env:
 
     # -- sipshunt
     def config(self, workers=1, rules=None, extra="", device="net_af_packet0", devargs="iface=eth0",
-               backends=None, health=None, admin=None, mbufs=True, hep=None):
+               backends=None, health=None, admin=None, mbufs=True, hep=None, eal_args=None):
         """sipshunt.toml: pool core of b1..bN (or `backends`, a list of host numbers), health checks
         off unless `health` gives the [pools.health] keys, the admin API only with `admin`, one
         port on the proxy host's eth0. mbufs=False leaves the pool size at its default; `hep` the
-        [hep] keys."""
+        [hep] keys; `eal_args` replaces the memory arguments (default --no-huge -m 512)."""
         rules = rules or os.path.join(ROOT, "dispatch-rules", "default.rules")
         hosts = backends if backends is not None else range(1, self.nbackends + 1)
         # One lcore per worker plus the main lcore; more lcores than CPUs share them.
@@ -148,7 +148,7 @@ class Env:
             PROXY_IP, port=5060, rules=[rules],
             pools=[sipshunt_config.pool("core", [(f"b{i}", backend_ip(i)) for i in hosts], health or {"enabled": False})],
             admin=admin, log_level="info",
-            dpdk={"eal_args": ["--no-huge", "-m", "512", *lcores], "workers": workers,
+            dpdk={"eal_args": [*(eal_args or ["--no-huge", "-m", "512"]), *lcores], "workers": workers,
                   "mbufs": (8191 if workers == 1 else 16383) if mbufs else None},
             dpdk_ports=[sipshunt_config.dpdk_port("lan", device, devargs, PROXY_IP, 24)], extra=extra, hep=hep)
 
