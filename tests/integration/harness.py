@@ -202,6 +202,11 @@ class Env:
     def backend_logs(self):
         return {f"b{i}": self.path(f"b{i}.messages") for i in range(1, self.nbackends + 1)}
 
+    def backend_of_calls(self):
+        """{Call-ID: address of the backend whose sipp log has its requests}."""
+        return {cid: backend_ip(int(name[1:])) for name, log in self.backend_logs().items()
+                for cid in sipplog.received_requests(log)}
+
     def run_caller(self, scenario, calls, rate, cid="it-%u@%s", timeout=None, extra=(), wait=True):
         timeout = timeout or int(calls / rate) + 60
         args = ["timeout", str(timeout + 30), "sipp", f"{PROXY_IP}:5060", "-sf", os.path.join(SCENARIOS, scenario),
@@ -219,6 +224,20 @@ class Env:
         created, ok, failed = sipplog.uac_totals(self.path("caller.csv"))
         print(f"caller: exit {rc}, {created} calls created, {ok} successful, {failed} failed")
         return rc, created, ok, failed
+
+
+def call_legs(backend):
+    """What a uac.xml/uas.xml call through the proxy puts on the wire, as (method or status, CSeq
+    method, source, destination): INVITE, its 200, ACK and BYE, each on the client's leg and on
+    the backend's."""
+    legs = set()
+    for what, cseq, towards_backend in (("INVITE", "INVITE", True), ("200", "INVITE", False), ("ACK", "ACK", True),
+                                        ("BYE", "BYE", True)):
+        if towards_backend:
+            legs |= {(what, cseq, CLIENT_IP, PROXY_IP), (what, cseq, PROXY_IP, backend)}
+        else:
+            legs |= {(what, cseq, backend, PROXY_IP), (what, cseq, PROXY_IP, CLIENT_IP)}
+    return legs
 
 
 def main(test):

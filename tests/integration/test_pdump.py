@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections import defaultdict
 
-from harness import CLIENT_IP, PROXY_IP, Env, Failure, backend_ip, check, main, sipplog
+from harness import CLIENT_IP, Env, Failure, call_legs, check, main
 
 CALLS = 10
 RATE = 5
@@ -101,20 +101,14 @@ def capture_calls(sipshunt, prefix, mount):
         for line in out.splitlines():
             src, dst, cid, method, status, cseq = (line.split("\t") + [""] * 6)[:6]
             seen[cid].add((method or status, cseq, src, dst))
-        backend_of = {}
-        for name, log in env.backend_logs().items():
-            for cid in sipplog.received_requests(log):
-                backend_of[cid] = backend_ip(int(name[1:]))
+        backend_of = env.backend_of_calls()
         missing = []
         for i in range(1, CALLS + 1):
             cid = f"pd-{i}@{CLIENT_IP}"
             b = backend_of.get(cid)
             if b is None:
                 raise Failure(f"{cid} reached no backend")
-            want = {("INVITE", "INVITE", CLIENT_IP, PROXY_IP), ("INVITE", "INVITE", PROXY_IP, b),
-                    ("200", "INVITE", b, PROXY_IP), ("200", "INVITE", PROXY_IP, CLIENT_IP),
-                    ("ACK", "ACK", CLIENT_IP, PROXY_IP), ("ACK", "ACK", PROXY_IP, b),
-                    ("BYE", "BYE", CLIENT_IP, PROXY_IP), ("BYE", "BYE", PROXY_IP, b)}
+            want = call_legs(b)
             if not want <= seen[cid]:
                 missing.append((cid, sorted(want - seen[cid])))
         check(not missing, "the capture holds every call's INVITE, 200, ACK and BYE on both legs"
