@@ -13,6 +13,8 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libxxhash-dev
   sip-tester kamailio iproute2 iputils-ping libpcap-dev tcpdump python3 procps ethtool
   prometheus  # promtool: the admin tests check /metrics with `promtool check metrics`
+  tshark sngrep  # the HEP test: tshark captures and reads SIP, sngrep decodes HEP3
+  dpdk-dev       # dpdk-dumpcap, for the packet-capture test
 )
 
 sudo=""
@@ -25,6 +27,8 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $sudo apt-get update -q
+  # wireshark-common (tshark) asks whether non-root users may capture: no, and no prompt.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup: all packages present"

@@ -28,6 +28,8 @@ def _value(v):
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, float):
+        return repr(v)  # 1.0, 0.25: a TOML float
     if isinstance(v, str):
         return json.dumps(v)  # a JSON string is a TOML basic string
     if isinstance(v, (list, tuple)):
@@ -60,12 +62,13 @@ def network(name, address, prefix_len=None, vlan=None, gateway=None):
 
 
 def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log_level=None, dpdk=None,
-           dpdk_ports=(), extra="", comment=None):
+           dpdk_ports=(), extra="", comment=None, hep=None):
     """The config text. `proxy`: more [proxy] keys, written after address and port, in order
     (default_pool, backend_source, ...; also a deliberately unknown key for error tests);
     `rules`: the [rules] files (None: no [rules] table); `admin`: the [admin] keys; `dpdk`: the
     [dpdk] keys (eal_args, workers, mbufs); `dpdk_ports`: dpdk_port() entries, each with its
-    networks (one network per port, or several, tagged or not, either family); `extra`: raw TOML appended as is; `comment`: a first
+    networks (one network per port, or several, tagged or not, either family); `hep`: the [hep]
+    keys (address, sample, agent_id); `extra`: raw TOML appended as is; `comment`: a first
     line saying who wrote the file."""
     out = f"# {comment}\n" if comment else ""
     out += _table("[proxy]", {"address": address, "port": port, **(proxy or {})})
@@ -87,6 +90,8 @@ def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log
         out += _table("[[dpdk.ports]]", {k: v for k, v in p.items() if k != "networks"})
         for n in p.get("networks", ()):
             out += _table("[[dpdk.ports.networks]]", n)
+    if hep is not None:
+        out += _table("[hep]", hep)
     return out + extra
 
 

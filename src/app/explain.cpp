@@ -1,4 +1,4 @@
-// `sipshunt explain`: what the proxy would do with datagrams read from files or a pcap capture,
+// `sipshunt explain`: what the proxy would do with datagrams read from files or a capture (pcap, pcapng),
 // as JSON lines (fields: src/proxy/README.md). No DPDK: the same proxy::process the workers run.
 //   sipshunt explain -c CONFIG [--from IP:PORT] [--down BACKEND]... FILE...
 //   sipshunt explain -c CONFIG [--down BACKEND]... --pcap CAPTURE
@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <pcap/pcap.h>
 
 #include "commands.hpp"
 #include "sipshunt/health/probe.hpp"
@@ -53,35 +55,21 @@ std::string read_file(const std::string& path) {
   return data;
 }
 
-// --- classic libpcap files ----------------------------------------------------------------------
-// Global header (24 octets) then records (16-octet header + captured octets), in the byte order
-// the magic number shows. Link types: Ethernet (1, with 802.1Q tags), BSD loopback (0), raw IP
-// (101, 228 IPv4, 229 IPv6), Linux cooked (113) and cooked v2 (276). UDP over IPv4 and IPv6 (no
-// IPv6 extension headers); IPv4 fragments are skipped with a note on stderr (not reassembled).
-
-class Reader {
- public:
-  Reader(const std::string& data, bool swap) : d_(data), swap_(swap) {}
-  [[nodiscard]] std::uint32_t u32(std::size_t at) const {
-    std::uint32_t v;
-    std::memcpy(&v, d_.data() + at, 4);
-    return swap_ ? __builtin_bswap32(v) : v;
-  }
-
- private:
-  const std::string& d_;
-  bool swap_;
-};
+// --- captures (libpcap: classic pcap and pcapng) -----------------------------------------------
+// pcap_open_offline reads both formats (a pcapng file's first interface decides the link type).
+// Link types: Ethernet (with 802.1Q tags), BSD loopback, raw IP (IPv4 or IPv6), Linux cooked
+// (v1 and v2). UDP over IPv4 and IPv6 (no IPv6 extension headers); IPv4 fragments are skipped
+// with a note on stderr (not reassembled).
 
 std::uint16_t be16(const unsigned char* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
 
-// One captured frame of link type `link`: the UDP payload and its source, if it is one.
-std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, std::uint32_t link,
-                                       std::size_t record, const std::string& path) {
+// One captured frame of libpcap link type `link` (a DLT_ value): the UDP payload and its source.
+std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, int link, std::size_t record,
+                                       const std::string& path) {
   std::uint16_t ethertype = 0;
   std::size_t off = 0;
   switch (link) {
-    case 1:  // Ethernet
+    case DLT_EN10MB:
       if (n < 14) return std::nullopt;
       ethertype = be16(p + 12);
       off = 14;
@@ -90,17 +78,17 @@ std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, st
         off += 4;
       }
       break;
-    case 113:  // Linux cooked capture
+    case DLT_LINUX_SLL:
       if (n < 16) return std::nullopt;
       ethertype = be16(p + 14);
       off = 16;
       break;
-    case 276:  // Linux cooked capture v2
+    case DLT_LINUX_SLL2:
       if (n < 20) return std::nullopt;
       ethertype = be16(p);
       off = 20;
       break;
-    case 0: {  // BSD loopback: 4-octet address family in host order of the capturing machine
+    case DLT_NULL: {  // BSD loopback: 4-octet address family in host order of the capturing machine
       if (n < 4) return std::nullopt;
       std::uint32_t family;
       std::memcpy(&family, p, 4);
@@ -109,12 +97,12 @@ std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, st
       off = 4;
       break;
     }
-    case 101:  // raw IP: the version nibble says which
+    case DLT_RAW:  // raw IP: the version nibble says which
       if (n < 1) return std::nullopt;
       ethertype = (p[0] >> 4) == 4 ? 0x0800 : (p[0] >> 4) == 6 ? 0x86dd : 0;
       break;
-    case 228: ethertype = 0x0800; break;
-    case 229: ethertype = 0x86dd; break;
+    case DLT_IPV4: ethertype = 0x0800; break;
+    case DLT_IPV6: ethertype = 0x86dd; break;
     default: return std::nullopt;
   }
   p += off;
@@ -134,8 +122,6 @@ std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, st
       return std::nullopt;
     }
     if (total < n) n = total;  // Ethernet padding
-    std::uint32_t src;
-    std::memcpy(&src, p + 12, 4);
     d.source.ip.family = Family::kIPv4;
     std::memcpy(d.source.ip.bytes.data(), p + 12, 4);
     udp = ihl;
@@ -161,33 +147,22 @@ std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, st
   return d;
 }
 
-std::vector<Datagram> read_pcap(const std::string& path) {
-  const std::string data = read_file(path);
-  if (data.size() < 24) fail(path + ": not a pcap file (shorter than its global header)");
-  std::uint32_t magic;
-  std::memcpy(&magic, data.data(), 4);
-  bool swap = false;
-  if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) {
-    swap = false;
-  } else if (magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1) {
-    swap = true;
-  } else if (magic == 0x0a0d0d0a) {
-    fail(path + ": pcapng is not supported; convert it with `editcap -F pcap`");
-  } else {
-    fail(path + ": not a pcap file (bad magic number)");
-  }
-  const Reader r(data, swap);
-  const std::uint32_t link = r.u32(20) & 0x0fffffff;  // upper bits: FCS flags
+std::vector<Datagram> read_capture(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory");
+  char err[PCAP_ERRBUF_SIZE] = {};
+  std::unique_ptr<pcap_t, void (*)(pcap_t*)> cap(pcap_open_offline(path.c_str(), err), &pcap_close);
+  if (!cap) fail(path + ": not a pcap or pcapng capture: " + err);
+  const int link = pcap_datalink(cap.get());
   std::vector<Datagram> out;
-  std::size_t at = 24;
-  for (std::size_t record = 1; at < data.size(); ++record) {
-    if (data.size() - at < 16) fail(path + ": truncated record header (record " + std::to_string(record) + ")");
-    const std::uint32_t caplen = r.u32(at + 8);
-    at += 16;
-    if (caplen > data.size() - at) fail(path + ": truncated record (record " + std::to_string(record) + ")");
-    auto d = udp_from_frame(reinterpret_cast<const unsigned char*>(data.data() + at), caplen, link, record, path);
+  for (std::size_t record = 1;; ++record) {
+    pcap_pkthdr* header = nullptr;
+    const unsigned char* frame = nullptr;
+    const int r = pcap_next_ex(cap.get(), &header, &frame);
+    if (r == PCAP_ERROR_BREAK) break;  // end of the file
+    if (r != 1) fail(path + ": record " + std::to_string(record) + ": " + pcap_geterr(cap.get()));
+    auto d = udp_from_frame(frame, header->caplen, link, record, path);
     if (d) out.push_back(std::move(*d));
-    at += caplen;
   }
   return out;
 }
@@ -202,7 +177,7 @@ int run_explain(const ExplainOptions& o) {
 
     std::vector<Datagram> datagrams;
     if (!o.pcap.empty()) {
-      datagrams = read_pcap(o.pcap);
+      datagrams = read_capture(o.pcap);
     } else {
       const auto from = Endpoint::parse(o.from);
       if (!from) fail("--from " + o.from + ": expected IP:PORT (IPv6 as [ADDR]:PORT)");
@@ -244,7 +219,7 @@ void add_explain(CLI::App& app, int& status) {
       ->expected(1)
       ->allow_extra_args(false)  // one name per --down: "--down b1 FILE" keeps FILE a file
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  auto* pcap = cmd->add_option("--pcap", opts->pcap, "Read the UDP datagrams of a classic pcap capture");
+  auto* pcap = cmd->add_option("--pcap", opts->pcap, "Read the UDP datagrams of a capture (pcap or pcapng)");
   auto* files = cmd->add_option("files", opts->files, "Files holding one datagram each, as on the wire");
   pcap->excludes(files);
   pcap->excludes(from);

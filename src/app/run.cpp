@@ -116,6 +116,7 @@ Result<runtime::RuntimeOptions> runtime_options(const config::Config& c, const R
     return Error::plain("proxy.address " + c.self.ip.to_string() + " is not the address of any [[dpdk.ports]]");
   o.sip_port = c.self.port;
   o.idle_sleep_us = ro.idle_sleep_us;
+  if (c.hep.enabled) o.hep = mirror::HepOptions{c.hep.address, c.hep.sample, c.hep.agent_id, c.hep.auth_key, c.hep.queue};
   if (Result<void> valid = runtime::validate(o); !valid) return valid.error();
   return o;
 }
@@ -144,6 +145,10 @@ void log_summary(const config::Config& c, const rules::RuleSet* rules, const run
     spdlog::info("  pool {}: {}", pool.name, list);
   }
   spdlog::info("  backends recognised by {}", config::describe(c.backend_source));
+  if (c.hep.enabled) {
+    spdlog::info("  HEP mirroring to {} (kernel UDP socket), {}% of calls, agent id {}", c.hep.address.to_string(),
+                 c.hep.sample * 100, c.hep.agent_id);
+  }
   for (const auto& h : c.hosts) {
     spdlog::info("  host {} -> {}{}", h.name, h.address.to_string(), h.port != 0 ? ":" + std::to_string(h.port) : "");
   }

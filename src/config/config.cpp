@@ -247,7 +247,7 @@ void read_log(const toml::table& t, Log& l) {
 Config read_document(const toml::table& root, const fs::path& absolute, bool check_files) {
   Config c;
   c.path = absolute;
-  reject_unknown_keys(root, {"proxy", "rules", "pools", "admin", "log", "dpdk"}, "at the top level");
+  reject_unknown_keys(root, {"proxy", "rules", "pools", "admin", "log", "dpdk", "hep"}, "at the top level");
   const toml::table* proxy = get_table(root, "proxy", "");
   if (!proxy) throw Failure{1, 1, "missing table [proxy] (at least proxy.address is required)"};
   const toml::node* default_pool_node = nullptr;
@@ -274,6 +274,7 @@ Config read_document(const toml::table& root, const fs::path& absolute, bool che
   if (const toml::table* t = get_table(root, "log", "")) read_log(*t, c.log);
   if (const toml::table* t = get_table(root, "dpdk", "")) read_dpdk(*t, c.dpdk);
   check_self_is_ours(*proxy, c);
+  if (const toml::table* t = get_table(root, "hep", "")) read_hep(*t, c.hep);
   return c;
 }
 

@@ -1,5 +1,5 @@
-// The section readers that live in their own files (config.cpp reads the rest). Private to
-// src/config.
+// Section readers of the config loader that live in files of their own (config.cpp calls them).
+// Private to src/config; they throw detail::Failure like the readers in toml_fields.hpp.
 #pragma once
 
 #include <toml++/toml.h>
@@ -12,5 +12,6 @@ namespace sipshunt::config::detail {
 void read_dpdk(const toml::table& t, Dpdk& d);
 // proxy.address must be one of the networks' addresses when there are any (after read_dpdk).
 void check_self_is_ours(const toml::table& proxy, const Config& c);
+void read_hep(const toml::table& t, Hep& h);  // hep.cpp
 
 }  // namespace sipshunt::config::detail

@@ -188,6 +188,14 @@ std::string render_metrics(const MetricsSnapshot& m) {
     const std::string id = std::to_string(w.id);
     e.sample({{"worker", id}}, w.idle_cycles);
   }
+  e.family("sipshunt_hep_mirrored_total", T::kCounter, "SIP messages sent to the HEP collector.");
+  e.sample(m.mirror.mirrored);
+  e.family("sipshunt_hep_dropped_total", T::kCounter,
+           "SIP messages not mirrored: a worker's HEP queue was full, or the datagram was too large.");
+  e.sample({{"reason", "queue-full"}}, m.mirror.queue_full);
+  e.sample({{"reason", "too-large"}}, m.mirror.too_large);
+  e.family("sipshunt_hep_send_errors_total", T::kCounter, "HEP packets the kernel refused to send to the collector.");
+  e.sample(m.mirror.send_errors);
   e.family("sipshunt_tsc_hz", T::kGauge, "TSC frequency: cycles per second of the worker cycle counters.");
   e.sample(m.tsc_hz);
   return e.take();

@@ -34,6 +34,7 @@ std::string restart_only_change(const config::Config& running, const config::Con
   if (running.admin.enabled != next.admin.enabled || !(running.admin.address == next.admin.address) ||
       running.admin.port != next.admin.port)
     return "[admin]";
+  if (!(running.hep == next.hep)) return "[hep]";
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_pdump.h>
 
 #include <algorithm>
 #include <cctype>
@@ -83,10 +84,17 @@ Result<void> init_eal(const std::vector<std::string>& args) {
     msg += ')';
     return Error::plain(std::move(msg));
   }
+  // DPDK's packet capture (dpdk-dumpcap, dpdk-pdump; README.md "Seeing the traffic"): a
+  // secondary process asks this one to copy the ports' packets to it. Harmless when the EAL runs
+  // without shared files (--in-memory, --no-shconf): nobody can attach then.
+  rte_pdump_init();
   return {};
 }
 
-void cleanup_eal() noexcept { rte_eal_cleanup(); }
+void cleanup_eal() noexcept {
+  rte_pdump_uninit();
+  rte_eal_cleanup();
+}
 
 TscClock TscClock::from_hz(std::uint64_t hz) noexcept {
   TscClock c;

@@ -121,6 +121,9 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) 
   shared->reassembly_cycles = shared->clock.cycles(std::uint64_t{options.reassembly_ms} * 1'000'000);
   shared->idle_sleep_ns = std::uint64_t{options.idle_sleep_us} * 1000;
   rt->shared_ = std::move(shared);
+  if (options.hep) {
+    if (Result<void> opened = rt->open_mirror(*options.hep); !opened) return opened.error();
+  }
 
   try {
     for (std::uint32_t i = 0; i < options.workers; ++i) {

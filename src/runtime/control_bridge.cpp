@@ -47,6 +47,8 @@ void fill_dataplane_metrics(const Runtime& rt, control::MetricsSnapshot& m) {
     const auto& c = rt.worker_counters(w);
     m.workers.push_back({static_cast<std::uint32_t>(w), sipshunt::read(c.busy_cycles), sipshunt::read(c.idle_cycles)});
   }
+  const MirrorStats hep = rt.mirror_stats();
+  m.mirror = {hep.mirrored, hep.queue_full, hep.too_large, hep.send_errors};
   m.tsc_hz = static_cast<double>(rte_get_tsc_hz());
 }
 

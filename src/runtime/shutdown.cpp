@@ -48,6 +48,7 @@ void Runtime::shutdown() {
       while (rte_ring_sc_dequeue(shared_->control_tx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     }
   }
+  drain_mirror();  // what the workers queued before they stopped
   for (const auto& w : workers_) {
     final_counters_.push_back(w->counters());
     final_proxy_.push_back(std::make_unique<proxy::Counters>(w->proxy_state().counters));

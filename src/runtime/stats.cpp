@@ -122,6 +122,10 @@ std::string stats_json(const Runtime& rt) {
   }
   j += "}}";
 
+  const MirrorStats hep = rt.mirror_stats();
+  j += fmt::format(",\"hep\":{{\"enabled\":{},\"mirrored\":{},\"queue_full\":{},\"too_large\":{},\"send_errors\":{}}}",
+                   hep.enabled, hep.mirrored, hep.queue_full, hep.too_large, hep.send_errors);
+
   j += ",\"workers\":[";
   for (std::size_t w = 0; w < rt.worker_count(); ++w) {
     const auto& c = rt.worker_counters(w);

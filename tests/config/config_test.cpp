@@ -308,7 +308,7 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "no_match_status, no_match_reason, reply_rate, backend_source, hosts)"},
       {p + "[proxi]\n",
        "sipshunt.toml:3:2: unknown key 'proxi' at the top level (expected one of: proxy, rules, pools, admin, log, "
-       "dpdk)"},
+       "dpdk, hep)"},
       {pool + "wieght = 2\n",
        "sipshunt.toml:8:1: unknown key 'wieght' in [[pools.backends]] (expected one of: name, address, port, weight, "
        "state)"},
@@ -447,6 +447,24 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "sipshunt.toml:8:10: dpdk.routes[0].prefix: is network 'wan's own subnet"},
       {dpdk + "[[dpdk.routes]]\nprefix = \"2001:db8::/32\"\nvia = \"198.18.0.254\"\n",
        "sipshunt.toml:9:7: dpdk.routes[0].via: expected an address of the prefix's family, got \"198.18.0.254\""},
+      // [hep]
+      {p + "[hep]\nsample = 0.5\n", "sipshunt.toml:3:1: missing key 'address' in [hep] (hep)"},
+      {p + "[hep]\naddress = \"192.0.2.10\"\n",
+       "sipshunt.toml:4:11: hep.address: expected the collector as \"IP:PORT\" (e.g. \"192.0.2.10:9060\"), got "
+       "\"192.0.2.10\""},
+      {p + "[hep]\naddress = \"224.0.0.1:9060\"\n",
+       "sipshunt.toml:4:11: hep.address: expected a unicast address, got \"224.0.0.1:9060\""},
+      {p + "[hep]\naddress = \"192.0.2.10:9060\"\nsample = 1.5\n",
+       "sipshunt.toml:5:10: hep.sample: expected a share of calls 0.0..1.0, got 1.500000"},
+      {p + "[hep]\naddress = \"192.0.2.10:9060\"\nsample = \"all\"\n",
+       "sipshunt.toml:5:10: hep.sample: expected a share of calls 0.0..1.0, got string"},
+      {p + "[hep]\naddress = \"192.0.2.10:9060\"\nagent_id = -1\n",
+       "sipshunt.toml:5:12: hep.agent_id: expected an integer 0..4294967295, got -1"},
+      {p + "[hep]\naddress = \"192.0.2.10:9060\"\nqueue = 1000\n",
+       "sipshunt.toml:5:9: hep.queue: expected a power of two 64..65536, got 1000"},
+      {p + "[hep]\naddress = \"192.0.2.10:9060\"\nsampel = 1.0\n",
+       "sipshunt.toml:5:1: unknown key 'sampel' in [hep] (expected one of: enabled, address, sample, agent_id, "
+       "auth_key, queue)"},
   };
   for (const Case& c : cases) EXPECT_EQ(outcome(c.text), c.expected) << "input:\n" << c.text;
 }
@@ -499,6 +517,29 @@ TEST(Config, HostNamesMapToNextHops) {
   EXPECT_EQ(h[1].port, 0);  // the URI's port, else 5060
   EXPECT_EQ(h[2].name, "v6.example.net");
   EXPECT_EQ(h[2].address, ip("2001:db8::5"));
+}
+
+TEST(Config, HepIsOffUnlessItsTableIsPresent) {
+  const auto off = load_string("[proxy]\naddress = \"198.18.0.1\"\n", "sipshunt.toml");
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->hep.enabled);
+  const auto on = load_string(
+      "[proxy]\naddress = \"198.18.0.1\"\n[hep]\naddress = \"[2001:db8::9]:9060\"\nsample = 0.25\n"
+      "agent_id = 2001\nauth_key = \"secret\"\nqueue = 256\n",
+      "sipshunt.toml");
+  ASSERT_TRUE(on) << on.error().to_string();
+  EXPECT_TRUE(on->hep.enabled);
+  EXPECT_EQ(on->hep.address.to_string(), "[2001:db8::9]:9060");
+  EXPECT_DOUBLE_EQ(on->hep.sample, 0.25);
+  EXPECT_EQ(on->hep.agent_id, 2001u);
+  EXPECT_EQ(on->hep.auth_key, "secret");
+  EXPECT_EQ(on->hep.queue, 256u);
+  const auto disabled = load_string(
+      "[proxy]\naddress = \"198.18.0.1\"\n[hep]\nenabled = false\naddress = \"192.0.2.10:9060\"\nsample = 1\n",
+      "sipshunt.toml");
+  ASSERT_TRUE(disabled);
+  EXPECT_FALSE(disabled->hep.enabled);
+  EXPECT_DOUBLE_EQ(disabled->hep.sample, 1.0);
 }
 
 // The reference in src/config/README.md: its example holds every key and must always load.

@@ -204,6 +204,10 @@ TEST(Reload, RestartOnlySettingsAreRefused) {
   r = w.reload();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("[dpdk] workers"), std::string::npos);
+  w.dir.write("sipshunt.toml", config_text({{"b1", "198.19.0.11"}}, "[hep]\naddress = \"192.0.2.10:9060\"\n"));
+  r = w.reload();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("[hep]"), std::string::npos);
   // and the same change is fine at start (nothing running)
   ReloadInput in;
   in.path = w.config;

@@ -149,10 +149,11 @@ class Env:
 
     # -- sipshunt
     def config(self, workers=1, rules=None, extra="", device="net_af_packet0", devargs="iface=eth0",
-               backends=None, health=None, admin=None, mbufs=True):
+               backends=None, health=None, admin=None, mbufs=True, hep=None, eal_args=None):
         """sipshunt.toml: pool core of b1..bN (or `backends`, a list of host numbers), health checks
         off unless `health` gives the [pools.health] keys, the admin API only with `admin`, one
-        port on the proxy host's eth0. mbufs=False leaves the pool size at its default."""
+        port on the proxy host's eth0. mbufs=False leaves the pool size at its default; `hep` the
+        [hep] keys; `eal_args` replaces the memory arguments (default --no-huge -m 512)."""
         rules = rules or os.path.join(ROOT, "dispatch-rules", "default.rules")
         hosts = backends if backends is not None else range(1, self.nbackends + 1)
         # One lcore per worker plus the main lcore; more lcores than CPUs share them.
@@ -161,9 +162,9 @@ class Env:
             self.proxy_ip, port=5060, rules=[rules],
             pools=[sipshunt_config.pool("core", [(f"b{i}", self.backend_ip(i)) for i in hosts], health or {"enabled": False})],
             admin=admin, log_level="info",
-            dpdk={"eal_args": ["--no-huge", "-m", "512", *lcores], "workers": workers,
+            dpdk={"eal_args": [*(eal_args or ["--no-huge", "-m", "512"]), *lcores], "workers": workers,
                   "mbufs": (8191 if workers == 1 else 16383) if mbufs else None},
-            dpdk_ports=self.dpdk_ports(device, devargs), extra=extra)
+            dpdk_ports=self.dpdk_ports(device, devargs), extra=extra, hep=hep)
 
     def dpdk_ports(self, device, devargs):
         """The [[dpdk.ports]] of the proxy host: one port, one network (ShapeEnv: per shape)."""
@@ -223,6 +224,11 @@ class Env:
     def backend_logs(self, tag=""):
         return {f"b{i}": self.path(f"b{i}{tag}.messages") for i in range(1, self.nbackends + 1)}
 
+    def backend_of_calls(self):
+        """{Call-ID: address of the backend whose sipp log has its requests}."""
+        return {cid: backend_ip(int(name[1:])) for name, log in self.backend_logs().items()
+                for cid in sipplog.received_requests(log)}
+
     def run_caller(self, scenario, calls, rate, cid="it-%u@%s", timeout=None, extra=(), wait=True):
         timeout = timeout or int(calls / rate) + 60
         remote = f"[{self.proxy_ip}]:5060" if ":" in self.proxy_ip else f"{self.proxy_ip}:5060"
@@ -241,6 +247,20 @@ class Env:
         created, ok, failed = sipplog.uac_totals(self.path("caller.csv"))
         print(f"caller: exit {rc}, {created} calls created, {ok} successful, {failed} failed")
         return rc, created, ok, failed
+
+
+def call_legs(backend):
+    """What a uac.xml/uas.xml call through the proxy puts on the wire, as (method or status, CSeq
+    method, source, destination): INVITE, its 200, ACK and BYE, each on the client's leg and on
+    the backend's."""
+    legs = set()
+    for what, cseq, towards_backend in (("INVITE", "INVITE", True), ("200", "INVITE", False), ("ACK", "ACK", True),
+                                        ("BYE", "BYE", True)):
+        if towards_backend:
+            legs |= {(what, cseq, CLIENT_IP, PROXY_IP), (what, cseq, PROXY_IP, backend)}
+        else:
+            legs |= {(what, cseq, backend, PROXY_IP), (what, cseq, PROXY_IP, CLIENT_IP)}
+    return legs
 
 
 def main(test):

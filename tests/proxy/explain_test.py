@@ -6,6 +6,7 @@ usage: explain_test.py SIPSHUNT DATA_DIR CONFORMANCE_DIR
 """
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -157,8 +158,9 @@ def test_errors(tmp):
     fails(["-c", CONFIG, INVITE, tmp], "is a directory")
     fails(["-c", CONFIG], "nothing to explain")
     fails(["-c", CONFIG, "--from", "nonsense", INVITE], "--from")
-    fails(["-c", CONFIG, "--pcap", write(tmp, "ng.pcap", b"\x0a\x0d\x0d\x0a" + b"\0" * 40)], "pcapng")
-    fails(["-c", CONFIG, "--pcap", write(tmp, "junk.pcap", b"not a capture at all....")], "pcap")
+    fails(["-c", CONFIG, "--pcap", write(tmp, "ng.pcap", b"\x0a\x0d\x0d\x0a" + b"\0" * 40)], "not a pcap or pcapng")
+    fails(["-c", CONFIG, "--pcap", write(tmp, "junk.pcap", b"not a capture at all....")], "not a pcap or pcapng")
+    fails(["-c", CONFIG, "--pcap", tmp], "is a directory")
     p = subprocess.run([SIPSHUNT, "explain", INVITE], capture_output=True)
     check(p.returncode != 0, "-c is required")
 
@@ -211,6 +213,20 @@ def pcap(frames, linktype, endian="<", nanos=False):
     return data
 
 
+def pcapng(frames, linktype, endian="<"):
+    """A pcapng file: a section header, one interface, one enhanced packet block per frame."""
+    def block(kind, body):
+        pad = b"\0" * (-len(body) % 4)
+        length = 12 + len(body) + len(pad)
+        return struct.pack(endian + "II", kind, length) + body + pad + struct.pack(endian + "I", length)
+    data = block(0x0A0D0D0A, struct.pack(endian + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+    data += block(1, struct.pack(endian + "HHI", linktype, 0, 65535))
+    for i, f in enumerate(frames):
+        ts = (1700000000 + i) * 1000000
+        data += block(6, struct.pack(endian + "IIIII", 0, ts >> 32, ts & 0xffffffff, len(f), len(f)) + f)
+    return data
+
+
 def test_pcap(tmp):
     invite = open(INVITE, "rb").read()
     ringing, fwd_invite = response_from_backend()
@@ -223,13 +239,29 @@ def test_pcap(tmp):
         ipv4_udp("198.18.0.9", 5090, "198.18.0.1", 5060, zeromf, frag=0x2000),       # fragment: skipped
         ipv4_udp("198.18.0.9", 5090, "198.18.0.1", 5060, zeromf),
     ]
-    for name, frames, link, endian, nanos in [
-        ("eth.pcap", [ethernet(p, vlan=(i == 2)) for i, p in enumerate(packets)] + [ethernet(b"\0" * 28, 0x0806)], 1, "<", False),
-        ("sll-be.pcap", [sll(p) for p in packets], 113, ">", True),
-        ("raw.pcap", packets, 101, "<", False),
-        ("raw228.pcap", packets, 228, ">", False),
-    ]:
-        p, objs = explain("-c", CONFIG, "--pcap", write(tmp, name, pcap(frames, link, endian, nanos)))
+    eth_frames = [ethernet(p, vlan=(i == 2)) for i, p in enumerate(packets)] + [ethernet(b"\0" * 28, 0x0806)]
+    captures = [
+        ("eth.pcap", pcap(eth_frames, 1)),
+        ("sll-be.pcap", pcap([sll(p) for p in packets], 113, ">", True)),
+        ("raw.pcap", pcap(packets, 101)),
+        ("raw228.pcap", pcap(packets, 228, ">")),
+        ("eth.pcapng", pcapng(eth_frames, 1)),
+        ("raw-be.pcapng", pcapng(packets, 101, ">")),
+    ]
+    # And a pcapng written by Wireshark's own tools from the first capture, when they are installed
+    # (scripts/setup.sh installs tshark, which brings editcap).
+    if shutil.which("editcap"):
+        write(tmp, "for-editcap.pcap", captures[0][1])
+        subprocess.run(["editcap", "-F", "pcapng", os.path.join(tmp, "for-editcap.pcap"),
+                        os.path.join(tmp, "editcap.pcapng")], check=True)
+        with open(os.path.join(tmp, "editcap.pcapng"), "rb") as f:
+            converted = f.read()
+        check(converted[:4] == b"\x0a\x0d\x0d\x0a", "editcap wrote a pcapng file")
+        captures.append(("editcap.pcapng", converted))
+    else:
+        print("note: editcap not installed; pcapng checked with the test's own files only")
+    for name, data in captures:
+        p, objs = explain("-c", CONFIG, "--pcap", write(tmp, name, data))
         check(len(objs) == 3, f"{name}: {len(objs)} datagrams, expected 3")
         if len(objs) != 3:
             continue

@@ -101,6 +101,18 @@ struct HostMapping {
   std::uint16_t port = 0;    // 0: the URI's port, else 5060
 };
 
+// [hep]: HEP v3 mirroring of every SIP message in and out to a Homer collector (src/mirror/).
+// Off unless the table is present.
+struct Hep {
+  bool enabled = false;          // true when [hep] is present, unless enabled = false
+  Endpoint address;              // the collector, "IP:PORT", reached through the kernel's network
+  double sample = 1.0;           // share of calls mirrored (by Call-ID), 0..1
+  std::uint32_t agent_id = 0;    // HEP capture agent id
+  std::string auth_key;          // HEP auth key chunk, when not empty
+  std::uint32_t queue = 1024;    // records per worker queue, a power of two 64..65536
+  friend bool operator==(const Hep&, const Hep&) = default;
+};
+
 struct Log {
   std::string level = "info";  // trace debug info warn error critical off
 };
@@ -133,6 +145,7 @@ struct Config {
   Admin admin;                       // [admin]
   Dpdk dpdk;                         // [dpdk]
   Log log;                           // [log]
+  Hep hep;                           // [hep]
 
   [[nodiscard]] const Pool* find_pool(std::string_view name) const noexcept;
 };

@@ -76,6 +76,11 @@ struct ReloadMetrics {
   double last_success_unix_seconds = 0;   // start counts as a success
 };
 
+// HEP mirroring (src/mirror/README.md); all zero when it is off.
+struct MirrorMetrics {
+  std::uint64_t mirrored = 0, queue_full = 0, too_large = 0, send_errors = 0;
+};
+
 struct MetricsSnapshot {
   std::vector<PortMetrics> ports;
   std::vector<NamedCount> drops;         // data plane + proxy drops by reason token
@@ -89,6 +94,7 @@ struct MetricsSnapshot {
   std::uint64_t snapshot_version = 0;
   std::uint64_t health_mailbox_dropped = 0;
   std::uint64_t probe_replies_unmatched = 0;  // ours by prefix, but no outstanding probe
+  MirrorMetrics mirror;
   double tsc_hz = 0;                     // cycles per second, to turn cycle counters into time
   double start_unix_seconds = 0;
 };

@@ -27,6 +27,9 @@ template <typename T>
 class Mailbox;
 struct ReplyEvent;
 }  // namespace sipshunt::health
+namespace sipshunt::mirror {
+class Tap;
+}
 
 namespace sipshunt::dataplane {
 
@@ -81,6 +84,9 @@ struct Shared {
 
   std::atomic<const health::ProbeCodec*> probe_codec{nullptr};
   std::atomic<health::Mailbox<health::ReplyEvent>*> probe_mailbox{nullptr};
+
+  // HEP mirroring (src/mirror/README.md): one Tap per worker, indexed by worker; null when off.
+  mirror::Tap* const* mirror_taps = nullptr;
 
   std::uint16_t sip_port = 5060;     // UDP port we accept SIP on (and send from)
   net::TscClock clock;

@@ -6,7 +6,7 @@
 // No lock, allocation, syscall or log line once run() has started.
 // One class, its members defined in src/dataplane/ by job: loop.cpp (run, poll_once, Ethernet
 // dispatch, timer, tx buffers, drain, scratch hand-off), arp.cpp, ipv4.cpp (with reassembly),
-// icmp.cpp, sip.cpp (proxy hand-off, probe replies), udp_send.cpp (headers, fragmentation),
+// icmp.cpp, sip.cpp (proxy hand-off, probe replies), mirror.cpp (HEP Tap), udp_send.cpp (headers, fragmentation),
 // neighbour.cpp (next-hop MAC, hold queue, events to the control lcore); see src/dataplane/README.md.
 #pragma once
 
@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "sipshunt/common/address.hpp"
 #include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/dataplane/shared.hpp"
 #include "sipshunt/net/hold_queue.hpp"
@@ -27,6 +28,7 @@ struct rte_ip_frag_death_row;
 
 namespace sipshunt::proxy {
 struct ThreadState;
+struct Outcome;
 }
 
 namespace sipshunt::dataplane {
@@ -90,6 +92,10 @@ class Worker {
   // sip.cpp
   void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, std::uint32_t src_ip,
                   std::uint16_t src_port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
+  // that goes out to this worker's HEP Tap (when mirroring is on and the call is sampled).
+  void mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
+              const char* out, const proxy::Snapshot& snap) noexcept;
   // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to dst.
   // `m` (may be null) is consumed: reused when `payload_in_m` (headroom of >= 42 bytes in front
   // of payload).

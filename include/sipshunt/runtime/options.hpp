@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sipshunt/common/result.hpp"
+#include "sipshunt/mirror/sender.hpp"
 #include "sipshunt/net/neighbour.hpp"
 #include "sipshunt/net/port.hpp"
 #include "sipshunt/net/route.hpp"
@@ -36,6 +38,7 @@ struct RuntimeOptions {
   std::uint32_t reassembly_ms = 2000;     // fragment lifetime
   std::uint32_t idle_sleep_us = 0;        // adaptive polling: nap this long when idle (0: busy poll)
   net::NeighbourTiming neighbour_timing;
+  std::optional<mirror::HepOptions> hep;  // HEP mirroring (src/mirror/README.md); none: off
 };
 
 // Everything that can be checked without DPDK: counts, names, addresses, routes, neighbours.

@@ -7,7 +7,7 @@
 //
 // One class, implemented one job per file in src/runtime/ (see src/runtime/README.md):
 // bring_up.cpp (create, start), loop.cpp (run), transmit.cpp, neighbours.cpp, publish.cpp,
-// shutdown.cpp, counters.cpp, signals.cpp; options.hpp holds what it is started with.
+// shutdown.cpp, counters.cpp, signals.cpp, mirror.cpp (HEP); options.hpp holds what it is started with.
 //
 // Seams for health probes, the admin API and hot reload (control::Controller, wired up by
 // control/control_bridge.hpp):
@@ -32,6 +32,8 @@
 #include "sipshunt/runtime/options.hpp"
 #include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/dataplane/shared.hpp"
+#include "sipshunt/mirror/sender.hpp"
+#include "sipshunt/mirror/tap.hpp"
 #include "sipshunt/net/neighbour.hpp"
 #include "sipshunt/net/port.hpp"
 
@@ -48,6 +50,15 @@ class Worker;
 }
 
 namespace sipshunt::runtime {
+
+// HEP mirroring, summed over the workers' Taps and the sender (all zero when it is off).
+struct MirrorStats {
+  bool enabled = false;
+  std::uint64_t mirrored = 0;     // HEP packets handed to the kernel
+  std::uint64_t queue_full = 0;   // records dropped: a worker's Tap was full
+  std::uint64_t too_large = 0;    // datagrams above mirror::kMaxPayload
+  std::uint64_t send_errors = 0;  // sends the kernel refused (collector unreachable, buffer full)
+};
 
 struct PortStats {
   std::string name;
@@ -91,6 +102,7 @@ class Runtime {
   [[nodiscard]] const std::vector<net::PortInfo>& ports() const noexcept { return ports_; }
   [[nodiscard]] const net::NeighbourTable& neighbours() const noexcept { return *neighbours_; }
   [[nodiscard]] std::uint64_t arp_requests_sent() const noexcept { return arp_requests_; }
+  [[nodiscard]] MirrorStats mirror_stats() const noexcept;
 
   // Workers post probe replies (Verdict::kLocal) recognised by `codec` into `mailbox`.
   void set_probe_sink(const health::ProbeCodec* codec, health::Mailbox<health::ReplyEvent>* mailbox) noexcept;
@@ -112,6 +124,10 @@ class Runtime {
   void handle_events(std::uint64_t now);
   void age_neighbours(std::uint64_t now);
   [[nodiscard]] std::vector<PortStats> port_stats_now() const;
+  // mirror.cpp: the workers' Taps and the HEP sender (before the workers are built), and the
+  // control loop's drain of the Taps.
+  [[nodiscard]] Result<void> open_mirror(const mirror::HepOptions& options);
+  void drain_mirror();
 
   RuntimeOptions options_;
   std::vector<net::PortInfo> ports_;
@@ -139,6 +155,9 @@ class Runtime {
   std::vector<dataplane::WorkerCounters> final_counters_;
   std::vector<std::unique_ptr<proxy::Counters>> final_proxy_;
   std::vector<PortStats> final_port_stats_;
+  std::vector<std::unique_ptr<mirror::Tap>> taps_;  // one per worker; empty when mirroring is off
+  std::vector<mirror::Tap*> tap_list_;               // what shared_->mirror_taps points to
+  std::unique_ptr<mirror::HepSender> hep_;
 };
 
 // Installs SIGINT/SIGTERM (stop) and SIGHUP (reload) handlers that set flags run() polls.
