@@ -92,6 +92,9 @@ std::string render_metrics(const MetricsSnapshot& m) {
   e.sample(m.start_unix_seconds);
   e.family("sipshunt_snapshot_version", T::kGauge, "Version of the published routing snapshot (rules, pools, states).");
   e.sample(m.snapshot_version);
+  e.family("sipshunt_ready", T::kGauge,
+           "1 when this instance should receive traffic (GET /ready: ports up, configuration loaded, a usable backend).");
+  e.sample(std::uint64_t{m.ready});
 
   struct PortField {
     const char* name;

@@ -18,6 +18,7 @@ control::DataPlaneSeams seams_for(Runtime& rt) {
     loops.resize(rt.worker_count());
     for (std::size_t w = 0; w < loops.size(); ++w) loops[w] = sipshunt::read(rt.worker_counters(w).loops);
   };
+  s.ports_down = [&rt](std::vector<std::string>& down) { down = rt.ports_link_down(); };
   return s;
 }
 

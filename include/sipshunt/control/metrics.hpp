@@ -91,6 +91,7 @@ struct MetricsSnapshot {
   std::uint64_t probe_replies_unmatched = 0;  // ours by prefix, but no outstanding probe
   double tsc_hz = 0;                     // cycles per second, to turn cycle counters into time
   double start_unix_seconds = 0;
+  bool ready = false;                    // decide_readiness() (control/readiness.hpp)
 };
 
 // Fills backends (names, pools, health and admin state, probe counters and RTT) and rule names

@@ -88,6 +88,8 @@ class Runtime {
   [[nodiscard]] dataplane::WorkerCounters totals() const noexcept;
   void proxy_totals(proxy::Counters& out) const noexcept;
   [[nodiscard]] std::vector<PortStats> port_stats() const;
+  // Names of the ports not started or whose link is down (readiness; empty after shutdown: all).
+  [[nodiscard]] std::vector<std::string> ports_link_down() const;
   [[nodiscard]] const std::vector<net::PortInfo>& ports() const noexcept { return ports_; }
   [[nodiscard]] const net::NeighbourTable& neighbours() const noexcept { return *neighbours_; }
   [[nodiscard]] std::uint64_t arp_requests_sent() const noexcept { return arp_requests_; }
