@@ -227,7 +227,7 @@ void Controller::rebase_counters(const proxy::Snapshot& old_snapshot, const prox
 MetricsSnapshot Controller::metrics_snapshot() {
   MetricsSnapshot m;
   fill_from(m, *snapshot_, prober_.get());
-  m.start_unix_seconds = start_unix_seconds_;
+  m.process = read_process_metrics();
   m.reloads = reloads_;
   m.health_mailbox_dropped = mailbox_.dropped();
   if (attached_ && seams_.dataplane_metrics) seams_.dataplane_metrics(m);

@@ -51,9 +51,13 @@ std::vector<std::string> Runtime::ports_link_down() const {
 
 std::vector<PortStats> Runtime::port_stats_now() const {
   std::vector<PortStats> v;
-  for (const auto& p : ports_) {
+  ring_dropped_.resize(ports_.size(), 0);
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    const auto& p = ports_[i];
     PortStats s;
     s.name = p.name;
+    ring_dropped_[i] += net::af_packet_ring_drops(p);
+    s.ring_dropped = ring_dropped_[i];
     rte_eth_stats st{};
     if (p.started && rte_eth_stats_get(p.id, &st) == 0) {
       s.ipackets = st.ipackets;

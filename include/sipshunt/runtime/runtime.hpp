@@ -53,6 +53,7 @@ struct PortStats {
   std::string name;
   std::uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0;
   std::uint64_t imissed = 0, ierrors = 0, oerrors = 0, rx_nombuf = 0;
+  std::uint64_t ring_dropped = 0;  // af_packet rx ring full (net::af_packet_ring_drops, accumulated)
 };
 
 class Runtime {
@@ -139,6 +140,8 @@ class Runtime {
   std::uint64_t started_ns_ = 0;
   // What the counters said when the data plane went down (the workers are gone by then).
   std::vector<dataplane::WorkerCounters> final_counters_;
+  // Per port, af_packet ring drops read so far (the kernel's counter resets on every read).
+  mutable std::vector<std::uint64_t> ring_dropped_;
   std::vector<std::unique_ptr<proxy::Counters>> final_proxy_;
   std::vector<PortStats> final_port_stats_;
 };
