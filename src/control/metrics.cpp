@@ -107,19 +107,26 @@ std::string render_metrics(const MetricsSnapshot& m) {
 
   if (m.process) {
     // The names and meanings of the Prometheus client libraries' process collector.
-    const ProcessMetrics& p = *m.process;
-    e.family("process_cpu_seconds_total", T::kCounter, "Total user and system CPU time spent in seconds.");
-    e.sample(p.cpu_seconds);
-    e.family("process_resident_memory_bytes", T::kGauge, "Resident memory size in bytes.");
-    e.sample(p.resident_bytes);
-    e.family("process_virtual_memory_bytes", T::kGauge, "Virtual memory size in bytes.");
-    e.sample(p.virtual_bytes);
-    e.family("process_start_time_seconds", T::kGauge, "Start time of the process since unix epoch in seconds.");
-    e.sample(p.start_time_seconds);
-    e.family("process_open_fds", T::kGauge, "Number of open file descriptors.");
-    e.sample(p.open_fds);
-    e.family("process_max_fds", T::kGauge, "Maximum number of open file descriptors.");
-    e.sample(p.max_fds);
+    struct ProcessField {
+      const char* name;
+      MetricType type;
+      const char* help;
+      double ProcessMetrics::*field;
+    };
+    static constexpr ProcessField kProcessFields[] = {
+        {"process_cpu_seconds_total", T::kCounter, "Total user and system CPU time spent in seconds.",
+         &ProcessMetrics::cpu_seconds},
+        {"process_resident_memory_bytes", T::kGauge, "Resident memory size in bytes.", &ProcessMetrics::resident_bytes},
+        {"process_virtual_memory_bytes", T::kGauge, "Virtual memory size in bytes.", &ProcessMetrics::virtual_bytes},
+        {"process_start_time_seconds", T::kGauge, "Start time of the process since unix epoch in seconds.",
+         &ProcessMetrics::start_time_seconds},
+        {"process_open_fds", T::kGauge, "Number of open file descriptors.", &ProcessMetrics::open_fds},
+        {"process_max_fds", T::kGauge, "Maximum number of open file descriptors.", &ProcessMetrics::max_fds},
+    };
+    for (const auto& f : kProcessFields) {
+      e.family(f.name, f.type, f.help);
+      e.sample((*m.process).*f.field);
+    }
   }
   e.family("sipshunt_snapshot_version", T::kGauge, "Version of the published routing snapshot (rules, pools, states).");
   e.sample(m.snapshot_version);

@@ -196,6 +196,23 @@ TEST(Metrics, EveryFamilyOfTheIssueIsPresentAndAgreesWithTheSnapshot) {
   }
 }
 
+// The config `fixture` (pool core) and its rule file `rules_text`, loaded and compiled in `dir`.
+struct Loaded {
+  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const rules::RuleSet> rules;
+};
+Loaded load(const test_support::TempDir& dir, const test_support::ConfigFixture& fixture, std::string_view rules_text) {
+  const auto cfg_path = dir.write("sipshunt.toml", fixture.toml());
+  dir.write("main.rules", rules_text);
+  auto loaded = config::load_file(cfg_path);
+  if (!loaded) throw std::runtime_error(loaded.error().to_string());
+  auto cfg = std::make_shared<const config::Config>(*loaded);
+  std::vector<std::string> pools{"core"};
+  auto rules = rules::RuleSet::compile(cfg->rule_files, pools);
+  if (!rules) throw std::runtime_error(rules.error().to_string());
+  return {cfg, *rules};
+}
+
 // prometheus.io/docs/practices/naming: base units in the name (seconds, bytes, hertz), no cycles
 // or other non-base units, lower snake case, `_total` only on counters, no free text in labels.
 TEST(Metrics, NamesFollowThePrometheusNamingGuide) {
@@ -227,15 +244,9 @@ TEST(Metrics, EverySeriesIsPresentFromTheStart) {
       .pools = {{.name = "core",
                  .backends = {{"b1", "198.19.0.11"}, {"b2", "198.19.0.12"}},
                  .health = test_support::ConfigFixture::Health{.enabled = false}}}};
-  const auto cfg_path = dir.write("sipshunt.toml", fixture.toml());
-  dir.write("main.rules", "rule scanners: header User-Agent ~ /sipvicious/ => reply 403 \"Forbidden\"\nrule rest: any => pool core\n");
-  auto loaded = config::load_file(cfg_path);
-  ASSERT_TRUE(loaded) << loaded.error().to_string();
-  auto cfg = std::make_shared<const config::Config>(*loaded);
-  std::vector<std::string> pools{"core"};
-  auto rules = rules::RuleSet::compile(cfg->rule_files, pools);
-  ASSERT_TRUE(rules) << rules.error().to_string();
-  auto snap = proxy::build_snapshot(cfg, *rules, {}, 1);
+  const Loaded w =
+      load(dir, fixture, "rule scanners: header User-Agent ~ /sipvicious/ => reply 403 \"Forbidden\"\nrule rest: any => pool core\n");
+  auto snap = proxy::build_snapshot(w.config, w.rules, {}, 1);
   MetricsSnapshot m;
   fill_from(m, *snap, nullptr);  // health checks off: no prober
   auto zero = std::make_unique<proxy::Counters>();
@@ -337,19 +348,12 @@ TEST(Metrics, FilledFromSnapshotProberAndWorkerCounters) {
       .pools = {{.name = "core",
                  .backends = {{"b1", "198.19.0.11"}, {.name = "b2", .address = "198.19.0.12", .state = "drained"}},
                  .health = test_support::ConfigFixture::Health{.interval_ms = 100, .timeout_ms = 50, .fall = 1, .rise = 1}}}};
-  const auto cfg_path = dir.write("sipshunt.toml", fixture.toml());
-  dir.write("main.rules", "rule scanners: header User-Agent ~ /sipvicious/ => drop\nrule rest: any => pool core\n");
-  auto loaded = config::load_file(cfg_path);
-  ASSERT_TRUE(loaded) << loaded.error().to_string();
-  auto cfg = std::make_shared<const config::Config>(*loaded);
-  std::vector<std::string> pools{"core"};
-  auto rules = rules::RuleSet::compile(cfg->rule_files, pools);
-  ASSERT_TRUE(rules) << rules.error().to_string();
-  health::Prober prober(*cfg, {.nonce = 5}, 0);
+  const Loaded w = load(dir, fixture, "rule scanners: header User-Agent ~ /sipvicious/ => drop\nrule rest: any => pool core\n");
+  health::Prober prober(*w.config, {.nonce = 5}, 0);
   auto t = prober.tick(0);
   ASSERT_EQ(t.probes.size(), 2u);
   (void)prober.tick(60'000'000);  // both time out: fall 1 -> down
-  auto snap = proxy::build_snapshot(cfg, *rules, {{"b1", prober.up("b1"), config::AdminState::kEnabled}}, 3);
+  auto snap = proxy::build_snapshot(w.config, w.rules, {{"b1", prober.up("b1"), config::AdminState::kEnabled}}, 3);
 
   MetricsSnapshot m;
   fill_from(m, *snap, &prober);
