@@ -43,7 +43,7 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
   const Endpoint source{IpAddress::v4(src_ip), src_port};
   const std::uint64_t now_ns = now_ns_;  // once per burst: the TSC-to-ns division is not free
   // Sampled timing (dataplane/counters.hpp): sip_in was just bumped, so the first datagram is timed.
-  const bool timed = (counters_.sip_in & (kProcessingSampleEvery - 1)) == 1;
+  const bool timed = (read(counters_.sip_in) & (kProcessingSampleEvery - 1)) == 1;
   const std::uint64_t t0 = timed ? rte_rdtsc() : 0;
   const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, out, capacity, now_ns);
   if (SIPSHUNT_UNLIKELY(timed)) counters_.processing.record(shared_.clock.ns(rte_rdtsc() - t0), kProcessingBoundsNs);
