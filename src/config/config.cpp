@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -225,11 +226,54 @@ void read_rules(const toml::table& t, Config& c, bool check_files) {
   }
 }
 
-void read_admin(const toml::table& t, Admin& a) {
-  reject_unknown_keys(t, {"enabled", "address", "port"}, "in [admin]");
+// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+bool is_bearer_token(std::string_view s) noexcept {
+  auto token_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("-._~+/", c) != nullptr);
+  };
+  std::size_t n = 0;
+  while (n < s.size() && token_char(s[n])) ++n;
+  if (n == 0) return false;
+  while (n < s.size() && s[n] == '=') ++n;
+  return n == s.size();
+}
+
+// The token is read at load (and at every reload), so a missing or empty file is refused where
+// it is named instead of leaving the state-changing endpoints open or closed by surprise.
+void read_token_file(const toml::node& n, const fs::path& dir, bool check_files, Admin& a) {
+  constexpr std::string_view kExpected = "a file path";
+  const std::string& s = *string_value(n, "admin.token_file", kExpected);
+  if (s.empty()) fail_expected(n, "admin.token_file", kExpected, "\"\"");
+  fs::path file(s);
+  if (file.is_relative()) file = dir / file;
+  a.token_file = file.lexically_normal();
+  if (!a.token_file.has_filename()) a.token_file = a.token_file.parent_path();  // "dir/." -> "dir"
+  if (!check_files) return;
+  const std::string where = "admin.token_file: '" + a.token_file.string() + "'";
+  std::error_code ec;
+  if (fs::is_directory(a.token_file, ec)) fail(n.source(), where + " is a directory");
+  std::ifstream in(a.token_file, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    fail(n.source(), where + ": cannot read: " + (err ? std::strerror(err) : "unknown error"));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  const auto first = token.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) fail(n.source(), where + " is empty (it must hold the admin API's bearer token)");
+  token = token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+  if (!is_bearer_token(token))
+    fail(n.source(), where + ": the token may hold only letters, digits and -._~+/ (then '=' padding), RFC 6750 §2.1");
+  a.token = std::move(token);
+}
+
+void read_admin(const toml::table& t, Admin& a, const fs::path& dir, bool check_files) {
+  reject_unknown_keys(t, {"enabled", "address", "port", "token_file"}, "in [admin]");
   read_bool(t, "enabled", "admin", a.enabled);
   read_ip(t, "address", "admin", a.address);
   read_int(t, "port", "admin", 1, 65535, a.port);
+  if (const toml::node* n = find(t, "token_file")) read_token_file(*n, dir, check_files, a);
 }
 
 void read_log(const toml::table& t, Log& l) {
@@ -270,7 +314,7 @@ Config read_document(const toml::table& root, const fs::path& absolute, bool che
     }
     fail(default_pool_node->source(), std::move(msg));
   }
-  if (const toml::table* t = get_table(root, "admin", "")) read_admin(*t, c.admin);
+  if (const toml::table* t = get_table(root, "admin", "")) read_admin(*t, c.admin, c.path.parent_path(), check_files);
   if (const toml::table* t = get_table(root, "log", "")) read_log(*t, c.log);
   if (const toml::table* t = get_table(root, "dpdk", "")) read_dpdk(*t, c.dpdk);
   check_self_is_ours(*proxy, c);

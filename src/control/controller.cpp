@@ -58,16 +58,21 @@ Result<void> Controller::attach(DataPlaneSeams seams) {
   Handlers h;
   h.metrics = [this] { return metrics(); };
   h.status = [this] { return status(); };
+  h.ready = [this] { return readiness(); };
   h.reload = [this] { return reload(last_now_ns_); };
   h.backend = [this](const std::string& name, BackendAction a) { return set_admin(name, a); };
   server_ = std::make_unique<AdminServer>(std::move(h));
+  server_->set_token(config_->admin.token);
   const std::uint16_t port = options_.admin_port.value_or(config_->admin.port);
   if (Result<void> started = server_->start(config_->admin.address, port); !started) {
     server_.reset();
     return started;
   }
-  spdlog::info("admin API on http://{}/ (GET /metrics, GET /status, POST /reload, POST /backends/NAME/drain|enable|disable)",
-               Endpoint{config_->admin.address, server_->port()}.to_string());
+  spdlog::info("admin API on http://{}/ (GET /metrics, GET /status, GET /ready, POST /reload, "
+               "POST /backends/NAME/drain|enable|disable; {})",
+               Endpoint{config_->admin.address, server_->port()}.to_string(),
+               config_->admin.token.empty() ? "no token: anyone who reaches it may change state"
+                                            : "POST needs the bearer token of " + config_->admin.token_file.string());
   return {};
 }
 
@@ -192,6 +197,7 @@ ReloadOutcome Controller::reload(std::uint64_t now_ns) {
   rules_ = std::move(r.rules);
   prober_ = std::move(r.prober);
   snapshot_ = std::move(r.snapshot);
+  if (server_) server_->set_token(config_->admin.token);  // a reload may rotate the token
   ++reloads_.generation;
   ++reloads_.succeeded;
   reloads_.last_error.reset();
@@ -221,7 +227,7 @@ void Controller::rebase_counters(const proxy::Snapshot& old_snapshot, const prox
 MetricsSnapshot Controller::metrics_snapshot() {
   MetricsSnapshot m;
   fill_from(m, *snapshot_, prober_.get());
-  m.start_unix_seconds = start_unix_seconds_;
+  m.process = read_process_metrics();
   m.reloads = reloads_;
   m.health_mailbox_dropped = mailbox_.dropped();
   if (attached_ && seams_.dataplane_metrics) seams_.dataplane_metrics(m);
@@ -243,11 +249,20 @@ MetricsSnapshot Controller::metrics_snapshot() {
     }
     add_proxy_counters(m, *snapshot_, *c);  // decisions and replies (backend/rule zeroed above)
   }
-  if (probes_not_sent_ != 0) m.drops.push_back({"probe-not-sent", probes_not_sent_});
+  m.drops.push_back({"probe-not-sent", probes_not_sent_});  // present from the start, like every reason
+  m.ready = readiness().ready;
   return m;
 }
 
 std::string Controller::metrics() { return render_metrics(metrics_snapshot()); }
+
+Readiness Controller::readiness() const {
+  ReadinessInput in;
+  in.data_plane_running = attached_;
+  in.snapshot = snapshot_.get();
+  if (attached_ && seams_.ports_down) seams_.ports_down(in.ports_down);
+  return decide_readiness(in);
+}
 
 std::string Controller::status() { return render_status(*snapshot_, prober_.get(), reloads_); }
 

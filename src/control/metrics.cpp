@@ -30,18 +30,35 @@ void fill_from(MetricsSnapshot& m, const proxy::Snapshot& snapshot, const health
       if (auto i = prober->find(b.name)) {
         const health::BackendHealth& h = prober->backends()[*i];
         bm.health_checked = h.check.enabled;
-        if (h.replies_alive > 0) bm.rtt_seconds = static_cast<double>(h.last_rtt_ns) / 1e9;
+        bm.rtt = to_seconds(h.rtt, kProbeRttBoundsNs);
         bm.probes_sent = h.probes_sent;
         bm.probe_timeouts = h.timeouts;
         bm.probe_dead_replies = h.replies_dead;
         bm.probe_late_replies = h.late_replies;
       }
     }
+    if (bm.rtt.counts.empty()) bm.rtt = to_seconds(LatencyHistogram{}, kProbeRttBoundsNs);  // zero, not absent
     m.backends.push_back(std::move(bm));
   }
   m.rule_hits.clear();
   for (const auto& r : snapshot.rule_views) m.rule_hits.push_back({r.name, 0});
   if (prober != nullptr) m.probe_replies_unmatched = prober->unknown_replies();
+  // Every status the proxy can answer with under this snapshot, so each series exists at 0.
+  std::vector<std::uint16_t> statuses = {400, 420, 483, 503, 505, snapshot.no_match_status};
+  for (const auto& r : snapshot.rule_views)
+    if (r.kind == rules::ActionKind::kReply) statuses.push_back(r.status);
+  std::sort(statuses.begin(), statuses.end());
+  statuses.erase(std::unique(statuses.begin(), statuses.end()), statuses.end());
+  m.replies.clear();
+  for (std::uint16_t s : statuses) m.replies.push_back({s, 0});
+}
+
+HistogramValue to_seconds(const LatencyHistogram& h, std::span<const std::uint64_t> bounds_ns) {
+  HistogramValue v;
+  for (std::uint64_t b : bounds_ns) v.bounds.push_back(static_cast<double>(b) / 1e9);
+  v.counts.assign(h.counts.begin(), h.counts.begin() + static_cast<std::ptrdiff_t>(bounds_ns.size() + 1));
+  v.sum = static_cast<double>(h.sum_ns) / 1e9;
+  return v;
 }
 
 void add_proxy_counters(MetricsSnapshot& m, const proxy::Snapshot& snapshot, const proxy::Counters& c) {
@@ -88,10 +105,34 @@ std::string render_metrics(const MetricsSnapshot& m) {
   Exposition e;
   using T = MetricType;
 
-  e.family("sipshunt_start_time_seconds", T::kGauge, "Start time of the process since the Unix epoch.");
-  e.sample(m.start_unix_seconds);
+  if (m.process) {
+    // The names and meanings of the Prometheus client libraries' process collector.
+    struct ProcessField {
+      const char* name;
+      MetricType type;
+      const char* help;
+      double ProcessMetrics::*field;
+    };
+    static constexpr ProcessField kProcessFields[] = {
+        {"process_cpu_seconds_total", T::kCounter, "Total user and system CPU time spent in seconds.",
+         &ProcessMetrics::cpu_seconds},
+        {"process_resident_memory_bytes", T::kGauge, "Resident memory size in bytes.", &ProcessMetrics::resident_bytes},
+        {"process_virtual_memory_bytes", T::kGauge, "Virtual memory size in bytes.", &ProcessMetrics::virtual_bytes},
+        {"process_start_time_seconds", T::kGauge, "Start time of the process since unix epoch in seconds.",
+         &ProcessMetrics::start_time_seconds},
+        {"process_open_fds", T::kGauge, "Number of open file descriptors.", &ProcessMetrics::open_fds},
+        {"process_max_fds", T::kGauge, "Maximum number of open file descriptors.", &ProcessMetrics::max_fds},
+    };
+    for (const auto& f : kProcessFields) {
+      e.family(f.name, f.type, f.help);
+      e.sample((*m.process).*f.field);
+    }
+  }
   e.family("sipshunt_snapshot_version", T::kGauge, "Version of the published routing snapshot (rules, pools, states).");
   e.sample(m.snapshot_version);
+  e.family("sipshunt_ready", T::kGauge,
+           "1 when this instance should receive traffic (GET /ready: ports up, configuration loaded, a usable backend).");
+  e.sample(std::uint64_t{m.ready});
 
   struct PortField {
     const char* name;
@@ -103,9 +144,15 @@ std::string render_metrics(const MetricsSnapshot& m) {
       {"sipshunt_port_rx_bytes_total", "Bytes received on the port.", &PortMetrics::rx_bytes},
       {"sipshunt_port_tx_packets_total", "Packets sent on the port.", &PortMetrics::tx_packets},
       {"sipshunt_port_tx_bytes_total", "Bytes sent on the port.", &PortMetrics::tx_bytes},
-      {"sipshunt_port_rx_missed_total", "Packets the NIC dropped for lack of rx descriptors.", &PortMetrics::rx_missed},
-      {"sipshunt_port_rx_errors_total", "Erroneous packets received.", &PortMetrics::rx_errors},
-      {"sipshunt_port_tx_errors_total", "Packets the NIC failed to send.", &PortMetrics::tx_errors},
+      {"sipshunt_port_rx_missed_total", "Packets the NIC dropped for lack of rx descriptors (rte_eth_stats imissed).",
+       &PortMetrics::rx_missed},
+      {"sipshunt_port_rx_nombuf_total", "Packets the NIC dropped for lack of mbufs (rte_eth_stats rx_nombuf).",
+       &PortMetrics::rx_nombuf},
+      {"sipshunt_port_rx_errors_total", "Erroneous packets received (rte_eth_stats ierrors).", &PortMetrics::rx_errors},
+      {"sipshunt_port_tx_errors_total", "Packets the NIC failed to send (rte_eth_stats oerrors).", &PortMetrics::tx_errors},
+      {"sipshunt_port_rx_ring_dropped_total",
+       "Packets the kernel dropped because the port's af_packet rx ring was full (PACKET_STATISTICS; 0 on other drivers).",
+       &PortMetrics::rx_ring_dropped},
   };
   for (const auto& f : kPortFields) {
     e.family(f.name, T::kCounter, f.help);
@@ -139,22 +186,18 @@ std::string render_metrics(const MetricsSnapshot& m) {
   for (const auto& b : m.backends)
     e.sample({{"pool", b.pool}, {"backend", b.name}},
              std::uint64_t{b.up && b.admin == config::AdminState::kEnabled});
-  e.family("sipshunt_probe_rtt_seconds", T::kGauge, "Round-trip time of the last answered health probe.");
-  for (const auto& b : m.backends)
-    if (b.rtt_seconds) e.sample({{"pool", b.pool}, {"backend", b.name}}, *b.rtt_seconds);
+  e.family("sipshunt_probe_rtt_seconds", T::kHistogram,
+           "Round-trip time of answered health probes (control lcore send to worker read).");
+  for (const auto& b : m.backends) e.histogram({{"pool", b.pool}, {"backend", b.name}}, b.rtt);
   e.family("sipshunt_probes_sent_total", T::kCounter, "OPTIONS health probes sent.");
-  for (const auto& b : m.backends)
-    if (b.health_checked || b.probes_sent) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probes_sent);
+  for (const auto& b : m.backends) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probes_sent);
   e.family("sipshunt_probe_timeouts_total", T::kCounter, "Health probes not answered within the timeout.");
-  for (const auto& b : m.backends)
-    if (b.health_checked || b.probes_sent) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_timeouts);
+  for (const auto& b : m.backends) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_timeouts);
   e.family("sipshunt_probe_dead_replies_total", T::kCounter,
            "Health probes answered with a final status at or above alive_below.");
-  for (const auto& b : m.backends)
-    if (b.health_checked || b.probes_sent) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_dead_replies);
+  for (const auto& b : m.backends) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_dead_replies);
   e.family("sipshunt_probe_late_replies_total", T::kCounter, "Probe replies that came after their timeout.");
-  for (const auto& b : m.backends)
-    if (b.health_checked || b.probes_sent) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_late_replies);
+  for (const auto& b : m.backends) e.sample({{"pool", b.pool}, {"backend", b.name}}, b.probe_late_replies);
   e.family("sipshunt_probe_replies_unmatched_total", T::kCounter,
            "Probe replies with our Call-ID prefix that answer no outstanding probe.");
   e.sample(m.probe_replies_unmatched);
@@ -171,22 +214,25 @@ std::string render_metrics(const MetricsSnapshot& m) {
   e.sample(m.reloads.last_attempt_unix_seconds);
   e.family("sipshunt_last_reload_success_timestamp_seconds", T::kGauge, "Time of the last successful reload or start.");
   e.sample(m.reloads.last_success_unix_seconds);
+  // File and line only: the message is free text (unbounded label values make a new series per
+  // wording); it is in GET /status and the log.
   e.family("sipshunt_last_reload_error_info", T::kGauge,
-           "Where the last failed reload failed (present only while the last attempt failed).");
+           "File and line where the last failed reload failed (present only while the last attempt failed; "
+           "the message is in GET /status and the log).");
   if (const auto& err = m.reloads.last_error) {
-    const std::string line = std::to_string(err->line), column = std::to_string(err->column);
-    e.sample({{"file", err->file}, {"line", line}, {"column", column}, {"message", err->message}}, std::uint64_t{1});
+    const std::string line = std::to_string(err->line);
+    e.sample({{"file", err->file}, {"line", line}}, std::uint64_t{1});
   }
 
-  e.family("sipshunt_worker_busy_cycles_total", T::kCounter, "TSC cycles a worker spent on loop iterations that found work.");
+  e.family("sipshunt_worker_busy_seconds_total", T::kCounter, "Time a worker spent on loop iterations that found work.");
   for (const auto& w : m.workers) {
     const std::string id = std::to_string(w.id);
-    e.sample({{"worker", id}}, w.busy_cycles);
+    e.sample({{"worker", id}}, w.busy_seconds);
   }
-  e.family("sipshunt_worker_idle_cycles_total", T::kCounter, "TSC cycles a worker spent polling empty queues.");
+  e.family("sipshunt_worker_idle_seconds_total", T::kCounter, "Time a worker spent polling empty queues.");
   for (const auto& w : m.workers) {
     const std::string id = std::to_string(w.id);
-    e.sample({{"worker", id}}, w.idle_cycles);
+    e.sample({{"worker", id}}, w.idle_seconds);
   }
   e.family("sipshunt_hep_mirrored_total", T::kCounter, "SIP messages sent to the HEP collector.");
   e.sample(m.mirror.mirrored);
@@ -196,7 +242,14 @@ std::string render_metrics(const MetricsSnapshot& m) {
   e.sample({{"reason", "too-large"}}, m.mirror.too_large);
   e.family("sipshunt_hep_send_errors_total", T::kCounter, "HEP packets the kernel refused to send to the collector.");
   e.sample(m.mirror.send_errors);
-  e.family("sipshunt_tsc_hz", T::kGauge, "TSC frequency: cycles per second of the worker cycle counters.");
+  e.family("sipshunt_sip_processing_seconds", T::kHistogram,
+           "Time proxy::process took for one SIP datagram (parse, rules, balance, rewrite), "
+           "sampled: 1 datagram in 1024 per worker.");
+  for (const auto& w : m.workers) {
+    const std::string id = std::to_string(w.id);
+    e.histogram({{"worker", id}}, w.processing);
+  }
+  e.family("sipshunt_tsc_hertz", T::kGauge, "TSC frequency of the host (the workers' clock).");
   e.sample(m.tsc_hz);
   return e.take();
 }

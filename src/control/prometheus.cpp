@@ -104,45 +104,88 @@ void append_double(std::string& out, double v) {
 
 void Exposition::family(std::string_view name, MetricType type, std::string_view help) {
   if (!valid_metric_name(name)) throw std::invalid_argument(std::string("bad metric name: ").append(name));
-  if (type == MetricType::kCounter && (name.size() < 6 || name.substr(name.size() - 6) != "_total"))
+  if (type == MetricType::kCounter && !name.ends_with("_total"))
     throw std::invalid_argument(std::string("counter name must end in _total: ").append(name));
+  if (type == MetricType::kHistogram && (name.ends_with("_total") || name.ends_with("_bucket") ||
+                                         name.ends_with("_sum") || name.ends_with("_count")))
+    throw std::invalid_argument(std::string("histogram name must not end in a reserved suffix: ").append(name));
   if (!families_.emplace(name).second)
     throw std::invalid_argument(std::string("metric family written twice: ").append(name));
   current_ = name;
   out_.append("# HELP ").append(name).append(" ");
   append_help(out_, help);
-  out_.append("\n# TYPE ").append(name).append(type == MetricType::kCounter ? " counter\n" : " gauge\n");
+  out_.append("\n# TYPE ").append(name).append(type == MetricType::kCounter     ? " counter\n"
+                                                : type == MetricType::kHistogram ? " histogram\n"
+                                                                                 : " gauge\n");
+  histogram_ = type == MetricType::kHistogram;
 }
 
-void Exposition::labels(std::initializer_list<Label> labels) {
+void Exposition::series(std::string_view suffix, std::span<const Label> labels, const Label* extra) {
   if (current_.empty()) throw std::logic_error("sample before family");
-  out_.append(current_);
-  if (labels.size() == 0) return;
+  out_.append(current_).append(suffix);
+  if (labels.empty() && extra == nullptr) return;
   out_ += '{';
   bool first = true;
-  for (const auto& l : labels) {
+  auto put = [&](const Label& l) {
     if (!valid_label_name(l.name)) throw std::invalid_argument(std::string("bad label name: ").append(l.name));
     if (!first) out_ += ',';
     first = false;
     out_.append(l.name).append("=\"");
     append_label_value(out_, l.value);
     out_ += '"';
-  }
+  };
+  for (const auto& l : labels) put(l);
+  if (extra != nullptr) put(*extra);
   out_ += '}';
 }
 
 void Exposition::sample(std::initializer_list<Label> l, std::uint64_t value) {
-  labels(l);
+  if (histogram_) throw std::logic_error("a histogram's samples are written by histogram()");
+  series("", {l.begin(), l.size()}, nullptr);
   out_ += ' ';
   out_.append(std::to_string(value));
   out_ += '\n';
 }
 
 void Exposition::sample(std::initializer_list<Label> l, double value) {
-  labels(l);
+  if (histogram_) throw std::logic_error("a histogram's samples are written by histogram()");
+  series("", {l.begin(), l.size()}, nullptr);
   out_ += ' ';
   append_double(out_, value);
   out_ += '\n';
+}
+
+void Exposition::histogram(std::initializer_list<Label> l, const HistogramValue& h) {
+  if (!histogram_) throw std::logic_error("histogram() outside a histogram family");
+  if (h.counts.size() != h.bounds.size() + 1) throw std::invalid_argument("histogram: counts must be bounds + 1");
+  const std::span<const Label> labels{l.begin(), l.size()};
+  std::uint64_t cumulative = 0;
+  std::string le;
+  for (std::size_t i = 0; i <= h.bounds.size(); ++i) {
+    cumulative += h.counts[i];
+    le.clear();
+    if (i < h.bounds.size()) {
+      // As the Go client writes `le` (strconv 'g', shortest): 0.0005, 2.5, 5e-07, so that the
+      // series names match dashboards written against other exporters.
+      const double b = h.bounds[i];
+      char buf[32];
+      const auto r = std::abs(b) >= 1e-4 && std::abs(b) < 1e21
+                         ? std::to_chars(buf, buf + sizeof buf, b, std::chars_format::fixed)
+                         : std::to_chars(buf, buf + sizeof buf, b);
+      le.assign(buf, r.ptr);
+    } else {
+      le = "+Inf";
+    }
+    const Label bucket{"le", le};
+    series("_bucket", labels, &bucket);
+    out_.append(" ").append(std::to_string(cumulative)).append("\n");
+  }
+  series("_sum", labels, nullptr);
+  out_ += ' ';
+  append_double(out_, h.sum);
+  out_ += '\n';
+  series("_count", labels, nullptr);
+  out_.append(" ").append(std::to_string(cumulative)).append("\n");
 }
 
 }  // namespace sipshunt::control

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "sipshunt/control/bearer.hpp"
 #include "sipshunt/control/json.hpp"
 #include "sipshunt/control/prometheus.hpp"
 
@@ -66,6 +67,14 @@ struct AdminServer::Impl {
   std::deque<std::shared_ptr<Job>> queue;
   std::atomic<std::size_t> pending{0};
   bool stopping = false;
+  std::string token;  // under `mutex`
+
+  // Requests that change state need the token when one is set (GET and HEAD never do).
+  bool authorized(const httplib::Request& req) {
+    if (req.method == "GET" || req.method == "HEAD") return true;
+    std::lock_guard lock(mutex);
+    return token.empty() || bearer_matches(req.get_header_value("Authorization"), token);
+  }
 
   // Runs `work` where the handlers must run. False: the control loop did not take it in time
   // (or the server is stopping) and it will never run.
@@ -135,10 +144,19 @@ void AdminServer::Impl::routes() {
     if (!call(res, [&] { body = handlers.status(); })) return;
     res.set_content(body + "\n", kJson);
   });
+  http.Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
+    if (!handlers.ready) return json_error(res, 404, "readiness is not available");
+    Readiness r;
+    if (!call(res, [&] { r = handlers.ready(); })) return;
+    JsonWriter j;
+    j.begin_object().key("ready").value(r.ready).key("reason").value(r.reason).end_object();
+    res.status = r.ready ? 200 : 503;
+    res.set_content(j.take() + "\n", kJson);
+  });
   http.Get("/", [](const httplib::Request&, httplib::Response& res) {
     JsonWriter j;
     j.begin_object().key("endpoints").begin_array();
-    for (const char* e : {"GET /metrics", "GET /status", "POST /reload", "POST /backends/NAME/drain",
+    for (const char* e : {"GET /metrics", "GET /status", "GET /ready", "POST /reload", "POST /backends/NAME/drain",
                           "POST /backends/NAME/enable", "POST /backends/NAME/disable"})
       j.value(e);
     j.end_array().end_object();
@@ -189,7 +207,7 @@ void AdminServer::Impl::routes() {
   });
 
   // Known paths with the wrong method: 405 and Allow. Anything else: 404.
-  const std::string get_only = "/metrics|/status|/";
+  const std::string get_only = "/metrics|/status|/ready|/";
   const std::string post_only = std::string("/reload|").append(action_path);
   auto not_allowed = [](const char* allow) {
     return [allow](const httplib::Request& req, httplib::Response& res) {
@@ -233,7 +251,18 @@ AdminServer::AdminServer(Handlers handlers, Options options) : impl_(std::make_u
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
+  impl_->http.set_pre_routing_handler([impl = impl_.get()](const httplib::Request& req, httplib::Response& res) {
+    if (impl->authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("WWW-Authenticate", R"(Bearer realm="sipshunt")");
+    json_error(res, 401, "this request changes state: it needs Authorization: Bearer <token> ([admin] token_file)");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   impl_->routes();
+}
+
+void AdminServer::set_token(std::string token) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->token = std::move(token);
 }
 
 AdminServer::~AdminServer() { stop(); }

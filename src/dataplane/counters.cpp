@@ -59,6 +59,7 @@ void accumulate(WorkerCounters& t, const WorkerCounters& w) noexcept {
   t.idle_cycles += read(w.idle_cycles);
   t.loops += read(w.loops);
   t.naps += read(w.naps);
+  t.processing.add(w.processing);
 }
 
 }  // namespace sipshunt::dataplane

@@ -1,6 +1,7 @@
 // SIP on a worker: the hand-off of a datagram to proxy::process, with its output placed behind
 // the input in the same mbuf when it fits (else in the per-worker linear buffer), then either
 // sent on (udp_send.cpp), or, for a health probe's reply, posted to the health mailbox.
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include "packet.hpp"
@@ -41,7 +42,11 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
   }
   const Endpoint source{IpAddress::v4(src_ip), src_port};
   const std::uint64_t now_ns = now_ns_;  // once per burst: the TSC-to-ns division is not free
+  // Sampled timing (dataplane/counters.hpp): sip_in was just bumped, so the first datagram is timed.
+  const bool timed = (read(counters_.sip_in) & (kProcessingSampleEvery - 1)) == 1;
+  const std::uint64_t t0 = timed ? rte_rdtsc() : 0;
   const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, out, capacity, now_ns);
+  if (SIPSHUNT_UNLIKELY(timed)) counters_.processing.record(shared_.clock.ns(rte_rdtsc() - t0), kProcessingBoundsNs);
   mirror(payload, length, source, r, out, *snap);
   switch (r.verdict) {
     case proxy::Verdict::kForward:

@@ -112,6 +112,7 @@ ReplyOutcome Prober::on_reply(const ReplyEvent& ev) {
   if (ev.status < b.check.alive_below) {
     const std::uint64_t rtt = ev.rx_ns > b.pending_sent_ns ? ev.rx_ns - b.pending_sent_ns : 0;
     b.last_rtt_ns = rtt;
+    b.rtt.record(rtt, kProbeRttBoundsNs);
     b.srtt_ns = b.srtt_ns == 0 ? rtt : b.srtt_ns - b.srtt_ns / 8 + rtt / 8;
     ++b.replies_alive;
     success(b, index, ev.rx_ns);

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/eal.hpp"
@@ -23,16 +24,12 @@ namespace {
 
 std::string errno_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
 
-// The af_packet PMD transmits with sendto(MSG_DONTWAIT) once per burst and, when its next tx
-// frame is still owned by the kernel, waits in poll(-1) for it. If the socket's send buffer is
-// too small for the frames in flight, the kernel leaves frames in SEND_REQUEST on EAGAIN; once
-// the whole ring is in that state nobody calls sendto again and poll() never returns (seen under
-// heavy CPU contention). A send buffer larger than the ring can hold makes EAGAIN impossible:
-// frames then only wait for their skbs to be freed, which always happens.
-int enlarge_af_packet_send_buffers(const std::string& iface, int bytes) {
+// The af_packet PMD's sockets bound to `iface`: its private data is not public API, so they are
+// found among our own descriptors by family and bound interface index.
+std::vector<int> af_packet_sockets(const std::string& iface) {
+  std::vector<int> fds;
   const unsigned index = if_nametoindex(iface.c_str());
-  if (index == 0) return 0;
-  int tuned = 0;
+  if (index == 0) return fds;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
     const int fd = std::atoi(entry.path().filename().c_str());
@@ -42,15 +39,38 @@ int enlarge_af_packet_send_buffers(const std::string& iface, int bytes) {
     sockaddr_ll sll{};
     socklen_t sl = sizeof sll;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&sll), &sl) != 0 || sll.sll_ifindex != static_cast<int>(index)) continue;
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) == 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0) {
-      ++tuned;
-    }
+    fds.push_back(fd);
   }
+  return fds;
+}
+
+// The af_packet PMD transmits with sendto(MSG_DONTWAIT) once per burst and, when its next tx
+// frame is still owned by the kernel, waits in poll(-1) for it. If the socket's send buffer is
+// too small for the frames in flight, the kernel leaves frames in SEND_REQUEST on EAGAIN; once
+// the whole ring is in that state nobody calls sendto again and poll() never returns (seen under
+// heavy CPU contention). A send buffer larger than the ring can hold makes EAGAIN impossible:
+// frames then only wait for their skbs to be freed, which always happens.
+int enlarge_send_buffers(const std::vector<int>& fds, int bytes) {
+  int tuned = 0;
+  for (int fd : fds)
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) == 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0)
+      ++tuned;
   return tuned;
 }
 
 }  // namespace
+
+std::uint64_t af_packet_ring_drops(const PortInfo& port) noexcept {
+  std::uint64_t drops = 0;
+  for (int fd : port.af_packet_fds) {
+    // TPACKET_V2 fills a tpacket_stats, V3 a tpacket_stats_v3 (which starts alike); both reset.
+    tpacket_stats_v3 st{};
+    socklen_t len = sizeof st;
+    if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) drops += st.tp_drops;
+  }
+  return drops;
+}
 
 std::string effective_devargs(const PortSpec& spec, std::uint16_t queues) {
   std::string args = spec.devargs;
@@ -114,7 +134,8 @@ Result<void> open_port(const PortSpec& spec, const PortOptions& options, PortInf
       const int framecnt = std::atoi(devarg(args, "framecnt").c_str());
       const int framesz = std::atoi(devarg(args, "framesz").c_str());
       const long want = 2L * std::max(framecnt, 512) * std::max(framesz, 2048);
-      out.af_packet_sockets = enlarge_af_packet_send_buffers(iface, static_cast<int>(std::min(want, 1L << 30)));
+      out.af_packet_fds = af_packet_sockets(iface);
+      out.af_packet_sockets = enlarge_send_buffers(out.af_packet_fds, static_cast<int>(std::min(want, 1L << 30)));
     }
   }
   out.id = id;
@@ -196,6 +217,7 @@ Result<void> open_port(const PortSpec& spec, const PortOptions& options, PortInf
 }
 
 void close_port(PortInfo& port) noexcept {
+  port.af_packet_fds.clear();  // closed with the device; the numbers may be reused
   if (port.started) {
     (void)rte_eth_dev_stop(port.id);
     port.started = false;

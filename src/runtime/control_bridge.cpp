@@ -18,6 +18,7 @@ control::DataPlaneSeams seams_for(Runtime& rt) {
     loops.resize(rt.worker_count());
     for (std::size_t w = 0; w < loops.size(); ++w) loops[w] = sipshunt::read(rt.worker_counters(w).loops);
   };
+  s.ports_down = [&rt](std::vector<std::string>& down) { down = rt.ports_link_down(); };
   return s;
 }
 
@@ -35,6 +36,8 @@ void fill_dataplane_metrics(const Runtime& rt, control::MetricsSnapshot& m) {
       p.rx_missed = nic[i].imissed;
       p.rx_errors = nic[i].ierrors;
       p.tx_errors = nic[i].oerrors;
+      p.rx_nombuf = nic[i].rx_nombuf;
+      p.rx_ring_dropped = nic[i].ring_dropped;
     }
     m.ports.push_back(std::move(p));
   }
@@ -43,13 +46,18 @@ void fill_dataplane_metrics(const Runtime& rt, control::MetricsSnapshot& m) {
   m.verdicts = {{"forward", t.sip_forwarded}, {"reply", t.sip_replied}, {"drop", t.sip_dropped},
                 {"probe-reply", t.probe_replies}};
   // Worker i runs on the i-th worker lcore; the label is the worker index (stable across runs).
+  const double hz = static_cast<double>(rte_get_tsc_hz());
   for (std::size_t w = 0; w < rt.worker_count(); ++w) {
     const auto& c = rt.worker_counters(w);
-    m.workers.push_back({static_cast<std::uint32_t>(w), sipshunt::read(c.busy_cycles), sipshunt::read(c.idle_cycles)});
+    LatencyHistogram processing;
+    processing.add(c.processing);
+    m.workers.push_back({static_cast<std::uint32_t>(w), static_cast<double>(sipshunt::read(c.busy_cycles)) / hz,
+                         static_cast<double>(sipshunt::read(c.idle_cycles)) / hz,
+                         control::to_seconds(processing, kProcessingBoundsNs)});
   }
   const MirrorStats hep = rt.mirror_stats();
   m.mirror = {hep.mirrored, hep.queue_full, hep.too_large, hep.send_errors};
-  m.tsc_hz = static_cast<double>(rte_get_tsc_hz());
+  m.tsc_hz = hz;
 }
 
 Result<void> wire(Runtime& rt, control::Controller& ctl, std::uint64_t tick_ns) {

@@ -39,11 +39,25 @@ void Runtime::proxy_totals(proxy::Counters& out) const noexcept {
 
 std::vector<PortStats> Runtime::port_stats() const { return down_ ? final_port_stats_ : port_stats_now(); }
 
+std::vector<std::string> Runtime::ports_link_down() const {
+  std::vector<std::string> down;
+  for (const auto& p : ports_) {
+    rte_eth_link link{};
+    if (down_ || !p.started || rte_eth_link_get_nowait(p.id, &link) != 0 || link.link_status != RTE_ETH_LINK_UP)
+      down.push_back(p.name);
+  }
+  return down;
+}
+
 std::vector<PortStats> Runtime::port_stats_now() const {
   std::vector<PortStats> v;
-  for (const auto& p : ports_) {
+  ring_dropped_.resize(ports_.size(), 0);
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    const auto& p = ports_[i];
     PortStats s;
     s.name = p.name;
+    ring_dropped_[i] += net::af_packet_ring_drops(p);
+    s.ring_dropped = ring_dropped_[i];
     rte_eth_stats st{};
     if (p.started && rte_eth_stats_get(p.id, &st) == 0) {
       s.ipackets = st.ipackets;

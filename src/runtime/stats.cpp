@@ -68,10 +68,11 @@ std::string stats_json(const Runtime& rt) {
         "\"offloads\":{{\"rx_ipv4_checksum\":{},\"rx_udp_checksum\":{},\"tx_ipv4_checksum\":{},\"tx_udp_checksum\":{}}},"
         "\"rx_packets\":{},\"rx_bytes\":{},\"tx_packets\":{},"
         "\"tx_bytes\":{},\"nic\":{{\"ipackets\":{},\"opackets\":{},\"imissed\":{},\"ierrors\":{},\"oerrors\":{},"
-        "\"rx_nombuf\":{}}}}}",
+        "\"rx_nombuf\":{},\"ring_dropped\":{}}}}}",
         quote(p.name), quote(p.device), quote(p.driver), p.mac.to_string(), p.queues, p.rss, p.rx_ipv4_checksum,
         p.rx_udp_checksum, p.tx_ipv4_checksum, p.tx_udp_checksum, c.rx_packets, c.rx_bytes, c.tx_packets,
-        c.tx_bytes, nic[i].ipackets, nic[i].opackets, nic[i].imissed, nic[i].ierrors, nic[i].oerrors, nic[i].rx_nombuf);
+        c.tx_bytes, nic[i].ipackets, nic[i].opackets, nic[i].imissed, nic[i].ierrors, nic[i].oerrors, nic[i].rx_nombuf,
+        nic[i].ring_dropped);
   }
   j += "]";
 

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "sipshunt/config/config.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sipshunt::config {
 namespace {
@@ -318,7 +319,7 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "sipshunt.toml:9:1: unknown key 'interval' in [pools.health] (expected one of: enabled, interval_ms, "
        "timeout_ms, fall, rise, alive_below)"},
       {p + "[rules]\nfile = []\n", "sipshunt.toml:4:1: unknown key 'file' in [rules] (expected one of: files)"},
-      {p + "[admin]\nlisten = 1\n", "sipshunt.toml:4:1: unknown key 'listen' in [admin] (expected one of: enabled, address, port)"},
+      {p + "[admin]\nlisten = 1\n", "sipshunt.toml:4:1: unknown key 'listen' in [admin] (expected one of: enabled, address, port, token_file)"},
       {p + "[log]\nfile = \"x\"\n", "sipshunt.toml:4:1: unknown key 'file' in [log] (expected one of: level)"},
       {p + "[dpdk]\nlcores = 2\n",
        "sipshunt.toml:4:1: unknown key 'lcores' in [dpdk] (expected one of: eal_args, workers, mbufs, rx_ring, tx_ring, "
@@ -543,6 +544,39 @@ TEST(Config, HepIsOffUnlessItsTableIsPresent) {
 }
 
 // The reference in src/config/README.md: its example holds every key and must always load.
+TEST(Config, AdminTokenFileIsReadAtLoadAndRefusedWhereNamed) {
+  test_support::TempDir dir;
+  const std::string head = "[proxy]\naddress = \"198.18.0.1\"\n[admin]\ntoken_file = ";
+  auto load_with = [&](std::string_view value) { return load_string(head + std::string(value) + "\n", dir.path() / "s.toml"); };
+
+  dir.write("admin.token", "  s3cr3t-Token_0.9~+/==\n");
+  const auto ok = load_with("\"admin.token\"");  // relative to the config's folder
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ(ok->admin.token, "s3cr3t-Token_0.9~+/==");
+  EXPECT_EQ(ok->admin.token_file, dir.path() / "admin.token");
+  EXPECT_EQ(load_string("[proxy]\naddress = \"198.18.0.1\"\n", "s.toml")->admin.token, "");  // default: none
+
+  const std::string at = (dir.path() / "s.toml").string() + ":4:14: admin.token_file: '";
+  auto error_of = [&](std::string_view value) {
+    const auto r = load_with(value);
+    return r ? std::string("ok") : r.error().to_string();
+  };
+  EXPECT_EQ(error_of("\"missing.token\""),
+            at + (dir.path() / "missing.token").string() + "': cannot read: No such file or directory");
+  dir.write("empty.token", " \n\t\n");
+  EXPECT_EQ(error_of("\"empty.token\""),
+            at + (dir.path() / "empty.token").string() + "' is empty (it must hold the admin API's bearer token)");
+  dir.write("space.token", "two words\n");
+  EXPECT_EQ(error_of("\"space.token\""),
+            at + (dir.path() / "space.token").string() +
+                "': the token may hold only letters, digits and -._~+/ (then '=' padding), RFC 6750 §2.1");
+  dir.write("pad.token", "=abc\n");
+  EXPECT_NE(error_of("\"pad.token\""), "ok");
+  EXPECT_EQ(error_of("\".\""), at + dir.path().string() + "' is a directory");
+  EXPECT_EQ(error_of("\"\""), (dir.path() / "s.toml").string() + ":4:14: admin.token_file: expected a file path, got \"\"");
+  EXPECT_EQ(error_of("3"), (dir.path() / "s.toml").string() + ":4:14: admin.token_file: expected a file path, got integer");
+}
+
 TEST(Config, ReferenceExampleInTheReadmeLoads) {
   std::ifstream in(fs::path(CONFIG_README));
   ASSERT_TRUE(in) << CONFIG_README;

@@ -1,7 +1,9 @@
 // A strict parser for the Prometheus text exposition format 0.0.4, written for the tests: it
 // accepts only what the format allows and what a careful exporter writes (one HELP and one TYPE
 // per family, before its samples; samples of a family contiguous and named like it; label
-// escapes \\ \" \n only; no duplicate series; valid UTF-8). parse() throws on the first fault.
+// escapes \\ \" \n only; no duplicate series; valid UTF-8; a histogram's NAME_bucket series carry
+// `le`, are cumulative and end with +Inf equal to NAME_count). parse() throws on the first fault.
+// A histogram's series are found under their own names: f["x_bucket"], f["x_sum"], f["x_count"].
 #pragma once
 
 #include <cmath>
@@ -61,12 +63,36 @@ class PromParser {
     }
     for (const auto& [name, f] : families_)
       if (f.type.empty()) fail(0, "family " + name + " has no TYPE");
+    for (const auto& [name, f] : families_)
+      if (f.type == "histogram") check_histogram(name);
     return families_;
   }
 
  private:
   [[noreturn]] void fail(std::size_t, const std::string& what) const {
     throw std::runtime_error("line " + std::to_string(line_) + ": " + what);
+  }
+
+  // Per label set: le ascending and parseable, counts non-decreasing, the last le +Inf and equal
+  // to NAME_count, a NAME_sum beside it.
+  void check_histogram(const std::string& name) {
+    const auto& buckets = families_[name + "_bucket"].samples;
+    std::map<std::map<std::string, std::string>, std::vector<std::pair<double, double>>> by_set;
+    for (const auto& b : buckets) {
+      auto labels = b.labels;
+      const std::string le = labels.at("le");
+      labels.erase("le");
+      by_set[labels].emplace_back(le == "+Inf" ? HUGE_VAL : std::strtod(le.c_str(), nullptr), b.value);
+    }
+    for (const auto& [labels, series] : by_set) {
+      for (std::size_t i = 1; i < series.size(); ++i)
+        if (!(series[i].first > series[i - 1].first) || series[i].second < series[i - 1].second)
+          fail(0, "histogram " + name + ": buckets not ascending or not cumulative");
+      if (series.empty() || series.back().first != HUGE_VAL) fail(0, "histogram " + name + ": no +Inf bucket");
+      if (!families_[name + "_count"].has(labels) || families_[name + "_count"].at(labels) != series.back().second)
+        fail(0, "histogram " + name + ": _count differs from the +Inf bucket");
+      if (!families_[name + "_sum"].has(labels)) fail(0, "histogram " + name + ": no _sum");
+    }
   }
 
   static bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':'; }
@@ -204,10 +230,21 @@ class PromParser {
       s.value = std::strtod(value.c_str(), &end);
       if (end != value.c_str() + value.size()) fail(0, "bad value " + value);
     }
-    if (current_ != name) fail(0, "sample " + name + " outside its family (current: " + current_ + ")");
+    std::string family = name;
+    if (name != current_ && families_.count(current_) != 0 && families_[current_].type == "histogram")
+      for (const char* suffix : {"_bucket", "_sum", "_count"})
+        if (name == current_ + suffix) family = current_;
+    if (current_ != family) fail(0, "sample " + name + " outside its family (current: " + current_ + ")");
+    const auto& owner = families_[family];
+    if (owner.type.empty()) fail(0, "sample before TYPE for " + name);
+    if (owner.type == "counter" && !(s.value >= 0)) fail(0, "negative or NaN counter " + name);
+    if (owner.type == "histogram") {
+      if (family == name) fail(0, "histogram sample without _bucket/_sum/_count: " + name);
+      if (name.ends_with("_bucket") != (s.labels.count("le") != 0)) fail(0, "le label on a non-bucket or missing: " + name);
+      if (!name.ends_with("_sum") && !(s.value >= 0)) fail(0, "negative or NaN histogram count " + name);
+    }
     auto& f = families_[name];
-    if (f.type.empty()) fail(0, "sample before TYPE for " + name);
-    if (f.type == "counter" && !(s.value >= 0)) fail(0, "negative or NaN counter " + name);
+    if (family != name) f.type = "histogram" + name.substr(family.size());  // histogram_bucket, ...
     for (const auto& other : f.samples)
       if (other.labels == s.labels) fail(0, "duplicate series in " + name);
     f.samples.push_back(std::move(s));

@@ -363,6 +363,26 @@ TEST_F(Dataplane, SameCallIdSameBackend) {
   EXPECT_EQ(used.size(), 2u);  // 40 Call-IDs over two backends: both get some
 }
 
+// One SIP datagram in kProcessingSampleEvery is timed into the processing histogram: the 1st,
+// the 1025th, the 2049th.
+TEST_F(Dataplane, ProcessingTimeIsSampledOneDatagramIn1024) {
+  resolve_backends();
+  int injected = 0;
+  while (injected < 2050) {
+    for (int i = 0; i < 50; ++i, ++injected) inject(sip_frame(invite("sampled-" + std::to_string(injected))));
+    worker_->poll_once();
+    worker_->poll_once();
+    (void)sent();
+  }
+  const dataplane::WorkerCounters& c = worker_->counters();
+  ASSERT_EQ(c.sip_in, 2050u);
+  std::uint64_t timed = 0;
+  for (std::uint64_t n : c.processing.counts) timed += n;
+  EXPECT_EQ(timed, 3u);
+  EXPECT_GT(c.processing.sum_ns, 0u);
+  EXPECT_LT(c.processing.sum_ns, 3'000'000'000u);  // three datagrams, well under a second each
+}
+
 TEST_F(Dataplane, StatelessReplyGoesBackToTheSource) {
   resolve_backends();
   neighbours_->confirm(0, kClientIp, kClientMac, 0);

@@ -197,7 +197,8 @@ _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 def prom_parse(text):
-    """{family: {"type", "help", "samples": {frozenset(labels): value}}}; raises Failure on any fault."""
+    """{family: {"type", "help", "samples": {frozenset(labels): value}}}; raises Failure on any fault.
+    A histogram X's series are under X_bucket, X_sum and X_count."""
     fams = {}
     current = None
     closed = set()
@@ -276,8 +277,17 @@ def prom_parse(text):
             value = float(parts[0].replace("Inf", "inf")) if parts[0] != "NaN" else float("nan")
         except ValueError:
             bad("bad value")
-        if name != current or fams[name]["type"] is None:
+        family = name
+        if name != current and current and fams[current]["type"] == "histogram":
+            for suffix in ("_bucket", "_sum", "_count"):
+                if name == current + suffix:
+                    family = current
+                    if (suffix == "_bucket") != ("le" in labels):
+                        bad("le on a non-bucket series or missing")
+        if family != current or fams[family]["type"] is None:
             bad("sample outside its family")
+        if family != name:  # a histogram's series, found under their own names
+            fams.setdefault(name, {"type": "histogram" + name[len(family):], "help": None, "samples": {}})
         key = frozenset(labels.items())
         if key in fams[name]["samples"]:
             bad("duplicate series")

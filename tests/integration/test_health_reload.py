@@ -77,8 +77,8 @@ def test(sipshunt):
               is not None, "SIGHUP with the broken file: a second failed reload in /metrics")
         metrics = admin.metrics()
         info = metrics["sipshunt_last_reload_error_info"]["samples"]
-        check(len(info) == 1 and dict(next(iter(info)))["file"] == env.rules_path and dict(next(iter(info)))["line"] == "2",
-              "sipshunt_last_reload_error_info names the file and line")
+        check(len(info) == 1 and dict(next(iter(info))) == {"file": env.rules_path, "line": "2"},
+              "sipshunt_last_reload_error_info names the file and line, and nothing more (the message is in /status)")
         check(sample(metrics, "sipshunt_last_reload_successful") == 0, "sipshunt_last_reload_successful is 0")
         st = admin.status()
         check(st["version"] == version and st["generation"] == 1 and st["reloads"]["last_error"]["line"] == 2,

@@ -91,6 +91,9 @@ struct Admin {
   bool enabled = true;
   IpAddress address = IpAddress::v4(0x7f000001);  // 127.0.0.1
   std::uint16_t port = 8080;
+  // token_file = "PATH": POST/PUT/DELETE need `Authorization: Bearer TOKEN` (src/control/README.md).
+  std::filesystem::path token_file;  // empty: no token (resolved against the config's folder)
+  std::string token;                 // the file's content, surrounding whitespace trimmed
 };
 
 // [proxy.hosts]: a next hop for a host name in the Route or Request-URI of a request a backend

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "sipshunt/control/metrics.hpp"
+#include "sipshunt/control/readiness.hpp"
 #include "sipshunt/control/reload.hpp"
 #include "sipshunt/control/server.hpp"
 #include "sipshunt/common/result.hpp"
@@ -49,6 +50,8 @@ struct DataPlaneSeams {
   // probes time out only after every worker has completed an iteration begun past the
   // deadline (a stalled worker's unread replies are not mistaken for dead backends).
   std::function<void(std::vector<std::uint64_t>& loops)> worker_loops;
+  // Names of the ports whose link is down (readiness). Optional: without it, links count as up.
+  std::function<void(std::vector<std::string>& down)> ports_down;
 };
 
 struct ControllerOptions {
@@ -93,6 +96,9 @@ class Controller {
   [[nodiscard]] MetricsSnapshot metrics_snapshot();
   [[nodiscard]] std::string metrics();  // GET /metrics
   [[nodiscard]] std::string status();   // GET /status
+  // GET /ready and sipshunt_ready: decide_readiness() over the attached data plane and the
+  // published snapshot (not ready before attach()).
+  [[nodiscard]] Readiness readiness() const;
   [[nodiscard]] const ReloadMetrics& reloads() const noexcept { return reloads_; }
   [[nodiscard]] std::uint64_t probes_not_sent() const noexcept { return probes_not_sent_; }
 

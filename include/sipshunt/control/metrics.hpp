@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "sipshunt/common/histogram.hpp"
 #include "sipshunt/common/result.hpp"
 #include "sipshunt/config/config.hpp"
+#include "sipshunt/control/prometheus.hpp"
 
 namespace sipshunt::proxy {
 struct Snapshot;
@@ -25,6 +27,8 @@ struct PortMetrics {
   std::string name;  // config name of the port
   std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
   std::uint64_t rx_missed = 0, rx_errors = 0, tx_errors = 0;  // NIC-level (rte_eth_stats)
+  std::uint64_t rx_nombuf = 0;       // rte_eth_stats: no mbuf for a received packet
+  std::uint64_t rx_ring_dropped = 0; // af_packet: the kernel found the rx ring full (PACKET_STATISTICS)
 };
 
 struct NamedCount {
@@ -44,13 +48,24 @@ struct BackendMetrics {
   bool up = true;
   config::AdminState admin = config::AdminState::kEnabled;
   bool health_checked = false;
-  std::optional<double> rtt_seconds;  // last probe round trip, when one was measured
+  HistogramValue rtt;                 // alive probe replies' round trips (seconds)
   std::uint64_t probes_sent = 0, probe_timeouts = 0, probe_dead_replies = 0, probe_late_replies = 0;
 };
 
 struct WorkerMetrics {
-  std::uint32_t id = 0;  // lcore id
-  std::uint64_t busy_cycles = 0, idle_cycles = 0;
+  std::uint32_t id = 0;  // worker index
+  double busy_seconds = 0, idle_seconds = 0;
+  HistogramValue processing;  // sampled proxy::process time per datagram (seconds)
+};
+
+// The process as the Prometheus client libraries describe it (process_* metrics).
+struct ProcessMetrics {
+  double cpu_seconds = 0;          // user + system
+  double resident_bytes = 0;
+  double virtual_bytes = 0;
+  double start_time_seconds = 0;   // since the Unix epoch
+  double open_fds = 0;
+  double max_fds = 0;
 };
 
 enum class ReloadErrorKind : std::uint8_t {
@@ -95,8 +110,9 @@ struct MetricsSnapshot {
   std::uint64_t health_mailbox_dropped = 0;
   std::uint64_t probe_replies_unmatched = 0;  // ours by prefix, but no outstanding probe
   MirrorMetrics mirror;
-  double tsc_hz = 0;                     // cycles per second, to turn cycle counters into time
-  double start_unix_seconds = 0;
+  double tsc_hz = 0;                     // TSC cycles per second
+  std::optional<ProcessMetrics> process; // none: /proc not readable
+  bool ready = false;                    // decide_readiness() (control/readiness.hpp)
 };
 
 // Fills backends (names, pools, health and admin state, probe counters and RTT) and rule names
@@ -114,5 +130,11 @@ void add_proxy_counters(MetricsSnapshot& m, const proxy::Snapshot& snapshot, con
 [[nodiscard]] std::string render_metrics(const MetricsSnapshot& m);
 
 [[nodiscard]] std::string_view to_string(config::AdminState s) noexcept;  // enabled drained disabled
+
+// A LatencyHistogram (ns) as exposed: bounds and sum in seconds.
+[[nodiscard]] HistogramValue to_seconds(const LatencyHistogram& h, std::span<const std::uint64_t> bounds_ns);
+
+// process_* from /proc/self (stat, statm via stat, fd) and getrlimit; none when unreadable.
+[[nodiscard]] std::optional<ProcessMetrics> read_process_metrics();
 
 }  // namespace sipshunt::control

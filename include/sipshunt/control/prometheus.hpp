@@ -6,27 +6,41 @@
 #include <cstdint>
 #include <initializer_list>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sipshunt::control {
 
-enum class MetricType : std::uint8_t { kCounter, kGauge };
+enum class MetricType : std::uint8_t { kCounter, kGauge, kHistogram };
 
 struct Label {
   std::string_view name;
   std::string_view value;  // any bytes: escaped, invalid UTF-8 replaced by U+FFFD
 };
 
+// A histogram's state: counts per bucket (not cumulative; one more than bounds: the +Inf
+// bucket's own share) and the sum of the observed values.
+struct HistogramValue {
+  std::vector<double> bounds;          // upper bounds, ascending (seconds for *_seconds)
+  std::vector<std::uint64_t> counts;   // bounds.size() + 1
+  double sum = 0;
+};
+
 class Exposition {
  public:
-  // Starts a family. Counter names end in `_total` (checked). Each name at most once.
+  // Starts a family. Counter names end in `_total` (checked), histogram names do not end in
+  // `_total`, `_bucket`, `_sum` or `_count`. Each name at most once.
   void family(std::string_view name, MetricType type, std::string_view help);
   // A sample of the current family, under the family's name.
   void sample(std::initializer_list<Label> labels, std::uint64_t value);
   void sample(std::initializer_list<Label> labels, double value);
   void sample(std::uint64_t value) { sample({}, value); }
   void sample(double value) { sample({}, value); }
+  // A histogram family's series: NAME_bucket{labels,le=...} (cumulative, ending with +Inf),
+  // NAME_sum and NAME_count.
+  void histogram(std::initializer_list<Label> labels, const HistogramValue& h);
 
   [[nodiscard]] const std::string& text() const noexcept { return out_; }
   [[nodiscard]] std::string take() noexcept { return std::move(out_); }
@@ -35,9 +49,10 @@ class Exposition {
   static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
  private:
-  void labels(std::initializer_list<Label> labels);
+  void series(std::string_view suffix, std::span<const Label> labels, const Label* extra);
   std::string out_;
   std::string current_;
+  bool histogram_ = false;  // the current family is a histogram
   std::set<std::string, std::less<>> families_;
 };
 

@@ -1,11 +1,14 @@
 // Control plane. The admin HTTP API (cpp-httplib, kernel socket, default 127.0.0.1:8080):
 //   GET  /metrics                        Prometheus text
 //   GET  /status                         JSON: pools, backends, states, rule set, reloads
+//   GET  /ready                          200 ready, 503 not (control/readiness.hpp decides)
 //   POST /reload                         reload config + rules (like SIGHUP)
 //   POST /backends/NAME/drain|enable|disable
 // Every answer but /metrics is JSON; errors are {"ok":false,"error":"..."} with 404 (unknown
 // path or backend), 405 (wrong method, with Allow), 422 (reload: invalid file, file:line:col),
 // 409 (reload: restart-only setting changed), 500, or 503 (control loop did not answer).
+// With a token set, every POST/PUT/PATCH/DELETE needs `Authorization: Bearer TOKEN` (RFC 6750):
+// 401 with `WWW-Authenticate: Bearer` otherwise; GET and HEAD stay open (read-only).
 // The handlers are injected: control owns every action. With Dispatch::kQueued (the default)
 // they run on the thread that calls service(), i.e. the control loop, so they need no locks.
 #pragma once
@@ -20,6 +23,7 @@
 
 #include "sipshunt/common/result.hpp"
 #include "sipshunt/control/metrics.hpp"
+#include "sipshunt/control/readiness.hpp"
 #include "sipshunt/common/address.hpp"
 
 namespace sipshunt::control {
@@ -39,6 +43,7 @@ enum class ActionOutcome : std::uint8_t { kOk, kUnknownBackend };
 struct Handlers {
   std::function<std::string()> metrics;  // Prometheus text
   std::function<std::string()> status;   // a JSON object
+  std::function<Readiness()> ready;
   std::function<ReloadOutcome()> reload;
   std::function<ActionOutcome(const std::string& backend, BackendAction action)> backend;
 };
@@ -66,6 +71,10 @@ class AdminServer {
   [[nodiscard]] Result<void> start(const IpAddress& address, std::uint16_t port);
   [[nodiscard]] std::uint16_t port() const noexcept;
   void stop();
+
+  // The bearer token state-changing requests must carry; empty: none needed. Any thread (a
+  // reload may change it while requests are served).
+  void set_token(std::string token);
 
   // Queued dispatch: runs the handlers of requests waiting for the control thread; returns how
   // many ran. Cheap when nothing waits (one atomic load). Call it from the control loop.

@@ -13,6 +13,7 @@
 
 #include "sipshunt/common/compiler.hpp"
 #include "sipshunt/common/counter.hpp"
+#include "sipshunt/common/histogram.hpp"
 
 namespace sipshunt::dataplane {
 
@@ -76,7 +77,12 @@ struct SIPSHUNT_CACHE_ALIGNED WorkerCounters {
   std::uint64_t idle_cycles = 0;        // TSC cycles in empty polls
   std::uint64_t loops = 0;
   std::uint64_t naps = 0;               // idle sleeps (adaptive polling, off by default)
+  // proxy::process time of 1 SIP datagram in kProcessingSampleEvery (kProcessingBoundsNs buckets)
+  LatencyHistogram processing;
 };
+
+// One datagram in this many is timed (two rdtsc): the histogram costs nothing measurable.
+inline constexpr std::uint64_t kProcessingSampleEvery = 1024;
 
 // Sum of every worker's counters (control lcore).
 void accumulate(WorkerCounters& total, const WorkerCounters& one) noexcept;

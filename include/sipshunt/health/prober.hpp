@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/histogram.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/health/mailbox.hpp"
 #include "sipshunt/health/probe.hpp"
@@ -45,6 +46,7 @@ struct BackendHealth {
   std::uint16_t last_status = 0;   // 0: none yet (or the last probe timed out)
   std::uint64_t last_rtt_ns = 0;   // of the last alive reply
   std::uint64_t srtt_ns = 0;       // smoothed (1/8 gain, as TCP)
+  LatencyHistogram rtt;            // every alive reply's round trip, kProbeRttBoundsNs buckets
   std::uint64_t last_change_ns = 0;
   // counters since the backend was first seen (they survive reloads with the backend)
   std::uint64_t probes_sent = 0;

@@ -52,7 +52,14 @@ struct PortInfo {
   bool started = false;
   bool attached = false;
   int af_packet_sockets = 0;      // af_packet: sockets whose send buffer was enlarged (see port.cpp)
+  std::vector<int> af_packet_fds; // af_packet: the PMD's sockets on the interface (rx + tx per queue)
 };
+
+// af_packet: packets the kernel dropped because an rx ring of the port was full, since the last
+// call (PACKET_STATISTICS resets on read: one reader, the control lcore, accumulates). DPDK
+// 22.11's af_packet PMD does not read it, so its imissed stays 0 whatever the loss. 0 for
+// other drivers.
+[[nodiscard]] std::uint64_t af_packet_ring_drops(const PortInfo& port) noexcept;
 
 // The vdev arguments actually used: for net_af_packet, qpairs=<queues> and frame/block sizes that
 // fit kMbufDataRoom are added unless given (so a reassembled datagram is not truncated).

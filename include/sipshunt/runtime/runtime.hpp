@@ -64,6 +64,7 @@ struct PortStats {
   std::string name;
   std::uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0;
   std::uint64_t imissed = 0, ierrors = 0, oerrors = 0, rx_nombuf = 0;
+  std::uint64_t ring_dropped = 0;  // af_packet rx ring full (net::af_packet_ring_drops, accumulated)
 };
 
 class Runtime {
@@ -99,6 +100,8 @@ class Runtime {
   [[nodiscard]] dataplane::WorkerCounters totals() const noexcept;
   void proxy_totals(proxy::Counters& out) const noexcept;
   [[nodiscard]] std::vector<PortStats> port_stats() const;
+  // Names of the ports not started or whose link is down (readiness; empty after shutdown: all).
+  [[nodiscard]] std::vector<std::string> ports_link_down() const;
   [[nodiscard]] const std::vector<net::PortInfo>& ports() const noexcept { return ports_; }
   [[nodiscard]] const net::NeighbourTable& neighbours() const noexcept { return *neighbours_; }
   [[nodiscard]] std::uint64_t arp_requests_sent() const noexcept { return arp_requests_; }
@@ -153,6 +156,8 @@ class Runtime {
   std::uint64_t started_ns_ = 0;
   // What the counters said when the data plane went down (the workers are gone by then).
   std::vector<dataplane::WorkerCounters> final_counters_;
+  // Per port, af_packet ring drops read so far (the kernel's counter resets on every read).
+  mutable std::vector<std::uint64_t> ring_dropped_;
   std::vector<std::unique_ptr<proxy::Counters>> final_proxy_;
   std::vector<PortStats> final_port_stats_;
   std::vector<std::unique_ptr<mirror::Tap>> taps_;  // one per worker; empty when mirroring is off
