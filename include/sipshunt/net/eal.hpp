@@ -37,6 +37,8 @@ struct EalPlan {
 // rte_eal_init. Once only per process.
 [[nodiscard]] Result<void> init_eal(const std::vector<std::string>& args);
 void cleanup_eal() noexcept;
+// The DPDK library's version string (rte_version()), e.g. "DPDK 22.11.5"; needs no EAL.
+[[nodiscard]] std::string_view dpdk_version() noexcept;
 
 // TSC-based clock shared by every lcore (constant, invariant TSC). Valid after init_eal.
 struct TscClock {
