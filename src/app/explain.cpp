@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "exit_status.hpp"
+#include "log.hpp"
 #include "sipshunt/health/probe.hpp"
 #include "sipshunt/proxy/explain.hpp"
 #include "sipshunt/proxy/proxy.hpp"
@@ -37,9 +39,10 @@ struct Datagram {
 
 struct Failure {
   std::string message;
+  ExitStatus status;
 };
 
-void fail(std::string message) { throw Failure{std::move(message)}; }
+void fail(std::string message, ExitStatus status = ExitStatus::kFailure) { throw Failure{std::move(message), status}; }
 
 std::string read_file(const std::string& path) {
   std::error_code ec;
@@ -194,18 +197,18 @@ std::vector<Datagram> read_pcap(const std::string& path) {
 
 int run_explain(const ExplainOptions& o) {
   try {
-    if (!o.pcap.empty() && !o.files.empty()) fail("give either FILE... or --pcap CAPTURE, not both");
-    if (o.pcap.empty() && o.files.empty()) fail("nothing to explain: give FILE... or --pcap CAPTURE");
+    if (!o.pcap.empty() && !o.files.empty()) fail("give either FILE... or --pcap CAPTURE, not both", ExitStatus::kUsage);
+    if (o.pcap.empty() && o.files.empty()) fail("nothing to explain: give FILE... or --pcap CAPTURE", ExitStatus::kUsage);
 
     const auto setup = proxy::explain_setup(o.config, o.down, health::kProbeCallIdPrefix);
-    if (!setup) fail(setup.error().to_string());
+    if (!setup) fail(setup.error().to_string(), ExitStatus::kConfigInvalid);
 
     std::vector<Datagram> datagrams;
     if (!o.pcap.empty()) {
       datagrams = read_pcap(o.pcap);
     } else {
       const auto from = Endpoint::parse(o.from);
-      if (!from) fail("--from " + o.from + ": expected IP:PORT (IPv6 as [ADDR]:PORT)");
+      if (!from) fail("--from " + o.from + ": expected IP:PORT (IPv6 as [ADDR]:PORT)", ExitStatus::kUsage);
       for (const std::string& f : o.files) datagrams.push_back(Datagram{*from, read_file(f)});
     }
 
@@ -225,10 +228,10 @@ int run_explain(const ExplainOptions& o) {
       std::fwrite(line.data(), 1, line.size(), stdout);
     }
     std::fflush(stdout);
-    return 0;
+    return code(ExitStatus::kOk);
   } catch (const Failure& f) {
-    std::fprintf(stderr, "sipshunt explain: %s\n", f.message.c_str());
-    return 2;
+    report_error("sipshunt explain: " + f.message);
+    return code(f.status);
   }
 }
 

@@ -88,6 +88,10 @@ std::string render_metrics(const MetricsSnapshot& m) {
   Exposition e;
   using T = MetricType;
 
+  e.family("sipshunt_build_info", T::kGauge, "Always 1; the labels say which build runs (sipshunt --version).");
+  e.sample({{"version", m.build.version}, {"revision", m.build.revision}, {"dpdk", m.build.dpdk},
+            {"hyperscan", m.build.hyperscan}},
+           std::uint64_t{1});
   e.family("sipshunt_start_time_seconds", T::kGauge, "Start time of the process since the Unix epoch.");
   e.sample(m.start_unix_seconds);
   e.family("sipshunt_snapshot_version", T::kGauge, "Version of the published routing snapshot (rules, pools, states).");

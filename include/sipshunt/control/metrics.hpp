@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sipshunt/common/result.hpp"
+#include "sipshunt/common/version.hpp"
 #include "sipshunt/config/config.hpp"
 
 namespace sipshunt::proxy {
@@ -91,6 +92,7 @@ struct MetricsSnapshot {
   std::uint64_t probe_replies_unmatched = 0;  // ours by prefix, but no outstanding probe
   double tsc_hz = 0;                     // cycles per second, to turn cycle counters into time
   double start_unix_seconds = 0;
+  BuildInfo build;                       // sipshunt_build_info's labels
 };
 
 // Fills backends (names, pools, health and admin state, probe counters and RTT) and rule names
