@@ -13,6 +13,8 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev libxxhash-dev
   sip-tester kamailio iproute2 iputils-ping libpcap-dev tcpdump python3 procps ethtool
   prometheus  # promtool: the admin tests check /metrics with `promtool check metrics`
+  libsystemd-dev systemd  # sd_notify for `sipshunt run`; systemd-analyze verify on the unit
+  debhelper dpkg-dev fakeroot lintian debootstrap binutils man-db  # scripts/package.sh, package-test.sh
 )
 
 sudo=""
