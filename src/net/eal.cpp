@@ -68,6 +68,7 @@ std::vector<std::string> eal_arguments(const EalPlan& plan) {
 Result<void> init_eal(const std::vector<std::string>& args) {
   const std::vector<HugepagePool> pools = read_hugepage_pools();
   if (Result<void> huge = check_hugepages(args, pools); !huge) return huge;
+  route_dpdk_log();
   // rte_eal_init may reorder argv and keep pointers into it: give it storage that outlives it.
   static std::vector<std::string> storage;
   static std::vector<char*> argv;
