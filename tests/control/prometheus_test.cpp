@@ -122,6 +122,7 @@ MetricsSnapshot sample_snapshot() {
   m.reloads.failed = 1;
   m.reloads.last_error = ReloadError{ReloadErrorKind::kInvalid, "/etc/sipshunt/main.rules", 3, 17, "unknown pool \"x\""};
   m.tsc_hz = 2.5e9;
+  m.build = BuildInfo{"0.1.0", "9930e0634541-dirty", "22.11.11", "5.4.0"};
   return m;
 }
 
@@ -159,6 +160,11 @@ TEST(Metrics, EveryFamilyOfTheIssueIsPresentAndAgreesWithTheSnapshot) {
   EXPECT_EQ(f["sipshunt_worker_idle_cycles_total"].at({{"worker", "1"}}), 9000);
   EXPECT_EQ(f["sipshunt_tsc_hz"].at({}), 2.5e9);
   EXPECT_EQ(f["sipshunt_snapshot_version"].at({}), 12);
+  EXPECT_EQ(f["sipshunt_build_info"].at({{"version", "0.1.0"},
+                                         {"revision", "9930e0634541-dirty"},
+                                         {"dpdk", "22.11.11"},
+                                         {"hyperscan", "5.4.0"}}),
+            1);
   for (const auto& [name, fam] : f) {
     EXPECT_EQ(name.rfind("sipshunt_", 0), 0u) << name;
     EXPECT_EQ(fam.type == "counter", name.size() > 6 && name.substr(name.size() - 6) == "_total") << name;
