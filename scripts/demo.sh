@@ -110,7 +110,7 @@ if [ ! -s "$WORK/stats.json" ]; then
   cat "$WORK/sipshunt.log" >&2
   exit 1
 fi
-grep -v '^EAL\|^USER1' "$WORK/sipshunt.log" | sed 's/^/  /'
+grep -v 'EAL: \|USER1: ' "$WORK/sipshunt.log" | sed 's/^/  /'
 
 say "starting $BACKENDS sipp backends"
 for ((i = 1; i <= BACKENDS; i++)); do

@@ -15,6 +15,8 @@ packages=(
   prometheus  # promtool: the admin tests check /metrics with `promtool check metrics`
   tshark sngrep  # the HEP test: tshark captures and reads SIP, sngrep decodes HEP3
   dpdk-dev       # dpdk-dumpcap, for the packet-capture test
+  libsystemd-dev systemd  # sd_notify for `sipshunt run`; systemd-analyze verify on the unit
+  debhelper dpkg-dev fakeroot lintian debootstrap binutils man-db  # scripts/package.sh, package-test.sh
 )
 
 sudo=""

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "exit_status.hpp"
+#include "log.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/rules/rules.hpp"
 
@@ -15,8 +17,8 @@ namespace {
 int check(const std::string& path) {
   const auto loaded = config::load_file(path);
   if (!loaded) {
-    std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
-    return 1;
+    report_error(loaded.error().to_string());
+    return code(ExitStatus::kConfigInvalid);
   }
   const config::Config& cfg = *loaded;
   std::vector<std::string> pools;
@@ -27,8 +29,8 @@ int check(const std::string& path) {
   }
   const auto compiled = rules::RuleSet::compile(cfg.rule_files, pools);
   if (!compiled) {
-    std::fprintf(stderr, "%s\n", compiled.error().to_string().c_str());
-    return 1;
+    report_error(compiled.error().to_string());
+    return code(ExitStatus::kConfigInvalid);
   }
   const auto s = (*compiled)->summary();
   std::string pool_list;
@@ -42,7 +44,7 @@ int check(const std::string& path) {
   std::printf("  prefixes: %zu source prefixes\n", s.prefixes);
   std::printf("  routing:  backends recognised by %s; %zu host %s mapped in [proxy.hosts]\n",
               config::describe(cfg.backend_source).data(), cfg.hosts.size(), cfg.hosts.size() == 1 ? "name" : "names");
-  return 0;
+  return code(ExitStatus::kOk);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include <pcap/pcap.h>
 
 #include "commands.hpp"
+#include "exit_status.hpp"
+#include "log.hpp"
 #include "sipshunt/health/probe.hpp"
 #include "sipshunt/proxy/explain.hpp"
 #include "sipshunt/proxy/proxy.hpp"
@@ -39,9 +41,10 @@ struct Datagram {
 
 struct Failure {
   std::string message;
+  ExitStatus status;
 };
 
-void fail(std::string message) { throw Failure{std::move(message)}; }
+void fail(std::string message, ExitStatus status = ExitStatus::kFailure) { throw Failure{std::move(message), status}; }
 
 std::string read_file(const std::string& path) {
   std::error_code ec;
@@ -151,6 +154,13 @@ std::vector<Datagram> read_capture(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory");
   char err[PCAP_ERRBUF_SIZE] = {};
+  // libpcap says "No such file" in its own words; an operator's typo gets the same message as
+  // for a datagram file.
+  if (FILE* probe = std::fopen(path.c_str(), "rb")) {
+    std::fclose(probe);
+  } else {
+    fail(path + ": cannot open: " + std::strerror(errno));
+  }
   std::unique_ptr<pcap_t, void (*)(pcap_t*)> cap(pcap_open_offline(path.c_str(), err), &pcap_close);
   if (!cap) fail(path + ": not a pcap or pcapng capture: " + err);
   const int link = pcap_datalink(cap.get());
@@ -169,18 +179,18 @@ std::vector<Datagram> read_capture(const std::string& path) {
 
 int run_explain(const ExplainOptions& o) {
   try {
-    if (!o.pcap.empty() && !o.files.empty()) fail("give either FILE... or --pcap CAPTURE, not both");
-    if (o.pcap.empty() && o.files.empty()) fail("nothing to explain: give FILE... or --pcap CAPTURE");
+    if (!o.pcap.empty() && !o.files.empty()) fail("give either FILE... or --pcap CAPTURE, not both", ExitStatus::kUsage);
+    if (o.pcap.empty() && o.files.empty()) fail("nothing to explain: give FILE... or --pcap CAPTURE", ExitStatus::kUsage);
 
     const auto setup = proxy::explain_setup(o.config, o.down, health::kProbeCallIdPrefix);
-    if (!setup) fail(setup.error().to_string());
+    if (!setup) fail(setup.error().to_string(), ExitStatus::kConfigInvalid);
 
     std::vector<Datagram> datagrams;
     if (!o.pcap.empty()) {
       datagrams = read_capture(o.pcap);
     } else {
       const auto from = Endpoint::parse(o.from);
-      if (!from) fail("--from " + o.from + ": expected IP:PORT (IPv6 as [ADDR]:PORT)");
+      if (!from) fail("--from " + o.from + ": expected IP:PORT (IPv6 as [ADDR]:PORT)", ExitStatus::kUsage);
       for (const std::string& f : o.files) datagrams.push_back(Datagram{*from, read_file(f)});
     }
 
@@ -200,10 +210,10 @@ int run_explain(const ExplainOptions& o) {
       std::fwrite(line.data(), 1, line.size(), stdout);
     }
     std::fflush(stdout);
-    return 0;
+    return code(ExitStatus::kOk);
   } catch (const Failure& f) {
-    std::fprintf(stderr, "sipshunt explain: %s\n", f.message.c_str());
-    return 2;
+    report_error("sipshunt explain: " + f.message);
+    return code(f.status);
   }
 }
 

@@ -1,6 +1,7 @@
 // `sipshunt run -c CONFIG`: the proxy on DPDK. Everything that can be wrong with the config and
 // the rules is checked before the EAL or any port is touched; then the control module starts
-// the workers and runs the control loop on the main lcore until SIGINT/SIGTERM.
+// the workers and runs the control loop on the main lcore until SIGINT/SIGTERM. Under systemd
+// it reports start, reloads and stop through notify.hpp.
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -8,7 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include "build_info.hpp"
 #include "commands.hpp"
+#include "exit_status.hpp"
+#include "log.hpp"
+#include "notify.hpp"
 #include "sipshunt/control/controller.hpp"
 #include "sipshunt/common/result.hpp"
 #include "sipshunt/config/config.hpp"
@@ -161,33 +166,50 @@ void log_summary(const config::Config& c, const rules::RuleSet* rules, const run
   }
 }
 
+// "generation 2, 3 of 3 backends usable in 1 pool(s)": the STATUS= line systemd shows.
+std::string state_line(const control::Controller& ctl) {
+  std::size_t usable = 0, backends = 0;
+  for (const auto& b : ctl.snapshot()->backends) {
+    ++backends;
+    usable += b.usable() ? 1 : 0;
+  }
+  return fmt::format("generation {}, {} of {} backends usable in {} pool(s)", ctl.reloads().generation, usable,
+                     backends, ctl.config().pools.size());
+}
+
 int run(const RunOptions& ro) {
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  notify::status("loading " + ro.config);
   auto loaded = load(ro.config);
-  if (!loaded) return 2;
+  if (!loaded) return code(ExitStatus::kConfigInvalid);
   const config::Config& cfg = *loaded->config;
-  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  setup_logging(cfg.log.format, spdlog::level::from_str(cfg.log.level));
+  const BuildInfo build = build_info();
+  spdlog::info("sipshunt {} (revision {}), DPDK {}, Hyperscan {}", build.version, build.revision, build.dpdk,
+               build.hyperscan);
 
   const Result<runtime::RuntimeOptions> options = runtime_options(cfg, ro);
   if (!options) {
     spdlog::error("{}: {}", cfg.path.string(), options.error().to_string());
-    return 2;
+    return code(ExitStatus::kConfigInvalid);
   }
   // Health probes, admin states, hot reload and the admin API: the controller owns the published
   // state (config, rules, prober, snapshot) from here on.
-  auto loaded_ctl = control::Controller::load(ro.config, {}, 0);
+  control::ControllerOptions ctl_options;
+  ctl_options.build = build;
+  auto loaded_ctl = control::Controller::load(ro.config, ctl_options, 0);
   if (!loaded_ctl) {
     spdlog::error("{}", loaded_ctl.error().to_string());
-    return 2;
+    return code(ExitStatus::kConfigInvalid);
   }
   auto ctl = std::move(*loaded_ctl);
   auto snapshot = ctl->snapshot();
 
   // From here on DPDK owns the process: EAL, hugepages, ports.
+  notify::status("starting the data plane (EAL, hugepages, ports)");
   Result<std::unique_ptr<runtime::Runtime>> created = runtime::Runtime::create(*options);
   if (!created) {
     spdlog::error("data plane: {}", created.error().to_string());
-    return 1;
+    return code(ExitStatus::kFailure);
   }
   std::unique_ptr<runtime::Runtime> rt = std::move(*created);
   log_summary(cfg, loaded->rules.get(), *rt);
@@ -195,7 +217,7 @@ int run(const RunOptions& ro) {
   if (const Result<void> started = rt->start(snapshot); !started) {
     spdlog::error("data plane: {}", started.error().to_string());
     rt->shutdown();
-    return 1;
+    return code(ExitStatus::kFailure);
   }
   spdlog::info("running; SIGINT or SIGTERM stops, SIGHUP reloads config and rules");
 
@@ -208,9 +230,28 @@ int run(const RunOptions& ro) {
   // Probes through the data plane, replies through the workers' mailbox, a 250 us control tick,
   // SIGHUP and POST /reload -> controller reload (health and admin states carried over), the
   // admin HTTP API. A bind failure of the API is logged; the proxy keeps running.
-  if (const Result<void> wired = runtime::wire(*rt, *ctl); !wired) {
+  // Under systemd (README "Running under systemd"): RELOADING=1 before a SIGHUP reload, READY=1
+  // after it whatever its outcome (the old state keeps running), the outcome in STATUS=.
+  runtime::ReloadHooks hooks;
+  hooks.before = [&ro] { notify::reloading("reloading " + ro.config); };
+  hooks.after = [&ctl](const control::ReloadOutcome& out) {
+    notify::ready(out.error ? "running " + state_line(*ctl) + "; last reload FAILED, kept the running state: " +
+                                  out.error->to_string()
+                            : "running " + state_line(*ctl) + "; reloaded");
+  };
+  if (const Result<void> wired = runtime::wire(*rt, *ctl, 250'000, std::move(hooks)); !wired) {
     spdlog::error("admin API not started: {}", wired.error().to_string());
   }
+  // WATCHDOG=1 from the control loop: a control loop that stops turning (not a busy worker) is
+  // what the service manager should restart.
+  if (const std::uint64_t usec = notify::watchdog_usec(); usec > 0) {
+    rt->add_tick(usec * 1000 / 2, [](std::uint64_t) { notify::watchdog(); });
+    spdlog::info("systemd watchdog: WATCHDOG=1 every {} ms", usec / 2000);
+  }
+  rt->on_stop([] { notify::stopping("stopping: draining the workers, closing the ports"); });
+  // The ports are up and the first snapshot is published (start()): ready for traffic.
+  notify::ready(fmt::format("running: SIP on {}, {} worker(s), {} port(s), {}", cfg.self.to_string(),
+                            cfg.dpdk.workers, cfg.dpdk.ports.size(), state_line(*ctl)));
 
   const int rc = rt->run();  // until a signal; shuts the data plane down on the way out
   const auto t = rt->totals();

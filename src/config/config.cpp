@@ -277,7 +277,7 @@ void read_admin(const toml::table& t, Admin& a, const fs::path& dir, bool check_
 }
 
 void read_log(const toml::table& t, Log& l) {
-  reject_unknown_keys(t, {"level"}, "in [log]");
+  reject_unknown_keys(t, {"level", "format"}, "in [log]");
   if (const toml::node* n = find(t, "level")) {
     constexpr std::string_view kExpected = "one of trace, debug, info, warn, error, critical, off";
     const std::string& s = *string_value(*n, "log.level", kExpected);
@@ -285,6 +285,17 @@ void read_log(const toml::table& t, Log& l) {
     if (std::find(std::begin(kLevels), std::end(kLevels), s) == std::end(kLevels))
       fail_expected(*n, "log.level", kExpected, quote(s));
     l.level = s;
+  }
+  if (const toml::node* n = find(t, "format")) {
+    constexpr std::string_view kExpected = "\"text\" or \"json\"";
+    const std::string& s = *string_value(*n, "log.format", kExpected);
+    if (s == "text") {
+      l.format = Log::Format::kText;
+    } else if (s == "json") {
+      l.format = Log::Format::kJson;
+    } else {
+      fail_expected(*n, "log.format", kExpected, quote(s));
+    }
   }
 }
 

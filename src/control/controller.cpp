@@ -228,6 +228,7 @@ MetricsSnapshot Controller::metrics_snapshot() {
   MetricsSnapshot m;
   fill_from(m, *snapshot_, prober_.get());
   m.process = read_process_metrics();
+  m.build = options_.build;
   m.reloads = reloads_;
   m.health_mailbox_dropped = mailbox_.dropped();
   if (attached_ && seams_.dataplane_metrics) seams_.dataplane_metrics(m);

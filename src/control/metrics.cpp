@@ -128,6 +128,10 @@ std::string render_metrics(const MetricsSnapshot& m) {
       e.sample((*m.process).*f.field);
     }
   }
+  e.family("sipshunt_build_info", T::kGauge, "Always 1; the labels say which build runs (sipshunt --version).");
+  e.sample({{"version", m.build.version}, {"revision", m.build.revision}, {"dpdk", m.build.dpdk},
+            {"hyperscan", m.build.hyperscan}},
+           std::uint64_t{1});
   e.family("sipshunt_snapshot_version", T::kGauge, "Version of the published routing snapshot (rules, pools, states).");
   e.sample(m.snapshot_version);
   e.family("sipshunt_ready", T::kGauge,

@@ -1,8 +1,10 @@
 #include "sipshunt/net/eal.hpp"
+#include "sipshunt/net/hugepages.hpp"
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_pdump.h>
+#include <rte_version.h>
 
 #include <algorithm>
 #include <cctype>
@@ -65,6 +67,9 @@ std::vector<std::string> eal_arguments(const EalPlan& plan) {
 }
 
 Result<void> init_eal(const std::vector<std::string>& args) {
+  const std::vector<HugepagePool> pools = read_hugepage_pools();
+  if (Result<void> huge = check_hugepages(args, pools); !huge) return huge;
+  route_dpdk_log();
   // rte_eal_init may reorder argv and keep pointers into it: give it storage that outlives it.
   static std::vector<std::string> storage;
   static std::vector<char*> argv;
@@ -82,6 +87,9 @@ Result<void> init_eal(const std::vector<std::string>& args) {
       msg += a;
     }
     msg += ')';
+    // Too few pages for -m/--socket-mem or the mbuf pool fails the same way as none at all.
+    if (std::find(args.begin(), args.end(), "--no-huge") == args.end())
+      msg += "; hugepages: " + describe(pools) + "; if too few, " + hugepage_advice();
     return Error::plain(std::move(msg));
   }
   // DPDK's packet capture (dpdk-dumpcap, dpdk-pdump; README.md "Seeing the traffic"): a
@@ -95,6 +103,8 @@ void cleanup_eal() noexcept {
   rte_pdump_uninit();
   rte_eal_cleanup();
 }
+
+std::string_view dpdk_version() noexcept { return rte_version(); }
 
 TscClock TscClock::from_hz(std::uint64_t hz) noexcept {
   TscClock c;

@@ -331,4 +331,6 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
   return Compiled(std::shared_ptr<const RuleSet>(std::make_shared<const RuleSet>(std::move(impl))));
 }
 
+std::string_view engine_version() noexcept { return hs_version(); }
+
 }  // namespace sipshunt::rules

@@ -60,11 +60,15 @@ void fill_dataplane_metrics(const Runtime& rt, control::MetricsSnapshot& m) {
   m.tsc_hz = hz;
 }
 
-Result<void> wire(Runtime& rt, control::Controller& ctl, std::uint64_t tick_ns) {
+Result<void> wire(Runtime& rt, control::Controller& ctl, std::uint64_t tick_ns, ReloadHooks hooks) {
   rt.set_probe_sink(&ctl.codec(), &ctl.mailbox());
   Result<void> attached = ctl.attach(seams_for(rt));
   rt.add_tick(tick_ns, [&ctl](std::uint64_t now) { ctl.tick(now); });
-  rt.on_reload([&rt, &ctl] { (void)ctl.reload(rt.now_ns()); });
+  rt.on_reload([&rt, &ctl, hooks = std::move(hooks)] {
+    if (hooks.before) hooks.before();
+    const control::ReloadOutcome outcome = ctl.reload(rt.now_ns());
+    if (hooks.after) hooks.after(outcome);
+  });
   return attached;
 }
 

@@ -31,6 +31,7 @@ int Runtime::run() {
     if (take_reload_signal() && reload_) reload_();
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+  if (stopping_) stopping_();
   shutdown();
   return 0;
 }

@@ -28,6 +28,13 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
   sa.sa_handler = on_hup_signal;
   sigaction(SIGHUP, &sa, nullptr);
+  // main() holds SIGHUP blocked from its start so that one arriving during start-up is kept
+  // pending rather than killing the process; with the handler in place it becomes a reload. Only
+  // this thread (the control lcore) unblocks it, so the handler always runs here.
+  sigset_t hup;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  pthread_sigmask(SIG_UNBLOCK, &hup, nullptr);
 }
 
 bool stop_signalled() noexcept { return g_stop.load(std::memory_order_relaxed) != 0; }

@@ -66,6 +66,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.admin.address, ip("127.0.0.1"));
   EXPECT_EQ(c.admin.port, 8080);
   EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.log.format, Log::Format::kText);
   EXPECT_TRUE(c.dpdk.eal_args.empty());
   EXPECT_EQ(c.dpdk.workers, 1u);
   EXPECT_EQ(c.dpdk.mbufs, 8191u);
@@ -142,6 +143,7 @@ TEST(Config, EveryField) {
   EXPECT_EQ(c.admin.address, ip("::1"));
   EXPECT_EQ(c.admin.port, 9090);
   EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.log.format, Log::Format::kJson);
   EXPECT_EQ(c.dpdk.eal_args, (std::vector<std::string>{"--no-huge", "-m", "512", "-l", "0-1"}));
   EXPECT_EQ(c.dpdk.workers, 2u);
   EXPECT_EQ(c.dpdk.mbufs, 16383u);
@@ -320,7 +322,7 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "timeout_ms, fall, rise, alive_below)"},
       {p + "[rules]\nfile = []\n", "sipshunt.toml:4:1: unknown key 'file' in [rules] (expected one of: files)"},
       {p + "[admin]\nlisten = 1\n", "sipshunt.toml:4:1: unknown key 'listen' in [admin] (expected one of: enabled, address, port, token_file)"},
-      {p + "[log]\nfile = \"x\"\n", "sipshunt.toml:4:1: unknown key 'file' in [log] (expected one of: level)"},
+      {p + "[log]\nfile = \"x\"\n", "sipshunt.toml:4:1: unknown key 'file' in [log] (expected one of: level, format)"},
       {p + "[dpdk]\nlcores = 2\n",
        "sipshunt.toml:4:1: unknown key 'lcores' in [dpdk] (expected one of: eal_args, workers, mbufs, rx_ring, tx_ring, "
        "ports, routes)"},
@@ -391,6 +393,8 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
       {p + "[rules]\nfiles = [\"\"]\n", "sipshunt.toml:4:10: rules.files[0]: expected a file path, got \"\""},
       {p + "[log]\nlevel = \"verbose\"\n",
        "sipshunt.toml:4:9: log.level: expected one of trace, debug, info, warn, error, critical, off, got \"verbose\""},
+      {p + "[log]\nformat = \"xml\"\n", "sipshunt.toml:4:10: log.format: expected \"text\" or \"json\", got \"xml\""},
+      {p + "[log]\nformat = 1\n", "sipshunt.toml:4:10: log.format: expected \"text\" or \"json\", got integer"},
       {p + "[admin]\nport = -1\n", "sipshunt.toml:4:8: admin.port: expected an integer 1..65535, got -1"},
       // DPDK.
       {p + "[dpdk]\neal_args = \"--no-huge\"\n", "sipshunt.toml:4:12: dpdk.eal_args: expected an array of strings, got string"},

@@ -131,6 +131,7 @@ MetricsSnapshot sample_snapshot() {
   m.reloads.failed = 1;
   m.reloads.last_error = ReloadError{ReloadErrorKind::kInvalid, "/etc/sipshunt/main.rules", 3, 17, "unknown pool \"x\""};
   m.tsc_hz = 2.5e9;
+  m.build = BuildInfo{"0.1.0", "9930e0634541-dirty", "22.11.11", "5.4.0"};
   return m;
 }
 
@@ -190,6 +191,11 @@ TEST(Metrics, EveryFamilyOfTheIssueIsPresentAndAgreesWithTheSnapshot) {
   EXPECT_EQ(f["process_open_fds"].at({}), 40);
   EXPECT_EQ(f["process_max_fds"].at({}), 1024);
   EXPECT_EQ(f["sipshunt_snapshot_version"].at({}), 12);
+  EXPECT_EQ(f["sipshunt_build_info"].at({{"version", "0.1.0"},
+                                         {"revision", "9930e0634541-dirty"},
+                                         {"dpdk", "22.11.11"},
+                                         {"hyperscan", "5.4.0"}}),
+            1);
   for (const auto& [name, fam] : f) {
     EXPECT_TRUE(name.starts_with("sipshunt_") || name.starts_with("process_")) << name;
     EXPECT_EQ(fam.type == "counter", name.ends_with("_total")) << name;

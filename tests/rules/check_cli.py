@@ -39,7 +39,7 @@ for config in configs:
 if reported != len(shipped_rules):
     failures.append(f"configs read {reported} rule files, dispatch-rules/ holds {len(shipped_rules)}")
 
-# 2. Broken inputs: exit 1, nothing on stdout, the message on stderr.
+# 2. Broken inputs: exit 78 (EX_CONFIG), nothing on stdout, the message on stderr.
 POOLS = [sipshunt_config.pool("core", [("b1", "198.19.0.11")])]
 with tempfile.TemporaryDirectory() as tmp:
     tmp = pathlib.Path(tmp)
@@ -56,16 +56,16 @@ with tempfile.TemporaryDirectory() as tmp:
         config.write_text(sipshunt_config.render("198.18.0.1", rules=["main.rules"], pools=POOLS))
         code, out, err = run(config)
         want = f"{tmp / expected}\n"
-        if code != 1 or out or err != want:
+        if code != 78 or out or err != want:
             failures.append(f"{what}: exit {code}, stdout {out!r}, stderr {err!r}, want stderr {want!r}")
     # A config error is reported by the config module, also as file:line:col.
     config = tmp / "bad.toml"
     config.write_text(sipshunt_config.render("198.18.0.1", proxy={"bogus": 1}, pools=POOLS))
     code, out, err = run(config)
-    if code != 1 or out or not err.startswith(f"{config}:3:1: "):
+    if code != 78 or out or not err.startswith(f"{config}:3:1: "):
         failures.append(f"config error: exit {code}, stdout {out!r}, stderr {err!r}")
     code, out, err = run(tmp / "absent.toml")
-    if code != 1 or not err.startswith(str(tmp / "absent.toml")):
+    if code != 78 or not err.startswith(str(tmp / "absent.toml")):
         failures.append(f"missing config: exit {code}, stderr {err!r}")
 
 for f in failures:

@@ -118,6 +118,10 @@ struct Hep {
 
 struct Log {
   std::string level = "info";  // trace debug info warn error critical off
+  // How `sipshunt run` writes its log lines to stderr: kText (one human line each) or kJson
+  // (one JSON object each, for log shippers). Read at start only.
+  enum class Format : std::uint8_t { kText = 0, kJson = 1 };
+  Format format = Format::kText;
 };
 
 struct Config {

@@ -30,6 +30,7 @@
 #include "sipshunt/control/reload.hpp"
 #include "sipshunt/control/server.hpp"
 #include "sipshunt/common/result.hpp"
+#include "sipshunt/common/version.hpp"
 #include "sipshunt/health/mailbox.hpp"
 #include "sipshunt/health/prober.hpp"
 #include "sipshunt/proxy/proxy.hpp"
@@ -59,6 +60,7 @@ struct ControllerOptions {
   std::size_t mailbox_capacity = 4096;
   bool admin_api = true;                   // start the HTTP API when [admin] enabled = true
   std::optional<std::uint16_t> admin_port; // overrides [admin] port (tests: 0 = ephemeral)
+  BuildInfo build;                         // exported as sipshunt_build_info
 };
 
 class Controller {

@@ -10,6 +10,7 @@
 
 #include "sipshunt/common/histogram.hpp"
 #include "sipshunt/common/result.hpp"
+#include "sipshunt/common/version.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/control/prometheus.hpp"
 
@@ -113,6 +114,7 @@ struct MetricsSnapshot {
   double tsc_hz = 0;                     // TSC cycles per second
   std::optional<ProcessMetrics> process; // none: /proc not readable
   bool ready = false;                    // decide_readiness() (control/readiness.hpp)
+  BuildInfo build;                       // sipshunt_build_info's labels
 };
 
 // Fills backends (names, pools, health and admin state, probe counters and RTT) and rule names

@@ -34,9 +34,14 @@ struct EalPlan {
 //  --log-level=user1:warning   (quiets ip_frag's INFO line per reassembly table)
 [[nodiscard]] std::vector<std::string> eal_arguments(const EalPlan& plan);
 
-// rte_eal_init. Once only per process.
+// DPDK's log lines (EAL, drivers) to spdlog's default logger at their own level (dpdk_log.cpp).
+void route_dpdk_log();
+
+// rte_eal_init, after route_dpdk_log() and the hugepage check (hugepages.hpp). Once only per process.
 [[nodiscard]] Result<void> init_eal(const std::vector<std::string>& args);
 void cleanup_eal() noexcept;
+// The DPDK library's version string (rte_version()), e.g. "DPDK 22.11.5"; needs no EAL.
+[[nodiscard]] std::string_view dpdk_version() noexcept;
 
 // TSC-based clock shared by every lcore (constant, invariant TSC). Valid after init_eal.
 struct TscClock {

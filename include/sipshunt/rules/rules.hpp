@@ -92,4 +92,7 @@ class RuleSet {
   std::unique_ptr<Impl> impl_;
 };
 
+// The Hyperscan library's version string (hs_version()), e.g. "5.4.0 2023-01-12".
+[[nodiscard]] std::string_view engine_version() noexcept;
+
 }  // namespace sipshunt::rules

@@ -117,6 +117,8 @@ class Runtime {
   void add_tick(std::uint64_t period_ns, std::function<void(std::uint64_t)> fn);
   // Called from the control loop after SIGHUP.
   void on_reload(std::function<void()> fn) { reload_ = std::move(fn); }
+  // Called from the control loop once it stops (signal or request_stop()), before shutdown().
+  void on_stop(std::function<void()> fn) { stopping_ = std::move(fn); }
   [[nodiscard]] std::uint64_t now_ns() const noexcept;
   [[nodiscard]] std::uint64_t started_ns() const noexcept { return started_ns_; }
 
@@ -146,6 +148,7 @@ class Runtime {
   };
   std::vector<Tick> ticks_;
   std::function<void()> reload_;
+  std::function<void()> stopping_;
   std::atomic<bool> stop_{false};
   bool eal_ = false;
   bool launched_ = false;
@@ -165,7 +168,8 @@ class Runtime {
   std::unique_ptr<mirror::HepSender> hep_;
 };
 
-// Installs SIGINT/SIGTERM (stop) and SIGHUP (reload) handlers that set flags run() polls.
+// Installs SIGINT/SIGTERM (stop) and SIGHUP (reload) handlers that set flags run() polls, and
+// unblocks SIGHUP in the calling thread (main() blocks it from the start).
 void install_signal_handlers();
 
 }  // namespace sipshunt::runtime
