@@ -43,7 +43,7 @@ Result<void> validate(const RuntimeOptions& o) {
     }
     if (net::is_pci_address(p.device) && !p.devargs.empty())
       return fail("port " + p.name + ": devargs are for virtual devices");
-    if (net::is_af_packet(p.device) || p.device.rfind("net_af_xdp", 0) == 0) {
+    if (net::is_af_packet(p.device) || net::is_af_xdp(p.device)) {
       // The kernel interface must exist here (in this network namespace) before DPDK opens it.
       const std::string iface = net::devarg(p.devargs, "iface");
       if (iface.empty()) return fail("port " + p.name + ": " + p.device + " needs devargs \"iface=<interface>\"");
