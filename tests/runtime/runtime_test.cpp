@@ -89,9 +89,9 @@ TEST(AfXdp, OneNetdevQueuePerWorker) {
   net::PortSpec p;
   p.device = "net_af_xdp0";
   p.devargs = "iface=eth0";
-  EXPECT_EQ(net::effective_devargs(p, 2), "iface=eth0,queue_count=2");
-  p.devargs = "iface=eth0,start_queue=1,queue_count=1";
-  EXPECT_EQ(net::effective_devargs(p, 1), "iface=eth0,start_queue=1,queue_count=1");
+  EXPECT_EQ(net::effective_devargs(p, 2), "iface=eth0,queue_count=2,busy_budget=0");
+  p.devargs = "iface=eth0,start_queue=1,queue_count=1,busy_budget=64";
+  EXPECT_EQ(net::effective_devargs(p, 1), "iface=eth0,start_queue=1,queue_count=1,busy_budget=64");
 }
 
 TEST(Validate, AcceptsTheDefaults) { EXPECT_TRUE(succeeded(runtime::validate(options()))); }

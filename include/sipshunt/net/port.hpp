@@ -59,7 +59,7 @@ struct PortInfo {
 
 // The vdev arguments actually used: for net_af_packet, qpairs=<queues> and frame/block sizes that
 // fit kMbufDataRoom are added unless given (so a reassembled datagram is not truncated); for
-// net_af_xdp, queue_count=<queues>.
+// net_af_xdp, queue_count=<queues> and busy_budget=0 (no preferred busy polling, see port.cpp).
 [[nodiscard]] std::string effective_devargs(const PortSpec& spec, std::uint16_t queues);
 
 // Attaches and starts the port; `out` filled on success. On failure `out` still says how far it
