@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
-# Benchmark (a) of perf/README.md "Data plane": one worker reading a capture of many distinct
-# INVITEs through net_pcap (infinite_rx=1: the capture is replayed from memory, as fast as the
-# worker takes it) and forwarding them to three backends behind a net_null port. Reports forwarded
+# Benchmark (a) of perf/README.md "Data plane": workers reading captures of many distinct INVITEs
+# through net_pcap (infinite_rx=1: each capture is replayed from memory, as fast as its worker
+# takes it) and forwarding them to three backends behind a net_null port. Reports forwarded
 # INVITEs per second with the default rules (one catch-all) and with a 100-rule set (99 rules over
 # the Request-URI, To, User-Agent and source that do not match, then the catch-all).
 #
 #   scripts/bench-pcap.sh [SECONDS]       (default 10; the first 2 s are warm-up)
-#   SIPSHUNT_BENCH_INVITES=16384          distinct INVITEs in the capture
+#   SIPSHUNT_BENCH_INVITES=16384          distinct INVITEs per capture
+#   SIPSHUNT_BENCH_WORKERS="1"            worker counts to run, e.g. "1 2": N workers read N rx
+#                                         queues of the net_pcap port (one capture of distinct
+#                                         INVITEs per queue: rx_pcap=a,rx_pcap=b) and send on N
+#                                         tx queues of net_null; every count in each round
+#   SIPSHUNT_BENCH_ROUNDS=1               rounds (interleaved: 1w, 2w, 1w, 2w, ...)
+#   SIPSHUNT_BENCH_RULESETS="default 100" which rule sets
 #   SIPSHUNT_BUILD_DIR=build              build directory
-# No network is used at all: net_pcap reads a file, net_null discards.
+# Placement: one worker runs on CPU 1 and the main lcore on CPU 0 (-l 0-1); with N > 1 workers
+# worker i runs on CPU (i mod CPUs) and the main lcore (which sleeps 200 us per loop) floats over
+# all CPUs. On a machine with no more CPUs than workers the main lcore and everything else on the
+# host take time from the workers: the "per worker CPU-second" column (forwarded over the CPU
+# time the worker threads actually got) is the figure to compare across worker counts there.
+# No network is used at all: net_pcap reads files, net_null discards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SECONDS_RUN=${1:-10}
 N=${SIPSHUNT_BENCH_INVITES:-16384}
 BUILD=${SIPSHUNT_BUILD_DIR:-build}
+WORKER_COUNTS=${SIPSHUNT_BENCH_WORKERS:-1}
+ROUNDS=${SIPSHUNT_BENCH_ROUNDS:-1}
+RULESETS=${SIPSHUNT_BENCH_RULESETS:-"default 100"}
 [ "$(id -u)" -eq 0 ] || { echo "bench-pcap: run as root (DPDK memory)" >&2; exit 1; }
 ninja -C "$BUILD" src/app/sipshunt >/dev/null
 SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
@@ -31,7 +45,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-python3 perf/dataplane/make_invites.py "$N" "$WORK/invites.pcap"
+MAX_WORKERS=1
+for w in $WORKER_COUNTS; do [ "$w" -gt "$MAX_WORKERS" ] && MAX_WORKERS=$w; done
+for ((q = 0; q < MAX_WORKERS; q++)); do
+  python3 perf/dataplane/make_invites.py "$N" "$WORK/invites$q.pcap" 198.18.0.1 $((q * N))
+done
 
 # 100 rules: 99 that an ordinary INVITE does not match, over several scanned fields, then `any`.
 {
@@ -50,12 +68,19 @@ if [ -w "$HUGE_FILE" ]; then
   [ "$(cat "$HUGE_FILE")" -ge 400 ] && EAL="-m 800"
 fi
 
-run_one() {  # label rules-file
-  local label=$1 rules=$2
+run_one() {  # label rules-file workers
+  local label=$1 rules=$2 workers=$3 rx="" lcores q
+  for ((q = 0; q < workers; q++)); do rx+="${rx:+,}rx_pcap=$WORK/invites$q.pcap"; done
+  if [ "$workers" = 1 ]; then
+    lcores="-l 0-1"
+  else
+    lcores="--lcores=0@(0-$(($(nproc) - 1)))"
+    for ((q = 1; q <= workers; q++)); do lcores+=",$q@$((q % $(nproc)))"; done
+  fi
   python3 scripts/lib/sipshunt_config.py --address 198.18.0.1 --port 5060 --rules "$rules" \
     --backend b1 198.19.0.21 --backend b2 198.19.0.22 --backend b3 198.19.0.23 --no-health \
-    --log-level warn --eal-args="$EAL -l 0-1" --workers 1 --mbufs $((N + 16384)) \
-    --dpdk-port in net_pcap0 "rx_pcap=$WORK/invites.pcap,infinite_rx=1" 198.18.0.1 16 \
+    --log-level warn --eal-args="$EAL $lcores" --workers "$workers" --mbufs $((workers * (N + 16384))) \
+    --dpdk-port in net_pcap0 "$rx,infinite_rx=1" 198.18.0.1 16 \
     --dpdk-port out net_null0 no-rx=1 198.19.0.1 24 >"$WORK/bench.toml"
   rm -f "$WORK/stats.json"
   "$SIPSHUNT" run -c "$WORK/bench.toml" --stats-file "$WORK/stats.json" --stats-interval 0.25 \
@@ -65,35 +90,45 @@ run_one() {  # label rules-file
   for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
   [ -s "$WORK/stats.json" ] || { cat "$WORK/sipshunt.log"; exit 1; }
   sleep 2
-  # The worker thread's own CPU time too: on a shared machine the wall-clock rate understates a
+  # The worker threads' own CPU time too: on a shared machine the wall-clock rate understates a
   # worker that was descheduled; forwarded per CPU-second does not.
-  local tid="" t
-  for t in /proc/"$PX"/task/*; do grep -q worker "$t/comm" && tid=${t##*/}; done
+  local tids=() t
+  for t in /proc/"$PX"/task/*; do grep -q worker "$t/comm" && tids+=("${t##*/}"); done
+  cpu_of() { local sum=0 x; for x in "${tids[@]}"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$PX/task/$x/stat"))); done; echo "$sum"; }
   local cpu0 cpu1
-  cpu0=$(awk '{print $14 + $15}' "/proc/$PX/task/$tid/stat")
+  cpu0=$(cpu_of)
   cp "$WORK/stats.json" "$WORK/s0.json"
   sleep "$((SECONDS_RUN - 2))"
   cp "$WORK/stats.json" "$WORK/s1.json"
-  cpu1=$(awk '{print $14 + $15}' "/proc/$PX/task/$tid/stat")
+  cpu1=$(cpu_of)
   kill -TERM "$PX"; wait "$PX"; PX=""
-  python3 - "$WORK/s0.json" "$WORK/s1.json" "$label" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" <<'PY'
+  python3 - "$WORK/s0.json" "$WORK/s1.json" "$label" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$workers" "${#tids[@]}" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 cpu = (int(sys.argv[5]) - int(sys.argv[4])) / int(sys.argv[6])
+workers, threads = int(sys.argv[7]), int(sys.argv[8])
 dt = b["uptime_s"] - a["uptime_s"]
 fwd = b["dataplane"]["sip_forwarded"] - a["dataplane"]["sip_forwarded"]
-sip_in = b["dataplane"]["sip_in"] - a["dataplane"]["sip_in"]
-w0, w1 = a["workers"][0], b["workers"][0]
-busy = (w1["busy_cycles"] - w0["busy_cycles"]) / max(1, (w1["busy_cycles"] + w1["idle_cycles"]) - (w0["busy_cycles"] + w0["idle_cycles"]))
+per = [(w1["sip_in"] - w0["sip_in"]) / dt / 1e6 for w0, w1 in zip(a["workers"], b["workers"])]
 out = b["ports"][1]["tx_packets"] - a["ports"][1]["tx_packets"]
 drops = {k: v for k, v in b["dataplane"]["drops"].items() if v}
-print(f"{sys.argv[3]:<10} {fwd / dt / 1e6:6.3f} M forwarded INVITEs/s wall clock, {fwd / cpu / 1e6 if cpu else 0:6.3f} M per "
-      f"worker CPU-second (worker ran {cpu:.1f} of {dt:.1f} s; {out / dt / 1e6:.3f} M/s out on net_null; "
-      f"drops {drops or 'none'})")
+print(f"{sys.argv[3]:<12} {workers}w {fwd / dt / 1e6:6.3f} M forwarded INVITEs/s wall clock "
+      f"(per worker {', '.join(f'{x:.3f}' for x in per)}), {fwd / cpu / 1e6 if cpu else 0:6.3f} M per worker "
+      f"CPU-second (workers ran {cpu:.1f} CPU-s of {workers * dt:.1f}; {out / dt / 1e6:.3f} M/s out on net_null; "
+      f"drops {drops or 'none'}{'' if threads == workers else f'; {threads} worker threads found'})")
 PY
 }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load: $(uptime | sed 's/.*load average: //')"
-echo "capture: $N distinct INVITEs; one worker (lcore 1); $SECONDS_RUN s per run"
-run_one "default" "$ROOT/dispatch-rules/default.rules"
-run_one "100 rules" "$WORK/rules100.rules"
+echo "captures: $N distinct INVITEs per worker; workers: $WORKER_COUNTS; $ROUNDS round(s); $SECONDS_RUN s per run"
+for ((round = 1; round <= ROUNDS; round++)); do
+  for set in $RULESETS; do
+    for w in $WORKER_COUNTS; do
+      case "$set" in
+        default) run_one "default" "$ROOT/dispatch-rules/default.rules" "$w" ;;
+        100) run_one "100 rules" "$WORK/rules100.rules" "$w" ;;
+        *) echo "bench-pcap: unknown rule set $set (default, 100)" >&2; exit 2 ;;
+      esac
+    done
+  done
+done
