@@ -10,13 +10,15 @@
 #   SIPSHUNT_BENCH_WORKERS="1"            worker counts to run, e.g. "1 2": N workers read N rx
 #                                         queues of the net_pcap port (one capture of distinct
 #                                         INVITEs per queue: rx_pcap=a,rx_pcap=b) and send on N
-#                                         tx queues of net_null; every count in each round
+#                                         tx queues of net_null; every count in each round. "2p":
+#                                         two sipshunt processes of one worker each (nothing
+#                                         shared but the machine: the control for "2")
 #   SIPSHUNT_BENCH_ROUNDS=1               rounds (interleaved: 1w, 2w, 1w, 2w, ...)
 #   SIPSHUNT_BENCH_RULESETS="default 100" which rule sets
 #   SIPSHUNT_BUILD_DIR=build              build directory
 # Placement: one worker runs on CPU 1 and the main lcore on CPU 0 (-l 0-1); with N > 1 workers
 # worker i runs on CPU (i mod CPUs) and the main lcore (which sleeps 200 us per loop) floats over
-# all CPUs. On a machine with no more CPUs than workers the main lcore and everything else on the
+# all CPUs (with "Np", each process's main lcore floats). On a machine with no more CPUs than workers the main lcore and everything else on the
 # host take time from the workers: the "per worker CPU-second" column (forwarded over the CPU
 # time the worker threads actually got) is the figure to compare across worker counts there.
 # No network is used at all: net_pcap reads files, net_null discards.
@@ -34,11 +36,12 @@ ninja -C "$BUILD" src/app/sipshunt >/dev/null
 SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
 
 WORK=$(mktemp -d /tmp/sipshunt-bench-pcap.XXXXXX)
-PX=""
+PXS=()
 HUGE_FILE=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 HUGE_BEFORE=""
 cleanup() {
-  [ -n "$PX" ] && kill -TERM "$PX" 2>/dev/null && wait "$PX" 2>/dev/null
+  local p
+  for p in "${PXS[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   [ -n "$HUGE_BEFORE" ] && echo "$HUGE_BEFORE" >"$HUGE_FILE"
   rm -rf "$WORK"
 }
@@ -46,7 +49,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 MAX_WORKERS=1
-for w in $WORKER_COUNTS; do [ "$w" -gt "$MAX_WORKERS" ] && MAX_WORKERS=$w; done
+for w in $WORKER_COUNTS; do [ "${w%p}" -gt "$MAX_WORKERS" ] && MAX_WORKERS=${w%p}; done
 for ((q = 0; q < MAX_WORKERS; q++)); do
   python3 perf/dataplane/make_invites.py "$N" "$WORK/invites$q.pcap" 198.18.0.1 $((q * N))
 done
@@ -61,60 +64,90 @@ done
   echo "rule rest: any => pool core"
 } >"$WORK/rules100.rules"
 
-EAL="--no-huge -m 1024"
+# Memory per process: hugepages when the script can reserve them (400 MB per worker), else 4 KiB
+# pages.
+MEM_PER_WORKER="--no-huge -m 1024"
 if [ -w "$HUGE_FILE" ]; then
   cur=$(cat "$HUGE_FILE")
   if [ "$cur" -lt 512 ]; then HUGE_BEFORE=$cur; echo 512 >"$HUGE_FILE" || true; fi
-  [ "$(cat "$HUGE_FILE")" -ge 400 ] && EAL="-m 800"
+  [ "$(cat "$HUGE_FILE")" -ge 400 ] && MEM_PER_WORKER=400
 fi
 
-run_one() {  # label rules-file workers
-  local label=$1 rules=$2 workers=$3 rx="" lcores q
-  for ((q = 0; q < workers; q++)); do rx+="${rx:+,}rx_pcap=$WORK/invites$q.pcap"; done
-  if [ "$workers" = 1 ]; then
-    lcores="-l 0-1"
-  else
-    lcores="--lcores=0@(0-$(($(nproc) - 1)))"
-    for ((q = 1; q <= workers; q++)); do lcores+=",$q@$((q % $(nproc)))"; done
-  fi
+PXS=()
+# One sipshunt process: index, workers, first capture, CPU of its first worker; sets PX.
+start_process() {
+  local i=$1 workers=$2 first=$3 cpu=$4 rules=$5 rx="" lcores q eal
+  for ((q = first; q < first + workers; q++)); do rx+="${rx:+,}rx_pcap=$WORK/invites$q.pcap"; done
+  lcores="--lcores=0@(0-$(($(nproc) - 1)))"
+  for ((q = 1; q <= workers; q++)); do lcores+=",$q@$(((cpu + q - 1) % $(nproc)))"; done
+  [ "$workers" = 1 ] && [ "$cpu" = 1 ] && [ "$(nproc)" -ge 2 ] && lcores="-l 0-1"
+  if [ "$MEM_PER_WORKER" = 400 ]; then eal="-m $((400 * workers))"; else eal=$MEM_PER_WORKER; fi
   python3 scripts/lib/sipshunt_config.py --address 198.18.0.1 --port 5060 --rules "$rules" \
     --backend b1 198.19.0.21 --backend b2 198.19.0.22 --backend b3 198.19.0.23 --no-health \
-    --log-level warn --eal-args="$EAL $lcores" --workers "$workers" --mbufs $((workers * (N + 16384))) \
+    --log-level warn --eal-args="$eal $lcores" --workers "$workers" --mbufs $((workers * (N + 16384))) \
     --dpdk-port in net_pcap0 "$rx,infinite_rx=1" 198.18.0.1 16 \
-    --dpdk-port out net_null0 no-rx=1 198.19.0.1 24 >"$WORK/bench.toml"
-  rm -f "$WORK/stats.json"
-  "$SIPSHUNT" run -c "$WORK/bench.toml" --stats-file "$WORK/stats.json" --stats-interval 0.25 \
+    --dpdk-port out net_null0 no-rx=1 198.19.0.1 24 >"$WORK/bench$i.toml"
+  printf '[admin]\nenabled = false\n' >>"$WORK/bench$i.toml"  # several processes side by side
+  rm -f "$WORK/stats$i.json"
+  "$SIPSHUNT" run -c "$WORK/bench$i.toml" --stats-file "$WORK/stats$i.json" --stats-interval 0.25 \
     --static-neighbour out,198.19.0.21,02:00:00:00:00:21 --static-neighbour out,198.19.0.22,02:00:00:00:00:22 \
-    --static-neighbour out,198.19.0.23,02:00:00:00:00:23 >"$WORK/sipshunt.log" 2>&1 &
+    --static-neighbour out,198.19.0.23,02:00:00:00:00:23 >"$WORK/sipshunt$i.log" 2>&1 &
   PX=$!
-  for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
-  [ -s "$WORK/stats.json" ] || { cat "$WORK/sipshunt.log"; exit 1; }
+  PXS+=("$PX")
+}
+
+run_one() {  # label rules-file workers processes
+  local label=$1 rules=$2 workers=$3 procs=$4 i
+  PXS=()
+  for ((i = 0; i < procs; i++)); do
+    start_process "$i" $((workers / procs)) $((i * workers / procs)) $(((1 + i * workers / procs) % $(nproc))) "$rules"
+  done
+  for ((i = 0; i < procs; i++)); do
+    for _ in $(seq 100); do [ -s "$WORK/stats$i.json" ] && break; sleep 0.1; done
+    [ -s "$WORK/stats$i.json" ] || { cat "$WORK/sipshunt$i.log"; exit 1; }
+  done
   sleep 2
   # The worker threads' own CPU time too: on a shared machine the wall-clock rate understates a
   # worker that was descheduled; forwarded per CPU-second does not.
-  local tids=() t
-  for t in /proc/"$PX"/task/*; do grep -q worker "$t/comm" && tids+=("${t##*/}"); done
-  cpu_of() { local sum=0 x; for x in "${tids[@]}"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$PX/task/$x/stat"))); done; echo "$sum"; }
-  local cpu0 cpu1
-  cpu0=$(cpu_of)
-  cp "$WORK/stats.json" "$WORK/s0.json"
+  local tids=() t p
+  for p in "${PXS[@]}"; do
+    for t in /proc/"$p"/task/*; do grep -q worker "$t/comm" && tids+=("$p/task/${t##*/}"); done
+  done
+  cpu_of() { local sum=0 x; for x in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$x/stat"))); done; echo "$sum"; }
+  local cpu0 cpu1 all0 all1
+  cpu0=$(cpu_of "${tids[@]}")
+  all0=$(cpu_of "${PXS[@]}")
+  for ((i = 0; i < procs; i++)); do cp "$WORK/stats$i.json" "$WORK/s0-$i.json"; done
   sleep "$((SECONDS_RUN - 2))"
-  cp "$WORK/stats.json" "$WORK/s1.json"
-  cpu1=$(cpu_of)
-  kill -TERM "$PX"; wait "$PX"; PX=""
-  python3 - "$WORK/s0.json" "$WORK/s1.json" "$label" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" "$workers" "${#tids[@]}" <<'PY'
+  for ((i = 0; i < procs; i++)); do cp "$WORK/stats$i.json" "$WORK/s1-$i.json"; done
+  cpu1=$(cpu_of "${tids[@]}")
+  all1=$(cpu_of "${PXS[@]}")
+  for p in "${PXS[@]}"; do kill -TERM "$p"; done
+  for p in "${PXS[@]}"; do wait "$p"; done
+  PXS=()
+  python3 - "$WORK" "$procs" "$label" "$((cpu1 - cpu0))" "$((all1 - all0))" "$(getconf CLK_TCK)" "$workers" \
+    "${#tids[@]}" <<'PY'
 import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-cpu = (int(sys.argv[5]) - int(sys.argv[4])) / int(sys.argv[6])
+work, procs, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+hz = int(sys.argv[6])
+cpu, others = int(sys.argv[4]) / hz, (int(sys.argv[5]) - int(sys.argv[4])) / hz  # others: main lcore, stats
 workers, threads = int(sys.argv[7]), int(sys.argv[8])
-dt = b["uptime_s"] - a["uptime_s"]
-fwd = b["dataplane"]["sip_forwarded"] - a["dataplane"]["sip_forwarded"]
-per = [(w1["sip_in"] - w0["sip_in"]) / dt / 1e6 for w0, w1 in zip(a["workers"], b["workers"])]
-out = b["ports"][1]["tx_packets"] - a["ports"][1]["tx_packets"]
-drops = {k: v for k, v in b["dataplane"]["drops"].items() if v}
-print(f"{sys.argv[3]:<12} {workers}w {fwd / dt / 1e6:6.3f} M forwarded INVITEs/s wall clock "
-      f"(per worker {', '.join(f'{x:.3f}' for x in per)}), {fwd / cpu / 1e6 if cpu else 0:6.3f} M per worker "
-      f"CPU-second (workers ran {cpu:.1f} CPU-s of {workers * dt:.1f}; {out / dt / 1e6:.3f} M/s out on net_null; "
+fwd = out = 0
+per, drops, dts = [], {}, []
+for i in range(procs):
+    a, b = (json.load(open(f"{work}/s{k}-{i}.json")) for k in (0, 1))
+    dt = b["uptime_s"] - a["uptime_s"]
+    dts.append(dt)
+    fwd += (b["dataplane"]["sip_forwarded"] - a["dataplane"]["sip_forwarded"]) / dt
+    out += (b["ports"][1]["tx_packets"] - a["ports"][1]["tx_packets"]) / dt
+    per += [(w1["sip_in"] - w0["sip_in"]) / dt / 1e6 for w0, w1 in zip(a["workers"], b["workers"])]
+    drops.update({k: v for k, v in b["dataplane"]["drops"].items() if v})
+dt = max(dts)
+shape = f"{workers}w" if procs == 1 else f"{procs}x{workers // procs}w"
+print(f"{label:<10} {shape:<5} {fwd / 1e6:6.3f} M forwarded INVITEs/s wall clock "
+      f"(per worker {', '.join(f'{x:.3f}' for x in per)}), {fwd * dt / cpu / 1e6 if cpu else 0:6.3f} M per worker "
+      f"CPU-second (workers ran {cpu:.1f} CPU-s of {workers * dt:.1f}, other threads {others:.1f}; "
+      f"{out / 1e6:.3f} M/s out on net_null; "
       f"drops {drops or 'none'}{'' if threads == workers else f'; {threads} worker threads found'})")
 PY
 }
@@ -124,9 +157,11 @@ echo "captures: $N distinct INVITEs per worker; workers: $WORKER_COUNTS; $ROUNDS
 for ((round = 1; round <= ROUNDS; round++)); do
   for set in $RULESETS; do
     for w in $WORKER_COUNTS; do
+      procs=1
+      case "$w" in *p) procs=${w%p}; w=${w%p} ;; esac
       case "$set" in
-        default) run_one "default" "$ROOT/dispatch-rules/default.rules" "$w" ;;
-        100) run_one "100 rules" "$WORK/rules100.rules" "$w" ;;
+        default) run_one "default" "$ROOT/dispatch-rules/default.rules" "$w" "$procs" ;;
+        100) run_one "100 rules" "$WORK/rules100.rules" "$w" "$procs" ;;
         *) echo "bench-pcap: unknown rule set $set (default, 100)" >&2; exit 2 ;;
       esac
     done
