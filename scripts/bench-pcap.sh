@@ -114,24 +114,27 @@ run_one() {  # label rules-file workers processes
     for t in /proc/"$p"/task/*; do grep -q worker "$t/comm" && tids+=("$p/task/${t##*/}"); done
   done
   cpu_of() { local sum=0 x; for x in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$x/stat"))); done; echo "$sum"; }
-  local cpu0 cpu1 all0 all1
+  local cpu0 cpu1 all0 all1 t0 t1
   cpu0=$(cpu_of "${tids[@]}")
   all0=$(cpu_of "${PXS[@]}")
+  t0=$(date +%s.%N)
   for ((i = 0; i < procs; i++)); do cp "$WORK/stats$i.json" "$WORK/s0-$i.json"; done
   sleep "$((SECONDS_RUN - 2))"
   for ((i = 0; i < procs; i++)); do cp "$WORK/stats$i.json" "$WORK/s1-$i.json"; done
+  t1=$(date +%s.%N)
   cpu1=$(cpu_of "${tids[@]}")
   all1=$(cpu_of "${PXS[@]}")
   for p in "${PXS[@]}"; do kill -TERM "$p"; done
   for p in "${PXS[@]}"; do wait "$p"; done
   PXS=()
   python3 - "$WORK" "$procs" "$label" "$((cpu1 - cpu0))" "$((all1 - all0))" "$(getconf CLK_TCK)" "$workers" \
-    "${#tids[@]}" <<'PY'
+    "${#tids[@]}" "$t0" "$t1" <<'PY'
 import json, sys
 work, procs, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 hz = int(sys.argv[6])
 cpu, others = int(sys.argv[4]) / hz, (int(sys.argv[5]) - int(sys.argv[4])) / hz  # others: main lcore, stats
 workers, threads = int(sys.argv[7]), int(sys.argv[8])
+window = float(sys.argv[10]) - float(sys.argv[9])  # where the CPU times were taken
 fwd = out = 0
 per, drops, dts = [], {}, []
 for i in range(procs):
@@ -142,7 +145,11 @@ for i in range(procs):
     out += (b["ports"][1]["tx_packets"] - a["ports"][1]["tx_packets"]) / dt
     per += [(w1["sip_in"] - w0["sip_in"]) / dt / 1e6 for w0, w1 in zip(a["workers"], b["workers"])]
     drops.update({k: v for k, v in b["dataplane"]["drops"].items() if v})
+# The stats file is rewritten every 0.25 s by the control lcore; on a loaded host a copy can be
+# older than that. Rates come from the files' own uptimes; CPU time is scaled to the same span.
 dt = max(dts)
+if window > 0:
+    cpu, others = cpu * dt / window, others * dt / window
 shape = f"{workers}w" if procs == 1 else f"{procs}x{workers // procs}w"
 print(f"{label:<10} {shape:<5} {fwd / 1e6:6.3f} M forwarded INVITEs/s wall clock "
       f"(per worker {', '.join(f'{x:.3f}' for x in per)}), {fwd * dt / cpu / 1e6 if cpu else 0:6.3f} M per worker "
