@@ -65,7 +65,7 @@ Result<rte_mempool*> create_af_xdp_pool(const std::string& name, std::uint32_t c
     const std::string why = chunk > page_size()
                                 ? "objects of " + std::to_string(chunk) + " bytes exceed a page"
                                 : "its memory is in " + std::to_string(pool->nb_mem_chunks) +
-                                      " pieces, the UMEM must be one (use hugepages, or a larger -m with --no-huge)";
+                                      " pieces, the UMEM must be one (EAL --iova-mode=va, or a larger -m)";
     rte_mempool_free(pool);
     return Error::plain("the AF_XDP mbuf pool cannot be a UMEM: " + why);
   }

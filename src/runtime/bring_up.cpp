@@ -41,6 +41,7 @@ net::EalPlan eal_plan(const RuntimeOptions& options) {
       plan.pci_devices.push_back(p.device);
     } else {
       plan.any_vdev = true;
+      plan.any_af_xdp = plan.any_af_xdp || net::is_af_xdp(p.device);
     }
   }
   return plan;

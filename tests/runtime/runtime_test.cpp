@@ -8,6 +8,7 @@
 #include <rte_mempool.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
@@ -63,6 +64,13 @@ TEST(EalArguments, AddsWhatTheDataPlaneNeedsUnlessGiven) {
   plan.cpus = 2;  // more lcores than CPUs: they share them
   a = net::eal_arguments(plan);
   EXPECT_EQ(a[1], "--lcores=(0-3)@(0-1)");
+  plan = {};
+  plan.any_af_xdp = true;  // its UMEM pool must be one virtually contiguous piece
+  a = net::eal_arguments(plan);
+  EXPECT_NE(std::find(a.begin(), a.end(), "--iova-mode=va"), a.end());
+  plan.config_args = {"--iova-mode=pa"};
+  a = net::eal_arguments(plan);
+  EXPECT_EQ(std::find(a.begin(), a.end(), "--iova-mode=va"), a.end());
   EXPECT_TRUE(net::is_pci_address("0000:00:08.0"));
   EXPECT_TRUE(net::is_pci_address("00:08.0"));
   EXPECT_FALSE(net::is_pci_address("net_af_packet0"));
