@@ -10,7 +10,7 @@ import os
 import socket
 import sys
 
-from harness import SKIP, Env, Failure, check, main, sipplog
+from harness import SKIP, Env, check, main
 
 CALLS = int(os.environ.get("SIPSHUNT_IT_CALLS", "1500"))
 RATE = int(os.environ.get("SIPSHUNT_IT_RATE", "300"))
@@ -35,18 +35,7 @@ def test(sipshunt):
         check(rc == 0 and created == CALLS and ok == CALLS and failed == 0, f"all {CALLS} calls succeeded at the caller")
         stats = env.stop_proxy()
 
-        owner = {}
-        incomplete = []
-        for name, log in env.backend_logs().items():
-            for cid, methods in sipplog.received_requests(log).items():
-                if cid in owner:
-                    raise Failure(f"Call-ID {cid} reached both {owner[cid]} and {name}")
-                owner[cid] = name
-                if not (methods["INVITE"] >= 1 and methods["ACK"] >= 1 and methods["BYE"] >= 1):
-                    incomplete.append((cid, name, dict(methods)))
-        check(len(owner) == CALLS, f"the backends saw {len(owner)} distinct Call-IDs, one per call")
-        check(not incomplete, f"each Call-ID's INVITE, ACK and BYE reached the same backend ({len(incomplete)} exceptions"
-              f"{': ' + str(incomplete[:3]) if incomplete else ''})")
+        env.check_calls_at_backends(CALLS)
         port = stats["ports"][0]
         check(port["driver"] == "net_af_xdp", f"the port ran on the AF_XDP PMD ({port['driver']})")
         dp = stats["dataplane"]
