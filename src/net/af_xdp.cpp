@@ -44,6 +44,11 @@ std::uint16_t af_xdp_data_room() noexcept {
   return static_cast<std::uint16_t>(room);
 }
 
+std::uint16_t af_xdp_max_frame() noexcept {
+  constexpr std::uint16_t kXdpPacketHeadroom = 256;  // XDP_PACKET_HEADROOM, in front of every frame
+  return static_cast<std::uint16_t>(af_xdp_data_room() - RTE_PKTMBUF_HEADROOM - kXdpPacketHeadroom);
+}
+
 std::uint32_t af_xdp_pool_size(std::uint16_t queues, std::uint16_t rx_ring, std::uint16_t tx_ring) noexcept {
   // Per queue: the fill ring the PMD stocks (2048) and the completion ring (2048), the rx and tx
   // rings, and 2048 more for bursts, hold queues and per-lcore caches.

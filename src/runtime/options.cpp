@@ -10,6 +10,7 @@
 
 #include "sipshunt/dataplane/shared.hpp"
 #include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/net/af_xdp.hpp"
 #include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/eal.hpp"
 
@@ -53,9 +54,11 @@ Result<void> validate(const RuntimeOptions& o) {
     }
     if (p.address == 0) return fail("port " + p.name + ": no IPv4 address");
     if (p.prefix_len == 0 || p.prefix_len > 32) return fail("port " + p.name + ": prefix_len must be 1..32");
-    if (p.mtu < 576 || p.mtu > net::kMbufDataRoom - net::kEthernetHeaderLen) {
-      return fail("port " + p.name + ": mtu must be 576.." +
-                  std::to_string(net::kMbufDataRoom - net::kEthernetHeaderLen));
+    const unsigned max_mtu = net::is_af_xdp(p.device) ? net::af_xdp_max_frame() - net::kEthernetHeaderLen
+                                                       : net::kMbufDataRoom - net::kEthernetHeaderLen;
+    if (p.mtu < 576 || p.mtu > max_mtu) {
+      return fail("port " + p.name + ": mtu must be 576.." + std::to_string(max_mtu) +
+                  (net::is_af_xdp(p.device) ? " on AF_XDP (a frame must fit a page-sized UMEM chunk)" : ""));
     }
   }
   const auto routes = net::RouteTable::build(interfaces_of(o), o.routes);

@@ -86,6 +86,7 @@ TEST(AfXdp, PoolObjectsFitAPageAndHoldAFrame) {
   const std::uint32_t object = rte_mempool_calc_obj_size(sizeof(rte_mbuf) + net::kMbufPriv + room, 0, &sz);
   EXPECT_LE(object, static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));
   EXPECT_GE(room, 384 + 1514);
+  EXPECT_EQ(net::af_xdp_max_frame(), room - 384);
   // The last cache line that would still fit the page is taken away by the mempool's padding.
   EXPECT_GT(rte_mempool_calc_obj_size(sizeof(rte_mbuf) + net::kMbufPriv + room + RTE_CACHE_LINE_SIZE, 0, &sz),
             static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));
@@ -131,6 +132,13 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
   o = options();
   o.ports[0].mtu = 100;
   expect(o, "mtu must be");
+  o = options();
+  o.ports[0].device = "net_af_xdp0";
+  o.ports[0].devargs = "iface=lo";
+  o.ports[0].mtu = 4000;  // fine on af_packet; beyond a page-sized UMEM chunk
+  expect(o, "mtu must be 576..3426 on AF_XDP");
+  o.ports[0].mtu = 1500;
+  EXPECT_TRUE(succeeded(runtime::validate(o)));
   o = options();
   o.routes.push_back({0x0a000000, 8, 0x0b000001});
   expect(o, "on no port's subnet");

@@ -17,6 +17,9 @@ namespace sipshunt::net {
 // of the kernel. Frames arrive 384 bytes into it (DPDK's headroom and XDP_PACKET_HEADROOM).
 [[nodiscard]] std::uint16_t af_xdp_data_room() noexcept;
 
+// The largest Ethernet frame (no FCS) an AF_XDP port receives: the data room less those 384 bytes.
+[[nodiscard]] std::uint16_t af_xdp_max_frame() noexcept;
+
 // Mbufs for an AF_XDP port of `queues` queue pairs: each queue's fill and completion rings
 // (2048 each, fixed by the PMD), its rx and tx rings, and what the workers hold, as 2^n - 1.
 [[nodiscard]] std::uint32_t af_xdp_pool_size(std::uint16_t queues, std::uint16_t rx_ring, std::uint16_t tx_ring) noexcept;
