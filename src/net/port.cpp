@@ -72,8 +72,9 @@ std::string effective_devargs(const PortSpec& spec, std::uint16_t queues) {
   if (is_af_xdp(spec.device)) {
     add("queue_count", std::to_string(queues));  // netdev queues from start_queue
     // The PMD's preferred busy polling (busy_budget=64) leaves the interface's NAPI to the
-    // recvfrom() of a worker's empty polls: a worker busy with a burst starves it, and on a veth
-    // of a loaded host it lost from 5% to 95% of 50 k frames/s; without it, 8-19%, steadily.
+    // recvfrom() of a worker's empty polls, so a worker busy with bursts starves it: on a veth of
+    // a loaded host it lost 6% and 95% of 50 k frames/s in two rounds, against 8% and 19% without
+    // (src/dataplane/README.md, "AF_XDP ports").
     add("busy_budget", "0");
   }
   return args;
