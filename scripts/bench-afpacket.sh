@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Benchmark (b) of perf/README.md "Data plane": the af_packet topology (a bridge, a client, the
 # proxy host, three backends in network namespaces) driven by sipgen (sendmmsg, distinct Call-IDs,
-# bounded in time), first through sipshunt (one worker, net_af_packet on an unaddressed veth),
-# then through Kamailio (Debian's package: dispatcher algorithm 0, stateless forward(), -x tlsf)
-# on a kernel address of the same veth, both on the machine's two CPUs. For each, the offered rate
-# climbs a ladder; the result is the highest forwarded rate (datagrams counted by sinks on the
-# three backends) with under 1% loss, and the ratio of the two.
+# bounded in time), first through sipshunt (one worker on the unaddressed veth of the proxy host,
+# with net_af_packet, then with net_af_xdp), then through Kamailio (Debian's package: dispatcher
+# algorithm 0, stateless forward(), -x tlsf) on a kernel address of the same veth, all on the
+# machine's two CPUs, in one run. For each, the offered rate climbs a ladder; the result is the
+# highest forwarded rate (datagrams counted by sinks on the three backends) with under 1% loss,
+# and its ratio to Kamailio's.
 #
 #   scripts/bench-afpacket.sh [SECONDS_PER_STEP]      (default 5)
+#   SIPSHUNT_BENCH_DEVICES="af_packet af_xdp"         sipshunt's port devices, in this order
 #   SIPSHUNT_BENCH_RATES="50000 100000 ..."           offered rates for sipshunt
 #   SIPSHUNT_BENCH_KAM_RATES="20000 40000 ..."        offered rates for Kamailio
 #   SIPSHUNT_BENCH_KAM_CHILDREN=2                     Kamailio UDP worker processes
@@ -30,6 +32,7 @@ RATES=${SIPSHUNT_BENCH_RATES:-"50000 75000 100000 125000 150000 175000 200000 25
 KAM_RATES=${SIPSHUNT_BENCH_KAM_RATES:-"10000 20000 30000 40000 50000 60000 70000 80000 100000"}
 KAM_CHILDREN=${SIPSHUNT_BENCH_KAM_CHILDREN:-2}
 IDLE_VARIANTS=${SIPSHUNT_BENCH_IDLE_SLEEP_US:-"0 50"}
+DEVICES=${SIPSHUNT_BENCH_DEVICES:-"af_packet af_xdp"}
 GENERATORS=${SIPSHUNT_BENCH_GENERATORS:-1}
 WORKERS=${SIPSHUNT_BENCH_WORKERS:-1}
 RAW=${SIPSHUNT_BENCH_RAW:-1}
@@ -125,12 +128,20 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load: $(u
 echo "steps of ${STEP}s; loss = 1 - (datagrams at the three backend sinks) / (datagrams sipgen sent)"
 
 # ---- sipshunt
+declare -A SIP_BEST
+PROXY_MAC=$(ip -n "$TOPO_PROXY" -br link show eth0 | awk '{print $3}')
+for device in $DEVICES; do
+case "$device" in
+  af_packet | af_xdp) ;;
+  *) echo "bench-afpacket: unknown device $device (af_packet, af_xdp)" >&2; exit 2 ;;
+esac
+# The veth gets its own MAC back: an AF_XDP port takes the interface's MAC as its own.
+ip -n "$TOPO_PROXY" link set eth0 address "$PROXY_MAC"
 python3 scripts/lib/sipshunt_config.py --address "$TOPO_PROXY_IP" --port 5060 \
   --rules "$ROOT/dispatch-rules/default.rules" --no-health \
   --backend b1 "$(topo_backend_ip 1)" --backend b2 "$(topo_backend_ip 2)" --backend b3 "$(topo_backend_ip 3)" \
   --log-level warn --eal-args="--no-huge -m 512" --workers "$WORKERS" --mbufs $((WORKERS == 1 ? 8191 : 16383)) \
-  --dpdk-port lan net_af_packet0 iface=eth0 "$TOPO_PROXY_IP" "$TOPO_PREFIX" >"$WORK/sipshunt.toml"
-declare -A SIP_BEST
+  --dpdk-port lan "net_${device}0" iface=eth0 "$TOPO_PROXY_IP" "$TOPO_PREFIX" >"$WORK/sipshunt.toml"
 for idle in $IDLE_VARIANTS; do
   rm -f "$WORK/stats.json"
   ip netns exec "$TOPO_PROXY" "$SIPSHUNT" run -c "$WORK/sipshunt.toml" --stats-file "$WORK/stats.json" \
@@ -139,22 +150,25 @@ for idle in $IDLE_VARIANTS; do
   PIDS+=("$PX")
   for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
   PORT_MAC=$(python3 -c "import json; print(json.load(open('$WORK/stats.json'))['ports'][0]['mac'])")
-  if [ "${SIPSHUNT_BENCH_OTHERHOST:-1}" = 1 ]; then
+  if [ "$device" = af_packet ] && [ "${SIPSHUNT_BENCH_OTHERHOST:-1}" = 1 ]; then
     # The kernel of the proxy host keeps its hands off the DPDK port's traffic: with another MAC
     # on eth0, frames for the port's MAC arrive as PACKET_OTHERHOST, which af_packet still gets
     # and the IP stack drops at once (instead of a route lookup per datagram).
     ip -n "$TOPO_PROXY" link set eth0 address 02:00:00:00:ee:01
   fi
   step 1000 >/dev/null  # warm-up: ARP for the backends
-  label=$([ "$idle" = 0 ] && echo "sipshunt" || echo "sipshunt/nap$idle")
+  label=$([ "$device" = af_packet ] && echo "sip/afp" || echo "sip/xdp")
+  [ "$idle" = 0 ] || label="$label/nap$idle"
   [ "$WORKERS" = 1 ] || label="$label/${WORKERS}w"
   # shellcheck disable=SC2086
   SIP_OUT=$(ladder "$label" $RATES)
   echo "$SIP_OUT" | grep -v '^BEST'
-  SIP_BEST[$idle]=$(echo "$SIP_OUT" | sed -n 's/^BEST //p')
+  SIP_BEST[$device/$idle]=$(echo "$SIP_OUT" | sed -n 's/^BEST //p')
   kill -TERM "$PX"; wait "$PX" || true
   python3 -c "import json; d=json.load(open('$WORK/stats.json'))['dataplane']; print('  sipshunt drops:', {k: v for k, v in d['drops'].items() if v} or 'none')"
 done
+done
+ip -n "$TOPO_PROXY" link set eth0 address "$PROXY_MAC"
 
 # ---- Kamailio on the same veth, now with a kernel address
 PORT_MAC=
@@ -177,12 +191,14 @@ KAM_BEST=$(echo "$KAM_OUT" | sed -n 's/^BEST //p')
 kill -TERM "$KM"; wait "$KM" || true
 
 echo
+for device in $DEVICES; do
 for idle in $IDLE_VARIANTS; do
-  python3 - "${SIP_BEST[$idle]}" "$KAM_BEST" "$idle" "$WORKERS" <<'PY'
+  python3 - "${SIP_BEST[$device/$idle]}" "$KAM_BEST" "$idle" "$WORKERS" "$device" <<'PY'
 import sys
 s, k, idle = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 mode = ("busy polling" if idle == 0 else f"adaptive polling, {idle} us naps") + f", {sys.argv[4]} worker(s)"
-print(f"highest forwarded rate with <1% loss: sipshunt ({mode}) {s}/s, Kamailio {k}/s, "
+print(f"highest forwarded rate with <1% loss: sipshunt on {sys.argv[5]} ({mode}) {s}/s, Kamailio {k}/s, "
       f"ratio {s / k if k else float('inf'):.2f}x")
 PY
+done
 done

@@ -3,7 +3,7 @@
 benchmark: many clients (source addresses and ports), distinct Call-IDs, branches and tags, a
 realistic header set and SDP body (~900 bytes on the wire).
 
-  make_invites.py N OUT.pcap [PROXY_IP]
+  make_invites.py N OUT.pcap [PROXY_IP] [FIRST]    (INVITEs FIRST .. FIRST+N-1; default 0)
 """
 import struct
 import sys
@@ -68,10 +68,11 @@ def frame(src, sport, payload, proxy):
 def main():
     n, out = int(sys.argv[1]), sys.argv[2]
     proxy = sys.argv[3] if len(sys.argv) > 3 else "198.18.0.1"
+    first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         total = 0
-        for i in range(n):
+        for i in range(first, first + n):
             fr = frame(*invite(i, proxy), proxy)
             total += len(fr)
             f.write(struct.pack("<IIII", 1, i, len(fr), len(fr)))

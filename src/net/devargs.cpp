@@ -41,4 +41,8 @@ bool is_af_packet(std::string_view device) noexcept {
   return device.rfind("net_af_packet", 0) == 0 || device.rfind("eth_af_packet", 0) == 0;
 }
 
+bool is_af_xdp(std::string_view device) noexcept {
+  return device.rfind("net_af_xdp", 0) == 0;
+}
+
 }  // namespace sipshunt::net

@@ -53,6 +53,7 @@ std::vector<std::string> eal_arguments(const EalPlan& plan) {
   if (!has({"--no-telemetry", "--telemetry"})) args.push_back("--no-telemetry");
   // ip_frag announces every table it allocates at INFO on the USER1 log type: not news.
   if (!has({"--log-level"})) args.push_back("--log-level=user1:warning");
+  if (plan.any_af_xdp && !has({"--iova-mode"})) args.push_back("--iova-mode=va");
   if (!has({"-a", "--allow", "-b", "--block", "--no-pci"})) {
     if (plan.pci_devices.empty()) {
       args.push_back("--no-pci");

@@ -89,13 +89,19 @@ std::string effective_devargs(const PortSpec& spec, std::uint16_t queues) {
     add("blocksz", std::to_string(2 * kMbufDataRoom));
     add("framecnt", "2048");  // 16 MiB per ring: absorbs a few ms of a descheduled worker
   }
+  if (is_af_xdp(spec.device)) {
+    add("queue_count", std::to_string(queues));  // netdev queues from start_queue
+    // The PMD's preferred busy polling (busy_budget=64) leaves the interface's NAPI to the
+    // recvfrom() of a worker's empty polls, so a worker busy with bursts starves it: on a veth of
+    // a loaded host it lost 6% and 95% of 50 k frames/s in two rounds, against 8% and 19% without
+    // (src/dataplane/README.md, "AF_XDP ports").
+    add("busy_budget", "0");
+  }
   return args;
 }
 
 Result<rte_mempool*> create_mbuf_pool(const std::string& name, std::uint32_t count) {
-  // priv area: per-mbuf metadata for packets the control lcore hands to worker 0 (see dataplane).
-  constexpr std::uint16_t kPriv = 16;
-  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), count, 256, kPriv,
+  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), count, 256, kMbufPriv,
                                               static_cast<std::uint16_t>(kMbufDataRoom + RTE_PKTMBUF_HEADROOM),
                                               static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
@@ -175,8 +181,9 @@ Result<void> open_port(const PortSpec& spec, const PortOptions& options, PortInf
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
     out.tx_udp_checksum = true;
   }
-  // Every mbuf comes from one pool with refcount 1: the PMD may free them the fast way.
-  if ((info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0) {
+  // Every mbuf comes from one pool with refcount 1: the PMD may free them the fast way (not so
+  // once an AF_XDP port has a pool of its own: its mbufs may leave by any port).
+  if (options.single_pool && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0) {
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
   }
   if (int rc = rte_eth_dev_configure(id, options.queues, options.queues, &conf); rc != 0) {

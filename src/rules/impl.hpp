@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sipshunt/common/cache_aligned.hpp"
 #include "sipshunt/common/prefix.hpp"
 #include "sipshunt/rules/rules.hpp"
 #include "sipshunt/sip/message.hpp"
@@ -88,11 +89,13 @@ struct RuleSet::Impl {
   [[nodiscard]] std::int32_t header_field(const sip::Header& h) const noexcept;
 };
 
+// A worker writes `bits` and `matched` on every match: cache-line blocks of their own, so that no
+// other worker's allocation shares their lines (Hyperscan aligns its scratch itself).
 struct Scratch::Impl {
   ~Impl();
   hs_scratch_t* hs = nullptr;
-  std::vector<std::uint64_t> bits;      // one bit per pattern id; all zero between matches
-  std::vector<std::uint32_t> matched;   // pattern ids set in `bits` during this match
+  std::vector<std::uint64_t, CacheAlignedAllocator<std::uint64_t>> bits;    // one bit per pattern id; all zero between matches
+  std::vector<std::uint32_t, CacheAlignedAllocator<std::uint32_t>> matched;  // pattern ids set in `bits` during this match
 };
 
 }  // namespace sipshunt::rules

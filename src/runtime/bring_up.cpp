@@ -10,6 +10,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <thread>
@@ -18,6 +19,8 @@
 #include "signals.hpp"
 #include "sipshunt/runtime/runtime.hpp"
 #include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/net/af_xdp.hpp"
+#include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/eal.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
@@ -38,6 +41,7 @@ net::EalPlan eal_plan(const RuntimeOptions& options) {
       plan.pci_devices.push_back(p.device);
     } else {
       plan.any_vdev = true;
+      plan.any_af_xdp = plan.any_af_xdp || net::is_af_xdp(p.device);
     }
   }
   return plan;
@@ -79,12 +83,22 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) 
   if (!pool) return pool.error();
   shared->pool = *pool;
 
+  const bool any_af_xdp = std::any_of(options.ports.begin(), options.ports.end(),
+                                      [](const net::PortSpec& p) { return net::is_af_xdp(p.device); });
   for (std::size_t i = 0; i < options.ports.size(); ++i) {
     net::PortOptions po;
     po.queues = static_cast<std::uint16_t>(options.workers);
     po.rx_ring = options.rx_ring;
     po.tx_ring = options.tx_ring;
     po.pool = shared->pool;
+    po.single_pool = !any_af_xdp;
+    if (net::is_af_xdp(options.ports[i].device)) {
+      // The PMD makes its rx pool the socket's UMEM, which the shared 8 KiB mbufs cannot be.
+      Result<rte_mempool*> umem = net::create_af_xdp_pool(
+          "sipshunt_xdp" + std::to_string(i), net::af_xdp_pool_size(po.queues, po.rx_ring, po.tx_ring));
+      if (!umem) return Error::plain("port " + options.ports[i].name + ": " + umem.error().message);
+      po.pool = *umem;
+    }
     net::PortInfo info;
     Result<void> opened = net::open_port(options.ports[i], po, info);
     rt->ports_.push_back(info);  // even half-open: shutdown() closes what was attached

@@ -10,6 +10,7 @@
 
 #include "sipshunt/dataplane/shared.hpp"
 #include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/net/af_xdp.hpp"
 #include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/eal.hpp"
 
@@ -35,7 +36,7 @@ Result<void> validate(const RuntimeOptions& o) {
     }
     if (net::is_pci_address(p.device) && !p.devargs.empty())
       return fail("port " + p.name + ": devargs are for virtual devices");
-    if (net::is_af_packet(p.device) || p.device.rfind("net_af_xdp", 0) == 0) {
+    if (net::is_af_packet(p.device) || net::is_af_xdp(p.device)) {
       // The kernel interface must exist here (in this network namespace) before DPDK opens it.
       const std::string iface = net::devarg(p.devargs, "iface");
       if (iface.empty()) return fail("port " + p.name + ": " + p.device + " needs devargs \"iface=<interface>\"");
@@ -45,9 +46,11 @@ Result<void> validate(const RuntimeOptions& o) {
     }
     if (p.address == 0) return fail("port " + p.name + ": no IPv4 address");
     if (p.prefix_len == 0 || p.prefix_len > 32) return fail("port " + p.name + ": prefix_len must be 1..32");
-    if (p.mtu < 576 || p.mtu > net::kMbufDataRoom - net::kEthernetHeaderLen) {
-      return fail("port " + p.name + ": mtu must be 576.." +
-                  std::to_string(net::kMbufDataRoom - net::kEthernetHeaderLen));
+    const unsigned max_mtu = net::is_af_xdp(p.device) ? net::af_xdp_max_frame() - net::kEthernetHeaderLen
+                                                       : net::kMbufDataRoom - net::kEthernetHeaderLen;
+    if (p.mtu < 576 || p.mtu > max_mtu) {
+      return fail("port " + p.name + ": mtu must be 576.." + std::to_string(max_mtu) +
+                  (net::is_af_xdp(p.device) ? " on AF_XDP (a frame must fit a page-sized UMEM chunk)" : ""));
     }
   }
   const auto routes = net::RouteTable::build(o.networks, o.routes);

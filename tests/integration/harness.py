@@ -229,6 +229,31 @@ class Env:
         return {cid: backend_ip(int(name[1:])) for name, log in self.backend_logs().items()
                 for cid in sipplog.received_requests(log)}
 
+    def calls_at_backends(self):
+        """From the backends' message logs: (owner, per_backend, incomplete). owner maps each Call-ID
+        to the one backend that saw it (Failure if two did), per_backend counts INVITEd calls per
+        backend, incomplete lists the Call-IDs whose INVITE, ACK or BYE did not all arrive there."""
+        owner, per_backend, incomplete = {}, {}, []
+        for name, log in self.backend_logs().items():
+            calls = sipplog.received_requests(log)
+            per_backend[name] = sum(1 for c in calls.values() if c["INVITE"])
+            for cid, methods in calls.items():
+                if cid in owner:
+                    raise Failure(f"Call-ID {cid} reached both {owner[cid]} and {name}")
+                owner[cid] = name
+                if not (methods["INVITE"] >= 1 and methods["ACK"] >= 1 and methods["BYE"] >= 1):
+                    incomplete.append((cid, name, dict(methods)))
+        return owner, per_backend, incomplete
+
+    def check_calls_at_backends(self, calls):
+        """Checks that the backends saw `calls` distinct Call-IDs, each call's INVITE, ACK and BYE at
+        one backend; returns the calls per backend."""
+        owner, per_backend, incomplete = self.calls_at_backends()
+        check(len(owner) == calls, f"the backends saw {len(owner)} distinct Call-IDs, one per call")
+        check(not incomplete, f"each Call-ID's INVITE, ACK and BYE reached the same backend ({len(incomplete)} exceptions"
+              f"{': ' + str(incomplete[:3]) if incomplete else ''})")
+        return per_backend
+
     def run_caller(self, scenario, calls, rate, cid="it-%u@%s", timeout=None, extra=(), wait=True):
         timeout = timeout or int(calls / rate) + 60
         remote = f"[{self.proxy_ip}]:5060" if ":" in self.proxy_ip else f"{self.proxy_ip}:5060"

@@ -496,3 +496,10 @@ TEST(Devargs, AfPacketDeviceNames) {
   EXPECT_FALSE(is_af_packet("net_tap0"));
   EXPECT_FALSE(is_af_packet("0000:00:08.0"));
 }
+
+TEST(Devargs, AfXdpDeviceNames) {
+  EXPECT_TRUE(is_af_xdp("net_af_xdp0"));
+  EXPECT_TRUE(is_af_xdp("net_af_xdp12"));
+  EXPECT_FALSE(is_af_xdp("net_af_packet0"));
+  EXPECT_FALSE(is_af_xdp("xnet_af_xdp0"));
+}

@@ -4,6 +4,11 @@
 // snapshot is no longer referenced; shutdown keeps the final counters readable.
 #include <gtest/gtest.h>
 
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,7 +19,9 @@
 #include "sipshunt/runtime/runtime.hpp"
 #include "sipshunt/runtime/stats.hpp"
 #include "sipshunt/dataplane/counters.hpp"
+#include "sipshunt/net/af_xdp.hpp"
 #include "sipshunt/net/eal.hpp"
+#include "sipshunt/net/port.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
 #include "support/config_fixture.hpp"
@@ -61,10 +68,43 @@ TEST(EalArguments, AddsWhatTheDataPlaneNeedsUnlessGiven) {
   plan.cpus = 2;  // more lcores than CPUs: they share them
   a = net::eal_arguments(plan);
   EXPECT_EQ(a[1], "--lcores=(0-3)@(0-1)");
+  plan = {};
+  plan.any_af_xdp = true;  // its UMEM pool must be one virtually contiguous piece
+  a = net::eal_arguments(plan);
+  EXPECT_NE(std::find(a.begin(), a.end(), "--iova-mode=va"), a.end());
+  plan.config_args = {"--iova-mode=pa"};
+  a = net::eal_arguments(plan);
+  EXPECT_EQ(std::find(a.begin(), a.end(), "--iova-mode=va"), a.end());
   EXPECT_TRUE(net::is_pci_address("0000:00:08.0"));
   EXPECT_TRUE(net::is_pci_address("00:08.0"));
   EXPECT_FALSE(net::is_pci_address("net_af_packet0"));
   EXPECT_FALSE(net::is_pci_address("0000:00:08.8"));
+}
+
+// The kernel takes UMEM chunks of one page at most (XDP_UMEM_REG); the PMD declares a chunk per
+// mempool object, header and trailer padding included. A 1514-byte frame must still fit behind
+// the 384 bytes in front of a received frame (DPDK headroom and XDP_PACKET_HEADROOM).
+TEST(AfXdp, PoolObjectsFitAPageAndHoldAFrame) {
+  const std::uint16_t room = net::af_xdp_data_room();
+  rte_mempool_objsz sz{};
+  const std::uint32_t object = rte_mempool_calc_obj_size(sizeof(rte_mbuf) + net::kMbufPriv + room, 0, &sz);
+  EXPECT_LE(object, static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));
+  EXPECT_GE(room, 384 + 1514);
+  EXPECT_EQ(net::af_xdp_max_frame(), room - 384);
+  // The last cache line that would still fit the page is taken away by the mempool's padding.
+  EXPECT_GT(rte_mempool_calc_obj_size(sizeof(rte_mbuf) + net::kMbufPriv + room + RTE_CACHE_LINE_SIZE, 0, &sz),
+            static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));
+  EXPECT_EQ(net::af_xdp_pool_size(1, 1024, 1024), 8191u);
+  EXPECT_EQ(net::af_xdp_pool_size(2, 1024, 1024), 16383u);
+}
+
+TEST(AfXdp, OneNetdevQueuePerWorker) {
+  net::PortSpec p;
+  p.device = "net_af_xdp0";
+  p.devargs = "iface=eth0";
+  EXPECT_EQ(net::effective_devargs(p, 2), "iface=eth0,queue_count=2,busy_budget=0");
+  p.devargs = "iface=eth0,start_queue=1,queue_count=1,busy_budget=64";
+  EXPECT_EQ(net::effective_devargs(p, 1), "iface=eth0,start_queue=1,queue_count=1,busy_budget=64");
 }
 
 TEST(Validate, AcceptsTheDefaults) { EXPECT_TRUE(succeeded(runtime::validate(options()))); }
@@ -96,6 +136,13 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
   o = options();
   o.ports[0].mtu = 100;
   expect(o, "mtu must be");
+  o = options();
+  o.ports[0].device = "net_af_xdp0";
+  o.ports[0].devargs = "iface=lo";
+  o.ports[0].mtu = 4000;  // fine on af_packet; beyond a page-sized UMEM chunk
+  expect(o, "mtu must be 576..3426 on AF_XDP");
+  o.ports[0].mtu = 1500;
+  EXPECT_TRUE(succeeded(runtime::validate(o)));
   o = options();
   o.routes.push_back({IpAddress::v4(0x0a000000), 8, IpAddress::v4(0x0b000001)});
   expect(o, "on no network's subnet");

@@ -115,7 +115,7 @@ class Worker {
   Shared& shared_;
   std::uint32_t index_;
   std::unique_ptr<proxy::ThreadState> proxy_;
-  struct TxBuffer {
+  struct SIPSHUNT_CACHE_ALIGNED TxBuffer {  // written per packet: lines of its own
     std::uint16_t count = 0;
     std::uint64_t bytes = 0;
     rte_mbuf* pkts[kTxBuffer];

@@ -17,4 +17,7 @@ namespace sipshunt::net {
 // True for the af_packet PMD's names (net_af_packet0, and eth_af_packet0, its old alias).
 [[nodiscard]] bool is_af_packet(std::string_view device) noexcept;
 
+// True for the AF_XDP PMD's name (net_af_xdp0, ...).
+[[nodiscard]] bool is_af_xdp(std::string_view device) noexcept;
+
 }  // namespace sipshunt::net

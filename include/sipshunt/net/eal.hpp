@@ -17,6 +17,7 @@ struct EalPlan {
   std::uint32_t workers = 1;             // worker lcores wanted (+1 main lcore for control)
   std::vector<std::string> pci_devices;  // ports given by PCI address
   bool any_vdev = false;
+  bool any_af_xdp = false;               // an AF_XDP port: its UMEM pool needs --iova-mode=va
   std::uint32_t cpus = 0;                // online CPUs (0: unknown)
 };
 
@@ -32,6 +33,9 @@ struct EalPlan {
 //  -a ADDR        for each configured PCI port, so only those are probed
 //  --no-telemetry no telemetry socket
 //  --log-level=user1:warning   (quiets ip_frag's INFO line per reassembly table)
+//  --iova-mode=va with an AF_XDP port: in PA mode a mempool on hugepages is built from
+//                 physically contiguous pieces (one per page), and the PMD's UMEM must be one
+//                 virtually contiguous piece (see af_xdp.hpp)
 [[nodiscard]] std::vector<std::string> eal_arguments(const EalPlan& plan);
 
 // DPDK's log lines (EAL, drivers) to spdlog's default logger at their own level (dpdk_log.cpp).

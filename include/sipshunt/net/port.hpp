@@ -19,6 +19,8 @@ namespace sipshunt::net {
 // datagram the kernel reassembled in front of af_packet (PACKET_FANOUT_FLAG_DEFRAG), and for the
 // proxy to write its output behind the input in the same buffer.
 inline constexpr std::uint16_t kMbufDataRoom = 8192;
+// Private area per mbuf: metadata for packets the control lcore hands to worker 0 (see dataplane).
+inline constexpr std::uint16_t kMbufPriv = 16;
 
 struct PortSpec {
   std::string name;      // ours, for logs and metrics
@@ -34,7 +36,8 @@ struct PortOptions {
   std::uint16_t queues = 1;       // rx and tx queues (one each per worker)
   std::uint16_t rx_ring = 1024;
   std::uint16_t tx_ring = 1024;
-  rte_mempool* pool = nullptr;
+  rte_mempool* pool = nullptr;    // rx buffers (an AF_XDP port's own pool, see af_xdp.hpp)
+  bool single_pool = true;        // every mbuf any port sends comes from one pool (fast free)
 };
 
 struct PortInfo {
@@ -62,7 +65,8 @@ struct PortInfo {
 [[nodiscard]] std::uint64_t af_packet_ring_drops(const PortInfo& port) noexcept;
 
 // The vdev arguments actually used: for net_af_packet, qpairs=<queues> and frame/block sizes that
-// fit kMbufDataRoom are added unless given (so a reassembled datagram is not truncated).
+// fit kMbufDataRoom are added unless given (so a reassembled datagram is not truncated); for
+// net_af_xdp, queue_count=<queues> and busy_budget=0 (no preferred busy polling, see port.cpp).
 [[nodiscard]] std::string effective_devargs(const PortSpec& spec, std::uint16_t queues);
 
 // Attaches and starts the port; `out` filled on success. On failure `out` still says how far it
