@@ -117,10 +117,11 @@ class Dataplane : public ::testing::Test {
     auto& pc = shared_->ports[0];
     pc.id = port_id_;
     pc.mac = our_mac_;
-    pc.address = kOurIp;
-    pc.prefix_len = 24;
-    pc.mtu = 1500;
+    pc.link_count = 1;
+    pc.links[0] = dataplane::PortLink{0, 0, dataplane::kNoNetwork};
+    shared_->networks[0] = dataplane::NetworkContext{0, 0, IpAddress::v4(kOurIp), 24, 1500};
     shared_->port_count = 1;
+    shared_->network_count = 1;
     config::Network lan;
     lan.name = "lan";
     lan.address = IpAddress::v4(kOurIp);
@@ -172,8 +173,8 @@ class Dataplane : public ::testing::Test {
     std::vector<unsigned char> f(kEthernetHeaderLen + kIpv4HeaderLen + l4.size());
     write_ethernet(f.data(), dst_mac ? *dst_mac : our_mac_, kClientMac, kEtherTypeIpv4);
     Ipv4Out h;
-    h.src = src;
-    h.dst = dst;
+    h.src = IpAddress::v4(src);
+    h.dst = IpAddress::v4(dst);
     h.protocol = proto;
     h.total_len = static_cast<std::uint16_t>(kIpv4HeaderLen + l4.size());
     h.id = id;
@@ -242,8 +243,8 @@ class Dataplane : public ::testing::Test {
 
   std::uint64_t drops(Drop d) const { return worker_->counters().drops[static_cast<std::size_t>(d)]; }
   void resolve_backends() {
-    neighbours_->confirm(0, 0xc6120015, kB1Mac, 0);
-    neighbours_->confirm(0, 0xc6120016, kB2Mac, 0);
+    neighbours_->confirm(0, IpAddress::v4(0xc6120015), kB1Mac, 0);
+    neighbours_->confirm(0, IpAddress::v4(0xc6120016), kB2Mac, 0);
   }
 
   rte_ring* rx_ = nullptr;
@@ -258,7 +259,7 @@ class Dataplane : public ::testing::Test {
 
 TEST_F(Dataplane, ArpRequestForUsIsAnsweredAndTheSenderLearned) {
   std::vector<unsigned char> f(60, 0);
-  build_arp_request(f.data(), kClientMac, kClientIp, kOurIp);
+  build_arp_request(f.data(), kClientMac, IpAddress::v4(kClientIp), IpAddress::v4(kOurIp));
   inject(f);
   worker_->poll_once();
   auto out = sent();
@@ -268,20 +269,20 @@ TEST_F(Dataplane, ArpRequestForUsIsAnsweredAndTheSenderLearned) {
   Arp a;
   ASSERT_TRUE(parse_arp(out[0].frame.data() + 14, out[0].frame.size() - 14, a));
   EXPECT_EQ(a.op, kArpReply);
-  EXPECT_EQ(a.sender_ip, kOurIp);
+  EXPECT_EQ(a.sender_ip, IpAddress::v4(kOurIp));
   EXPECT_EQ(a.sender_mac, our_mac_);
-  EXPECT_EQ(a.target_ip, kClientIp);
+  EXPECT_EQ(a.target_ip, IpAddress::v4(kClientIp));
   auto ev = events();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, dataplane::NeighbourEvent::Kind::kLearn);
-  EXPECT_EQ(ev[0].ip, kClientIp);
+  EXPECT_EQ(ev[0].ip, IpAddress::v4(kClientIp));
   EXPECT_EQ(MacAddress::from_u64(ev[0].mac), kClientMac);
   EXPECT_EQ(worker_->counters().arp_replies, 1u);
 }
 
 TEST_F(Dataplane, ArpForAnotherAddressIsOnlyCounted) {
   std::vector<unsigned char> f(60, 0);
-  build_arp_request(f.data(), kClientMac, kClientIp, 0xc6120063);
+  build_arp_request(f.data(), kClientMac, IpAddress::v4(kClientIp), IpAddress::v4(0xc6120063));
   inject(f);
   worker_->poll_once();
   EXPECT_TRUE(sent().empty());
@@ -298,8 +299,8 @@ TEST_F(Dataplane, IcmpEchoIsAnswered) {
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].dst_mac, kClientMac);
-  EXPECT_EQ(out[0].ip.src, kOurIp);
-  EXPECT_EQ(out[0].ip.dst, kClientIp);
+  EXPECT_EQ(out[0].ip.src.v4_host_order(), kOurIp);
+  EXPECT_EQ(out[0].ip.dst.v4_host_order(), kClientIp);
   EXPECT_EQ(out[0].frame[34], 0);  // echo reply
   EXPECT_EQ(checksum_fold(checksum_add(out[0].frame.data() + 34, icmp.size())), 0);
   EXPECT_EQ(worker_->counters().icmp_echo_replies, 1u);
@@ -313,7 +314,7 @@ TEST_F(Dataplane, InviteWaitsForArpThenGoesToABackendWithFreshHeaders) {
   auto ev = events();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, dataplane::NeighbourEvent::Kind::kDemand);
-  const std::uint32_t backend = ev[0].ip;
+  const std::uint32_t backend = ev[0].ip.v4_host_order();
   EXPECT_TRUE(backend == 0xc6120015 || backend == 0xc6120016);
   resolve_backends();
   worker_->poll_once();
@@ -322,8 +323,8 @@ TEST_F(Dataplane, InviteWaitsForArpThenGoesToABackendWithFreshHeaders) {
   const Sent& s = out[0];
   EXPECT_EQ(s.dst_mac, backend == 0xc6120015 ? kB1Mac : kB2Mac);
   EXPECT_EQ(s.src_mac, our_mac_);
-  EXPECT_EQ(s.ip.src, kOurIp);
-  EXPECT_EQ(s.ip.dst, backend);
+  EXPECT_EQ(s.ip.src.v4_host_order(), kOurIp);
+  EXPECT_EQ(s.ip.dst.v4_host_order(), backend);
   EXPECT_EQ(s.sport, 5060);
   EXPECT_EQ(s.dport, 5060);
   EXPECT_TRUE(s.udp_ok);
@@ -352,9 +353,9 @@ TEST_F(Dataplane, SameCallIdSameBackend) {
       const auto cid_at = s.payload.find("Call-ID: ");
       const std::string cid = s.payload.substr(cid_at + 9, s.payload.find('\r', cid_at) - cid_at - 9);
       if (round == 0) {
-        first[cid] = s.ip.dst;
+        first[cid] = s.ip.dst.v4_host_order();
       } else {
-        EXPECT_EQ(first[cid], s.ip.dst) << cid;
+        EXPECT_EQ(first[cid], s.ip.dst.v4_host_order()) << cid;
       }
     }
   }
@@ -365,12 +366,12 @@ TEST_F(Dataplane, SameCallIdSameBackend) {
 
 TEST_F(Dataplane, StatelessReplyGoesBackToTheSource) {
   resolve_backends();
-  neighbours_->confirm(0, kClientIp, kClientMac, 0);
+  neighbours_->confirm(0, IpAddress::v4(kClientIp), kClientMac, 0);
   inject(sip_frame(invite("mf0", 0, 0)));  // Max-Forwards: 0 -> 483
   worker_->poll_once();
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].ip.dst, kClientIp);
+  EXPECT_EQ(out[0].ip.dst.v4_host_order(), kClientIp);
   EXPECT_EQ(out[0].dst_mac, kClientMac);
   EXPECT_TRUE(out[0].udp_ok);
   EXPECT_EQ(out[0].payload.rfind("SIP/2.0 483", 0), 0u) << out[0].payload;
@@ -390,7 +391,10 @@ TEST_F(Dataplane, EveryBadPacketIsDroppedAndCountedOnce) {
   inject(bad_ip);
   std::vector<unsigned char> ipv6(60, 0);
   write_ethernet(ipv6.data(), our_mac_, kClientMac, kEtherTypeIpv6);
-  inject(ipv6);
+  inject(ipv6);  // this port has no IPv6 network
+  std::vector<unsigned char> lldp(60, 0);
+  write_ethernet(lldp.data(), our_mac_, kClientMac, 0x88cc);
+  inject(lldp);
   inject({1, 2, 3});  // runt
   auto short_udp = sip_frame(invite("len"));
   store_be16(short_udp.data() + 34 + 4, 4);  // UDP length below its header
@@ -405,11 +409,12 @@ TEST_F(Dataplane, EveryBadPacketIsDroppedAndCountedOnce) {
   EXPECT_EQ(drops(Drop::kUnsupportedProtocol), 1u);
   EXPECT_EQ(drops(Drop::kBadIpv4Checksum), 1u);
   EXPECT_EQ(drops(Drop::kUnsupportedEtherType), 1u);
+  EXPECT_EQ(drops(Drop::kNoNetwork), 1u);
   EXPECT_EQ(drops(Drop::kRunt), 1u);
   EXPECT_EQ(drops(Drop::kBadUdp), 1u);
   EXPECT_EQ(worker_->counters().sip_in, 1u);
   EXPECT_EQ(worker_->counters().sip_dropped, 1u);
-  EXPECT_EQ(worker_->counters().ports[0].rx_packets, 10u);
+  EXPECT_EQ(worker_->counters().ports[0].rx_packets, 11u);
 }
 
 // A datagram above the MTU, fragmented by the test, reassembled by the worker (rte_ip_frag),
@@ -449,7 +454,7 @@ TEST_F(Dataplane, FragmentsInReassembledFragmentsOutIntact) {
   }
   unsigned char s[4], d[4];
   store_be32(s, kOurIp);
-  store_be32(d, out[0].ip.dst);
+  store_be32(d, out[0].ip.dst.v4_host_order());
   EXPECT_TRUE(udp_checksum_ok(s, d, udp_out.data(), udp_out.size()));
   const std::string payload(udp_out.begin() + 8, udp_out.end());
   EXPECT_NE(payload.find(std::string(3500, 'x')), std::string::npos);
@@ -483,13 +488,13 @@ TEST_F(Dataplane, UnresolvedNextHopTimesOut) {
 }
 
 TEST_F(Dataplane, ControlLcoreDatagramsLeaveThroughWorkerZero) {
-  neighbours_->confirm(0, 0xc6120015, kB1Mac, 0);
+  neighbours_->confirm(0, IpAddress::v4(0xc6120015), kB1Mac, 0);
   rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
   const std::string probe = "OPTIONS sip:198.18.0.21:5060 SIP/2.0\r\n\r\n";
   std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(probe.size())), probe.data(), probe.size());
   dataplane::ControlTxMeta meta;
   meta.kind = dataplane::ControlTxMeta::Kind::kUdp;
-  meta.dst_ip = 0xc6120015;
+  meta.dst_ip = IpAddress::v4(0xc6120015);
   meta.dst_port = 5060;
   std::memcpy(rte_mbuf_to_priv(m), &meta, sizeof meta);
   ASSERT_EQ(rte_ring_enqueue(shared_->control_tx, m), 0);
@@ -497,7 +502,7 @@ TEST_F(Dataplane, ControlLcoreDatagramsLeaveThroughWorkerZero) {
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].dst_mac, kB1Mac);
-  EXPECT_EQ(out[0].ip.dst, 0xc6120015u);
+  EXPECT_EQ(out[0].ip.dst.v4_host_order(), 0xc6120015u);
   EXPECT_EQ(out[0].sport, 5060);
   EXPECT_TRUE(out[0].udp_ok);
   EXPECT_EQ(out[0].payload, probe);
@@ -565,7 +570,7 @@ TEST_F(Dataplane, NewRuleSetScratchIsSwappedInBetweenDatagrams) {
     return worker_->proxy_state().counters.by_reason[static_cast<std::size_t>(proxy::Reason::kRulesError)];
   };
   resolve_backends();
-  neighbours_->confirm(0, kClientIp, kClientMac, 0);
+  neighbours_->confirm(0, IpAddress::v4(kClientIp), kClientMac, 0);
 
   auto s1 = with(one, 2);
   ASSERT_TRUE(worker_->proxy_state().scratch.prepare(*one));
@@ -574,7 +579,7 @@ TEST_F(Dataplane, NewRuleSetScratchIsSwappedInBetweenDatagrams) {
   worker_->poll_once();
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].ip.dst & 0xffffff00u, 0xc6120000u) << "forwarded to a backend under the first rule set";
+  EXPECT_EQ(out[0].ip.dst.v4_host_order() & 0xffffff00u, 0xc6120000u) << "forwarded to a backend under the first rule set";
 
   // The worker's own scratch does not fit the larger rule set: that is why it needs the hand-off.
   auto s2 = with(many, 3);

@@ -32,8 +32,6 @@ runtime::RuntimeOptions options() {
   p.name = "lan";
   p.device = "net_null0";
   p.devargs = "no-rx=1";
-  p.address = 0xc6120001;
-  p.prefix_len = 24;
   o.ports.push_back(p);
   config::Network n;
   n.name = "lan";
@@ -90,7 +88,10 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
   o = options();
   o.ports[0].device = "net_af_packet0";
   o.ports[0].devargs = "iface=nosuchif9";
-  expect(o, "no network interface \"nosuchif9\"");
+  EXPECT_TRUE(succeeded(runtime::validate(o)));  // the host is check_host()'s, for `run` only
+  const auto host = runtime::check_host(o);
+  ASSERT_FALSE(host);
+  EXPECT_NE(host.error().message.find("no network interface \"nosuchif9\""), std::string::npos);
   o.ports[0].devargs = "qpairs=1";
   expect(o, "needs devargs \"iface=<interface>\"");
   o = options();
@@ -106,8 +107,15 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
   o.mbufs = 1000;
   expect(o, "dpdk.mbufs = 1000");
   o = options();
-  o.static_neighbours.push_back({"wan", 0xc6120015, *net::MacAddress::parse("02:00:00:00:00:15")});
-  expect(o, "no port named wan");
+  o.static_neighbours.push_back({"wan", IpAddress::v4(0xc6120015), *net::MacAddress::parse("02:00:00:00:00:15")});
+  expect(o, "no network or port named wan");
+  o = options();
+  o.static_neighbours.push_back({"lan", *IpAddress::parse("2001:db8::15"), *net::MacAddress::parse("02:00:00:00:00:15")});
+  expect(o, "not of the address's family");
+  o = options();
+  o.ports[0].mtu = 1200;
+  o.networks.push_back({"lan6", 0, 0, *IpAddress::parse("2001:db8::1"), 64, std::nullopt});
+  expect(o, "IPv6 needs an mtu of at least 1280");
 }
 
 std::shared_ptr<const proxy::Snapshot> snapshot(std::uint64_t version, std::shared_ptr<const rules::RuleSet> rules = nullptr) {
