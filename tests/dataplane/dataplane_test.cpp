@@ -27,6 +27,7 @@
 #include "sipshunt/net/eal.hpp"
 #include "sipshunt/net/fragment.hpp"
 #include "sipshunt/net/headers.hpp"
+#include "sipshunt/net/ipv6.hpp"
 #include "sipshunt/net/port.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
@@ -621,3 +622,219 @@ TEST_F(Dataplane, NoSnapshotNoForwarding) {
 }
 
 }  // namespace
+
+// ---- IPv6 and 802.1Q: the fixture's port gets an untagged IPv6 network (2001:db8::1/64,
+// network 1) and an IPv4 network on VLAN 100 (198.19.0.1/24, network 2).
+namespace {
+
+const IpAddress kOur6 = *IpAddress::parse("2001:db8::1");
+const IpAddress kClient6 = *IpAddress::parse("2001:db8::a");
+
+class DataplaneNetworks : public Dataplane {
+ protected:
+  void SetUp() override {
+    Dataplane::SetUp();
+    auto& pc = shared_->ports[0];
+    pc.links[0].v6 = 1;
+    pc.links[1] = dataplane::PortLink{100, 2, dataplane::kNoNetwork};
+    pc.link_count = 2;
+    shared_->networks[1] = dataplane::NetworkContext{0, 0, kOur6, 64, 1500};
+    shared_->networks[2] = dataplane::NetworkContext{0, 100, IpAddress::v4(0xc6130001), 24, 1500};
+    shared_->network_count = 3;
+    config::Network lan;
+    lan.name = "lan";
+    lan.address = IpAddress::v4(kOurIp);
+    config::Network lan6{"lan6", 0, 0, kOur6, 64, std::nullopt};
+    config::Network farm{"farm", 0, 100, IpAddress::v4(0xc6130001), 24, std::nullopt};
+    shared_->routes = *RouteTable::build({lan, lan6, farm}, {});
+  }
+
+  // Ethernet + IPv6 + `l4` (checksummed by the caller), from the client to `dst`.
+  std::vector<unsigned char> ip6_frame(const std::vector<unsigned char>& l4, std::uint8_t next, const IpAddress& dst,
+                                       const MacAddress& dst_mac, std::uint8_t hop_limit = 64) {
+    std::vector<unsigned char> f(kEthernetHeaderLen + kIpv6HeaderLen + l4.size());
+    write_ethernet(f.data(), dst_mac, kClientMac, kEtherTypeIpv6);
+    Ipv6Out h;
+    h.src = kClient6;
+    h.dst = dst;
+    h.payload_len = static_cast<std::uint16_t>(l4.size());
+    h.next_header = next;
+    h.hop_limit = hop_limit;
+    write_ipv6(f.data() + kEthernetHeaderLen, h);
+    std::memcpy(f.data() + kEthernetHeaderLen + kIpv6HeaderLen, l4.data(), l4.size());
+    return f;
+  }
+  std::vector<unsigned char> udp6(const std::string& payload) {
+    std::vector<unsigned char> u(kUdpHeaderLen + payload.size());
+    write_udp(u.data(), 5060, 5060, static_cast<std::uint16_t>(u.size()));
+    std::memcpy(u.data() + kUdpHeaderLen, payload.data(), payload.size());
+    const std::uint16_t c = udp6_checksum(kClient6.bytes.data(), kOur6.bytes.data(), u.data(), u.size());
+    std::memcpy(u.data() + 6, &c, 2);
+    return u;
+  }
+  // Inserts an 802.1Q tag for `vlan` into an untagged frame.
+  static std::vector<unsigned char> tagged(std::vector<unsigned char> f, std::uint16_t vlan,
+                                           std::uint16_t tpid = kEtherTypeVlan) {
+    unsigned char tag[4];
+    store_be16(tag, tpid);
+    store_be16(tag + 2, vlan);
+    f.insert(f.begin() + 12, tag, tag + 4);
+    return f;
+  }
+};
+
+}  // namespace
+
+TEST_F(DataplaneNetworks, SolicitationForOurIpv6AddressIsAnsweredAndTheSenderLearned) {
+  std::vector<unsigned char> ns(kNdFrameLen);
+  build_neighbour_solicitation(ns.data(), kClientMac, kClient6, kOur6);
+  EXPECT_EQ(load_be16(ns.data()), 0x3333);  // to our solicited-node group's MAC
+  inject(ns);
+  std::vector<unsigned char> other(kNdFrameLen);
+  build_neighbour_solicitation(other.data(), kClientMac, kClient6, *IpAddress::parse("2001:db8::2"));
+  inject(other);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  EXPECT_EQ(out[0].src_mac, our_mac_);
+  Ipv6 ip;
+  ASSERT_EQ(parse_ipv6(out[0].frame.data() + 14, out[0].frame.size() - 14, ip), Ipv6Check::kOk);
+  EXPECT_EQ(ip.src, kOur6);
+  EXPECT_EQ(ip.dst, kClient6);
+  NeighbourMessage nd;
+  ASSERT_TRUE(parse_neighbour_message(ip, out[0].frame.data() + 54, ip.payload_len, nd));
+  EXPECT_EQ(nd.type, kIcmpv6NeighbourAdvertisement);
+  EXPECT_EQ(nd.target, kOur6);
+  EXPECT_TRUE(nd.solicited);
+  EXPECT_EQ(nd.link_layer, our_mac_);
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, dataplane::NeighbourEvent::Kind::kLearn);
+  EXPECT_EQ(ev[0].network, 1);
+  EXPECT_EQ(ev[0].ip, kClient6);
+  EXPECT_EQ(drops(Drop::kNotOurAddress), 1u);  // another solicited-node group than ours
+  EXPECT_EQ(worker_->counters().nd_replies, 1u);
+}
+
+TEST_F(DataplaneNetworks, Icmpv6EchoIsAnswered) {
+  std::vector<unsigned char> icmp = {128, 0, 0, 0, 0, 1, 0, 1, 'p', 'i', 'n', 'g'};
+  const std::uint16_t c = icmpv6_checksum(kClient6.bytes.data(), kOur6.bytes.data(), icmp.data(), icmp.size());
+  std::memcpy(icmp.data() + 2, &c, 2);
+  inject(ip6_frame(icmp, kIpProtoIcmpv6, kOur6, our_mac_));
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  EXPECT_EQ(out[0].frame[54], kIcmpv6EchoReply);
+  EXPECT_EQ(load_ipv6(out[0].frame.data() + 22 + 16), kClient6);
+  EXPECT_EQ(worker_->counters().icmp_echo_replies, 1u);
+}
+
+TEST_F(DataplaneNetworks, SipOverIpv6InAndAStatelessReplyBackOverIpv6) {
+  neighbours_->confirm(1, kClient6, kClientMac, 0);
+  std::string m = invite("v6", 0, 0);  // Max-Forwards 0: a stateless 483 back to the source
+  inject(ip6_frame(udp6(m), kIpProtoUdp, kOur6, our_mac_));
+  auto bad = udp6(invite("v6-bad"));
+  bad[6] = bad[7] = 0;  // no checksum: not allowed over IPv6
+  inject(ip6_frame(bad, kIpProtoUdp, kOur6, our_mac_));
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(drops(Drop::kBadUdpChecksum), 1u);
+  EXPECT_EQ(out[0].type, kEtherTypeIpv6);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  const unsigned char* l3 = out[0].frame.data() + 14;
+  Ipv6 ip;
+  ASSERT_EQ(parse_ipv6(l3, out[0].frame.size() - 14, ip), Ipv6Check::kOk);
+  EXPECT_EQ(ip.src, kOur6);
+  EXPECT_EQ(ip.dst, kClient6);
+  EXPECT_EQ(ip.next_header, kIpProtoUdp);
+  const unsigned char* u = l3 + 40;
+  EXPECT_TRUE(udp6_checksum_ok(l3 + 8, l3 + 24, u, ip.payload_len));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(u) + 8, 20), "SIP/2.0 483 Too Many");
+}
+
+TEST_F(DataplaneNetworks, Ipv6FragmentsAreReassembled) {
+  resolve_backends();
+  const auto whole = udp6(invite("frag6", 3000));
+  std::uint32_t off = 0;
+  std::vector<std::vector<unsigned char>> frags;
+  while (off < whole.size()) {
+    const std::uint32_t len = std::min<std::uint32_t>(1448, static_cast<std::uint32_t>(whole.size()) - off);
+    const bool more = off + len < whole.size();
+    std::vector<unsigned char> l4(8 + len);
+    write_ipv6_fragment_header(l4.data(), kIpProtoUdp, off, more, 77);
+    std::memcpy(l4.data() + 8, whole.data() + off, len);
+    frags.push_back(ip6_frame(l4, kIpProtoIpv6Fragment, kOur6, our_mac_));
+    off += len;
+  }
+  ASSERT_EQ(frags.size(), 3u);
+  for (auto it = frags.rbegin(); it != frags.rend(); ++it) inject(*it);  // any order
+  worker_->poll_once();
+  EXPECT_EQ(worker_->counters().fragments_in, 3u);
+  EXPECT_EQ(worker_->counters().reassembled, 1u);
+  EXPECT_EQ(worker_->counters().sip_in, 1u);
+  EXPECT_EQ(worker_->counters().sip_forwarded, 1u);
+}
+
+TEST_F(DataplaneNetworks, VlanTagInBandOrStrippedIsTakenOffAndPutBackOnReplies) {
+  std::vector<unsigned char> f(60, 0);
+  build_arp_request(f.data(), kClientMac, IpAddress::v4(0xc613000a), IpAddress::v4(0xc6130001));
+  inject(tagged(f, 100));
+  // The same request as af_packet delivers it: tag stripped into the mbuf.
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  std::memcpy(rte_pktmbuf_append(m, 60), f.data(), 60);
+  m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+  m->vlan_tci = 100;
+  ASSERT_EQ(rte_ring_enqueue(rx_, m), 0);
+  inject(tagged(f, 300));                                  // no network on VLAN 300
+  inject(tagged(tagged(f, 100), 200, kEtherTypeQinQ));     // QinQ
+  inject(tagged(tagged(f, 100), 200));                     // two 802.1Q tags
+  // The VLAN 100 address is not answered untagged (the untagged network is 198.18.0.1).
+  inject(f);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& s : out) {
+    EXPECT_EQ(s.type, kEtherTypeVlan);
+    EXPECT_EQ(load_be16(s.frame.data() + 14) & 0xfff, 100);
+    EXPECT_EQ(load_be16(s.frame.data() + 16), kEtherTypeArp);
+    Arp a;
+    ASSERT_TRUE(parse_arp(s.frame.data() + 18, s.frame.size() - 18, a));
+    EXPECT_EQ(a.op, kArpReply);
+    EXPECT_EQ(a.sender_ip, IpAddress::v4(0xc6130001));
+  }
+  EXPECT_EQ(drops(Drop::kNoNetwork), 1u);
+  EXPECT_EQ(drops(Drop::kUnsupportedVlan), 2u);
+  EXPECT_EQ(drops(Drop::kArpNotForUs), 1u);
+  EXPECT_EQ(worker_->counters().networks[2].rx_packets, 2u);
+  EXPECT_EQ(worker_->counters().networks[2].tx_packets, 2u);
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].network, 2);  // learned on the VLAN's network, not the port's untagged one
+}
+
+TEST_F(DataplaneNetworks, ForwardsToAVlanNetworkGoTagged) {
+  neighbours_->confirm(2, IpAddress::v4(0xc6130015), kB1Mac, 0);
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  const std::string probe = "OPTIONS sip:198.19.0.21:5060 SIP/2.0\r\n\r\n";
+  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(probe.size())), probe.data(), probe.size());
+  dataplane::ControlTxMeta meta;
+  meta.kind = dataplane::ControlTxMeta::Kind::kUdp;
+  meta.dst_ip = IpAddress::v4(0xc6130015);
+  meta.dst_port = 5060;
+  std::memcpy(rte_mbuf_to_priv(m), &meta, sizeof meta);
+  ASSERT_EQ(rte_ring_enqueue(shared_->control_tx, m), 0);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, kEtherTypeVlan);
+  EXPECT_EQ(load_be16(out[0].frame.data() + 14), 100);
+  EXPECT_EQ(load_be16(out[0].frame.data() + 16), kEtherTypeIpv4);
+  Ipv4 ip;
+  ASSERT_EQ(parse_ipv4(out[0].frame.data() + 18, out[0].frame.size() - 18, true, ip), Ipv4Check::kOk);
+  EXPECT_EQ(ip.src, IpAddress::v4(0xc6130001));  // the VLAN network's address
+  const unsigned char* u = out[0].frame.data() + 18 + 20;
+  EXPECT_TRUE(udp_checksum_ok(out[0].frame.data() + 18 + 12, out[0].frame.data() + 18 + 16, u, load_be16(u + 4)));
+}
