@@ -8,6 +8,8 @@
 #   scripts/bench-pcap.sh [SECONDS]       (default 10; the first 2 s are warm-up)
 #   SIPSHUNT_BENCH_INVITES=16384          distinct INVITEs in the capture
 #   SIPSHUNT_BUILD_DIR=build              build directory
+#   SIPSHUNT_BENCH_FAMILY=6               IPv6 datagrams (clients, proxy and backends), else IPv4
+#   SIPSHUNT_BENCH_BIN=path/to/sipshunt   another binary (an A/B against an older build)
 # No network is used at all: net_pcap reads a file, net_null discards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +18,18 @@ SECONDS_RUN=${1:-10}
 N=${SIPSHUNT_BENCH_INVITES:-16384}
 BUILD=${SIPSHUNT_BUILD_DIR:-build}
 [ "$(id -u)" -eq 0 ] || { echo "bench-pcap: run as root (DPDK memory)" >&2; exit 1; }
-ninja -C "$BUILD" src/app/sipshunt >/dev/null
-SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
+FAMILY=${SIPSHUNT_BENCH_FAMILY:-4}
+if [ -n "${SIPSHUNT_BENCH_BIN:-}" ]; then
+  SIPSHUNT=$SIPSHUNT_BENCH_BIN
+else
+  ninja -C "$BUILD" src/app/sipshunt >/dev/null
+  SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
+fi
+if [ "$FAMILY" = 6 ]; then
+  PROXY=2001:db8::1 IN_LEN=64 OUT=2001:db8:1:: OUT_SELF=2001:db8:1::1 OUT_LEN=64
+else
+  PROXY=198.18.0.1 IN_LEN=16 OUT=198.19.0. OUT_SELF=198.19.0.1 OUT_LEN=24
+fi
 
 WORK=$(mktemp -d /tmp/sipshunt-bench-pcap.XXXXXX)
 PX=""
@@ -31,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-python3 perf/dataplane/make_invites.py "$N" "$WORK/invites.pcap"
+python3 perf/dataplane/make_invites.py "$N" "$WORK/invites.pcap" "$PROXY"
 
 # 100 rules: 99 that an ordinary INVITE does not match, over several scanned fields, then `any`.
 {
@@ -52,15 +64,15 @@ fi
 
 run_one() {  # label rules-file
   local label=$1 rules=$2
-  python3 scripts/lib/sipshunt_config.py --address 198.18.0.1 --port 5060 --rules "$rules" \
-    --backend b1 198.19.0.21 --backend b2 198.19.0.22 --backend b3 198.19.0.23 --no-health \
+  python3 scripts/lib/sipshunt_config.py --address $PROXY --port 5060 --rules "$rules" \
+    --backend b1 ${OUT}21 --backend b2 ${OUT}22 --backend b3 ${OUT}23 --no-health \
     --log-level warn --eal-args="$EAL -l 0-1" --workers 1 --mbufs $((N + 16384)) \
-    --dpdk-port in net_pcap0 "rx_pcap=$WORK/invites.pcap,infinite_rx=1" 198.18.0.1 16 \
-    --dpdk-port out net_null0 no-rx=1 198.19.0.1 24 >"$WORK/bench.toml"
+    --dpdk-port in net_pcap0 "rx_pcap=$WORK/invites.pcap,infinite_rx=1" $PROXY $IN_LEN \
+    --dpdk-port out net_null0 no-rx=1 $OUT_SELF $OUT_LEN >"$WORK/bench.toml"
   rm -f "$WORK/stats.json"
   "$SIPSHUNT" run -c "$WORK/bench.toml" --stats-file "$WORK/stats.json" --stats-interval 0.25 \
-    --static-neighbour out,198.19.0.21,02:00:00:00:00:21 --static-neighbour out,198.19.0.22,02:00:00:00:00:22 \
-    --static-neighbour out,198.19.0.23,02:00:00:00:00:23 >"$WORK/sipshunt.log" 2>&1 &
+    --static-neighbour out,${OUT}21,02:00:00:00:00:21 --static-neighbour out,${OUT}22,02:00:00:00:00:22 \
+    --static-neighbour out,${OUT}23,02:00:00:00:00:23 >"$WORK/sipshunt.log" 2>&1 &
   PX=$!
   for _ in $(seq 100); do [ -s "$WORK/stats.json" ] && break; sleep 0.1; done
   [ -s "$WORK/stats.json" ] || { cat "$WORK/sipshunt.log"; exit 1; }
@@ -94,6 +106,6 @@ PY
 }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load: $(uptime | sed 's/.*load average: //')"
-echo "capture: $N distinct INVITEs; one worker (lcore 1); $SECONDS_RUN s per run"
+echo "capture: $N distinct IPv$FAMILY INVITEs; one worker (lcore 1); $SECONDS_RUN s per run; $SIPSHUNT"
 run_one "default" "$ROOT/dispatch-rules/default.rules"
 run_one "100 rules" "$WORK/rules100.rules"
