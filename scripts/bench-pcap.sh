@@ -21,6 +21,8 @@
 # all CPUs (with "Np", each process's main lcore floats). On a machine with no more CPUs than workers the main lcore and everything else on the
 # host take time from the workers: the "per worker CPU-second" column (forwarded over the CPU
 # time the worker threads actually got) is the figure to compare across worker counts there.
+#   SIPSHUNT_BENCH_FAMILY=6               IPv6 datagrams (clients, proxy and backends), else IPv4
+#   SIPSHUNT_BENCH_BIN=path/to/sipshunt   another binary (an A/B against an older build)
 # No network is used at all: net_pcap reads files, net_null discards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +34,18 @@ WORKER_COUNTS=${SIPSHUNT_BENCH_WORKERS:-1}
 ROUNDS=${SIPSHUNT_BENCH_ROUNDS:-1}
 RULESETS=${SIPSHUNT_BENCH_RULESETS:-"default 100"}
 [ "$(id -u)" -eq 0 ] || { echo "bench-pcap: run as root (DPDK memory)" >&2; exit 1; }
-ninja -C "$BUILD" src/app/sipshunt >/dev/null
-SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
+FAMILY=${SIPSHUNT_BENCH_FAMILY:-4}
+if [ -n "${SIPSHUNT_BENCH_BIN:-}" ]; then
+  SIPSHUNT=$SIPSHUNT_BENCH_BIN
+else
+  ninja -C "$BUILD" src/app/sipshunt >/dev/null
+  SIPSHUNT=$ROOT/$BUILD/src/app/sipshunt
+fi
+if [ "$FAMILY" = 6 ]; then
+  PROXY=2001:db8::1 IN_LEN=64 OUT=2001:db8:1:: OUT_SELF=2001:db8:1::1 OUT_LEN=64
+else
+  PROXY=198.18.0.1 IN_LEN=16 OUT=198.19.0. OUT_SELF=198.19.0.1 OUT_LEN=24
+fi
 
 WORK=$(mktemp -d /tmp/sipshunt-bench-pcap.XXXXXX)
 PXS=()
@@ -51,7 +63,7 @@ trap 'exit 130' INT TERM
 MAX_WORKERS=1
 for w in $WORKER_COUNTS; do [ "${w%p}" -gt "$MAX_WORKERS" ] && MAX_WORKERS=${w%p}; done
 for ((q = 0; q < MAX_WORKERS; q++)); do
-  python3 perf/dataplane/make_invites.py "$N" "$WORK/invites$q.pcap" 198.18.0.1 $((q * N))
+  python3 perf/dataplane/make_invites.py "$N" "$WORK/invites$q.pcap" "$PROXY" $((q * N))
 done
 
 # 100 rules: 99 that an ordinary INVITE does not match, over several scanned fields, then `any`.
@@ -82,16 +94,16 @@ start_process() {
   for ((q = 1; q <= workers; q++)); do lcores+=",$q@$(((cpu + q - 1) % $(nproc)))"; done
   [ "$workers" = 1 ] && [ "$cpu" = 1 ] && [ "$(nproc)" -ge 2 ] && lcores="-l 0-1"
   if [ "$MEM_PER_WORKER" = 400 ]; then eal="-m $((400 * workers))"; else eal=$MEM_PER_WORKER; fi
-  python3 scripts/lib/sipshunt_config.py --address 198.18.0.1 --port 5060 --rules "$rules" \
-    --backend b1 198.19.0.21 --backend b2 198.19.0.22 --backend b3 198.19.0.23 --no-health \
+  python3 scripts/lib/sipshunt_config.py --address $PROXY --port 5060 --rules "$rules" \
+    --backend b1 ${OUT}21 --backend b2 ${OUT}22 --backend b3 ${OUT}23 --no-health \
     --log-level warn --eal-args="$eal $lcores" --workers "$workers" --mbufs $((workers * (N + 16384))) \
-    --dpdk-port in net_pcap0 "$rx,infinite_rx=1" 198.18.0.1 16 \
-    --dpdk-port out net_null0 no-rx=1 198.19.0.1 24 >"$WORK/bench$i.toml"
+    --dpdk-port in net_pcap0 "$rx,infinite_rx=1" $PROXY $IN_LEN \
+    --dpdk-port out net_null0 no-rx=1 $OUT_SELF $OUT_LEN >"$WORK/bench$i.toml"
   printf '[admin]\nenabled = false\n' >>"$WORK/bench$i.toml"  # several processes side by side
   rm -f "$WORK/stats$i.json"
   "$SIPSHUNT" run -c "$WORK/bench$i.toml" --stats-file "$WORK/stats$i.json" --stats-interval 0.25 \
-    --static-neighbour out,198.19.0.21,02:00:00:00:00:21 --static-neighbour out,198.19.0.22,02:00:00:00:00:22 \
-    --static-neighbour out,198.19.0.23,02:00:00:00:00:23 >"$WORK/sipshunt$i.log" 2>&1 &
+    --static-neighbour out,${OUT}21,02:00:00:00:00:21 --static-neighbour out,${OUT}22,02:00:00:00:00:22 \
+    --static-neighbour out,${OUT}23,02:00:00:00:00:23 >"$WORK/sipshunt$i.log" 2>&1 &
   PX=$!
   PXS+=("$PX")
 }
@@ -160,7 +172,7 @@ PY
 }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; load: $(uptime | sed 's/.*load average: //')"
-echo "captures: $N distinct INVITEs per worker; workers: $WORKER_COUNTS; $ROUNDS round(s); $SECONDS_RUN s per run"
+echo "captures: $N distinct IPv$FAMILY INVITEs per worker; $SIPSHUNT; workers: $WORKER_COUNTS; $ROUNDS round(s); $SECONDS_RUN s per run"
 for ((round = 1; round <= ROUNDS; round++)); do
   for set in $RULESETS; do
     for w in $WORKER_COUNTS; do

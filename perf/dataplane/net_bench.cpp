@@ -27,8 +27,8 @@ static void BM_Headers(benchmark::State& state) {
   alignas(64) unsigned char frame[64] = {};
   const MacAddress a = *MacAddress::parse("02:00:00:00:00:01"), b = *MacAddress::parse("02:00:00:00:00:02");
   Ipv4Out h;
-  h.src = 0xc6120001;
-  h.dst = 0xc6120015;
+  h.src = sipshunt::IpAddress::v4(0xc6120001);
+  h.dst = sipshunt::IpAddress::v4(0xc6120015);
   h.total_len = 928;
   for (auto _ : state) {
     write_ethernet(frame, a, b, kEtherTypeIpv4);
@@ -49,12 +49,12 @@ static void BM_RouteAndNeighbour(benchmark::State& state) {
   const auto built = RouteTable::build(nets, {});
   const RouteTable& routes = *built;
   NeighbourTable n(4096);
-  for (std::uint32_t i = 0; i < 64; ++i) n.confirm(0, 0xc6120000 + i, MacAddress::from_u64(0x020000000000ull + i), 0);
+  for (std::uint32_t i = 0; i < 64; ++i) n.confirm(0, sipshunt::IpAddress::v4(0xc6120000 + i), MacAddress::from_u64(0x020000000000ull + i), 0);
   std::uint32_t d = 0;
   for (auto _ : state) {
     const auto nh = routes.lookup(sipshunt::IpAddress::v4(0xc6120000 + (d++ & 63)));
     MacAddress m;
-    benchmark::DoNotOptimize(n.lookup(routes.networks()[nh->network].port, nh->address.v4_host_order(), m));
+    benchmark::DoNotOptimize(n.lookup(nh->network, nh->address, m));
     benchmark::DoNotOptimize(m);
   }
   state.SetItemsProcessed(state.iterations());

@@ -1,5 +1,6 @@
 // `sipshunt check -c CONFIG`: loads the config, compiles its rule files with Hyperscan exactly as
-// `run` would, prints a short summary on success and `file:line:col: message` on stderr otherwise.
+// `run` would, runs the data-plane checks `run` runs before opening a device (when the config has
+// ports; runtime/options.hpp), prints a short summary on success and the error on stderr otherwise.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "log.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/rules/rules.hpp"
+#include "sipshunt/runtime/options.hpp"
 
 namespace sipshunt::app {
 namespace {
@@ -32,6 +34,13 @@ int check(const std::string& path) {
     report_error(compiled.error().to_string());
     return code(ExitStatus::kConfigInvalid);
   }
+  // The same message `run` logs after the config path (an explain-only config has no ports).
+  if (!cfg.dpdk.ports.empty()) {
+    if (const auto dp = runtime::runtime_options(cfg); !dp) {
+      std::fprintf(stderr, "%s: %s\n", cfg.path.c_str(), dp.error().to_string().c_str());
+      return 1;
+    }
+  }
   const auto s = (*compiled)->summary();
   std::string pool_list;
   for (const std::string& p : pools) pool_list.append(pool_list.empty() ? "" : ", ").append(p);
@@ -42,6 +51,8 @@ int check(const std::string& path) {
               s.files == 1 ? "file" : "files");
   std::printf("  patterns: %zu in %zu Hyperscan databases (one per scanned field)\n", s.patterns, s.databases);
   std::printf("  prefixes: %zu source prefixes\n", s.prefixes);
+  std::printf("  network:  %zu %s, %zu %s\n", cfg.dpdk.ports.size(), cfg.dpdk.ports.size() == 1 ? "port" : "ports",
+              cfg.dpdk.networks.size(), cfg.dpdk.networks.size() == 1 ? "network" : "networks");
   std::printf("  routing:  backends recognised by %s; %zu host %s mapped in [proxy.hosts]\n",
               config::describe(cfg.backend_source).data(), cfg.hosts.size(), cfg.hosts.size() == 1 ? "name" : "names");
   return code(ExitStatus::kOk);

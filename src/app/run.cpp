@@ -31,7 +31,7 @@ struct RunOptions {
   std::string config;
   std::string stats_file;
   double stats_interval = 1.0;
-  std::vector<std::string> static_neighbours;  // PORT,IP,MAC
+  std::vector<std::string> static_neighbours;  // LINK,IP,MAC
   std::uint32_t idle_sleep_us = 0;
 };
 
@@ -62,82 +62,38 @@ std::optional<Loaded> load(const std::string& path) {
   return l;
 }
 
-std::optional<std::uint32_t> ipv4(const IpAddress& a) {
-  if (a.family != Family::kIPv4) return std::nullopt;
-  return a.v4_host_order();
-}
-
-// The data-plane part of the config as the control module wants it, validated.
+// The data-plane part of the config (the same checks as `sipshunt check`) plus the command line's
+// static neighbours, validated.
 Result<runtime::RuntimeOptions> runtime_options(const config::Config& c, const RunOptions& ro) {
-  runtime::RuntimeOptions o;
-  o.eal_args = c.dpdk.eal_args;
-  o.workers = c.dpdk.workers;
-  o.mbufs = c.dpdk.mbufs;
-  if (c.dpdk.rx_ring > 32768 || c.dpdk.tx_ring > 32768)
-    return Error::plain("dpdk.rx_ring / dpdk.tx_ring: at most 32768");
-  o.rx_ring = static_cast<std::uint16_t>(c.dpdk.rx_ring);
-  o.tx_ring = static_cast<std::uint16_t>(c.dpdk.tx_ring);
-  for (const auto& n : c.dpdk.networks) {
-    if (n.vlan != 0 || n.address.family != Family::kIPv4 || c.dpdk.ports[n.port].name != n.name) {
-      return Error::plain("network " + n.name + ": the data plane speaks untagged IPv4 only (address " +
-                          n.address.to_string() + ")");
-    }
-  }
-  for (std::size_t i = 0; i < c.dpdk.ports.size(); ++i) {
-    const auto& p = c.dpdk.ports[i];
-    const config::Network& n = c.dpdk.networks[i];
-    net::PortSpec s;
-    s.name = p.name;
-    s.device = p.device;
-    s.devargs = p.devargs;
-    s.address = n.address.v4_host_order();
-    s.prefix_len = n.prefix_len;
-    if (n.gateway) s.gateway = n.gateway->v4_host_order();
-    s.mtu = p.mtu;
-    o.ports.push_back(s);
-  }
-  o.networks = c.dpdk.networks;
-  o.routes = c.dpdk.routes;
+  Result<runtime::RuntimeOptions> o = runtime::runtime_options(c);
+  if (!o) return o.error();
   for (const auto& text : ro.static_neighbours) {
-    const auto c1 = text.find(',');
-    const auto c2 = text.find(',', c1 == std::string::npos ? c1 : c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos)
-      return Error::plain("--static-neighbour " + text + ": want PORT,IP,MAC");
-    runtime::StaticNeighbour n;
-    n.port = text.substr(0, c1);
-    const auto ip = IpAddress::parse(text.substr(c1 + 1, c2 - c1 - 1));
-    const auto mac = net::MacAddress::parse(text.substr(c2 + 1));
-    if (!ip || ip->family != Family::kIPv4 || !mac)
-      return Error::plain("--static-neighbour " + text + ": want PORT,IPv4,MAC");
-    n.ip = ip->v4_host_order();
-    n.mac = *mac;
-    o.static_neighbours.push_back(n);
+    Result<runtime::StaticNeighbour> n = runtime::parse_static_neighbour(text);
+    if (!n) return n.error();
+    o->static_neighbours.push_back(*n);
   }
-  const auto self = ipv4(c.self.ip);
-  if (!self) return Error::plain("proxy.address must be IPv4 for the DPDK data plane");
-  bool owned = false;
-  for (const auto& p : o.ports) owned = owned || p.address == *self;
-  if (!owned)
-    return Error::plain("proxy.address " + c.self.ip.to_string() + " is not the address of any [[dpdk.ports]]");
-  o.sip_port = c.self.port;
-  o.idle_sleep_us = ro.idle_sleep_us;
-  if (c.hep.enabled) o.hep = mirror::HepOptions{c.hep.address, c.hep.sample, c.hep.agent_id, c.hep.auth_key, c.hep.queue};
-  if (Result<void> valid = runtime::validate(o); !valid) return valid.error();
+  o->idle_sleep_us = ro.idle_sleep_us;
+  if (c.hep.enabled) o->hep = mirror::HepOptions{c.hep.address, c.hep.sample, c.hep.agent_id, c.hep.auth_key, c.hep.queue};
+  if (Result<void> valid = runtime::validate(*o); !valid) return valid.error();
   return o;
 }
 
 void log_summary(const config::Config& c, const rules::RuleSet* rules, const runtime::Runtime& rt) {
-  spdlog::info("sipshunt: SIP on {} (UDP), {} worker(s), {} port(s)", c.self.to_string(), c.dpdk.workers,
-               c.dpdk.ports.size());
+  spdlog::info("sipshunt: SIP on {} (UDP), {} worker(s), {} port(s), {} network(s)", c.self.to_string(),
+               c.dpdk.workers, c.dpdk.ports.size(), c.dpdk.networks.size());
   for (std::size_t i = 0; i < rt.ports().size(); ++i) {
     const auto& p = rt.ports()[i];
-    const auto& cp = c.dpdk.networks[i];
-    spdlog::info("  port {}: {} ({}), MAC {}, {}/{}, mtu {}, {} queue(s){}{}{}{}", p.name, p.device, p.driver,
-                 p.mac.to_string(), cp.address.to_string(), cp.prefix_len, c.dpdk.ports[i].mtu, p.queues,
-                 p.rss ? ", RSS" : "", cp.gateway ? ", gateway " + cp.gateway->to_string() : std::string(),
+    spdlog::info("  port {}: {} ({}), MAC {}, mtu {}, {} queue(s){}{}{}{}", p.name, p.device, p.driver,
+                 p.mac.to_string(), c.dpdk.ports[i].mtu, p.queues, p.rss ? ", RSS" : "",
                  (p.tx_udp_checksum || p.rx_udp_checksum) ? ", checksum offload" : ", software checksums",
+                 p.allmulticast ? ", all multicast" : "",
                  p.af_packet_sockets > 0 ? fmt::format(", {} af_packet socket(s) with a large send buffer", p.af_packet_sockets)
                                          : std::string());
+  }
+  for (const auto& n : c.dpdk.networks) {
+    spdlog::info("  network {}: port {}{}, {}/{}{}", n.name, c.dpdk.ports[n.port].name,
+                 n.vlan != 0 ? fmt::format(" VLAN {}", n.vlan) : std::string(" untagged"), n.address.to_string(),
+                 n.prefix_len, n.gateway ? ", gateway " + n.gateway->to_string() : std::string());
   }
   for (const auto& r : c.dpdk.routes) {
     spdlog::info("  route {}/{} via {}", r.prefix.to_string(), r.prefix_len, r.via.to_string());
@@ -273,7 +229,8 @@ void add_run(CLI::App& app, int& status) {
   cmd->add_option("--stats-interval", o->stats_interval, "Seconds between stats-file writes (default 1)")
       ->check(CLI::Range(0.05, 3600.0));
   cmd->add_option("--static-neighbour", o->static_neighbours,
-                  "PORT,IP,MAC: a permanent ARP entry on port PORT (repeatable; e.g. for net_null or net_pcap)");
+                  "LINK,IP,MAC: a permanent neighbour (IPv4 or IPv6) on network LINK, or on port LINK's untagged "
+                  "network of the address's family (repeatable; e.g. for net_null or net_pcap)");
   cmd->add_option("--idle-sleep-us", o->idle_sleep_us,
                   "Adaptive polling: a worker that found nothing to do 256 times in a row sleeps this long "
                   "(0, the default: pure busy polling). For hosts that share the workers' CPUs")

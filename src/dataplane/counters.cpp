@@ -27,6 +27,11 @@ std::string_view to_string(Drop d) noexcept {
     case Drop::kProbeNotOurs: return "probe-not-ours";
     case Drop::kProbeMailboxFull: return "probe-mailbox-full";
     case Drop::kNoSnapshot: return "no-snapshot";
+    case Drop::kUnsupportedVlan: return "unsupported-vlan";
+    case Drop::kNoNetwork: return "no-network";
+    case Drop::kBadIpv6: return "bad-ipv6";
+    case Drop::kBadNeighbourDiscovery: return "bad-nd";
+    case Drop::kNdNotForUs: return "nd-not-for-us";
     case Drop::kCount: break;
   }
   return "unknown";
@@ -39,9 +44,17 @@ void accumulate(WorkerCounters& t, const WorkerCounters& w) noexcept {
     t.ports[p].tx_packets += read(w.ports[p].tx_packets);
     t.ports[p].tx_bytes += read(w.ports[p].tx_bytes);
   }
+  for (std::size_t n = 0; n < kMaxNetworks; ++n) {
+    t.networks[n].rx_packets += read(w.networks[n].rx_packets);
+    t.networks[n].rx_bytes += read(w.networks[n].rx_bytes);
+    t.networks[n].tx_packets += read(w.networks[n].tx_packets);
+    t.networks[n].tx_bytes += read(w.networks[n].tx_bytes);
+  }
   for (std::size_t i = 0; i < t.drops.size(); ++i) t.drops[i] += read(w.drops[i]);
   t.arp_in += read(w.arp_in);
   t.arp_replies += read(w.arp_replies);
+  t.nd_in += read(w.nd_in);
+  t.nd_replies += read(w.nd_replies);
   t.icmp_echo_replies += read(w.icmp_echo_replies);
   t.fragments_in += read(w.fragments_in);
   t.reassembled += read(w.reassembled);

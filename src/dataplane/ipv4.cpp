@@ -1,4 +1,4 @@
-// IPv4 in on a worker: header and checksum (or the NIC's verdict), our address, padding trimmed,
+// IPv4 in on a worker: header and checksum (or the NIC's verdict), one of our addresses, padding trimmed,
 // fragments reassembled (RFC 791, rte_ipv4_frag_reassemble_packet), then UDP to our SIP port
 // checked and handed to handle_sip (sip.cpp), or an ICMP echo to handle_icmp (icmp.cpp).
 #include <rte_ip.h>
@@ -12,8 +12,8 @@
 
 namespace sipshunt::dataplane {
 
-void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
-  const PortContext& pc = shared_.ports[port];
+void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
+  const PortContext& pc = shared_.ports[shared_.networks[network].port];
   auto* l3 = rte_pktmbuf_mtod_offset(m, unsigned char*, net::kEthernetHeaderLen);
   bool verify = true;
   if (pc.rx_ipv4_checksum) {
@@ -27,7 +27,7 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, con
     case net::Ipv4Check::kBadChecksum: return drop(m, Drop::kBadIpv4Checksum);
     default: return drop(m, Drop::kBadIpv4);
   }
-  if (SIPSHUNT_UNLIKELY(ip.dst != pc.address)) return drop(m, Drop::kNotOurAddress);
+  if (SIPSHUNT_UNLIKELY(!is_ours(ip.dst, network))) return drop(m, Drop::kNotOurAddress);
   // Ethernet padding beyond the IP datagram is not part of it.
   const std::uint32_t frame = net::kEthernetHeaderLen + ip.total_len;
   if (m->pkt_len > frame) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->pkt_len - frame));
@@ -66,7 +66,7 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, con
       auto* u = l3 + ip.header_len;
       if (check && !net::udp_checksum_ok(l3 + 12, l3 + 16, u, ulen)) return drop(m, Drop::kBadUdpChecksum);
       return handle_sip(m, true, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
-                        ip.src, sport, now, snap);
+                        Endpoint{ip.src, sport}, network, now, snap);
     }
     // A reassembled datagram spans segments: copy it out once (any UDP length fits).
     static_assert(detail::kLinearSize >= 0xffff, "linear_in_ holds the largest UDP datagram");
@@ -76,10 +76,10 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, con
     if (check && !net::udp_checksum_ok(l3 + 12, l3 + 16, u, ulen)) return drop(m, Drop::kBadUdpChecksum);
     rte_pktmbuf_free(m);
     return handle_sip(nullptr, false, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
-                      ip.src, sport, now, snap);
+                      Endpoint{ip.src, sport}, network, now, snap);
   }
   if (ip.protocol == net::kIpProtoIcmp && m->nb_segs == 1 && detail::writable(m)) {
-    return handle_icmp(m, port, l3, ip.header_len, ip.total_len);
+    return handle_icmp(m, network, l3, ip.header_len, ip.total_len);
   }
   drop(m, ip.protocol == net::kIpProtoIcmp ? Drop::kIcmpIgnored : Drop::kUnsupportedProtocol);
 }

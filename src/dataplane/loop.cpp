@@ -1,4 +1,4 @@
-// The worker lcore's loop: construction, run() and poll_once() (rx bursts, Ethernet dispatch),
+// The worker lcore's loop: construction, run() and poll_once() (rx bursts, prefetch),
 // the ~100 us timer, tx buffers and their flush, the shutdown drain, and the rules scratch
 // hand-off with the control plane. Everything below run() is hot path: no allocation, lock,
 // syscall or log (but the opt-in idle nap).
@@ -39,11 +39,12 @@ Worker::Worker(Shared& shared, std::uint32_t index)
       death_row_(std::make_unique<rte_ip_frag_death_row>()),
       linear_in_(std::make_unique<char[]>(kLinearSize)),
       linear_out_(std::make_unique<char[]>(kLinearSize + kOutHeadroom)),
-      ip_id_(static_cast<std::uint16_t>(index)) {
+      ip_id_(static_cast<std::uint16_t>(index)),
+      ipv6_id_(index) {
   std::memset(death_row_.get(), 0, sizeof(rte_ip_frag_death_row));
   // 1024 buckets x 8 entries, at most 4096 datagrams in reassembly per worker at once.
   frag_table_ = rte_ip_frag_table_create(1024, 8, 4096, shared.reassembly_cycles, static_cast<int>(rte_socket_id()));
-  if (frag_table_ == nullptr) throw std::runtime_error("cannot create the IPv4 reassembly table");
+  if (frag_table_ == nullptr) throw std::runtime_error("cannot create the IP reassembly table");
 }
 
 Worker::~Worker() {
@@ -178,13 +179,13 @@ void Worker::drain_control_tx(std::uint64_t now) noexcept {
     std::memcpy(&meta, rte_mbuf_to_priv(m), sizeof meta);
     bump(counters_.control_tx);
     if (meta.kind == ControlTxMeta::Kind::kFrame) {
-      if (meta.port >= shared_.port_count) {
+      if (meta.network >= shared_.network_count) {
         drop(m, Drop::kNoRoute);
         continue;
       }
-      tx(meta.port, m);
+      transmit(meta.network, m);
     } else {
-      send_udp(m, true, rte_pktmbuf_mtod(m, char*), m->data_len, meta.dst_ip, meta.dst_port, now);
+      send_udp_routed(m, true, rte_pktmbuf_mtod(m, char*), m->data_len, Endpoint{meta.dst_ip, meta.dst_port}, now);
     }
   }
 }
@@ -192,22 +193,6 @@ void Worker::drain_control_tx(std::uint64_t now) noexcept {
 void Worker::drop(rte_mbuf* m, Drop why) noexcept {
   bump(counters_.drops[static_cast<std::size_t>(why)]);
   rte_pktmbuf_free(m);
-}
-
-// Every received frame starts here: ours (or broadcast), then ARP (arp.cpp) or IPv4 (ipv4.cpp).
-void Worker::handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
-  PortCounters& pc = counters_.ports[port];
-  bump(pc.rx_packets);
-  bump(pc.rx_bytes, m->pkt_len);
-  if (SIPSHUNT_UNLIKELY(m->data_len < net::kEthernetHeaderLen)) return drop(m, Drop::kRunt);
-  const auto* eth = rte_pktmbuf_mtod(m, const unsigned char*);
-  if (SIPSHUNT_UNLIKELY(!detail::mac_is(eth, shared_.ports[port].mac) && !detail::mac_is_broadcast(eth))) {
-    return drop(m, Drop::kNotForUs);
-  }
-  const std::uint16_t type = net::load_be16(eth + 12);
-  if (SIPSHUNT_LIKELY(type == net::kEtherTypeIpv4)) return handle_ipv4(m, port, now, snap);
-  if (type == net::kEtherTypeArp) return handle_arp(m, port);
-  drop(m, Drop::kUnsupportedEtherType);
 }
 
 void Worker::tx(std::uint16_t port, rte_mbuf* m) noexcept {

@@ -1,6 +1,7 @@
-// Next-hop resolution on a worker: an outgoing IPv4 frame gets the next hop's MAC from the
-// neighbour table (read lock-free), or waits in the bounded hold queue while the control lcore
-// resolves it; neighbour events (learned, refreshed, needed) go to the control lcore's ring.
+// Next-hop resolution on a worker: an outgoing IP frame gets the next hop's MAC on its network
+// from the neighbour table (read lock-free), or waits in the bounded hold queue while the control
+// lcore resolves it (ARP or neighbour discovery); neighbour events (learned, refreshed, needed) go
+// to the control lcore's ring.
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -12,28 +13,29 @@
 
 namespace sipshunt::dataplane {
 
-void Worker::post(NeighbourEvent::Kind kind, std::uint16_t port, std::uint32_t ip, std::uint64_t mac) noexcept {
+void Worker::post(NeighbourEvent::Kind kind, std::uint16_t network, const IpAddress& ip, std::uint64_t mac) noexcept {
   if (shared_.events == nullptr) return;
   NeighbourEvent e;
   e.kind = kind;
-  e.port = port;
+  e.network = network;
   e.ip = ip;
   e.mac = mac;
   if (rte_ring_mp_enqueue_elem(shared_.events, &e, sizeof e) != 0) bump(counters_.events_lost);
 }
 
-void Worker::send_frame(rte_mbuf* m, std::uint16_t port, std::uint32_t next_hop, std::uint64_t now) noexcept {
+void Worker::send_frame(rte_mbuf* m, std::uint16_t network, const IpAddress& next_hop, std::uint64_t now) noexcept {
   auto* eth = rte_pktmbuf_mtod(m, unsigned char*);
-  const PortContext& pc = shared_.ports[port];
+  const net::MacAddress& ours = shared_.ports[shared_.networks[network].port].mac;
+  const std::uint16_t type = next_hop.family == Family::kIPv6 ? net::kEtherTypeIpv6 : net::kEtherTypeIpv4;
   net::MacAddress mac;
-  if (SIPSHUNT_LIKELY(shared_.neighbours != nullptr && shared_.neighbours->lookup(port, next_hop, mac))) {
-    net::write_ethernet(eth, mac, pc.mac, net::kEtherTypeIpv4);
-    return tx(port, m);
+  if (SIPSHUNT_LIKELY(shared_.neighbours != nullptr && shared_.neighbours->lookup(network, next_hop, mac))) {
+    net::write_ethernet(eth, mac, ours, type);
+    return transmit(network, m);
   }
   // Unresolved: hold it (bounded) and ask the control lcore to resolve, once per next hop.
-  net::write_ethernet(eth, net::MacAddress{}, pc.mac, net::kEtherTypeIpv4);
-  if (!hold_.waiting_for(port, next_hop)) post(NeighbourEvent::Kind::kDemand, port, next_hop, 0);
-  if (!hold_.push({m, next_hop, port, now + shared_.hold_cycles})) return drop(m, Drop::kHoldOverflow);
+  net::write_ethernet(eth, net::MacAddress{}, ours, type);
+  if (!hold_.waiting_for(network, next_hop)) post(NeighbourEvent::Kind::kDemand, network, next_hop, 0);
+  if (!hold_.push({m, next_hop, network, now + shared_.hold_cycles})) return drop(m, Drop::kHoldOverflow);
   bump(counters_.held);
 }
 
@@ -41,10 +43,10 @@ void Worker::send_frame(rte_mbuf* m, std::uint16_t port, std::uint32_t next_hop,
 void Worker::service_hold(std::uint64_t now) noexcept {
   hold_.sweep([&](auto& item) {
     net::MacAddress mac;
-    if (shared_.neighbours->lookup(item.port, item.next_hop, mac)) {
+    if (shared_.neighbours->lookup(item.network, item.next_hop, mac)) {
       std::memcpy(rte_pktmbuf_mtod(item.packet, unsigned char*), mac.bytes.data(), 6);
       bump(counters_.released);
-      tx(item.port, item.packet);
+      transmit(item.network, item.packet);
       return false;
     }
     if (now >= item.deadline) {

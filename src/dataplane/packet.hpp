@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 
@@ -17,15 +18,23 @@ namespace sipshunt::dataplane::detail {
 
 // The per-worker linear buffers (Worker::linear_in_, linear_out_): the largest datagram the
 // proxy reads plus what its rewrite may add; linear_out_ keeps kOutHeadroom bytes in front for
-// the UDP header written when fragmenting.
+// the headers written in front of the datagram (net::kMaxUdpFrameOverhead), rounded up.
 inline constexpr std::size_t kLinearSize = proxy::kMaxDatagram + proxy::kMaxGrowth + 128;
-inline constexpr std::size_t kOutHeadroom = 64;
+inline constexpr std::size_t kOutHeadroom = 128;
+static_assert(kOutHeadroom >= net::kMaxUdpFrameOverhead);
 
 SIPSHUNT_ALWAYS_INLINE bool mac_is(const unsigned char* p, const net::MacAddress& m) noexcept {
   return std::memcmp(p, m.bytes.data(), 6) == 0;
 }
 SIPSHUNT_ALWAYS_INLINE bool mac_is_broadcast(const unsigned char* p) noexcept {
   return (p[0] & p[1] & p[2] & p[3] & p[4] & p[5]) == 0xff;
+}
+// 33:33:xx:xx:xx:xx, an IPv6 multicast group (RFC 2464 §7): which groups is the IPv6 layer's check.
+SIPSHUNT_ALWAYS_INLINE bool mac_is_ipv6_multicast(const unsigned char* p) noexcept {
+  return p[0] == 0x33 && p[1] == 0x33;
+}
+SIPSHUNT_ALWAYS_INLINE void count_drop(WorkerCounters& c, Drop why, std::uint64_t n = 1) noexcept {
+  bump(c.drops[static_cast<std::size_t>(why)], n);
 }
 // May we write into this received mbuf (replies in place, the proxy's output behind the input)?
 // Not when a PMD hands out an indirect or shared buffer.

@@ -7,13 +7,14 @@
 #include "packet.hpp"
 #include "sipshunt/dataplane/worker.hpp"
 #include "sipshunt/health/post_reply.hpp"
+#include "sipshunt/common/address.hpp"
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 
 namespace sipshunt::dataplane {
 
 void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length,
-                        std::uint32_t src_ip, std::uint16_t src_port, std::uint64_t now,
+                        const Endpoint& source, std::uint16_t network, std::uint64_t now,
                         const proxy::Snapshot* snap) noexcept {
   if (SIPSHUNT_UNLIKELY(snap == nullptr)) {
     bump(counters_.drops[static_cast<std::size_t>(Drop::kNoSnapshot)]);
@@ -22,12 +23,12 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
   }
   bump(counters_.sip_in);
   // Output goes behind the input in the same buffer when it fits (no second mbuf, no copy),
-  // leaving 42 bytes in front of it for the new Ethernet/IPv4/UDP headers.
+  // leaving room in front of it for the new headers (Ethernet, a VLAN tag, IPv4 or IPv6, UDP).
   char* out = nullptr;
   std::size_t capacity = 0;
   bool out_in_m = false;
   if (payload_in_m && detail::writable(m)) {
-    const auto end = reinterpret_cast<std::uintptr_t>(payload) + length + net::kUdpFrameOverhead;
+    const auto end = reinterpret_cast<std::uintptr_t>(payload) + length + net::kMaxUdpFrameOverhead;
     const auto start = (end + 63) & ~std::uintptr_t{63};
     const auto buf_end = reinterpret_cast<std::uintptr_t>(m->buf_addr) + m->buf_len;
     if (buf_end > start && buf_end - start >= length + proxy::kMaxGrowth) {
@@ -40,7 +41,6 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
     out = linear_out_.get() + detail::kOutHeadroom;
     capacity = detail::kLinearSize;
   }
-  const Endpoint source{IpAddress::v4(src_ip), src_port};
   const std::uint64_t now_ns = now_ns_;  // once per burst: the TSC-to-ns division is not free
   // Sampled timing (dataplane/counters.hpp): sip_in was just bumped, so the first datagram is timed.
   const bool timed = (read(counters_.sip_in) & (kProcessingSampleEvery - 1)) == 1;
@@ -52,16 +52,14 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
     case proxy::Verdict::kForward:
     case proxy::Verdict::kReply: {
       bump(r.verdict == proxy::Verdict::kForward ? counters_.sip_forwarded : counters_.sip_replied);
-      if (r.next_hop.ip.family != Family::kIPv4) {
-        if (m != nullptr) rte_pktmbuf_free(m);
-        bump(counters_.drops[static_cast<std::size_t>(Drop::kNoRoute)]);
-        return;
-      }
       if (!out_in_m && m != nullptr) {
         rte_pktmbuf_free(m);
         m = nullptr;
       }
-      return send_udp(m, out_in_m, out, r.length, r.next_hop.ip.v4_host_order(), r.next_hop.port, now);
+      // The route is looked up here until the proxy returns it with the verdict (it picks the
+      // egress network for our Via); then this becomes send_udp(..., r.route, now).
+      (void)network;
+      return send_udp_routed(m, out_in_m, out, r.length, r.next_hop, now);
     }
     case proxy::Verdict::kLocal: {
       const health::ProbeCodec* codec = shared_.probe_codec.load(std::memory_order_acquire);

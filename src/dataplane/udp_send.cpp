@@ -1,107 +1,153 @@
-// UDP out on a worker: routes a SIP payload, writes fresh UDP and IPv4 headers (checksums
-// offloaded when the port offers it) in front of it, and cuts it into fragments above the
-// port's MTU (RFC 791); each frame then goes to send_frame (neighbour.cpp).
+// UDP out on a worker: a SIP payload leaves by a route (its network's port, VLAN and address):
+// fresh UDP and IPv4 or IPv6 headers in front of it (checksums offloaded when the port offers
+// it; over IPv6 the UDP checksum is mandatory, RFC 8200 §8.1), cut into fragments above the
+// network's MTU (IPv4: RFC 791; IPv6: a fragment header in each, RFC 8200 §4.5); each frame then
+// goes to send_frame (neighbour.cpp).
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include <cstring>
 
+#include "packet.hpp"
 #include "sipshunt/dataplane/worker.hpp"
 #include "sipshunt/net/checksum.hpp"
 #include "sipshunt/net/fragment.hpp"
 #include "sipshunt/net/headers.hpp"
+#include "sipshunt/net/ipv6.hpp"
 
 namespace sipshunt::dataplane {
 
-void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, std::uint32_t dst_ip,
-                      std::uint16_t dst_port, std::uint64_t now) noexcept {
-  const auto nh = shared_.routes.lookup(IpAddress::v4(dst_ip));
-  if (SIPSHUNT_UNLIKELY(!nh)) {
-    bump(counters_.drops[static_cast<std::size_t>(Drop::kNoRoute)]);
-    if (m != nullptr) rte_pktmbuf_free(m);
-    return;
+namespace {
+
+void discard(rte_mbuf* m) noexcept {
+  if (m != nullptr) rte_pktmbuf_free(m);
+}
+
+}  // namespace
+
+void Worker::send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
+                             std::uint64_t now) noexcept {
+  const auto route = shared_.routes.lookup(dst.ip);
+  if (SIPSHUNT_UNLIKELY(!route)) {
+    detail::count_drop(counters_, Drop::kNoRoute);
+    return discard(m);
   }
-  const std::uint16_t port = shared_.routes.networks()[nh->network].port;
-  const std::uint32_t next_hop = nh->address.v4_host_order();
-  const PortContext& pc = shared_.ports[port];
+  send_udp(m, payload_in_m, payload, length, dst, *route, now);
+}
+
+void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
+                      const net::NextHop& route, std::uint64_t now) noexcept {
+  if (SIPSHUNT_UNLIKELY(route.network >= shared_.network_count ||
+                        shared_.networks[route.network].address.family != dst.ip.family)) {
+    detail::count_drop(counters_, Drop::kNoRoute);
+    return discard(m);
+  }
+  const NetworkContext& nc = shared_.networks[route.network];
+  const PortContext& pc = shared_.ports[nc.port];
+  const bool v6 = dst.ip.family == Family::kIPv6;
+  const std::size_t ip_len = v6 ? net::kIpv6HeaderLen : net::kIpv4HeaderLen;
   const std::uint32_t udp_len = net::kUdpHeaderLen + length;
-  const net::FragmentPlan plan = net::plan_fragments(udp_len, pc.mtu);
+  const net::FragmentPlan plan = net::plan_fragments(udp_len, nc.mtu, dst.ip.family);
   if (SIPSHUNT_UNLIKELY(plan.count == 0)) {
-    bump(counters_.drops[static_cast<std::size_t>(Drop::kTooBig)]);
-    if (m != nullptr) rte_pktmbuf_free(m);
-    return;
+    detail::count_drop(counters_, Drop::kTooBig);
+    return discard(m);
   }
   if (SIPSHUNT_LIKELY(plan.count == 1)) {
     if (!payload_in_m) {
       if (m == nullptr) m = rte_pktmbuf_alloc(shared_.pool);
-      if (SIPSHUNT_UNLIKELY(m == nullptr)) {
-        bump(counters_.drops[static_cast<std::size_t>(Drop::kNoMbuf)]);
-        return;
-      }
-      char* dst = rte_pktmbuf_mtod_offset(m, char*, net::kUdpFrameOverhead);
-      std::memcpy(dst, payload, length);
-      payload = dst;
+      if (SIPSHUNT_UNLIKELY(m == nullptr)) return detail::count_drop(counters_, Drop::kNoMbuf);
+      char* to = rte_pktmbuf_mtod_offset(m, char*, net::kMaxUdpFrameOverhead);
+      std::memcpy(to, payload, length);
+      payload = to;
     }
     auto* udp = reinterpret_cast<unsigned char*>(payload) - net::kUdpHeaderLen;
-    auto* l3 = udp - net::kIpv4HeaderLen;
+    auto* l3 = udp - ip_len;
     auto* eth = l3 - net::kEthernetHeaderLen;
-    net::write_udp(udp, shared_.sip_port, dst_port, static_cast<std::uint16_t>(udp_len));
-    net::Ipv4Out h;
-    h.src = pc.address;
-    h.dst = dst_ip;
-    h.total_len = static_cast<std::uint16_t>(net::kIpv4HeaderLen + udp_len);
-    h.id = next_ip_id();
-    net::write_ipv4(l3, h, !pc.tx_ipv4_checksum);
+    net::write_udp(udp, shared_.sip_port, dst.port, static_cast<std::uint16_t>(udp_len));
     std::uint64_t flags = 0;
-    if (pc.tx_udp_checksum) {
-      flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM | (pc.tx_ipv4_checksum ? RTE_MBUF_F_TX_IP_CKSUM : 0);
-      const std::uint16_t ph = rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr*>(l3), flags);
-      std::memcpy(udp + 6, &ph, 2);
+    if (SIPSHUNT_LIKELY(!v6)) {
+      net::Ipv4Out h;
+      h.src = nc.address;
+      h.dst = dst.ip;
+      h.total_len = static_cast<std::uint16_t>(net::kIpv4HeaderLen + udp_len);
+      h.id = next_ip_id();
+      net::write_ipv4(l3, h, !pc.tx_ipv4_checksum);
+      if (pc.tx_udp_checksum) {
+        flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM | (pc.tx_ipv4_checksum ? RTE_MBUF_F_TX_IP_CKSUM : 0);
+        const std::uint16_t ph = rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr*>(l3), flags);
+        std::memcpy(udp + 6, &ph, 2);
+      } else {
+        const std::uint16_t c = net::udp_checksum(l3 + 12, l3 + 16, udp, udp_len);
+        std::memcpy(udp + 6, &c, 2);
+        if (pc.tx_ipv4_checksum) flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+      }
     } else {
-      const std::uint16_t c = net::udp_checksum(l3 + 12, l3 + 16, udp, udp_len);
-      std::memcpy(udp + 6, &c, 2);
-      if (pc.tx_ipv4_checksum) flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+      net::Ipv6Out h;
+      h.src = nc.address;
+      h.dst = dst.ip;
+      h.payload_len = static_cast<std::uint16_t>(udp_len);
+      net::write_ipv6(l3, h);
+      if (pc.tx_udp_checksum) {
+        flags = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+        const std::uint16_t ph = rte_ipv6_phdr_cksum(reinterpret_cast<const rte_ipv6_hdr*>(l3), flags);
+        std::memcpy(udp + 6, &ph, 2);
+      } else {
+        const std::uint16_t c = net::udp6_checksum(l3 + 8, l3 + 24, udp, udp_len);
+        std::memcpy(udp + 6, &c, 2);
+      }
     }
     m->ol_flags = flags;
     m->l2_len = net::kEthernetHeaderLen;
-    m->l3_len = net::kIpv4HeaderLen;
+    m->l3_len = static_cast<std::uint16_t>(ip_len) & 0x1ff;
     m->data_off = static_cast<std::uint16_t>(eth - static_cast<unsigned char*>(m->buf_addr));
-    m->data_len = static_cast<std::uint16_t>(net::kEthernetHeaderLen + net::kIpv4HeaderLen + udp_len);
+    m->data_len = static_cast<std::uint16_t>(net::kEthernetHeaderLen + ip_len + udp_len);
     m->pkt_len = m->data_len;
-    return send_frame(m, port, next_hop, now);
+    return send_frame(m, route.network, route.address, now);
   }
 
-  // Above the MTU: checksum the whole UDP datagram once, then cut it into fragments (RFC 791).
+  // Above the MTU: checksum the whole UDP datagram once, then cut it into fragments.
   auto* udp = reinterpret_cast<unsigned char*>(payload) - net::kUdpHeaderLen;
-  net::write_udp(udp, shared_.sip_port, dst_port, static_cast<std::uint16_t>(udp_len));
-  unsigned char src_be[4], dst_be[4];
-  net::store_be32(src_be, pc.address);
-  net::store_be32(dst_be, dst_ip);
-  const std::uint16_t c = net::udp_checksum(src_be, dst_be, udp, udp_len);
+  net::write_udp(udp, shared_.sip_port, dst.port, static_cast<std::uint16_t>(udp_len));
+  const std::uint16_t c =
+      v6 ? net::udp6_checksum(nc.address.bytes.data(), dst.ip.bytes.data(), udp, udp_len)
+         : net::udp_checksum(nc.address.bytes.data(), dst.ip.bytes.data(), udp, udp_len);
   std::memcpy(udp + 6, &c, 2);
-  const std::uint16_t id = next_ip_id();
+  const std::uint16_t id = v6 ? 0 : next_ip_id();
+  const std::uint32_t id6 = v6 ? next_ipv6_id() : 0;
+  const std::size_t headers = v6 ? net::kIpv6HeaderLen + net::kIpv6FragmentHeaderLen : net::kIpv4HeaderLen;
   for (std::uint32_t i = 0; i < plan.count; ++i) {
     const net::FragmentPlan::Slice s = plan.slice(i);
     rte_mbuf* f = rte_pktmbuf_alloc(shared_.pool);
     if (SIPSHUNT_UNLIKELY(f == nullptr)) {
-      bump(counters_.drops[static_cast<std::size_t>(Drop::kNoMbuf)], plan.count - i);
+      detail::count_drop(counters_, Drop::kNoMbuf, plan.count - i);
       break;
     }
     auto* eth = reinterpret_cast<unsigned char*>(
-        rte_pktmbuf_append(f, static_cast<std::uint16_t>(net::kEthernetHeaderLen + net::kIpv4HeaderLen + s.length)));
-    net::Ipv4Out h;
-    h.src = pc.address;
-    h.dst = dst_ip;
-    h.total_len = static_cast<std::uint16_t>(net::kIpv4HeaderLen + s.length);
-    h.id = id;
-    h.fragment_offset = static_cast<std::uint16_t>(s.offset);
-    h.more_fragments = s.more;
-    net::write_ipv4(eth + net::kEthernetHeaderLen, h, true);
-    std::memcpy(eth + net::kEthernetHeaderLen + net::kIpv4HeaderLen, udp + s.offset, s.length);
+        rte_pktmbuf_append(f, static_cast<std::uint16_t>(net::kEthernetHeaderLen + headers + s.length)));
+    unsigned char* l3 = eth + net::kEthernetHeaderLen;
+    if (v6) {
+      net::Ipv6Out h;
+      h.src = nc.address;
+      h.dst = dst.ip;
+      h.payload_len = static_cast<std::uint16_t>(net::kIpv6FragmentHeaderLen + s.length);
+      h.next_header = net::kIpProtoIpv6Fragment;
+      net::write_ipv6(l3, h);
+      net::write_ipv6_fragment_header(l3 + net::kIpv6HeaderLen, net::kIpProtoUdp, s.offset, s.more, id6);
+    } else {
+      net::Ipv4Out h;
+      h.src = nc.address;
+      h.dst = dst.ip;
+      h.total_len = static_cast<std::uint16_t>(net::kIpv4HeaderLen + s.length);
+      h.id = id;
+      h.fragment_offset = static_cast<std::uint16_t>(s.offset);
+      h.more_fragments = s.more;
+      net::write_ipv4(l3, h, true);
+    }
+    std::memcpy(l3 + headers, udp + s.offset, s.length);
     bump(counters_.fragments_out);
-    send_frame(f, port, next_hop, now);
+    send_frame(f, route.network, route.address, now);
   }
-  if (m != nullptr) rte_pktmbuf_free(m);
+  discard(m);
 }
 
 }  // namespace sipshunt::dataplane

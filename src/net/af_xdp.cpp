@@ -25,7 +25,7 @@ namespace {
 // declares as the UMEM chunk size.
 std::uint32_t object_size(std::uint16_t data_room) noexcept {
   rte_mempool_objsz sz{};
-  return rte_mempool_calc_obj_size(static_cast<std::uint32_t>(sizeof(rte_mbuf)) + kMbufPriv + data_room, 0, &sz);
+  return rte_mempool_calc_obj_size(static_cast<std::uint32_t>(sizeof(rte_mbuf)) + kMbufPrivSize + data_room, 0, &sz);
 }
 
 std::uint32_t page_size() noexcept {
@@ -39,7 +39,7 @@ std::uint16_t af_xdp_data_room() noexcept {
   // The mempool pads objects to an odd number of cache lines (spread over memory channels), so
   // a data room that exactly fills a page grows past it: step down a cache line at a time.
   const std::uint32_t page = page_size();
-  std::uint32_t room = page - static_cast<std::uint32_t>(sizeof(rte_mbuf)) - kMbufPriv;
+  std::uint32_t room = page - static_cast<std::uint32_t>(sizeof(rte_mbuf)) - kMbufPrivSize;
   while (room > RTE_CACHE_LINE_SIZE && object_size(static_cast<std::uint16_t>(room)) > page) room -= RTE_CACHE_LINE_SIZE;
   return static_cast<std::uint16_t>(room);
 }
@@ -58,7 +58,7 @@ std::uint32_t af_xdp_pool_size(std::uint16_t queues, std::uint16_t rx_ring, std:
 
 Result<rte_mempool*> create_af_xdp_pool(const std::string& name, std::uint32_t count) {
   const std::uint16_t room = af_xdp_data_room();
-  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), count, 256, kMbufPriv, room,
+  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), count, 256, kMbufPrivSize, room,
                                               static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
     return Error::plain("cannot create the AF_XDP mbuf pool (" + std::to_string(count) + " mbufs of " +

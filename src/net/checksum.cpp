@@ -90,4 +90,36 @@ bool udp_checksum_ok(const void* src_addr, const void* dst_addr, const void* udp
   return checksum_fold(checksum_add(udp, udp_length, udp_pseudo_sum(src_addr, dst_addr, static_cast<std::uint16_t>(udp_length)))) == 0;
 }
 
+std::uint64_t ipv6_pseudo_sum(const void* src_addr, const void* dst_addr, std::uint32_t length,
+                              std::uint8_t next_header) noexcept {
+  unsigned char pseudo[40];
+  std::memcpy(pseudo, src_addr, 16);
+  std::memcpy(pseudo + 16, dst_addr, 16);
+  pseudo[32] = static_cast<unsigned char>(length >> 24);
+  pseudo[33] = static_cast<unsigned char>(length >> 16);
+  pseudo[34] = static_cast<unsigned char>(length >> 8);
+  pseudo[35] = static_cast<unsigned char>(length);
+  pseudo[36] = pseudo[37] = pseudo[38] = 0;
+  pseudo[39] = next_header;
+  return checksum_add(pseudo, sizeof pseudo);
+}
+
+std::uint16_t udp6_checksum(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
+  const std::uint16_t c = checksum_fold(
+      checksum_add(udp, udp_length, ipv6_pseudo_sum(src_addr, dst_addr, static_cast<std::uint32_t>(udp_length), 17)));
+  return c == 0 ? 0xffff : c;
+}
+
+bool udp6_checksum_ok(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
+  const auto* u = static_cast<const unsigned char*>(udp);
+  if (udp_length < 8 || (u[6] == 0 && u[7] == 0)) return false;  // mandatory over IPv6
+  return checksum_fold(checksum_add(
+             udp, udp_length, ipv6_pseudo_sum(src_addr, dst_addr, static_cast<std::uint32_t>(udp_length), 17))) == 0;
+}
+
+std::uint16_t icmpv6_checksum(const void* src_addr, const void* dst_addr, const void* msg, std::size_t length) noexcept {
+  return checksum_fold(
+      checksum_add(msg, length, ipv6_pseudo_sum(src_addr, dst_addr, static_cast<std::uint32_t>(length), 58)));
+}
+
 }  // namespace sipshunt::net

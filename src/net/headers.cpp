@@ -31,20 +31,14 @@ std::string MacAddress::to_string() const {
   return buf;
 }
 
-std::string format_ipv4(std::uint32_t a) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-  return buf;
-}
-
 bool parse_arp(const unsigned char* p, std::size_t len, Arp& out) noexcept {
   if (len < kArpLen) return false;
   if (load_be16(p) != 1 || load_be16(p + 2) != kEtherTypeIpv4 || p[4] != 6 || p[5] != 4) return false;
   out.op = load_be16(p + 6);
   std::memcpy(out.sender_mac.bytes.data(), p + 8, 6);
-  out.sender_ip = load_be32(p + 14);
+  out.sender_ip = load_ipv4(p + 14);
   std::memcpy(out.target_mac.bytes.data(), p + 18, 6);
-  out.target_ip = load_be32(p + 24);
+  out.target_ip = load_ipv4(p + 24);
   return true;
 }
 
@@ -55,13 +49,17 @@ void write_arp(unsigned char* p, const Arp& arp) noexcept {
   p[5] = 4;
   store_be16(p + 6, arp.op);
   std::memcpy(p + 8, arp.sender_mac.bytes.data(), 6);
-  store_be32(p + 14, arp.sender_ip);
+  store_ip(p + 14, arp.sender_ip);
   std::memcpy(p + 18, arp.target_mac.bytes.data(), 6);
-  store_be32(p + 24, arp.target_ip);
+  if (arp.target_ip.family == Family::kIPv4) {
+    store_ip(p + 24, arp.target_ip);
+  } else {
+    std::memset(p + 24, 0, 4);
+  }
 }
 
-std::size_t build_arp_request(unsigned char* frame, const MacAddress& our_mac, std::uint32_t our_ip,
-                              std::uint32_t target_ip, const MacAddress* dst) noexcept {
+std::size_t build_arp_request(unsigned char* frame, const MacAddress& our_mac, const IpAddress& our_ip,
+                              const IpAddress& target_ip, const MacAddress* dst) noexcept {
   write_ethernet(frame, dst != nullptr ? *dst : MacAddress::broadcast(), our_mac, kEtherTypeArp);
   Arp arp;
   arp.op = kArpRequest;
@@ -72,7 +70,7 @@ std::size_t build_arp_request(unsigned char* frame, const MacAddress& our_mac, s
   return kEthernetHeaderLen + kArpLen;
 }
 
-std::size_t build_gratuitous_arp(unsigned char* frame, const MacAddress& our_mac, std::uint32_t our_ip) noexcept {
+std::size_t build_gratuitous_arp(unsigned char* frame, const MacAddress& our_mac, const IpAddress& our_ip) noexcept {
   return build_arp_request(frame, our_mac, our_ip, our_ip);
 }
 
@@ -105,8 +103,8 @@ Ipv4Check parse_ipv4(const unsigned char* p, std::size_t avail, bool verify_chec
   out.fragment_offset = static_cast<std::uint16_t>((frag & 0x1fff) * 8);
   out.ttl = p[8];
   out.protocol = p[9];
-  out.src = load_be32(p + 12);
-  out.dst = load_be32(p + 16);
+  out.src = load_ipv4(p + 12);
+  out.dst = load_ipv4(p + 16);
   return Ipv4Check::kOk;
 }
 
@@ -120,8 +118,8 @@ void write_ipv4(unsigned char* p, const Ipv4Out& h, bool checksum) noexcept {
   p[9] = h.protocol;
   p[10] = 0;
   p[11] = 0;
-  store_be32(p + 12, h.src);
-  store_be32(p + 16, h.dst);
+  store_ip(p + 12, h.src);
+  store_ip(p + 16, h.dst);
   if (checksum) {
     const std::uint16_t c = ipv4_header_checksum(p, kIpv4HeaderLen);
     std::memcpy(p + 10, &c, 2);

@@ -1,3 +1,5 @@
+// The neighbour table's writer side (single writer: the control lcore) and its ageing; the lookup
+// readers use is inline in the header.
 #include "sipshunt/net/neighbour.hpp"
 
 #include <bit>
@@ -13,24 +15,38 @@ NeighbourTable::NeighbourTable(std::size_t capacity, NeighbourTiming timing) : t
   meta_ = std::make_unique<Meta[]>(n);
 }
 
-std::ptrdiff_t NeighbourTable::find(std::uint64_t key) const noexcept {
+IpAddress NeighbourTable::address_of(std::uint64_t tag, std::uint64_t a0, std::uint64_t a1) noexcept {
+  IpAddress a;
+  a.family = static_cast<Family>((tag >> 16) & 0xff);
+  std::memcpy(a.bytes.data(), &a0, 8);
+  std::memcpy(a.bytes.data() + 8, &a1, 8);
+  return a;
+}
+
+bool NeighbourTable::slot_is(std::size_t i, const Key& key) const noexcept {
+  const Slot& s = slots_[i];
+  const std::uint64_t t = s.tag.load(std::memory_order_relaxed);
+  return t > kTombstone && (t & kLinkMask) == key.link && s.a0.load(std::memory_order_relaxed) == key.a0 &&
+         s.a1.load(std::memory_order_relaxed) == key.a1;
+}
+
+std::ptrdiff_t NeighbourTable::find(const Key& key) const noexcept {
   std::size_t i = hash(key);
   for (std::size_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask_) {
-    const std::uint64_t k = slots_[i].key.load(std::memory_order_relaxed);
-    if (k == kEmpty) return -1;
-    if (k == key) return static_cast<std::ptrdiff_t>(i);
+    if (slots_[i].tag.load(std::memory_order_relaxed) == kEmpty) return -1;
+    if (slot_is(i, key)) return static_cast<std::ptrdiff_t>(i);
   }
   return -1;
 }
 
-std::ptrdiff_t NeighbourTable::insert(std::uint64_t key) {
+std::ptrdiff_t NeighbourTable::insert(const Key& key) {
   std::size_t i = hash(key);
   std::ptrdiff_t free_slot = -1;
   for (std::size_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask_) {
-    const std::uint64_t k = slots_[i].key.load(std::memory_order_relaxed);
-    if (k == key) return static_cast<std::ptrdiff_t>(i);
-    if (k == kTombstone && free_slot < 0) free_slot = static_cast<std::ptrdiff_t>(i);
-    if (k == kEmpty) {
+    const std::uint64_t t = slots_[i].tag.load(std::memory_order_relaxed);
+    if (slot_is(i, key)) return static_cast<std::ptrdiff_t>(i);
+    if (t == kTombstone && free_slot < 0) free_slot = static_cast<std::ptrdiff_t>(i);
+    if (t == kEmpty) {
       if (free_slot < 0) free_slot = static_cast<std::ptrdiff_t>(i);
       break;
     }
@@ -39,10 +55,17 @@ std::ptrdiff_t NeighbourTable::insert(std::uint64_t key) {
     ++full_;
     return -1;
   }
+  // Sequence-lock write: the tag says "being rewritten" (a tombstone) while the address changes, and
+  // gets a new generation after, so a reader that raced with the rewrite sees the tag differ.
   Slot& s = slots_[static_cast<std::size_t>(free_slot)];
-  s.mac.store(0, std::memory_order_release);
+  s.tag.store(kTombstone, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  s.a0.store(key.a0, std::memory_order_relaxed);
+  s.a1.store(key.a1, std::memory_order_relaxed);
+  s.mac.store(0, std::memory_order_relaxed);
   meta_[static_cast<std::size_t>(free_slot)] = Meta{};
-  s.key.store(key, std::memory_order_release);
+  ++generation_;
+  s.tag.store((generation_ << 24) | key.link, std::memory_order_release);
   return free_slot;
 }
 
@@ -51,14 +74,14 @@ void NeighbourTable::set_mac(std::size_t i, const MacAddress* mac) noexcept {
 }
 
 void NeighbourTable::erase(std::size_t i) noexcept {
-  slots_[i].key.store(kTombstone, std::memory_order_release);
+  slots_[i].tag.store(kTombstone, std::memory_order_release);
   slots_[i].mac.store(0, std::memory_order_release);
   meta_[i] = Meta{};
 }
 
-bool NeighbourTable::confirm(std::uint16_t port, std::uint32_t ip, const MacAddress& mac, std::uint64_t now_ns) {
-  if (mac.is_multicast() || mac.is_zero() || ip == 0) return false;
-  const std::ptrdiff_t at = insert(key_of(port, ip));
+bool NeighbourTable::confirm(std::uint16_t network, const IpAddress& ip, const MacAddress& mac, std::uint64_t now_ns) {
+  if (mac.is_multicast() || mac.is_zero() || ip.family == Family::kNone || ip.is_unsendable()) return false;
+  const std::ptrdiff_t at = insert(key_of(network, ip));
   if (at < 0) return false;
   const auto i = static_cast<std::size_t>(at);
   Meta& m = meta_[i];
@@ -70,8 +93,8 @@ bool NeighbourTable::confirm(std::uint16_t port, std::uint32_t ip, const MacAddr
   return true;
 }
 
-bool NeighbourTable::demand(std::uint16_t port, std::uint32_t ip, std::uint64_t now_ns) {
-  const std::uint64_t key = key_of(port, ip);
+bool NeighbourTable::demand(std::uint16_t network, const IpAddress& ip, std::uint64_t now_ns) {
+  const Key key = key_of(network, ip);
   if (find(key) >= 0) return false;
   const std::ptrdiff_t at = insert(key);
   if (at < 0) return false;
@@ -82,8 +105,8 @@ bool NeighbourTable::demand(std::uint16_t port, std::uint32_t ip, std::uint64_t 
   return true;
 }
 
-bool NeighbourTable::add_static(std::uint16_t port, std::uint32_t ip, const MacAddress& mac) {
-  const std::ptrdiff_t at = insert(key_of(port, ip));
+bool NeighbourTable::add_static(std::uint16_t network, const IpAddress& ip, const MacAddress& mac) {
+  const std::ptrdiff_t at = insert(key_of(network, ip));
   if (at < 0) return false;
   const auto i = static_cast<std::size_t>(at);
   meta_[i].state = NeighbourState::kStatic;
@@ -91,12 +114,15 @@ bool NeighbourTable::add_static(std::uint16_t port, std::uint32_t ip, const MacA
   return true;
 }
 
-void NeighbourTable::age(std::uint64_t now_ns, std::vector<ArpRequestOut>& out) {
+void NeighbourTable::age(std::uint64_t now_ns, std::vector<NeighbourProbe>& out) {
   for (std::size_t i = 0; i <= mask_; ++i) {
-    const std::uint64_t k = slots_[i].key.load(std::memory_order_relaxed);
-    if (k == kEmpty || k == kTombstone) continue;
-    const auto port = static_cast<std::uint16_t>((k >> 32) & 0xffff);
-    const auto ip = static_cast<std::uint32_t>(k);
+    const Slot& s = slots_[i];
+    const std::uint64_t t = s.tag.load(std::memory_order_relaxed);
+    if (t == kEmpty || t == kTombstone) continue;
+    const auto network = static_cast<std::uint16_t>(t & 0xffff);
+    const IpAddress ip =
+        address_of(t, s.a0.load(std::memory_order_relaxed), s.a1.load(std::memory_order_relaxed));
+    const MacAddress known = MacAddress::from_u64(s.mac.load(std::memory_order_relaxed) & kMacMask);
     Meta& m = meta_[i];
     switch (m.state) {
       case NeighbourState::kStatic:
@@ -106,7 +132,7 @@ void NeighbourTable::age(std::uint64_t now_ns, std::vector<ArpRequestOut>& out) 
           m.state = NeighbourState::kStale;
           m.probes = 1;
           m.next_ns = now_ns + timing_.retransmit_ns;
-          out.push_back({port, ip, MacAddress::from_u64(slots_[i].mac.load(std::memory_order_relaxed) & kMacMask)});
+          out.push_back({network, ip, known});
         }
         break;
       case NeighbourState::kStale:
@@ -116,7 +142,7 @@ void NeighbourTable::age(std::uint64_t now_ns, std::vector<ArpRequestOut>& out) 
           } else {
             ++m.probes;
             m.next_ns = now_ns + timing_.retransmit_ns;
-            out.push_back({port, ip, MacAddress::from_u64(slots_[i].mac.load(std::memory_order_relaxed) & kMacMask)});
+            out.push_back({network, ip, known});
           }
         }
         break;
@@ -128,7 +154,7 @@ void NeighbourTable::age(std::uint64_t now_ns, std::vector<ArpRequestOut>& out) 
           } else {
             ++m.probes;
             m.next_ns = now_ns + timing_.retransmit_ns;
-            out.push_back({port, ip, std::nullopt});
+            out.push_back({network, ip, std::nullopt});
           }
         }
         break;
@@ -142,12 +168,13 @@ void NeighbourTable::age(std::uint64_t now_ns, std::vector<ArpRequestOut>& out) 
 std::vector<NeighbourTable::EntryInfo> NeighbourTable::entries() const {
   std::vector<EntryInfo> v;
   for (std::size_t i = 0; i <= mask_; ++i) {
-    const std::uint64_t k = slots_[i].key.load(std::memory_order_relaxed);
-    if (k == kEmpty || k == kTombstone) continue;
+    const Slot& s = slots_[i];
+    const std::uint64_t t = s.tag.load(std::memory_order_relaxed);
+    if (t == kEmpty || t == kTombstone) continue;
     EntryInfo e;
-    e.port = static_cast<std::uint16_t>((k >> 32) & 0xffff);
-    e.ip = static_cast<std::uint32_t>(k);
-    e.mac = MacAddress::from_u64(slots_[i].mac.load(std::memory_order_relaxed) & kMacMask);
+    e.network = static_cast<std::uint16_t>(t & 0xffff);
+    e.ip = address_of(t, s.a0.load(std::memory_order_relaxed), s.a1.load(std::memory_order_relaxed));
+    e.mac = MacAddress::from_u64(s.mac.load(std::memory_order_relaxed) & kMacMask);
     e.state = meta_[i].state;
     e.confirmed_ns = meta_[i].confirmed_ns;
     v.push_back(e);

@@ -101,7 +101,8 @@ std::string effective_devargs(const PortSpec& spec, std::uint16_t queues) {
 }
 
 Result<rte_mempool*> create_mbuf_pool(const std::string& name, std::uint32_t count) {
-  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), count, 256, kMbufPriv,
+  // priv area: per-mbuf metadata for packets the control lcore hands to worker 0 (see dataplane).
+  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), count, 256, kMbufPrivSize,
                                               static_cast<std::uint16_t>(kMbufDataRoom + RTE_PKTMBUF_HEADROOM),
                                               static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
@@ -217,9 +218,18 @@ Result<void> open_port(const PortSpec& spec, const PortOptions& options, PortInf
   if (int rc = rte_eth_dev_start(id); rc != 0) return fail("start: " + errno_text(rc));
   out.started = true;
   out.queues = options.queues;
-  // Unicast to our MAC and broadcast are all we need; promiscuous mode stays off (the data
-  // plane still filters by destination MAC, for devices that deliver everything).
+  // Unicast to our MAC, broadcast and, with IPv6, our neighbour discovery groups are all we need;
+  // promiscuous mode stays off (the data plane still filters by destination MAC, for devices
+  // that deliver everything). A device without a multicast filter list gets all multicast.
   (void)rte_eth_allmulticast_disable(id);
+  if (!spec.multicast.empty()) {
+    std::vector<rte_ether_addr> list(spec.multicast.size());
+    for (std::size_t i = 0; i < list.size(); ++i) std::memcpy(list[i].addr_bytes, spec.multicast[i].bytes.data(), 6);
+    if (rte_eth_dev_set_mc_addr_list(id, list.data(), static_cast<std::uint32_t>(list.size())) != 0) {
+      (void)rte_eth_allmulticast_enable(id);
+      out.allmulticast = true;
+    }
+  }
   return {};
 }
 

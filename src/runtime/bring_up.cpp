@@ -22,6 +22,7 @@
 #include "sipshunt/net/af_xdp.hpp"
 #include "sipshunt/net/devargs.hpp"
 #include "sipshunt/net/eal.hpp"
+#include "sipshunt/net/ipv6.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
 
@@ -47,14 +48,11 @@ net::EalPlan eal_plan(const RuntimeOptions& options) {
   return plan;
 }
 
-// What a worker needs to know about port i, from the config and from the device.
-dataplane::PortContext port_context(const net::PortSpec& spec, const net::PortInfo& info) {
+// What a worker needs to know about port i, from the device (its links come from the networks).
+dataplane::PortContext port_context(const net::PortInfo& info) {
   dataplane::PortContext pc;
   pc.id = info.id;
   pc.mac = info.mac;
-  pc.address = spec.address;
-  pc.prefix_len = spec.prefix_len;
-  pc.mtu = spec.mtu;
   pc.rx_ipv4_checksum = info.rx_ipv4_checksum;
   pc.rx_udp_checksum = info.rx_udp_checksum;
   pc.tx_ipv4_checksum = info.tx_ipv4_checksum;
@@ -66,6 +64,7 @@ dataplane::PortContext port_context(const net::PortSpec& spec, const net::PortIn
 
 Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) {
   if (Result<void> valid = validate(options); !valid) return valid.error();
+  if (Result<void> host = check_host(options); !host) return host.error();
   // From here on, a failure returns through ~Runtime, which undoes whatever was done.
   std::unique_ptr<Runtime> rt(new Runtime());
   rt->options_ = options;
@@ -93,6 +92,13 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) 
     po.pool = shared->pool;
     po.single_pool = !any_af_xdp;
     if (net::is_af_xdp(options.ports[i].device)) {
+      // A frame must fit one page-sized UMEM chunk (net/af_xdp.hpp); the bound depends on DPDK's
+      // mbuf layout, so it is checked here rather than in the DPDK-free validate().
+      const unsigned max_mtu = net::af_xdp_max_frame() - net::kEthernetHeaderLen - net::kVlanTagLen;
+      if (options.ports[i].mtu > max_mtu) {
+        return Error::plain("port " + options.ports[i].name + ": mtu must be 576.." + std::to_string(max_mtu) +
+                            " on AF_XDP (a frame must fit a page-sized UMEM chunk)");
+      }
       // The PMD makes its rx pool the socket's UMEM, which the shared 8 KiB mbufs cannot be.
       Result<rte_mempool*> umem = net::create_af_xdp_pool(
           "sipshunt_xdp" + std::to_string(i), net::af_xdp_pool_size(po.queues, po.rx_ring, po.tx_ring));
@@ -103,18 +109,41 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) 
     Result<void> opened = net::open_port(options.ports[i], po, info);
     rt->ports_.push_back(info);  // even half-open: shutdown() closes what was attached
     if (!opened) return opened.error();
-    shared->ports[i] = port_context(options.ports[i], info);
+    shared->ports[i] = port_context(info);
   }
   shared->port_count = static_cast<std::uint16_t>(options.ports.size());
+  // Networks, and each port's links: the untagged one first (the common case is found at once).
+  for (std::size_t i = 0; i < options.networks.size(); ++i) {
+    const config::Network& n = options.networks[i];
+    dataplane::NetworkContext& nc = shared->networks[i];
+    nc.port = n.port;
+    nc.vlan = n.vlan;
+    nc.address = n.address;
+    nc.prefix_len = n.prefix_len;
+    nc.mtu = options.ports[n.port].mtu;
+    dataplane::PortContext& pc = shared->ports[n.port];
+    dataplane::PortLink* link = nullptr;
+    for (std::uint8_t l = 0; l < pc.link_count; ++l) {
+      if (pc.links[l].vlan == n.vlan) link = &pc.links[l];
+    }
+    if (link == nullptr) {
+      link = &pc.links[pc.link_count++];
+      link->vlan = n.vlan;
+    }
+    (n.address.family == Family::kIPv6 ? link->v6 : link->v4) = static_cast<std::uint16_t>(i);
+  }
+  for (std::uint16_t p = 0; p < shared->port_count; ++p) {
+    auto& pc = shared->ports[p];
+    std::stable_partition(pc.links.begin(), pc.links.begin() + pc.link_count,
+                          [](const dataplane::PortLink& l) { return l.vlan == 0; });
+  }
+  shared->network_count = static_cast<std::uint16_t>(options.networks.size());
   shared->workers = options.workers;
   shared->routes = *net::RouteTable::build(options.networks, options.routes);
 
   rt->neighbours_ = std::make_unique<net::NeighbourTable>(4096, options.neighbour_timing);
   for (const auto& n : options.static_neighbours) {
-    for (std::size_t i = 0; i < options.ports.size(); ++i) {
-      if (options.ports[i].name == n.port)
-        (void)rt->neighbours_->add_static(static_cast<std::uint16_t>(i), n.ip, n.mac);
-    }
+    if (const auto network = network_of(options, n)) (void)rt->neighbours_->add_static(*network, n.ip, n.mac);
   }
   shared->neighbours = rt->neighbours_.get();
 
@@ -178,13 +207,24 @@ Result<void> Runtime::start(std::shared_ptr<const proxy::Snapshot> first) {
   }
   launched_ = true;
   started_ns_ = now_ns();
-  // Announce every address we own, so neighbours (and switches) learn where it lives.
-  for (std::size_t p = 0; p < ports_.size(); ++p) {
-    unsigned char frame[60] = {};
-    net::build_gratuitous_arp(frame, shared_->ports[p].mac, shared_->ports[p].address);
-    send_frame(static_cast<std::uint16_t>(p), frame, sizeof frame);
-  }
+  announce();
   return {};
+}
+
+// Every address we own, announced on its network, so neighbours (and switches) learn where it
+// lives: a gratuitous ARP (IPv4), an unsolicited neighbour advertisement (IPv6, RFC 4861 §7.2.6).
+void Runtime::announce() {
+  for (std::uint16_t i = 0; i < shared_->network_count; ++i) {
+    const dataplane::NetworkContext& nc = shared_->networks[i];
+    const net::MacAddress& mac = shared_->ports[nc.port].mac;
+    unsigned char frame[net::kNdFrameLen] = {};
+    if (nc.address.family == Family::kIPv6) {
+      send_frame(i, frame, net::build_unsolicited_advertisement(frame, mac, nc.address));
+    } else {
+      net::build_gratuitous_arp(frame, mac, nc.address);
+      send_frame(i, frame, 60);
+    }
+  }
 }
 
 }  // namespace sipshunt::runtime

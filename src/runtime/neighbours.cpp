@@ -1,6 +1,6 @@
-// Control plane. The neighbour table's single writer: what the workers report (ARP-learned
-// addresses, next hops they need) is applied here, and entries are aged, refreshed by unicast
-// ARP or given up on, on the control lcore.
+// Control plane. The neighbour table's single writer: what the workers report (addresses learned
+// from ARP and neighbour discovery, next hops they need) is applied here, and entries of both
+// families are aged, refreshed by unicast ARP or solicitation, or given up on, on the control lcore.
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -16,17 +16,17 @@ void Runtime::handle_events(std::uint64_t now) {
       const auto& e = ev[i];
       switch (e.kind) {
         case dataplane::NeighbourEvent::Kind::kLearn:
-          (void)neighbours_->confirm(e.port, e.ip, net::MacAddress::from_u64(e.mac), now);
+          (void)neighbours_->confirm(e.network, e.ip, net::MacAddress::from_u64(e.mac), now);
           break;
         case dataplane::NeighbourEvent::Kind::kUpdate: {
           net::MacAddress known;
-          if (neighbours_->lookup(e.port, e.ip, known)) {
-            (void)neighbours_->confirm(e.port, e.ip, net::MacAddress::from_u64(e.mac), now);
+          if (neighbours_->lookup(e.network, e.ip, known)) {
+            (void)neighbours_->confirm(e.network, e.ip, net::MacAddress::from_u64(e.mac), now);
           }
           break;
         }
         case dataplane::NeighbourEvent::Kind::kDemand:
-          if (neighbours_->demand(e.port, e.ip, now)) send_arp_request({e.port, e.ip, std::nullopt});
+          if (neighbours_->demand(e.network, e.ip, now)) send_neighbour_probe({e.network, e.ip, std::nullopt});
           break;
       }
     }
@@ -36,9 +36,9 @@ void Runtime::handle_events(std::uint64_t now) {
 
 void Runtime::age_neighbours(std::uint64_t now) {
   if (now < next_age_ns_) return;
-  arp_due_.clear();
-  neighbours_->age(now, arp_due_);
-  for (const auto& r : arp_due_) send_arp_request(r);
+  probes_due_.clear();
+  neighbours_->age(now, probes_due_);
+  for (const auto& r : probes_due_) send_neighbour_probe(r);
   next_age_ns_ = now + 100'000'000;  // every 100 ms
 }
 

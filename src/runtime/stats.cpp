@@ -76,12 +76,27 @@ std::string stats_json(const Runtime& rt) {
   }
   j += "]";
 
+  j += ",\"networks\":[";
+  for (std::size_t i = 0; i < rt.networks().size() && i < dataplane::kMaxNetworks; ++i) {
+    const auto& n = rt.networks()[i];
+    const auto& c = t.networks[i];
+    if (i) j += ',';
+    j += fmt::format(
+        "{{\"name\":{},\"port\":{},\"vlan\":{},\"address\":\"{}\",\"prefix_len\":{},\"rx_packets\":{},"
+        "\"rx_bytes\":{},\"tx_packets\":{},\"tx_bytes\":{}}}",
+        quote(n.name), quote(rt.ports()[n.port].name), n.vlan, n.address.to_string(), n.prefix_len, c.rx_packets,
+        c.rx_bytes, c.tx_packets, c.tx_bytes);
+  }
+  j += "]";
+
   j += fmt::format(
-      ",\"dataplane\":{{\"arp_in\":{},\"arp_replies\":{},\"arp_requests\":{},\"icmp_echo_replies\":{},"
+      ",\"dataplane\":{{\"arp_in\":{},\"arp_replies\":{},\"arp_requests\":{},\"nd_in\":{},\"nd_replies\":{},"
+      "\"nd_solicitations\":{},\"icmp_echo_replies\":{},"
       "\"fragments_in\":{},\"reassembled\":{},\"fragments_out\":{},\"sip_in\":{},\"sip_forwarded\":{},"
       "\"sip_replied\":{},\"sip_dropped\":{},\"probe_replies\":{},\"held\":{},\"released\":{},\"events_lost\":{},"
       "\"control_tx\":{},\"drops\":{{",
-      t.arp_in, t.arp_replies, rt.arp_requests_sent(), t.icmp_echo_replies, t.fragments_in, t.reassembled,
+      t.arp_in, t.arp_replies, rt.arp_requests_sent(), t.nd_in, t.nd_replies, rt.solicitations_sent(),
+      t.icmp_echo_replies, t.fragments_in, t.reassembled,
       t.fragments_out, t.sip_in, t.sip_forwarded, t.sip_replied, t.sip_dropped, t.probe_replies, t.held, t.released,
       t.events_lost, t.control_tx);
   for (std::size_t i = 0; i < t.drops.size(); ++i) {
@@ -140,8 +155,10 @@ std::string stats_json(const Runtime& rt) {
   j += ",\"neighbours\":[";
   first = true;
   for (const auto& e : rt.neighbours().entries()) {
-    j += fmt::format("{}{{\"port\":{},\"ip\":\"{}\",\"mac\":\"{}\",\"state\":\"{}\"}}", first ? "" : ",",
-                     quote(rt.ports()[e.port].name), net::format_ipv4(e.ip), e.mac.to_string(), state_name(e.state));
+    const auto& n = rt.networks()[e.network];
+    j += fmt::format("{}{{\"network\":{},\"port\":{},\"vlan\":{},\"ip\":\"{}\",\"mac\":\"{}\",\"state\":\"{}\"}}",
+                     first ? "" : ",", quote(n.name), quote(rt.ports()[n.port].name), n.vlan, e.ip.to_string(),
+                     e.mac.to_string(), state_name(e.state));
     first = false;
   }
   j += "]}";

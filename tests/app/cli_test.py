@@ -91,7 +91,7 @@ with tempfile.TemporaryDirectory() as tmp:
             (("run", "-c", broken_rules), 78, f"{tmp / 'bad.rules'}:1:"),
             (("run", "-c", bad_format), 78, "log.format"),
             # Valid for check, but `run` needs a [dpdk] port that owns proxy.address.
-            (("run", "-c", good), 78, "is not the address of any [[dpdk.ports]]"),
+            (("run", "-c", good), 78, "dpdk.ports: at least one port is needed"),
         ]
     for args, want, needle in table:
         code, out, err = run(*args, env=clean_env)
@@ -130,7 +130,7 @@ with tempfile.TemporaryDirectory() as tmp:
             except ValueError:
                 check(False, f"run with format json: not JSON: {line!r}")
         check(code == 78 and objects and objects[-1].get("level") == "error"
-              and "is not the address of any" in objects[-1].get("message", ""),
+              and "at least one port is needed" in objects[-1].get("message", ""),
               f"run with format json: exit {code}, {objects}")
         check(all(set(o) == {"time", "level", "message"} for o in objects), f"JSON log fields: {objects}")
         code, err = journal_run("run", "-c", js)

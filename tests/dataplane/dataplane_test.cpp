@@ -27,6 +27,7 @@
 #include "sipshunt/net/eal.hpp"
 #include "sipshunt/net/fragment.hpp"
 #include "sipshunt/net/headers.hpp"
+#include "sipshunt/net/ipv6.hpp"
 #include "sipshunt/net/port.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "sipshunt/rules/rules.hpp"
@@ -117,10 +118,11 @@ class Dataplane : public ::testing::Test {
     auto& pc = shared_->ports[0];
     pc.id = port_id_;
     pc.mac = our_mac_;
-    pc.address = kOurIp;
-    pc.prefix_len = 24;
-    pc.mtu = 1500;
+    pc.link_count = 1;
+    pc.links[0] = dataplane::PortLink{0, 0, dataplane::kNoNetwork};
+    shared_->networks[0] = dataplane::NetworkContext{0, 0, IpAddress::v4(kOurIp), 24, 1500};
     shared_->port_count = 1;
+    shared_->network_count = 1;
     config::Network lan;
     lan.name = "lan";
     lan.address = IpAddress::v4(kOurIp);
@@ -172,8 +174,8 @@ class Dataplane : public ::testing::Test {
     std::vector<unsigned char> f(kEthernetHeaderLen + kIpv4HeaderLen + l4.size());
     write_ethernet(f.data(), dst_mac ? *dst_mac : our_mac_, kClientMac, kEtherTypeIpv4);
     Ipv4Out h;
-    h.src = src;
-    h.dst = dst;
+    h.src = IpAddress::v4(src);
+    h.dst = IpAddress::v4(dst);
     h.protocol = proto;
     h.total_len = static_cast<std::uint16_t>(kIpv4HeaderLen + l4.size());
     h.id = id;
@@ -242,8 +244,8 @@ class Dataplane : public ::testing::Test {
 
   std::uint64_t drops(Drop d) const { return worker_->counters().drops[static_cast<std::size_t>(d)]; }
   void resolve_backends() {
-    neighbours_->confirm(0, 0xc6120015, kB1Mac, 0);
-    neighbours_->confirm(0, 0xc6120016, kB2Mac, 0);
+    neighbours_->confirm(0, IpAddress::v4(0xc6120015), kB1Mac, 0);
+    neighbours_->confirm(0, IpAddress::v4(0xc6120016), kB2Mac, 0);
   }
 
   rte_ring* rx_ = nullptr;
@@ -258,7 +260,7 @@ class Dataplane : public ::testing::Test {
 
 TEST_F(Dataplane, ArpRequestForUsIsAnsweredAndTheSenderLearned) {
   std::vector<unsigned char> f(60, 0);
-  build_arp_request(f.data(), kClientMac, kClientIp, kOurIp);
+  build_arp_request(f.data(), kClientMac, IpAddress::v4(kClientIp), IpAddress::v4(kOurIp));
   inject(f);
   worker_->poll_once();
   auto out = sent();
@@ -268,20 +270,20 @@ TEST_F(Dataplane, ArpRequestForUsIsAnsweredAndTheSenderLearned) {
   Arp a;
   ASSERT_TRUE(parse_arp(out[0].frame.data() + 14, out[0].frame.size() - 14, a));
   EXPECT_EQ(a.op, kArpReply);
-  EXPECT_EQ(a.sender_ip, kOurIp);
+  EXPECT_EQ(a.sender_ip, IpAddress::v4(kOurIp));
   EXPECT_EQ(a.sender_mac, our_mac_);
-  EXPECT_EQ(a.target_ip, kClientIp);
+  EXPECT_EQ(a.target_ip, IpAddress::v4(kClientIp));
   auto ev = events();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, dataplane::NeighbourEvent::Kind::kLearn);
-  EXPECT_EQ(ev[0].ip, kClientIp);
+  EXPECT_EQ(ev[0].ip, IpAddress::v4(kClientIp));
   EXPECT_EQ(MacAddress::from_u64(ev[0].mac), kClientMac);
   EXPECT_EQ(worker_->counters().arp_replies, 1u);
 }
 
 TEST_F(Dataplane, ArpForAnotherAddressIsOnlyCounted) {
   std::vector<unsigned char> f(60, 0);
-  build_arp_request(f.data(), kClientMac, kClientIp, 0xc6120063);
+  build_arp_request(f.data(), kClientMac, IpAddress::v4(kClientIp), IpAddress::v4(0xc6120063));
   inject(f);
   worker_->poll_once();
   EXPECT_TRUE(sent().empty());
@@ -298,8 +300,8 @@ TEST_F(Dataplane, IcmpEchoIsAnswered) {
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].dst_mac, kClientMac);
-  EXPECT_EQ(out[0].ip.src, kOurIp);
-  EXPECT_EQ(out[0].ip.dst, kClientIp);
+  EXPECT_EQ(out[0].ip.src.v4_host_order(), kOurIp);
+  EXPECT_EQ(out[0].ip.dst.v4_host_order(), kClientIp);
   EXPECT_EQ(out[0].frame[34], 0);  // echo reply
   EXPECT_EQ(checksum_fold(checksum_add(out[0].frame.data() + 34, icmp.size())), 0);
   EXPECT_EQ(worker_->counters().icmp_echo_replies, 1u);
@@ -313,7 +315,7 @@ TEST_F(Dataplane, InviteWaitsForArpThenGoesToABackendWithFreshHeaders) {
   auto ev = events();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, dataplane::NeighbourEvent::Kind::kDemand);
-  const std::uint32_t backend = ev[0].ip;
+  const std::uint32_t backend = ev[0].ip.v4_host_order();
   EXPECT_TRUE(backend == 0xc6120015 || backend == 0xc6120016);
   resolve_backends();
   worker_->poll_once();
@@ -322,8 +324,8 @@ TEST_F(Dataplane, InviteWaitsForArpThenGoesToABackendWithFreshHeaders) {
   const Sent& s = out[0];
   EXPECT_EQ(s.dst_mac, backend == 0xc6120015 ? kB1Mac : kB2Mac);
   EXPECT_EQ(s.src_mac, our_mac_);
-  EXPECT_EQ(s.ip.src, kOurIp);
-  EXPECT_EQ(s.ip.dst, backend);
+  EXPECT_EQ(s.ip.src.v4_host_order(), kOurIp);
+  EXPECT_EQ(s.ip.dst.v4_host_order(), backend);
   EXPECT_EQ(s.sport, 5060);
   EXPECT_EQ(s.dport, 5060);
   EXPECT_TRUE(s.udp_ok);
@@ -352,9 +354,9 @@ TEST_F(Dataplane, SameCallIdSameBackend) {
       const auto cid_at = s.payload.find("Call-ID: ");
       const std::string cid = s.payload.substr(cid_at + 9, s.payload.find('\r', cid_at) - cid_at - 9);
       if (round == 0) {
-        first[cid] = s.ip.dst;
+        first[cid] = s.ip.dst.v4_host_order();
       } else {
-        EXPECT_EQ(first[cid], s.ip.dst) << cid;
+        EXPECT_EQ(first[cid], s.ip.dst.v4_host_order()) << cid;
       }
     }
   }
@@ -385,12 +387,12 @@ TEST_F(Dataplane, ProcessingTimeIsSampledOneDatagramIn1024) {
 
 TEST_F(Dataplane, StatelessReplyGoesBackToTheSource) {
   resolve_backends();
-  neighbours_->confirm(0, kClientIp, kClientMac, 0);
+  neighbours_->confirm(0, IpAddress::v4(kClientIp), kClientMac, 0);
   inject(sip_frame(invite("mf0", 0, 0)));  // Max-Forwards: 0 -> 483
   worker_->poll_once();
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].ip.dst, kClientIp);
+  EXPECT_EQ(out[0].ip.dst.v4_host_order(), kClientIp);
   EXPECT_EQ(out[0].dst_mac, kClientMac);
   EXPECT_TRUE(out[0].udp_ok);
   EXPECT_EQ(out[0].payload.rfind("SIP/2.0 483", 0), 0u) << out[0].payload;
@@ -410,7 +412,10 @@ TEST_F(Dataplane, EveryBadPacketIsDroppedAndCountedOnce) {
   inject(bad_ip);
   std::vector<unsigned char> ipv6(60, 0);
   write_ethernet(ipv6.data(), our_mac_, kClientMac, kEtherTypeIpv6);
-  inject(ipv6);
+  inject(ipv6);  // this port has no IPv6 network
+  std::vector<unsigned char> lldp(60, 0);
+  write_ethernet(lldp.data(), our_mac_, kClientMac, 0x88cc);
+  inject(lldp);
   inject({1, 2, 3});  // runt
   auto short_udp = sip_frame(invite("len"));
   store_be16(short_udp.data() + 34 + 4, 4);  // UDP length below its header
@@ -425,11 +430,12 @@ TEST_F(Dataplane, EveryBadPacketIsDroppedAndCountedOnce) {
   EXPECT_EQ(drops(Drop::kUnsupportedProtocol), 1u);
   EXPECT_EQ(drops(Drop::kBadIpv4Checksum), 1u);
   EXPECT_EQ(drops(Drop::kUnsupportedEtherType), 1u);
+  EXPECT_EQ(drops(Drop::kNoNetwork), 1u);
   EXPECT_EQ(drops(Drop::kRunt), 1u);
   EXPECT_EQ(drops(Drop::kBadUdp), 1u);
   EXPECT_EQ(worker_->counters().sip_in, 1u);
   EXPECT_EQ(worker_->counters().sip_dropped, 1u);
-  EXPECT_EQ(worker_->counters().ports[0].rx_packets, 10u);
+  EXPECT_EQ(worker_->counters().ports[0].rx_packets, 11u);
 }
 
 // A datagram above the MTU, fragmented by the test, reassembled by the worker (rte_ip_frag),
@@ -469,7 +475,7 @@ TEST_F(Dataplane, FragmentsInReassembledFragmentsOutIntact) {
   }
   unsigned char s[4], d[4];
   store_be32(s, kOurIp);
-  store_be32(d, out[0].ip.dst);
+  store_be32(d, out[0].ip.dst.v4_host_order());
   EXPECT_TRUE(udp_checksum_ok(s, d, udp_out.data(), udp_out.size()));
   const std::string payload(udp_out.begin() + 8, udp_out.end());
   EXPECT_NE(payload.find(std::string(3500, 'x')), std::string::npos);
@@ -503,13 +509,13 @@ TEST_F(Dataplane, UnresolvedNextHopTimesOut) {
 }
 
 TEST_F(Dataplane, ControlLcoreDatagramsLeaveThroughWorkerZero) {
-  neighbours_->confirm(0, 0xc6120015, kB1Mac, 0);
+  neighbours_->confirm(0, IpAddress::v4(0xc6120015), kB1Mac, 0);
   rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
   const std::string probe = "OPTIONS sip:198.18.0.21:5060 SIP/2.0\r\n\r\n";
   std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(probe.size())), probe.data(), probe.size());
   dataplane::ControlTxMeta meta;
   meta.kind = dataplane::ControlTxMeta::Kind::kUdp;
-  meta.dst_ip = 0xc6120015;
+  meta.dst_ip = IpAddress::v4(0xc6120015);
   meta.dst_port = 5060;
   std::memcpy(rte_mbuf_to_priv(m), &meta, sizeof meta);
   ASSERT_EQ(rte_ring_enqueue(shared_->control_tx, m), 0);
@@ -517,7 +523,7 @@ TEST_F(Dataplane, ControlLcoreDatagramsLeaveThroughWorkerZero) {
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].dst_mac, kB1Mac);
-  EXPECT_EQ(out[0].ip.dst, 0xc6120015u);
+  EXPECT_EQ(out[0].ip.dst.v4_host_order(), 0xc6120015u);
   EXPECT_EQ(out[0].sport, 5060);
   EXPECT_TRUE(out[0].udp_ok);
   EXPECT_EQ(out[0].payload, probe);
@@ -585,7 +591,7 @@ TEST_F(Dataplane, NewRuleSetScratchIsSwappedInBetweenDatagrams) {
     return worker_->proxy_state().counters.by_reason[static_cast<std::size_t>(proxy::Reason::kRulesError)];
   };
   resolve_backends();
-  neighbours_->confirm(0, kClientIp, kClientMac, 0);
+  neighbours_->confirm(0, IpAddress::v4(kClientIp), kClientMac, 0);
 
   auto s1 = with(one, 2);
   ASSERT_TRUE(worker_->proxy_state().scratch.prepare(*one));
@@ -594,7 +600,7 @@ TEST_F(Dataplane, NewRuleSetScratchIsSwappedInBetweenDatagrams) {
   worker_->poll_once();
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].ip.dst & 0xffffff00u, 0xc6120000u) << "forwarded to a backend under the first rule set";
+  EXPECT_EQ(out[0].ip.dst.v4_host_order() & 0xffffff00u, 0xc6120000u) << "forwarded to a backend under the first rule set";
 
   // The worker's own scratch does not fit the larger rule set: that is why it needs the hand-off.
   auto s2 = with(many, 3);
@@ -636,3 +642,219 @@ TEST_F(Dataplane, NoSnapshotNoForwarding) {
 }
 
 }  // namespace
+
+// ---- IPv6 and 802.1Q: the fixture's port gets an untagged IPv6 network (2001:db8::1/64,
+// network 1) and an IPv4 network on VLAN 100 (198.19.0.1/24, network 2).
+namespace {
+
+const IpAddress kOur6 = *IpAddress::parse("2001:db8::1");
+const IpAddress kClient6 = *IpAddress::parse("2001:db8::a");
+
+class DataplaneNetworks : public Dataplane {
+ protected:
+  void SetUp() override {
+    Dataplane::SetUp();
+    auto& pc = shared_->ports[0];
+    pc.links[0].v6 = 1;
+    pc.links[1] = dataplane::PortLink{100, 2, dataplane::kNoNetwork};
+    pc.link_count = 2;
+    shared_->networks[1] = dataplane::NetworkContext{0, 0, kOur6, 64, 1500};
+    shared_->networks[2] = dataplane::NetworkContext{0, 100, IpAddress::v4(0xc6130001), 24, 1500};
+    shared_->network_count = 3;
+    config::Network lan;
+    lan.name = "lan";
+    lan.address = IpAddress::v4(kOurIp);
+    config::Network lan6{"lan6", 0, 0, kOur6, 64, std::nullopt};
+    config::Network farm{"farm", 0, 100, IpAddress::v4(0xc6130001), 24, std::nullopt};
+    shared_->routes = *RouteTable::build({lan, lan6, farm}, {});
+  }
+
+  // Ethernet + IPv6 + `l4` (checksummed by the caller), from the client to `dst`.
+  std::vector<unsigned char> ip6_frame(const std::vector<unsigned char>& l4, std::uint8_t next, const IpAddress& dst,
+                                       const MacAddress& dst_mac, std::uint8_t hop_limit = 64) {
+    std::vector<unsigned char> f(kEthernetHeaderLen + kIpv6HeaderLen + l4.size());
+    write_ethernet(f.data(), dst_mac, kClientMac, kEtherTypeIpv6);
+    Ipv6Out h;
+    h.src = kClient6;
+    h.dst = dst;
+    h.payload_len = static_cast<std::uint16_t>(l4.size());
+    h.next_header = next;
+    h.hop_limit = hop_limit;
+    write_ipv6(f.data() + kEthernetHeaderLen, h);
+    std::memcpy(f.data() + kEthernetHeaderLen + kIpv6HeaderLen, l4.data(), l4.size());
+    return f;
+  }
+  std::vector<unsigned char> udp6(const std::string& payload) {
+    std::vector<unsigned char> u(kUdpHeaderLen + payload.size());
+    write_udp(u.data(), 5060, 5060, static_cast<std::uint16_t>(u.size()));
+    std::memcpy(u.data() + kUdpHeaderLen, payload.data(), payload.size());
+    const std::uint16_t c = udp6_checksum(kClient6.bytes.data(), kOur6.bytes.data(), u.data(), u.size());
+    std::memcpy(u.data() + 6, &c, 2);
+    return u;
+  }
+  // Inserts an 802.1Q tag for `vlan` into an untagged frame.
+  static std::vector<unsigned char> tagged(std::vector<unsigned char> f, std::uint16_t vlan,
+                                           std::uint16_t tpid = kEtherTypeVlan) {
+    unsigned char tag[4];
+    store_be16(tag, tpid);
+    store_be16(tag + 2, vlan);
+    f.insert(f.begin() + 12, tag, tag + 4);
+    return f;
+  }
+};
+
+}  // namespace
+
+TEST_F(DataplaneNetworks, SolicitationForOurIpv6AddressIsAnsweredAndTheSenderLearned) {
+  std::vector<unsigned char> ns(kNdFrameLen);
+  build_neighbour_solicitation(ns.data(), kClientMac, kClient6, kOur6);
+  EXPECT_EQ(load_be16(ns.data()), 0x3333);  // to our solicited-node group's MAC
+  inject(ns);
+  std::vector<unsigned char> other(kNdFrameLen);
+  build_neighbour_solicitation(other.data(), kClientMac, kClient6, *IpAddress::parse("2001:db8::2"));
+  inject(other);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  EXPECT_EQ(out[0].src_mac, our_mac_);
+  Ipv6 ip;
+  ASSERT_EQ(parse_ipv6(out[0].frame.data() + 14, out[0].frame.size() - 14, ip), Ipv6Check::kOk);
+  EXPECT_EQ(ip.src, kOur6);
+  EXPECT_EQ(ip.dst, kClient6);
+  NeighbourMessage nd;
+  ASSERT_TRUE(parse_neighbour_message(ip, out[0].frame.data() + 54, ip.payload_len, nd));
+  EXPECT_EQ(nd.type, kIcmpv6NeighbourAdvertisement);
+  EXPECT_EQ(nd.target, kOur6);
+  EXPECT_TRUE(nd.solicited);
+  EXPECT_EQ(nd.link_layer, our_mac_);
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, dataplane::NeighbourEvent::Kind::kLearn);
+  EXPECT_EQ(ev[0].network, 1);
+  EXPECT_EQ(ev[0].ip, kClient6);
+  EXPECT_EQ(drops(Drop::kNotOurAddress), 1u);  // another solicited-node group than ours
+  EXPECT_EQ(worker_->counters().nd_replies, 1u);
+}
+
+TEST_F(DataplaneNetworks, Icmpv6EchoIsAnswered) {
+  std::vector<unsigned char> icmp = {128, 0, 0, 0, 0, 1, 0, 1, 'p', 'i', 'n', 'g'};
+  const std::uint16_t c = icmpv6_checksum(kClient6.bytes.data(), kOur6.bytes.data(), icmp.data(), icmp.size());
+  std::memcpy(icmp.data() + 2, &c, 2);
+  inject(ip6_frame(icmp, kIpProtoIcmpv6, kOur6, our_mac_));
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  EXPECT_EQ(out[0].frame[54], kIcmpv6EchoReply);
+  EXPECT_EQ(load_ipv6(out[0].frame.data() + 22 + 16), kClient6);
+  EXPECT_EQ(worker_->counters().icmp_echo_replies, 1u);
+}
+
+TEST_F(DataplaneNetworks, SipOverIpv6InAndAStatelessReplyBackOverIpv6) {
+  neighbours_->confirm(1, kClient6, kClientMac, 0);
+  std::string m = invite("v6", 0, 0);  // Max-Forwards 0: a stateless 483 back to the source
+  inject(ip6_frame(udp6(m), kIpProtoUdp, kOur6, our_mac_));
+  auto bad = udp6(invite("v6-bad"));
+  bad[6] = bad[7] = 0;  // no checksum: not allowed over IPv6
+  inject(ip6_frame(bad, kIpProtoUdp, kOur6, our_mac_));
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(drops(Drop::kBadUdpChecksum), 1u);
+  EXPECT_EQ(out[0].type, kEtherTypeIpv6);
+  EXPECT_EQ(out[0].dst_mac, kClientMac);
+  const unsigned char* l3 = out[0].frame.data() + 14;
+  Ipv6 ip;
+  ASSERT_EQ(parse_ipv6(l3, out[0].frame.size() - 14, ip), Ipv6Check::kOk);
+  EXPECT_EQ(ip.src, kOur6);
+  EXPECT_EQ(ip.dst, kClient6);
+  EXPECT_EQ(ip.next_header, kIpProtoUdp);
+  const unsigned char* u = l3 + 40;
+  EXPECT_TRUE(udp6_checksum_ok(l3 + 8, l3 + 24, u, ip.payload_len));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(u) + 8, 20), "SIP/2.0 483 Too Many");
+}
+
+TEST_F(DataplaneNetworks, Ipv6FragmentsAreReassembled) {
+  resolve_backends();
+  const auto whole = udp6(invite("frag6", 3000));
+  std::uint32_t off = 0;
+  std::vector<std::vector<unsigned char>> frags;
+  while (off < whole.size()) {
+    const std::uint32_t len = std::min<std::uint32_t>(1448, static_cast<std::uint32_t>(whole.size()) - off);
+    const bool more = off + len < whole.size();
+    std::vector<unsigned char> l4(8 + len);
+    write_ipv6_fragment_header(l4.data(), kIpProtoUdp, off, more, 77);
+    std::memcpy(l4.data() + 8, whole.data() + off, len);
+    frags.push_back(ip6_frame(l4, kIpProtoIpv6Fragment, kOur6, our_mac_));
+    off += len;
+  }
+  ASSERT_EQ(frags.size(), 3u);
+  for (auto it = frags.rbegin(); it != frags.rend(); ++it) inject(*it);  // any order
+  worker_->poll_once();
+  EXPECT_EQ(worker_->counters().fragments_in, 3u);
+  EXPECT_EQ(worker_->counters().reassembled, 1u);
+  EXPECT_EQ(worker_->counters().sip_in, 1u);
+  EXPECT_EQ(worker_->counters().sip_forwarded, 1u);
+}
+
+TEST_F(DataplaneNetworks, VlanTagInBandOrStrippedIsTakenOffAndPutBackOnReplies) {
+  std::vector<unsigned char> f(60, 0);
+  build_arp_request(f.data(), kClientMac, IpAddress::v4(0xc613000a), IpAddress::v4(0xc6130001));
+  inject(tagged(f, 100));
+  // The same request as af_packet delivers it: tag stripped into the mbuf.
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  std::memcpy(rte_pktmbuf_append(m, 60), f.data(), 60);
+  m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+  m->vlan_tci = 100;
+  ASSERT_EQ(rte_ring_enqueue(rx_, m), 0);
+  inject(tagged(f, 300));                                  // no network on VLAN 300
+  inject(tagged(tagged(f, 100), 200, kEtherTypeQinQ));     // QinQ
+  inject(tagged(tagged(f, 100), 200));                     // two 802.1Q tags
+  // The VLAN 100 address is not answered untagged (the untagged network is 198.18.0.1).
+  inject(f);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& s : out) {
+    EXPECT_EQ(s.type, kEtherTypeVlan);
+    EXPECT_EQ(load_be16(s.frame.data() + 14) & 0xfff, 100);
+    EXPECT_EQ(load_be16(s.frame.data() + 16), kEtherTypeArp);
+    Arp a;
+    ASSERT_TRUE(parse_arp(s.frame.data() + 18, s.frame.size() - 18, a));
+    EXPECT_EQ(a.op, kArpReply);
+    EXPECT_EQ(a.sender_ip, IpAddress::v4(0xc6130001));
+  }
+  EXPECT_EQ(drops(Drop::kNoNetwork), 1u);
+  EXPECT_EQ(drops(Drop::kUnsupportedVlan), 2u);
+  EXPECT_EQ(drops(Drop::kArpNotForUs), 1u);
+  EXPECT_EQ(worker_->counters().networks[2].rx_packets, 2u);
+  EXPECT_EQ(worker_->counters().networks[2].tx_packets, 2u);
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].network, 2);  // learned on the VLAN's network, not the port's untagged one
+}
+
+TEST_F(DataplaneNetworks, ForwardsToAVlanNetworkGoTagged) {
+  neighbours_->confirm(2, IpAddress::v4(0xc6130015), kB1Mac, 0);
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  const std::string probe = "OPTIONS sip:198.19.0.21:5060 SIP/2.0\r\n\r\n";
+  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(probe.size())), probe.data(), probe.size());
+  dataplane::ControlTxMeta meta;
+  meta.kind = dataplane::ControlTxMeta::Kind::kUdp;
+  meta.dst_ip = IpAddress::v4(0xc6130015);
+  meta.dst_port = 5060;
+  std::memcpy(rte_mbuf_to_priv(m), &meta, sizeof meta);
+  ASSERT_EQ(rte_ring_enqueue(shared_->control_tx, m), 0);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, kEtherTypeVlan);
+  EXPECT_EQ(load_be16(out[0].frame.data() + 14), 100);
+  EXPECT_EQ(load_be16(out[0].frame.data() + 16), kEtherTypeIpv4);
+  Ipv4 ip;
+  ASSERT_EQ(parse_ipv4(out[0].frame.data() + 18, out[0].frame.size() - 18, true, ip), Ipv4Check::kOk);
+  EXPECT_EQ(ip.src, IpAddress::v4(0xc6130001));  // the VLAN network's address
+  const unsigned char* u = out[0].frame.data() + 18 + 20;
+  EXPECT_TRUE(udp_checksum_ok(out[0].frame.data() + 18 + 12, out[0].frame.data() + 18 + 16, u, load_be16(u + 4)));
+}

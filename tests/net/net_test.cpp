@@ -37,9 +37,10 @@ std::uint16_t stored(std::uint16_t native) {  // the checksum as two bytes in me
   return static_cast<std::uint16_t>((b[0] << 8) | b[1]);
 }
 
-std::uint32_t ip(const char* text) {
-  const auto a = sipshunt::IpAddress::parse(text);
-  return a->v4_host_order();
+sipshunt::IpAddress ip(const char* text) { return *sipshunt::IpAddress::parse(text); }
+// The IPv4 address `i` after `text`.
+sipshunt::IpAddress ip_plus(const char* text, std::uint32_t i) {
+  return sipshunt::IpAddress::v4(ip(text).v4_host_order() + i);
 }
 
 }  // namespace
@@ -331,13 +332,13 @@ TEST(Neighbour, DemandThenConfirm) {
   EXPECT_TRUE(t.confirm(0, ip("198.18.0.21"), kMac1, 2));
   ASSERT_TRUE(t.lookup(0, ip("198.18.0.21"), m));
   EXPECT_EQ(m, kMac1);
-  EXPECT_FALSE(t.lookup(1, ip("198.18.0.21"), m));  // per port
+  EXPECT_FALSE(t.lookup(1, ip("198.18.0.21"), m));  // per network (port or VLAN)
   EXPECT_FALSE(t.confirm(0, ip("198.18.0.22"), MacAddress::broadcast(), 2));  // never learn broadcast
 }
 
 TEST(Neighbour, IncompleteRetriesThenFailsThenForgets) {
   NeighbourTable t(64);
-  std::vector<ArpRequestOut> out;
+  std::vector<NeighbourProbe> out;
   ASSERT_TRUE(t.demand(0, ip("198.18.0.30"), 0));
   t.age(kS / 2, out);
   EXPECT_TRUE(out.empty());
@@ -357,7 +358,7 @@ TEST(Neighbour, IncompleteRetriesThenFailsThenForgets) {
 
 TEST(Neighbour, ReachableRefreshedByUnicastAndKeptWhileAnswered) {
   NeighbourTable t(64);
-  std::vector<ArpRequestOut> out;
+  std::vector<NeighbourProbe> out;
   t.confirm(0, ip("198.18.0.21"), kMac1, 0);
   t.age(29 * kS, out);
   EXPECT_TRUE(out.empty());
@@ -376,7 +377,7 @@ TEST(Neighbour, ReachableRefreshedByUnicastAndKeptWhileAnswered) {
 
 TEST(Neighbour, StaleUnansweredIsRemoved) {
   NeighbourTable t(64);
-  std::vector<ArpRequestOut> out;
+  std::vector<NeighbourProbe> out;
   t.confirm(0, ip("198.18.0.21"), kMac1, 0);
   for (std::uint64_t s = 30; s <= 34; ++s) t.age(s * kS, out);
   EXPECT_EQ(out.size(), 3u);
@@ -387,7 +388,7 @@ TEST(Neighbour, StaleUnansweredIsRemoved) {
 
 TEST(Neighbour, StaticEntriesNeverAgeNorChange) {
   NeighbourTable t(64);
-  std::vector<ArpRequestOut> out;
+  std::vector<NeighbourProbe> out;
   ASSERT_TRUE(t.add_static(1, ip("198.19.0.9"), kMac1));
   t.confirm(1, ip("198.19.0.9"), kMac2, 5);
   t.age(1000 * kS, out);
@@ -400,13 +401,13 @@ TEST(Neighbour, StaticEntriesNeverAgeNorChange) {
 TEST(Neighbour, ManyEntriesAndBoundedProbing) {
   NeighbourTable t(1024);
   std::size_t stored_count = 0;
-  for (std::uint32_t i = 0; i < 900; ++i) stored_count += t.confirm(0, ip("198.18.0.0") + i, kMac1, 0) ? 1 : 0;
+  for (std::uint32_t i = 0; i < 900; ++i) stored_count += t.confirm(0, ip_plus("198.18.0.0", i), kMac1, 0) ? 1 : 0;
   // Some may not fit within kMaxProbe slots of their home; most must.
   EXPECT_GT(stored_count, 850u);
   EXPECT_EQ(stored_count + t.full_count(), 900u);
   MacAddress m;
   std::size_t found = 0;
-  for (std::uint32_t i = 0; i < 900; ++i) found += t.lookup(0, ip("198.18.0.0") + i, m) ? 1 : 0;
+  for (std::uint32_t i = 0; i < 900; ++i) found += t.lookup(0, ip_plus("198.18.0.0", i), m) ? 1 : 0;
   EXPECT_EQ(found, stored_count);
 }
 
@@ -416,7 +417,7 @@ TEST(Neighbour, ReadersNeverSeeAnotherAddressesMac) {
   NeighbourTable t(64, NeighbourTiming{1, 1, 1, 1});
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> wrong{0}, hits{0};
-  const std::uint32_t a = ip("198.18.0.21"), b = ip("198.18.0.22");
+  const sipshunt::IpAddress a = ip("198.18.0.21"), b = ip("198.18.0.22");
   std::thread reader([&] {
     MacAddress m;
     while (!stop.load(std::memory_order_relaxed)) {
@@ -427,7 +428,7 @@ TEST(Neighbour, ReadersNeverSeeAnotherAddressesMac) {
       if (t.lookup(0, b, m) && m != kMac2) wrong.fetch_add(1);
     }
   });
-  std::vector<ArpRequestOut> out;
+  std::vector<NeighbourProbe> out;
   std::uint64_t now = 0;
   for (int i = 0; i < 200000; ++i) {
     t.confirm(0, (i & 1) ? a : b, (i & 1) ? kMac1 : kMac2, now);
@@ -441,16 +442,18 @@ TEST(Neighbour, ReadersNeverSeeAnotherAddressesMac) {
 }
 
 TEST(HoldQueue, BoundedFifoWithSweep) {
+  using sipshunt::IpAddress;
+  const IpAddress h10 = IpAddress::v4(10), h11 = IpAddress::v4(11), h12 = IpAddress::v4(12);
   HoldQueue<int> q(3);
-  EXPECT_TRUE(q.push({1, 10, 0, 100}));
-  EXPECT_TRUE(q.push({2, 11, 0, 200}));
-  EXPECT_TRUE(q.push({3, 10, 1, 300}));
-  EXPECT_FALSE(q.push({4, 12, 0, 400}));
-  EXPECT_TRUE(q.waiting_for(0, 10));
-  EXPECT_FALSE(q.waiting_for(1, 11));
+  EXPECT_TRUE(q.push({1, h10, 0, 100}));
+  EXPECT_TRUE(q.push({2, h11, 0, 200}));
+  EXPECT_TRUE(q.push({3, h10, 1, 300}));
+  EXPECT_FALSE(q.push({4, h12, 0, 400}));
+  EXPECT_TRUE(q.waiting_for(0, h10));
+  EXPECT_FALSE(q.waiting_for(1, h11));
   std::vector<int> sent;
   q.sweep([&](auto& item) {
-    if (item.next_hop == 10) {
+    if (item.next_hop == h10) {
       sent.push_back(item.packet);
       return false;
     }
@@ -458,7 +461,7 @@ TEST(HoldQueue, BoundedFifoWithSweep) {
   });
   EXPECT_EQ(sent, (std::vector<int>{1, 3}));
   EXPECT_EQ(q.size(), 1u);
-  EXPECT_TRUE(q.push({5, 12, 0, 500}));
+  EXPECT_TRUE(q.push({5, h12, 0, 500}));
   std::vector<int> rest;
   q.sweep([&](auto& item) {
     rest.push_back(item.packet);

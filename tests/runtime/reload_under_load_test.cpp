@@ -53,8 +53,8 @@ std::vector<unsigned char> frame(const std::string& payload) {
   src = *MacAddress::parse("02:00:00:00:00:0a");
   write_ethernet(f.data(), bcast, src, kEtherTypeIpv4);
   Ipv4Out h;
-  h.src = 0xc612000a;
-  h.dst = kOurIp;
+  h.src = IpAddress::v4(0xc612000a);
+  h.dst = IpAddress::v4(kOurIp);
   h.protocol = kIpProtoUdp;
   h.total_len = static_cast<std::uint16_t>(kIpv4HeaderLen + kUdpHeaderLen + payload.size());
   write_ipv4(f.data() + kEthernetHeaderLen, h);
@@ -113,17 +113,15 @@ TEST(Runtime, FortyRuleSetsUnderFullLoadNeverMisuseAScratch) {
   in.name = "in";
   in.device = "net_pcap0";
   in.devargs = "rx_pcap=" + (dir / "invites.pcap").string() + ",infinite_rx=1";
-  in.address = kOurIp;
-  in.prefix_len = 16;
   net::PortSpec out;
   out.name = "out";
   out.device = "net_null0";
   out.devargs = "no-rx=1";
-  out.address = 0xc6130001;  // 198.19.0.1
-  out.prefix_len = 24;
   o.ports = {in, out};
-  o.static_neighbours = {{"out", 0xc6130015, *net::MacAddress::parse("02:00:00:00:00:21")},
-                         {"out", 0xc6130016, *net::MacAddress::parse("02:00:00:00:00:22")}};
+  o.networks = {{"in", 0, 0, IpAddress::v4(kOurIp), 16, std::nullopt},
+                {"out", 1, 0, IpAddress::v4(0xc6130001), 24, std::nullopt}};  // 198.19.0.1
+  o.static_neighbours = {{"out", IpAddress::v4(0xc6130015), *net::MacAddress::parse("02:00:00:00:00:21")},
+                         {"out", IpAddress::v4(0xc6130016), *net::MacAddress::parse("02:00:00:00:00:22")}};
   auto created = runtime::Runtime::create(o);
   ASSERT_TRUE(succeeded(created));
   const std::unique_ptr<runtime::Runtime> rt = std::move(*created);

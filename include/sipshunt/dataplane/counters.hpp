@@ -18,25 +18,27 @@
 namespace sipshunt::dataplane {
 
 inline constexpr std::size_t kMaxPorts = 8;
+inline constexpr std::size_t kMaxNetworks = 32;      // networks (ports' links of either family)
+inline constexpr std::size_t kMaxLinksPerPort = 16;  // untagged + VLANs on one port
 
 // Why the data plane discarded a packet before or after the proxy saw it. Stable tokens.
 enum class Drop : std::uint8_t {
   kRunt = 0,             // "runt": shorter than an Ethernet header
-  kNotForUs,             // "not-for-us": destination MAC neither ours nor broadcast
-  kUnsupportedEtherType, // "unsupported-ethertype": VLAN, IPv6, ...
+  kNotForUs,             // "not-for-us": destination MAC neither ours, broadcast nor IPv6 multicast
+  kUnsupportedEtherType, // "unsupported-ethertype": neither IPv4, IPv6 nor ARP
   kBadArp,               // "bad-arp": not an Ethernet/IPv4 ARP packet
   kArpNotForUs,          // "arp-not-for-us": ARP for another address (normal on a shared link)
   kBadIpv4,              // "bad-ipv4": version, header or total length wrong
   kBadIpv4Checksum,      // "bad-ipv4-checksum"
-  kNotOurAddress,        // "not-our-address": IPv4 destination is not this port's address
+  kNotOurAddress,        // "not-our-address": IP destination is none of our networks' addresses
   kUnsupportedProtocol,  // "unsupported-protocol": neither UDP nor ICMP
   kIcmpIgnored,          // "icmp-ignored": ICMP other than a valid echo request
   kBadUdp,               // "bad-udp": UDP length inconsistent with the IP length
   kBadUdpChecksum,       // "bad-udp-checksum"
   kClosedPort,           // "closed-port": UDP to a port other than our SIP port
   kFragmentDropped,      // "fragment-dropped": reassembly gave up (timeout, overlap, too many)
-  kTooBig,               // "too-big": datagram beyond our buffers or an IPv4 datagram
-  kNoRoute,              // "no-route": no route to the next hop (or not IPv4)
+  kTooBig,               // "too-big": datagram beyond our buffers or an IP datagram
+  kNoRoute,              // "no-route": no route to the destination
   kHoldOverflow,         // "hold-overflow": ARP resolution queue full
   kNeighbourTimeout,     // "neighbour-timeout": next hop did not answer ARP in time
   kNoMbuf,               // "no-mbuf": mbuf pool exhausted
@@ -44,6 +46,11 @@ enum class Drop : std::uint8_t {
   kProbeNotOurs,         // "probe-not-ours": a probe-prefixed response our codec rejects
   kProbeMailboxFull,     // "probe-mailbox-full"
   kNoSnapshot,           // "no-snapshot": SIP before the first snapshot was published
+  kUnsupportedVlan,      // "unsupported-vlan": a second 802.1Q tag (QinQ), or 802.1ad
+  kNoNetwork,            // "no-network": no network of the frame's family on its port and VLAN
+  kBadIpv6,              // "bad-ipv6": version or payload length wrong
+  kBadNeighbourDiscovery,// "bad-nd": an NS or NA that RFC 4861 §7.1 says to discard
+  kNdNotForUs,           // "nd-not-for-us": a solicitation for another address (normal on a shared link)
   kCount
 };
 [[nodiscard]] std::string_view to_string(Drop d) noexcept;
@@ -57,11 +64,14 @@ struct PortCounters {
 
 struct SIPSHUNT_CACHE_ALIGNED WorkerCounters {
   std::array<PortCounters, kMaxPorts> ports{};
+  std::array<PortCounters, kMaxNetworks> networks{};  // rx: arrived on it; tx: handed to its port
   std::array<std::uint64_t, static_cast<std::size_t>(Drop::kCount)> drops{};
   std::uint64_t arp_in = 0;             // ARP packets received
   std::uint64_t arp_replies = 0;        // ARP replies we sent for our addresses
-  std::uint64_t icmp_echo_replies = 0;
-  std::uint64_t fragments_in = 0;       // IPv4 fragments received
+  std::uint64_t nd_in = 0;              // neighbour solicitations and advertisements received
+  std::uint64_t nd_replies = 0;         // advertisements we sent for our addresses
+  std::uint64_t icmp_echo_replies = 0;  // ICMP and ICMPv6
+  std::uint64_t fragments_in = 0;       // IPv4 and IPv6 fragments received
   std::uint64_t reassembled = 0;        // datagrams rebuilt from them
   std::uint64_t fragments_out = 0;      // fragments sent (datagrams above the MTU)
   std::uint64_t sip_in = 0;             // datagrams handed to the proxy

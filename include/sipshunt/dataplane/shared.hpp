@@ -1,4 +1,5 @@
-// The state every worker reads and the control lcore owns: ports, routes, the neighbour table,
+// The state every worker reads and the control lcore owns: ports, networks (a port's untagged
+// link or one of its VLANs, with an address of either family), routes, the neighbour table,
 // the published proxy snapshot (RCU), and the rings between workers and control. Set up by the
 // control module before the workers start; afterwards workers only read it (the snapshot
 // pointer and neighbour entries change underneath them, lock-free).
@@ -8,10 +9,13 @@
 #include <atomic>
 #include <cstdint>
 
+#include "sipshunt/common/address.hpp"
+
 #include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/net/eal.hpp"
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/net/neighbour.hpp"
+#include "sipshunt/net/port.hpp"
 #include "sipshunt/net/route.hpp"
 
 struct rte_ring;
@@ -34,43 +38,71 @@ class Tap;
 namespace sipshunt::dataplane {
 
 inline constexpr std::uint16_t kBurst = 32;
+inline constexpr std::uint16_t kNoNetwork = 0xffff;
+
+// One link of a port: untagged (vlan 0) or one 802.1Q VLAN, with its network of each family.
+struct PortLink {
+  std::uint16_t vlan = 0;
+  std::uint16_t v4 = kNoNetwork;     // index into Shared::networks
+  std::uint16_t v6 = kNoNetwork;
+};
 
 struct PortContext {
   std::uint16_t id = 0;              // DPDK port id
   net::MacAddress mac;
-  std::uint32_t address = 0;         // host order
-  std::uint8_t prefix_len = 24;
-  std::uint16_t mtu = 1500;
   bool rx_ipv4_checksum = false;     // the NIC verifies (mbuf flags say good/bad)
   bool rx_udp_checksum = false;
   bool tx_ipv4_checksum = false;     // the NIC computes
   bool tx_udp_checksum = false;
+  // The arrival network of a frame from its (VLAN, family): a few links per port, scanned in order
+  // (the untagged link first, where there is one).
+  std::uint8_t link_count = 0;
+  std::array<PortLink, kMaxLinksPerPort> links{};
+
+  [[nodiscard]] const PortLink* link(std::uint16_t vlan) const noexcept {
+    for (std::uint8_t i = 0; i < link_count; ++i) {
+      if (links[i].vlan == vlan) return &links[i];
+    }
+    return nullptr;
+  }
 };
 
-// Worker -> control: what ARP taught a worker, or a next hop it needs. 16 bytes, by value.
+// A network as the data plane uses it (config::Network plus its port's MTU): where frames for it
+// leave (port, VLAN tag) and the address we send from and answer for.
+struct NetworkContext {
+  std::uint16_t port = 0;
+  std::uint16_t vlan = 0;            // 0: untagged
+  IpAddress address;
+  std::uint8_t prefix_len = 24;
+  std::uint16_t mtu = 1500;          // IP MTU (the VLAN tag does not count against it)
+};
+
+// Worker -> control: what ARP or neighbour discovery taught a worker, or a next hop it needs.
+// 32 bytes, by value (an IPv6 address does not fit the 16 an IPv4 one did).
 struct NeighbourEvent {
   enum class Kind : std::uint8_t { kLearn = 0, kUpdate = 1, kDemand = 2 };
   Kind kind = Kind::kLearn;          // kLearn: create or refresh; kUpdate: refresh only (gratuitous)
-  std::uint8_t reserved = 0;
-  std::uint16_t port = 0;
-  std::uint32_t ip = 0;              // host order
+  std::uint16_t network = 0;
+  IpAddress ip;
   std::uint64_t mac = 0;             // MacAddress::to_u64 (kLearn / kUpdate)
 };
-static_assert(sizeof(NeighbourEvent) == 16);
+static_assert(sizeof(NeighbourEvent) == 32);
 
 // Control -> worker 0: an mbuf to transmit, described by its private area.
 struct ControlTxMeta {
   enum class Kind : std::uint8_t { kFrame = 0, kUdp = 1 };
-  Kind kind = Kind::kFrame;          // kFrame: a complete Ethernet frame for `port`
-  std::uint8_t port = 0;             //   (ARP requests, gratuitous ARP)
+  Kind kind = Kind::kFrame;          // kFrame: a complete untagged Ethernet frame for `network`
+  std::uint16_t network = 0;         //   (ARP requests, solicitations, announcements), tagged on send
   std::uint16_t dst_port = 0;        // kUdp: the mbuf data is a UDP payload, sent from our SIP
-  std::uint32_t dst_ip = 0;          //   port to dst_ip:dst_port like any forwarded datagram
+  IpAddress dst_ip;                  //   port to dst_ip:dst_port like any forwarded datagram
 };
-static_assert(sizeof(ControlTxMeta) <= 16);
+static_assert(sizeof(ControlTxMeta) <= net::kMbufPrivSize);
 
 struct Shared {
   std::array<PortContext, kMaxPorts> ports{};
   std::uint16_t port_count = 0;
+  std::array<NetworkContext, kMaxNetworks> networks{};  // config Dpdk::networks, same order
+  std::uint16_t network_count = 0;
   std::uint32_t workers = 1;
   net::RouteTable routes;
   net::NeighbourTable* neighbours = nullptr;

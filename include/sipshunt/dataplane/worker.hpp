@@ -1,13 +1,16 @@
 // hot path
-// One worker lcore: polls rx queue `index` of every port in bursts of 32, handles ARP, IPv4
-// (reassembly), ICMP echo and UDP, hands SIP to proxy::process, and sends what it returns with
-// fresh Ethernet/IPv4/UDP headers (fragmented above the MTU), holding packets whose next hop is
-// still being resolved. Tx buffers are drained after every burst and on a ~100 us TSC timer.
+// One worker lcore: polls rx queue `index` of every port in bursts of 32, takes off an 802.1Q
+// tag (in band or stripped by the device) to find the network a frame arrived on, handles ARP,
+// IPv4 and IPv6 (reassembly), neighbour discovery, ICMP and ICMPv6 echo and UDP, hands SIP to
+// proxy::process, and sends what it returns with fresh Ethernet/IP/UDP headers (fragmented above
+// the MTU, tagged for a VLAN), holding packets whose next hop is still being resolved. Tx buffers
+// are drained after every burst and on a ~100 us TSC timer.
 // No lock, allocation, syscall or log line once run() has started.
-// One class, its members defined in src/dataplane/ by job: loop.cpp (run, poll_once, Ethernet
-// dispatch, timer, tx buffers, drain, scratch hand-off), arp.cpp, ipv4.cpp (with reassembly),
-// icmp.cpp, sip.cpp (proxy hand-off, probe replies), mirror.cpp (HEP Tap), udp_send.cpp (headers, fragmentation),
-// neighbour.cpp (next-hop MAC, hold queue, events to the control lcore); see src/dataplane/README.md.
+// One class, its members defined in src/dataplane/ by job: loop.cpp (run, poll_once, timer, tx
+// buffers, drain, scratch hand-off), ethernet.cpp (destination MAC, VLAN tag in and out, dispatch),
+// arp.cpp, ipv4.cpp and ipv6.cpp (with reassembly), nd.cpp, icmp.cpp, sip.cpp (proxy hand-off,
+// probe replies), mirror.cpp (HEP Tap), udp_send.cpp (headers, fragmentation), neighbour.cpp (next-hop MAC, hold queue,
+// events to the control lcore); see src/dataplane/README.md.
 #pragma once
 
 #include <pthread.h>
@@ -20,6 +23,7 @@
 #include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/dataplane/shared.hpp"
 #include "sipshunt/net/hold_queue.hpp"
+#include "sipshunt/net/ipv6.hpp"
 #include "sipshunt/rules/rules.hpp"
 
 struct rte_mbuf;
@@ -78,37 +82,55 @@ class Worker {
   void timer(std::uint64_t now) noexcept;
   void nap() noexcept;
   void drain_control_tx(std::uint64_t now) noexcept;
-  void handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
   void tx(std::uint16_t port, rte_mbuf* m) noexcept;
   void flush(std::uint16_t port) noexcept;
   void flush_all() noexcept;
   void drop(rte_mbuf* m, Drop why) noexcept;
+  // ethernet.cpp: every received frame starts in handle(); transmit() sends a whole frame out
+  // of `network` (its port, with its VLAN tag pushed).
+  void handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  void transmit(std::uint16_t network, rte_mbuf* m) noexcept;
   // arp.cpp
-  void handle_arp(rte_mbuf* m, std::uint16_t port) noexcept;
-  // ipv4.cpp
-  void handle_ipv4(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  void handle_arp(rte_mbuf* m, std::uint16_t network) noexcept;
+  // ipv4.cpp, ipv6.cpp
+  void handle_ipv4(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  void handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  // Is `a` the address of one of our networks (any network: SIP for any of our addresses is
+  // accepted on any of them)? `network` is checked first.
+  [[nodiscard]] bool is_ours(const IpAddress& a, std::uint16_t network) const noexcept;
+  // nd.cpp: a neighbour solicitation or advertisement (RFC 4861) at l3 (the IPv6 header).
+  void handle_nd(rte_mbuf* m, std::uint16_t network, unsigned char* l3, const net::Ipv6& ip) noexcept;
   // icmp.cpp
-  void handle_icmp(rte_mbuf* m, std::uint16_t port, unsigned char* l3, std::uint8_t ihl, std::uint16_t total) noexcept;
-  // sip.cpp
-  void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, std::uint32_t src_ip,
-                  std::uint16_t src_port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  void handle_icmp(rte_mbuf* m, std::uint16_t network, unsigned char* l3, std::uint8_t ihl, std::uint16_t total) noexcept;
+  void handle_icmpv6_echo(rte_mbuf* m, std::uint16_t network, unsigned char* l3, std::uint16_t length) noexcept;
+  // sip.cpp: a datagram from `source` that arrived on `network`.
+  void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, const Endpoint& source,
+                  std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
   // that goes out to this worker's HEP Tap (when mirroring is on and the call is sampled).
   void mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
               const char* out, const proxy::Snapshot& snap) noexcept;
-  // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to dst.
-  // `m` (may be null) is consumed: reused when `payload_in_m` (headroom of >= 42 bytes in front
+  // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to `dst` by
+  // `route` (its network's address is the source, its neighbour the next hop). `m` (may be null)
+  // is consumed: reused when `payload_in_m` (net::kMaxUdpFrameOverhead bytes of headroom in front
   // of payload).
-  void send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, std::uint32_t dst_ip,
-                std::uint16_t dst_port, std::uint64_t now) noexcept;
-  // neighbour.cpp: send_frame fills the Ethernet addresses of an IPv4 frame and queues it, or
-  // holds it for ARP; service_hold retries what is held; post tells the control lcore.
-  void send_frame(rte_mbuf* m, std::uint16_t port, std::uint32_t next_hop, std::uint64_t now) noexcept;
+  void send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
+                const net::NextHop& route, std::uint64_t now) noexcept;
+  // The same, routed here (datagrams from the control lcore).
+  void send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
+                       std::uint64_t now) noexcept;
+  // neighbour.cpp: send_frame fills the Ethernet addresses of an IP frame and queues it, or
+  // holds it for resolution; service_hold retries what is held; post tells the control lcore.
+  void send_frame(rte_mbuf* m, std::uint16_t network, const IpAddress& next_hop, std::uint64_t now) noexcept;
   void service_hold(std::uint64_t now) noexcept;
-  void post(NeighbourEvent::Kind kind, std::uint16_t port, std::uint32_t ip, std::uint64_t mac) noexcept;
+  void post(NeighbourEvent::Kind kind, std::uint16_t network, const IpAddress& ip, std::uint64_t mac) noexcept;
   std::uint16_t next_ip_id() noexcept {
     ip_id_ = static_cast<std::uint16_t>(ip_id_ + shared_.workers);
     return ip_id_;
+  }
+  std::uint32_t next_ipv6_id() noexcept {
+    ipv6_id_ += shared_.workers;
+    return ipv6_id_;
   }
 
   WorkerCounters counters_;  // first: its own cache lines
@@ -130,6 +152,7 @@ class Worker {
   std::unique_ptr<char[]> linear_in_;
   std::unique_ptr<char[]> linear_out_;
   std::uint16_t ip_id_ = 0;
+  std::uint32_t ipv6_id_ = 0;
   std::uint64_t last_timer_ = 0;
   std::uint64_t last_tsc_ = 0;
   std::uint64_t now_ns_ = 0;  // shared_.clock.ns(last_tsc_)

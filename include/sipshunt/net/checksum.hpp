@@ -1,5 +1,5 @@
 // hot path
-// Internet checksum (RFC 1071) for IPv4 headers, UDP and ICMP, in software. Used when a port does
+// Internet checksum (RFC 1071) for IPv4 headers, UDP over both families, ICMP and ICMPv6, in software. Used when a port does
 // not offload checksums (af_packet, pcap, tap) and by the unit tests as the reference.
 #pragma once
 
@@ -38,5 +38,20 @@ namespace sipshunt::net {
 // True when a received UDP datagram's checksum is absent (zero) or correct.
 [[nodiscard]] bool udp_checksum_ok(const void* src_addr, const void* dst_addr, const void* udp,
                                    std::size_t udp_length) noexcept;
+
+// ---- IPv6 (RFC 8200 §8.1): the pseudo header has both 16-byte addresses, the upper-layer length
+// and the next header; the checksum is mandatory for UDP (a zero one is an error).
+[[nodiscard]] std::uint64_t ipv6_pseudo_sum(const void* src_addr, const void* dst_addr, std::uint32_t length,
+                                            std::uint8_t next_header) noexcept;
+// Checksum to store in a UDP header over IPv6 (field zero while computing). Never 0 (RFC 8200 §8.1).
+[[nodiscard]] std::uint16_t udp6_checksum(const void* src_addr, const void* dst_addr, const void* udp,
+                                          std::size_t udp_length) noexcept;
+// True when a received UDP datagram over IPv6 has a correct, nonzero checksum.
+[[nodiscard]] bool udp6_checksum_ok(const void* src_addr, const void* dst_addr, const void* udp,
+                                    std::size_t udp_length) noexcept;
+// Checksum of an ICMPv6 message (its checksum field zero while computing); a received message
+// with its checksum in place folds to zero: checksum_fold(checksum_add(msg, len, pseudo)) == 0.
+[[nodiscard]] std::uint16_t icmpv6_checksum(const void* src_addr, const void* dst_addr, const void* msg,
+                                            std::size_t length) noexcept;
 
 }  // namespace sipshunt::net

@@ -1,12 +1,15 @@
 // hot path
-// Outbound IPv4 fragmentation plan (RFC 791): how a datagram whose IP payload does not fit the
-// MTU is cut. Pure arithmetic; the data plane copies the slices into fresh mbufs.
+// Outbound fragmentation plan (IPv4: RFC 791; IPv6: RFC 8200 §4.5, a fragment header in each
+// fragment): how a datagram whose IP payload does not fit the MTU is cut. Pure arithmetic; the
+// data plane copies the slices into fresh mbufs.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "sipshunt/common/address.hpp"
 #include "sipshunt/net/headers.hpp"
+#include "sipshunt/net/ipv6.hpp"
 
 namespace sipshunt::net {
 
@@ -29,18 +32,23 @@ struct FragmentPlan {
   }
 };
 
-// Plan for an IP payload of `payload` bytes on a link of `mtu` (IP MTU, >= 68). count 0 when the
-// datagram cannot be sent at all (payload above 65515).
-[[nodiscard]] inline FragmentPlan plan_fragments(std::size_t payload, std::uint16_t mtu) noexcept {
+// Plan for an IP payload of `payload` bytes on a link of `mtu` (IP MTU: >= 68 for IPv4, >= 1280
+// for IPv6). count 0 when the datagram cannot be sent at all (IPv4: payload above 65515; IPv6:
+// above 65535, the payload length field).
+[[nodiscard]] inline FragmentPlan plan_fragments(std::size_t payload, std::uint16_t mtu,
+                                                 Family family = Family::kIPv4) noexcept {
   FragmentPlan plan;
-  if (payload + kIpv4HeaderLen > 65535 || mtu < 68) return plan;
+  const bool v6 = family == Family::kIPv6;
+  const std::size_t header = v6 ? kIpv6HeaderLen : kIpv4HeaderLen;
+  if ((v6 ? payload : payload + header) > 65535 || mtu < (v6 ? 1280 : 68)) return plan;
   plan.payload = static_cast<std::uint32_t>(payload);
-  if (payload + kIpv4HeaderLen <= mtu) {
+  if (payload + header <= mtu) {
     plan.count = 1;
     plan.chunk = plan.payload;
     return plan;
   }
-  plan.chunk = static_cast<std::uint32_t>((mtu - kIpv4HeaderLen) & ~std::size_t{7});
+  const std::size_t per_fragment = v6 ? header + kIpv6FragmentHeaderLen : header;
+  plan.chunk = static_cast<std::uint32_t>((mtu - per_fragment) & ~std::size_t{7});
   plan.count = static_cast<std::uint32_t>((payload + plan.chunk - 1) / plan.chunk);
   return plan;
 }

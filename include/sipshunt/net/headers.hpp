@@ -1,6 +1,7 @@
 // hot path
-// Ethernet, ARP, IPv4, UDP and ICMP echo headers read and written on raw bytes (network order
-// on the wire, host order in the structs below). No DPDK: the data plane calls these on mbuf
+// Ethernet (with its 802.1Q tag), ARP, IPv4, UDP and ICMP echo headers read and written on raw
+// bytes (network order on the wire; numbers in host order and addresses as sipshunt::IpAddress in
+// the structs below). IPv6 and ICMPv6 are in ipv6.hpp. No DPDK: the data plane calls these on mbuf
 // data, the unit tests on plain arrays.
 #pragma once
 
@@ -12,20 +13,28 @@
 #include <string>
 #include <string_view>
 
+#include "sipshunt/common/address.hpp"
+
 namespace sipshunt::net {
 
 inline constexpr std::size_t kEthernetHeaderLen = 14;
+inline constexpr std::size_t kVlanTagLen = 4;  // 802.1Q: TPID 0x8100 + TCI, after the source MAC
 inline constexpr std::size_t kIpv4HeaderLen = 20;  // without options (all we send)
 inline constexpr std::size_t kUdpHeaderLen = 8;
 inline constexpr std::size_t kArpLen = 28;
 inline constexpr std::size_t kIcmpHeaderLen = 8;
-// Ethernet + IPv4 + UDP: the headroom the data plane leaves in front of a SIP datagram it sends.
+inline constexpr std::size_t kIpv6HeaderLen = 40;
+// Ethernet + IPv4 + UDP: the headers in front of an unfragmented IPv4 SIP datagram.
 inline constexpr std::size_t kUdpFrameOverhead = kEthernetHeaderLen + kIpv4HeaderLen + kUdpHeaderLen;
+// The most any datagram we send needs in front of its payload: a VLAN tag, IPv6 and UDP. The data
+// plane leaves this much room when it places a SIP datagram it will send.
+inline constexpr std::size_t kMaxUdpFrameOverhead = kEthernetHeaderLen + kVlanTagLen + kIpv6HeaderLen + kUdpHeaderLen;
 
 inline constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 inline constexpr std::uint16_t kEtherTypeArp = 0x0806;
 inline constexpr std::uint16_t kEtherTypeVlan = 0x8100;
 inline constexpr std::uint16_t kEtherTypeIpv6 = 0x86dd;
+inline constexpr std::uint16_t kEtherTypeQinQ = 0x88a8;
 inline constexpr std::uint8_t kIpProtoIcmp = 1;
 inline constexpr std::uint8_t kIpProtoUdp = 17;
 inline constexpr std::uint8_t kDefaultTtl = 64;
@@ -49,6 +58,24 @@ inline void store_be32(void* p, std::uint32_t v) noexcept {
   b[1] = static_cast<unsigned char>(v >> 16);
   b[2] = static_cast<unsigned char>(v >> 8);
   b[3] = static_cast<unsigned char>(v);
+}
+
+// IP addresses as they sit in a header (network order) <-> sipshunt::IpAddress.
+[[nodiscard]] inline IpAddress load_ipv4(const void* p) noexcept {
+  IpAddress a;
+  a.family = Family::kIPv4;
+  std::memcpy(a.bytes.data(), p, 4);
+  return a;
+}
+[[nodiscard]] inline IpAddress load_ipv6(const void* p) noexcept {
+  IpAddress a;
+  a.family = Family::kIPv6;
+  std::memcpy(a.bytes.data(), p, 16);
+  return a;
+}
+// Writes 4 or 16 bytes by the address's family.
+inline void store_ip(void* p, const IpAddress& a) noexcept {
+  std::memcpy(p, a.bytes.data(), a.family == Family::kIPv6 ? 16 : 4);
 }
 
 struct MacAddress {
@@ -85,16 +112,19 @@ inline void write_ethernet(unsigned char* p, const MacAddress& dst, const MacAdd
   store_be16(p + 12, type);
 }
 
-// ---- ARP (Ethernet/IPv4 only). Addresses in host order.
+// ---- 802.1Q (one tag; IEEE 802.1Q-2018 9.6): the VLAN id is the TCI's low 12 bits.
+[[nodiscard]] inline std::uint16_t vlan_of_tci(std::uint16_t tci) noexcept { return tci & 0x0fff; }
+
+// ---- ARP (Ethernet/IPv4 only).
 inline constexpr std::uint16_t kArpRequest = 1;
 inline constexpr std::uint16_t kArpReply = 2;
 
 struct Arp {
   std::uint16_t op = 0;
   MacAddress sender_mac;
-  std::uint32_t sender_ip = 0;
+  IpAddress sender_ip;
   MacAddress target_mac;
-  std::uint32_t target_ip = 0;
+  IpAddress target_ip;
 };
 
 // Parses the ARP payload (after the Ethernet header); false unless Ethernet/IPv4 ARP.
@@ -102,10 +132,10 @@ struct Arp {
 void write_arp(unsigned char* p, const Arp& arp) noexcept;
 // A whole frame (Ethernet + ARP, 42 bytes; callers pad to 60 if their port needs it).
 // Request for `target_ip`, broadcast unless `dst` is given (unicast refresh, RFC 1122 2.3.2.1).
-std::size_t build_arp_request(unsigned char* frame, const MacAddress& our_mac, std::uint32_t our_ip,
-                              std::uint32_t target_ip, const MacAddress* dst = nullptr) noexcept;
+std::size_t build_arp_request(unsigned char* frame, const MacAddress& our_mac, const IpAddress& our_ip,
+                              const IpAddress& target_ip, const MacAddress* dst = nullptr) noexcept;
 // Gratuitous ARP announcing `our_ip` (a request with sender = target = our address).
-std::size_t build_gratuitous_arp(unsigned char* frame, const MacAddress& our_mac, std::uint32_t our_ip) noexcept;
+std::size_t build_gratuitous_arp(unsigned char* frame, const MacAddress& our_mac, const IpAddress& our_ip) noexcept;
 // Turns a received request frame for `our_ip` into the reply, in place. Returns the frame length.
 std::size_t arp_request_to_reply(unsigned char* frame, const Arp& request, const MacAddress& our_mac) noexcept;
 
@@ -128,8 +158,8 @@ struct Ipv4 {
   std::uint16_t fragment_offset = 0;  // bytes
   std::uint8_t ttl = 0;
   std::uint8_t protocol = 0;
-  std::uint32_t src = 0;  // host order
-  std::uint32_t dst = 0;
+  IpAddress src;
+  IpAddress dst;
   [[nodiscard]] bool is_fragment() const noexcept { return more_fragments || fragment_offset != 0; }
 };
 
@@ -140,8 +170,8 @@ struct Ipv4 {
 // Writes a 20-byte header. `fragment_offset` in bytes (multiple of 8). Checksum computed unless
 // `checksum` is false (offloaded: the field is left zero).
 struct Ipv4Out {
-  std::uint32_t src = 0;  // host order
-  std::uint32_t dst = 0;
+  IpAddress src;  // IPv4
+  IpAddress dst;
   std::uint16_t total_len = 0;
   std::uint16_t id = 0;
   std::uint16_t fragment_offset = 0;
@@ -164,8 +194,5 @@ inline void write_udp(unsigned char* p, std::uint16_t src_port, std::uint16_t ds
 // Turns an echo request (ICMP message of `len` bytes at `icmp`) into its reply in place, adjusting
 // the checksum. False (untouched) if not a valid echo request (type 8 code 0, checksum ok).
 [[nodiscard]] bool icmp_echo_to_reply(unsigned char* icmp, std::size_t len) noexcept;
-
-// Address helpers: host-order IPv4 <-> the textual form (control plane).
-[[nodiscard]] std::string format_ipv4(std::uint32_t host_order);
 
 }  // namespace sipshunt::net

@@ -1,5 +1,5 @@
 // hot path
-// Packets waiting for ARP resolution, per worker: a bounded FIFO that never allocates after
+// Packets waiting for their next hop to be resolved (ARP or neighbour discovery), per worker: a bounded FIFO that never allocates after
 // construction. A full queue refuses the packet (the caller frees it and counts the overflow);
 // sweep() hands every waiting packet to a callback that sends it, expires it, or keeps it.
 #pragma once
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "sipshunt/common/address.hpp"
+
 namespace sipshunt::net {
 
 template <typename Packet>
@@ -15,8 +17,8 @@ class HoldQueue {
  public:
   struct Item {
     Packet packet{};
-    std::uint32_t next_hop = 0;    // host order
-    std::uint16_t port = 0;
+    IpAddress next_hop;
+    std::uint16_t network = 0;     // the link (port and VLAN) it leaves by
     std::uint64_t deadline = 0;    // in the caller's clock (TSC cycles in the data plane)
   };
 
@@ -41,10 +43,10 @@ class HoldQueue {
     size_ = out;
   }
 
-  // True when a packet for (port, next_hop) is already waiting: its resolution is under way.
-  [[nodiscard]] bool waiting_for(std::uint16_t port, std::uint32_t next_hop) const noexcept {
+  // True when a packet for (network, next_hop) is already waiting: its resolution is under way.
+  [[nodiscard]] bool waiting_for(std::uint16_t network, const IpAddress& next_hop) const noexcept {
     for (std::size_t i = 0; i < size_; ++i) {
-      if (items_[i].next_hop == next_hop && items_[i].port == port) return true;
+      if (items_[i].network == network && items_[i].next_hop == next_hop) return true;
     }
     return false;
   }

@@ -19,17 +19,17 @@ namespace sipshunt::net {
 // datagram the kernel reassembled in front of af_packet (PACKET_FANOUT_FLAG_DEFRAG), and for the
 // proxy to write its output behind the input in the same buffer.
 inline constexpr std::uint16_t kMbufDataRoom = 8192;
-// Private area per mbuf: metadata for packets the control lcore hands to worker 0 (see dataplane).
-inline constexpr std::uint16_t kMbufPriv = 16;
+// Per-mbuf private area (a multiple of 8): what the control lcore tells worker 0 about a packet.
+inline constexpr std::uint16_t kMbufPrivSize = 32;
 
 struct PortSpec {
   std::string name;      // ours, for logs and metrics
   std::string device;    // PCI address or vdev name ("net_af_packet0")
   std::string devargs;   // vdev arguments
-  std::uint32_t address = 0;  // host order
-  std::uint8_t prefix_len = 24;
-  std::optional<std::uint32_t> gateway;
-  std::uint16_t mtu = 1500;
+  std::uint16_t mtu = 1500;   // IP MTU of each of its networks
+  // Multicast MACs to receive (IPv6: all-nodes and our solicited-node groups, RFC 4861 §7.2.1):
+  // set as the port's filter, or all multicast where the device has no filter list.
+  std::vector<MacAddress> multicast;
 };
 
 struct PortOptions {
@@ -52,6 +52,7 @@ struct PortInfo {
   bool rx_udp_checksum = false;
   bool tx_ipv4_checksum = false;
   bool tx_udp_checksum = false;
+  bool allmulticast = false;      // no multicast filter list: every multicast frame is received
   bool started = false;
   bool attached = false;
   int af_packet_sockets = 0;      // af_packet: sockets whose send buffer was enlarged (see port.cpp)

@@ -1,5 +1,6 @@
 // Control plane (main lcore). Owns the DPDK process: EAL, ports, the mbuf pool, the workers on
-// their lcores, the neighbour table (ARP requests, ageing, gratuitous ARP), and the published
+// their lcores, the neighbour table of both families (ARP requests and neighbour solicitations,
+// ageing, gratuitous ARP and unsolicited advertisements per network), and the published
 // proxy snapshot, replaced with RCU (rte_rcu_qsbr: each worker reports a quiescent state once
 // per loop iteration; an old snapshot is released after every worker has passed one).
 // Clean shutdown on SIGINT/SIGTERM: workers stop reading, drain their tx buffers and go
@@ -76,7 +77,7 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   // Publishes the first snapshot, launches the workers, announces our addresses (gratuitous
-  // ARP). Fails when a worker's rules scratch cannot be prepared or a worker cannot be launched.
+  // ARP, unsolicited neighbour advertisement, on every network). Fails when a worker's rules scratch cannot be prepared or a worker cannot be launched.
   [[nodiscard]] Result<void> start(std::shared_ptr<const proxy::Snapshot> first);
   // The control loop: neighbour events and ageing, hooks, signals. Returns after SIGINT/SIGTERM
   // or request_stop(), with everything shut down. 0 on a clean stop.
@@ -104,8 +105,10 @@ class Runtime {
   [[nodiscard]] std::vector<std::string> ports_link_down() const;
   [[nodiscard]] const std::vector<net::PortInfo>& ports() const noexcept { return ports_; }
   [[nodiscard]] const net::NeighbourTable& neighbours() const noexcept { return *neighbours_; }
+  [[nodiscard]] const std::vector<config::Network>& networks() const noexcept { return options_.networks; }
   [[nodiscard]] std::uint64_t arp_requests_sent() const noexcept { return arp_requests_; }
   [[nodiscard]] MirrorStats mirror_stats() const noexcept;
+  [[nodiscard]] std::uint64_t solicitations_sent() const noexcept { return solicitations_; }
 
   // Workers post probe replies (Verdict::kLocal) recognised by `codec` into `mailbox`.
   void set_probe_sink(const health::ProbeCodec* codec, health::Mailbox<health::ReplyEvent>* mailbox) noexcept;
@@ -124,8 +127,11 @@ class Runtime {
 
  private:
   Runtime() = default;
-  void send_frame(std::uint16_t port, const unsigned char* frame, std::size_t length);
-  void send_arp_request(const net::ArpRequestOut& r);
+  // A whole untagged frame out of `network` (worker 0 pushes its VLAN tag).
+  void send_frame(std::uint16_t network, const unsigned char* frame, std::size_t length);
+  // An ARP request (IPv4) or a neighbour solicitation (IPv6).
+  void send_neighbour_probe(const net::NeighbourProbe& r);
+  void announce();
   void handle_events(std::uint64_t now);
   void age_neighbours(std::uint64_t now);
   [[nodiscard]] std::vector<PortStats> port_stats_now() const;
@@ -154,7 +160,8 @@ class Runtime {
   bool launched_ = false;
   bool down_ = false;
   std::uint64_t arp_requests_ = 0;
-  std::vector<net::ArpRequestOut> arp_due_;  // age_neighbours' scratch list
+  std::uint64_t solicitations_ = 0;
+  std::vector<net::NeighbourProbe> probes_due_;  // age_neighbours' scratch list
   std::uint64_t next_age_ns_ = 0;
   std::uint64_t started_ns_ = 0;
   // What the counters said when the data plane went down (the workers are gone by then).

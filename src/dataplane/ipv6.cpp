@@ -1,0 +1,98 @@
+// IPv6 in on a worker (RFC 8200): the fixed header, one of our addresses (or, for neighbour
+// discovery, our solicited-node group or all nodes), padding trimmed, fragments reassembled
+// (rte_ipv6_frag_reassemble_packet: a fragment header right behind the fixed one, as every sender
+// of UDP puts it), then UDP to our SIP port with its mandatory checksum (§8.1) handed to
+// handle_sip, ICMPv6 echo to handle_icmpv6_echo, neighbour discovery to handle_nd.
+// Other extension headers are not followed: such packets count as unsupported-protocol.
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+#include <rte_mbuf.h>
+
+#include "packet.hpp"
+#include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/net/checksum.hpp"
+#include "sipshunt/net/headers.hpp"
+#include "sipshunt/net/ipv6.hpp"
+
+namespace sipshunt::dataplane {
+
+void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
+  const NetworkContext& nc = shared_.networks[network];
+  const PortContext& pc = shared_.ports[nc.port];
+  auto* l3 = rte_pktmbuf_mtod_offset(m, unsigned char*, net::kEthernetHeaderLen);
+  net::Ipv6 ip;
+  if (net::parse_ipv6(l3, m->data_len - net::kEthernetHeaderLen, ip) != net::Ipv6Check::kOk) {
+    return drop(m, Drop::kBadIpv6);
+  }
+  const bool multicast = net::is_multicast_v6(ip.dst);
+  if (SIPSHUNT_UNLIKELY(multicast)) {
+    // Only neighbour discovery is taken from a group: our solicited-node group or all nodes.
+    if (ip.dst != net::solicited_node(nc.address) && ip.dst != net::all_nodes()) return drop(m, Drop::kNotOurAddress);
+    if (ip.next_header != net::kIpProtoIcmpv6) return drop(m, Drop::kNotOurAddress);
+  } else if (SIPSHUNT_UNLIKELY(!is_ours(ip.dst, network))) {
+    return drop(m, Drop::kNotOurAddress);
+  }
+  const std::uint32_t frame = net::kEthernetHeaderLen + net::kIpv6HeaderLen + ip.payload_len;
+  if (m->pkt_len > frame) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->pkt_len - frame));
+
+  std::uint8_t next = ip.next_header;
+  if (SIPSHUNT_UNLIKELY(next == net::kIpProtoIpv6Fragment)) {
+    if (multicast || ip.payload_len < net::kIpv6FragmentHeaderLen) return drop(m, Drop::kBadIpv6);
+    bump(counters_.fragments_in);
+    m->l2_len = net::kEthernetHeaderLen;
+    m->l3_len = net::kIpv6HeaderLen + net::kIpv6FragmentHeaderLen;
+    rte_mbuf* whole = rte_ipv6_frag_reassemble_packet(
+        frag_table_, death_row_.get(), m, now, reinterpret_cast<rte_ipv6_hdr*>(l3),
+        reinterpret_cast<rte_ipv6_fragment_ext*>(l3 + net::kIpv6HeaderLen));
+    if (whole == nullptr) return;  // kept until the rest arrives (or on death row)
+    bump(counters_.reassembled);
+    m = whole;
+    l3 = rte_pktmbuf_mtod_offset(m, unsigned char*, net::kEthernetHeaderLen);
+    ip.payload_len = static_cast<std::uint16_t>(m->pkt_len - net::kEthernetHeaderLen - net::kIpv6HeaderLen);
+    next = l3[6];
+  }
+
+  if (SIPSHUNT_LIKELY(next == net::kIpProtoUdp)) {
+    const std::uint32_t l4_avail = ip.payload_len;
+    if (SIPSHUNT_UNLIKELY(l4_avail < net::kUdpHeaderLen)) return drop(m, Drop::kBadUdp);
+    unsigned char udp_hdr[net::kUdpHeaderLen];
+    const auto* udp = static_cast<const unsigned char*>(
+        rte_pktmbuf_read(m, net::kEthernetHeaderLen + net::kIpv6HeaderLen, net::kUdpHeaderLen, udp_hdr));
+    const std::uint16_t ulen = net::load_be16(udp + 4);
+    if (SIPSHUNT_UNLIKELY(ulen < net::kUdpHeaderLen || ulen > l4_avail)) return drop(m, Drop::kBadUdp);
+    if (net::load_be16(udp + 2) != shared_.sip_port) return drop(m, Drop::kClosedPort);
+    const std::uint16_t sport = net::load_be16(udp);
+    bool check = true;
+    if (pc.rx_udp_checksum && m->nb_segs == 1) {
+      const std::uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+      if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD) return drop(m, Drop::kBadUdpChecksum);
+      check = f != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    }
+    if (SIPSHUNT_LIKELY(m->nb_segs == 1)) {
+      auto* u = l3 + net::kIpv6HeaderLen;
+      if (check && !net::udp6_checksum_ok(l3 + 8, l3 + 24, u, ulen)) return drop(m, Drop::kBadUdpChecksum);
+      return handle_sip(m, true, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
+                        Endpoint{ip.src, sport}, network, now, snap);
+    }
+    const auto* u = static_cast<const unsigned char*>(
+        rte_pktmbuf_read(m, net::kEthernetHeaderLen + net::kIpv6HeaderLen, ulen, linear_in_.get()));
+    if (u == nullptr) return drop(m, Drop::kBadUdp);
+    if (check && !net::udp6_checksum_ok(l3 + 8, l3 + 24, u, ulen)) return drop(m, Drop::kBadUdpChecksum);
+    rte_pktmbuf_free(m);
+    return handle_sip(nullptr, false, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
+                      Endpoint{ip.src, sport}, network, now, snap);
+  }
+  if (next == net::kIpProtoIcmpv6 && m->nb_segs == 1 && ip.payload_len >= 4) {
+    const std::uint8_t type = l3[net::kIpv6HeaderLen];
+    if (type == net::kIcmpv6NeighbourSolicitation || type == net::kIcmpv6NeighbourAdvertisement) {
+      return handle_nd(m, network, l3, ip);
+    }
+    if (type == net::kIcmpv6EchoRequest && !multicast && detail::writable(m)) {
+      return handle_icmpv6_echo(m, network, l3, ip.payload_len);
+    }
+    return drop(m, Drop::kIcmpIgnored);
+  }
+  drop(m, next == net::kIpProtoIcmpv6 ? Drop::kIcmpIgnored : Drop::kUnsupportedProtocol);
+}
+
+}  // namespace sipshunt::dataplane
