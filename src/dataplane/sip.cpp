@@ -41,7 +41,7 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
   }
   const Endpoint source{IpAddress::v4(src_ip), src_port};
   const std::uint64_t now_ns = now_ns_;  // once per burst: the TSC-to-ns division is not free
-  const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, out, capacity, now_ns);
+  const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, 0, out, capacity, now_ns);
   switch (r.verdict) {
     case proxy::Verdict::kForward:
     case proxy::Verdict::kReply: {

@@ -55,13 +55,14 @@ class Harness {
     EXPECT_TRUE(prepare(*worker_, *snapshot_));
   }
 
-  // The datagram is copied into a buffer of exactly its size.
-  Step run(std::string_view datagram, const Endpoint& source, std::uint64_t now_ns = 0) {
+  // The datagram is copied into a buffer of exactly its size. `network`: the arrival network
+  // (index into Snapshot::networks).
+  Step run(std::string_view datagram, const Endpoint& source, std::uint64_t now_ns = 0, std::uint16_t network = 0) {
     std::unique_ptr<char[]> in(new char[datagram.empty() ? 1 : datagram.size()]);
     if (!datagram.empty()) std::memcpy(in.get(), datagram.data(), datagram.size());
     std::vector<char> out(datagram.size() + kMaxGrowth);
     Step o;
-    o.r = process(*snapshot_, *worker_, in.get(), datagram.size(), source, out.data(), out.size(), now_ns);
+    o.r = process(*snapshot_, *worker_, in.get(), datagram.size(), source, network, out.data(), out.size(), now_ns);
     if (o.r.verdict == Verdict::kForward || o.r.verdict == Verdict::kReply) o.out.assign(out.data(), o.r.length);
     return o;
   }
@@ -118,11 +119,12 @@ inline std::string normalise(std::string text, const Snapshot& s, bool remove_in
       return;
     }
   };
-  erase_line(s.via_prefix, false);
-  for (const BackendView& b : s.backends) erase_line(b.record_route, true);
+  for (const NetworkView& n : s.networks) erase_line(n.via_prefix, false);
+  for (const NetworkView& n : s.networks)
+    for (const BackendView& b : s.backends) erase_line(n.record_route_prefix + b.pin + ">\r\n", true);
   if (remove_inserted_max_forwards) erase_line("Max-Forwards: 70\r\n", true);
   static const std::regex kMaxForwards(R"((\n[Mm][Aa][Xx]-[Ff][Oo][Rr][Ww][Aa][Rr][Dd][Ss][ \t]*:[ \t]*)[0-9]+)");
-  static const std::regex kReceived(R"(;received=[0-9a-fA-F.:]+)");
+  static const std::regex kReceived(R"(;received=\[?[0-9a-fA-F.:]+\]?)");
   static const std::regex kRport(R"(rport=[0-9]+)");
   text = std::regex_replace(text, kMaxForwards, "$1N");
   text = std::regex_replace(text, kReceived, "");

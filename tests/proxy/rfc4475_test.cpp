@@ -67,7 +67,7 @@ class Rfc4475 : public ::testing::Test {
     std::vector<char> out(datagram.size() + kMaxGrowth);
     Outcome4475 x;
     now_ += 1'000'000;  // 1 ms apart: the reply budget (10/ms) never runs out
-    x.r = process(*snapshot_, worker_, in.get(), datagram.size(), kSource, out.data(), out.size(), now_);
+    x.r = process(*snapshot_, worker_, in.get(), datagram.size(), kSource, 0, out.data(), out.size(), now_);
     x.json = explain_json(*snapshot_, x.r, out.data());
     if (x.r.verdict == Verdict::kForward || x.r.verdict == Verdict::kReply) x.out.assign(out.data(), x.r.length);
     return x;
