@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <memory>
 #include <regex>
 #include <string>
@@ -130,6 +133,32 @@ inline std::string normalise(std::string text, const Snapshot& s, bool remove_in
   text = std::regex_replace(text, kReceived, "");
   text = std::regex_replace(text, kRport, "rport");
   return text;
+}
+
+// A conformance corpus (../shared/conformance/<rfc>/, read in place): the rows of its
+// EXPECTED.tsv (file, section, disposition) and its files as bytes.
+struct ExpectedRow {
+  std::string file, section, disposition;
+};
+inline std::vector<ExpectedRow> read_expected(const std::string& corpus) {
+  std::ifstream in(corpus + "/EXPECTED.tsv");
+  EXPECT_TRUE(in.good()) << "cannot read " << corpus << "/EXPECTED.tsv (set -Dconformance_dir=...)";
+  std::vector<ExpectedRow> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    ExpectedRow r;
+    std::getline(fields, r.file, '\t');
+    std::getline(fields, r.section, '\t');
+    std::getline(fields, r.disposition, '\t');
+    out.push_back(r);
+  }
+  return out;
+}
+inline std::string read_corpus_file(const std::string& corpus, const std::string& name) {
+  std::ifstream in(corpus + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // The input as the proxy frames it: up to the end of the Content-Length body.

@@ -5,9 +5,6 @@
 // read in place: a missing corpus is a failure, not a skip.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
-#include <sstream>
 
 #include "helpers.hpp"
 #include "sipshunt/health/probe.hpp"
@@ -18,31 +15,8 @@ namespace {
 
 const std::string kCorpus = std::string(CONFORMANCE_DIR) + "/rfc5118";
 
-struct Row {
-  std::string file, section, disposition;
-};
-
-std::vector<Row> read_expected() {
-  std::ifstream in(kCorpus + "/EXPECTED.tsv");
-  EXPECT_TRUE(in.good()) << "cannot read " << kCorpus << "/EXPECTED.tsv (set -Dconformance_dir=...)";
-  std::vector<Row> out;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    Row r;
-    std::getline(fields, r.file, '\t');
-    std::getline(fields, r.section, '\t');
-    std::getline(fields, r.disposition, '\t');
-    out.push_back(r);
-  }
-  return out;
-}
-
-std::string read_corpus_file(const std::string& name) {
-  std::ifstream in(kCorpus + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::vector<ExpectedRow> read_expected() { return test::read_expected(kCorpus); }
+std::string read_corpus_file(const std::string& name) { return test::read_corpus_file(kCorpus, name); }
 
 struct Setting {
   const char* config;
@@ -81,9 +55,9 @@ class Rfc5118 : public ::testing::TestWithParam<Setting> {
 };
 
 TEST_P(Rfc5118, EveryMessageGetsItsExpectedDisposition) {
-  const std::vector<Row> expected = read_expected();
+  const std::vector<ExpectedRow> expected = read_expected();
   ASSERT_EQ(expected.size(), 12u) << "RFC 5118 has 12 messages";
-  for (const Row& e : expected) {
+  for (const ExpectedRow& e : expected) {
     SCOPED_TRACE(e.file + " (" + e.section + ") expected " + e.disposition);
     const std::string in = read_corpus_file(e.file);
     ASSERT_FALSE(in.empty());
@@ -126,7 +100,7 @@ TEST_P(Rfc5118, EveryMessageGetsItsExpectedDisposition) {
 // sends them): each goes back to the client's received/rport or sent-by, IPv6 references read
 // with or without brackets (RFC 5118 §4.5, §4.7).
 TEST_P(Rfc5118, ResponsesFindTheirWayBack) {
-  for (const Row& e : read_expected()) {
+  for (const ExpectedRow& e : read_expected()) {
     if (e.disposition != "forward") continue;
     SCOPED_TRACE(e.file);
     const Run x = run(read_corpus_file(e.file));
