@@ -97,11 +97,11 @@ void run(benchmark::State& state, const proxy::Snapshot& snapshot, std::string_v
   std::uint64_t now = 0;
   for (auto _ : state) {
     const proxy::Outcome r =
-        proxy::process(snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), ++now);
+        proxy::process(snapshot, *worker, in.data(), in.size(), source, 0, out.data(), out.size(), ++now);
     benchmark::DoNotOptimize(r);
     benchmark::ClobberMemory();
   }
-  const proxy::Outcome r = proxy::process(snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), 0);
+  const proxy::Outcome r = proxy::process(snapshot, *worker, in.data(), in.size(), source, 0, out.data(), out.size(), 0);
   if (r.verdict != expected) state.SkipWithError(std::string("unexpected verdict, reason ")
                                                      .append(proxy::to_string(r.reason)).c_str());
   state.SetItemsProcessed(state.iterations());

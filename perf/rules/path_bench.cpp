@@ -58,7 +58,7 @@ void BM_ProcessInvite(benchmark::State& state) {
   const Endpoint source{IpAddress::v4(0xc612000a), 5060};  // 198.18.0.10
   std::vector<char> in(message.begin(), message.end());
   std::vector<char> out(message.size() + proxy::kMaxGrowth);
-  const proxy::Outcome first = proxy::process(*snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), 0);
+  const proxy::Outcome first = proxy::process(*snapshot, *worker, in.data(), in.size(), source, 0, out.data(), out.size(), 0);
   const std::int32_t want_rule = with_match ? rules : -1;
   if (first.verdict != proxy::Verdict::kForward || first.rule != want_rule) {
     state.SkipWithError(std::string("unexpected decision: ").append(proxy::to_string(first.reason)).c_str());
@@ -67,7 +67,7 @@ void BM_ProcessInvite(benchmark::State& state) {
   std::uint64_t now = 0;
   for (auto _ : state) {
     const proxy::Outcome r =
-        proxy::process(*snapshot, *worker, in.data(), in.size(), source, out.data(), out.size(), ++now);
+        proxy::process(*snapshot, *worker, in.data(), in.size(), source, 0, out.data(), out.size(), ++now);
     benchmark::DoNotOptimize(r);
     benchmark::ClobberMemory();
   }

@@ -1,7 +1,7 @@
 // `sipshunt explain`: what the proxy would do with datagrams read from files or a capture (pcap, pcapng),
 // as JSON lines (fields: src/proxy/README.md). No DPDK: the same proxy::process the workers run.
-//   sipshunt explain -c CONFIG [--from IP:PORT] [--down BACKEND]... FILE...
-//   sipshunt explain -c CONFIG [--down BACKEND]... --pcap CAPTURE
+//   sipshunt explain -c CONFIG [--from IP:PORT] [--network NAME] [--down BACKEND]... FILE...
+//   sipshunt explain -c CONFIG [--network NAME] [--down BACKEND]... --pcap CAPTURE
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +29,7 @@ namespace {
 struct ExplainOptions {
   std::string config;
   std::string from = "198.18.0.2:5060";
+  std::string network;  // the arrival network; empty: the network of proxy.address
   std::vector<std::string> down;
   std::vector<std::string> files;
   std::string pcap;
@@ -195,6 +196,16 @@ int run_explain(const ExplainOptions& o) {
     }
 
     const auto& snapshot = *setup;
+    std::uint16_t arrival = snapshot->self_network;
+    if (!o.network.empty()) {
+      const int n = proxy::find_network(*snapshot, o.network);
+      if (n < 0) {
+        std::string names;
+        for (const proxy::NetworkView& v : snapshot->networks) names.append(names.empty() ? "" : ", ").append(v.name);
+        fail("--network " + o.network + ": no network with that name (the config has: " + names + ")");
+      }
+      arrival = static_cast<std::uint16_t>(n);
+    }
     auto worker = std::make_unique<proxy::ThreadState>();
     if (!proxy::prepare(*worker, *snapshot)) fail("cannot allocate the rules scratch");
     std::vector<char> out;
@@ -204,8 +215,8 @@ int run_explain(const ExplainOptions& o) {
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
               .count());
       const proxy::Outcome r =
-          proxy::process(*snapshot, *worker, d.bytes.data(), d.bytes.size(), d.source, out.data(), out.size(), now);
-      std::string line = proxy::explain_json(*snapshot, r, out.data());
+          proxy::process(*snapshot, *worker, d.bytes.data(), d.bytes.size(), d.source, arrival, out.data(), out.size(), now);
+      std::string line = proxy::explain_json(*snapshot, r, out.data(), arrival);
       line.push_back('\n');
       std::fwrite(line.data(), 1, line.size(), stdout);
     }
@@ -225,6 +236,8 @@ void add_explain(CLI::App& app, int& status) {
       "explain", "Print, as one JSON line per datagram, what the proxy would do with it (no DPDK)");
   cmd->add_option("-c,--config", opts->config, "Config file (TOML)")->required();
   auto* from = cmd->add_option("--from", opts->from, "Source IP:PORT of the FILE datagrams (default 198.18.0.2:5060)");
+  cmd->add_option("--network", opts->network,
+                  "Name of the network the datagrams arrived on (default: the network of proxy.address)");
   cmd->add_option("--down", opts->down, "Treat this backend as down (repeatable)")
       ->expected(1)
       ->allow_extra_args(false)  // one name per --down: "--down b1 FILE" keeps FILE a file

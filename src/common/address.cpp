@@ -21,21 +21,83 @@ bool IpAddress::is_unsendable() const noexcept {
 }
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) noexcept {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
-  char buf[64];
-  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
   IpAddress a;
-  if (inet_pton(AF_INET, buf, a.bytes.data()) == 1) {
-    a.family = Family::kIPv4;
-    return a;
+  if (!parse_ip_literal(text, a)) return std::nullopt;
+  return a;
+}
+
+namespace {
+
+[[nodiscard]] int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+// RFC 4291 §2.2: groups of 1..4 hex digits separated by ':', one "::" standing for one or more
+// zero groups, optionally a dotted quad in place of the last two groups.
+bool parse_ipv6(std::string_view text, IpAddress& out) noexcept {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  if (text.size() < 2 || text.size() > 45) return false;
+  std::array<std::uint8_t, 16> b{};
+  std::size_t n = 0;           // octets written
+  int gap = -1;                // octet index of the "::", -1 none
+  std::size_t i = 0;
+  if (text[0] == ':') {
+    if (text[1] != ':') return false;
+    gap = 0;
+    i = 2;
+    if (i == text.size()) {
+      out.family = Family::kIPv6;
+      out.bytes = b;
+      return true;
+    }
   }
-  if (inet_pton(AF_INET6, buf, a.bytes.data()) == 1) {
-    a.family = Family::kIPv6;
-    return a;
+  while (true) {
+    // One group (or the final dotted quad) starting at i.
+    std::size_t j = i;
+    std::uint32_t v = 0;
+    while (j < text.size() && j - i < 5) {
+      const int h = hex_value(text[j]);
+      if (h < 0) break;
+      v = (v << 4) | static_cast<std::uint32_t>(h);
+      ++j;
+    }
+    if (j < text.size() && text[j] == '.') {
+      std::uint32_t quad;
+      if (n > 12 || !parse_ipv4(text.substr(i), quad)) return false;
+      for (int k = 3; k >= 0; --k) b[n++] = static_cast<std::uint8_t>(quad >> (8 * k));
+      break;
+    }
+    if (j == i || j - i > 4 || n > 14) return false;
+    b[n++] = static_cast<std::uint8_t>(v >> 8);
+    b[n++] = static_cast<std::uint8_t>(v);
+    if (j == text.size()) break;
+    if (text[j] != ':' || j + 1 == text.size()) return false;
+    i = j + 1;
+    if (text[i] == ':') {
+      if (gap >= 0) return false;
+      gap = static_cast<int>(n);
+      ++i;
+      if (i == text.size()) break;
+    }
   }
-  return std::nullopt;
+  if (gap >= 0) {
+    if (n == 16) return false;  // "::" must stand for at least one group
+    const std::size_t tail = n - static_cast<std::size_t>(gap);
+    std::array<std::uint8_t, 16> full{};
+    for (std::size_t k = 0; k < static_cast<std::size_t>(gap); ++k) full[k] = b[k];
+    for (std::size_t k = 0; k < tail; ++k) full[16 - tail + k] = b[static_cast<std::size_t>(gap) + k];
+    b = full;
+  } else if (n != 16) {
+    return false;
+  }
+  out.family = Family::kIPv6;
+  out.bytes = b;
+  return true;
 }
 
 std::size_t format_ip(const IpAddress& ip, char* out) noexcept {

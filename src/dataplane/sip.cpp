@@ -45,7 +45,7 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
   // Sampled timing (dataplane/counters.hpp): sip_in was just bumped, so the first datagram is timed.
   const bool timed = (read(counters_.sip_in) & (kProcessingSampleEvery - 1)) == 1;
   const std::uint64_t t0 = timed ? rte_rdtsc() : 0;
-  const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, out, capacity, now_ns);
+  const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, network, out, capacity, now_ns);
   if (SIPSHUNT_UNLIKELY(timed)) counters_.processing.record(shared_.clock.ns(rte_rdtsc() - t0), kProcessingBoundsNs);
   mirror(payload, length, source, r, out, *snap);
   switch (r.verdict) {
@@ -56,10 +56,8 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
         rte_pktmbuf_free(m);
         m = nullptr;
       }
-      // The route is looked up here until the proxy returns it with the verdict (it picks the
-      // egress network for our Via); then this becomes send_udp(..., r.route, now).
-      (void)network;
-      return send_udp_routed(m, out_in_m, out, r.length, r.next_hop, now);
+      // The proxy looked the route up (its network's address is in our Via): send by it.
+      return send_udp(m, out_in_m, out, r.length, r.next_hop, r.route, now);
     }
     case proxy::Verdict::kLocal: {
       const health::ProbeCodec* codec = shared_.probe_codec.load(std::memory_order_acquire);

@@ -12,7 +12,8 @@ constexpr std::uint64_t kMs = 1'000'000;
 }  // namespace
 
 Prober::Prober(const config::Config& config, ProberOptions options, std::uint64_t now_ns)
-    : options_(options), codec_(options.nonce != 0 ? options.nonce : random_nonce()), self_(config.self) {
+    : options_(options), codec_(options.nonce != 0 ? options.nonce : random_nonce()) {
+  set_networks(config);
   for (std::uint32_t p = 0; p < config.pools.size(); ++p)
     for (const auto& b : config.pools[p].backends) backends_.push_back(fresh(config.pools[p], p, b, now_ns));
 }
@@ -24,6 +25,7 @@ BackendHealth Prober::fresh(const config::Pool& pool, std::uint32_t pool_index, 
   h.pool = pool.name;
   h.pool_index = pool_index;
   h.endpoint = backend.endpoint;
+  h.local = local_for(backend.endpoint);
   h.check = pool.health;
   // Without health checks a backend is simply up; otherwise the operator's chosen start.
   h.up = !pool.health.enabled || options_.initial == InitialState::kUp;
@@ -32,8 +34,24 @@ BackendHealth Prober::fresh(const config::Pool& pool, std::uint32_t pool_index, 
   return h;
 }
 
-void Prober::reconfigure(const config::Config& config, std::uint64_t now_ns) {
+void Prober::set_networks(const config::Config& config) {
   self_ = config.self;
+  network_sip_.clear();
+  routes_ = net::RouteTable{};
+  if (config.dpdk.networks.empty()) return;
+  for (const config::Network& n : config.dpdk.networks) network_sip_.push_back(Endpoint{n.address, config.self.port});
+  // The loader has validated networks and routes; a table that does not build leaves proxy.address.
+  if (auto table = net::RouteTable::build(config.dpdk.networks, config.dpdk.routes)) routes_ = std::move(*table);
+}
+
+Endpoint Prober::local_for(const Endpoint& backend) const {
+  const auto hop = routes_.lookup(backend.ip);
+  if (!hop || hop->network >= network_sip_.size()) return self_;
+  return network_sip_[hop->network];
+}
+
+void Prober::reconfigure(const config::Config& config, std::uint64_t now_ns) {
+  set_networks(config);
   // Changes not yet collected by tick() carry old indices: remember them by name.
   std::vector<std::pair<std::string, StateChange>> pending;
   for (const auto& c : changes_) pending.emplace_back(backends_[c.backend].name, c);
@@ -55,6 +73,7 @@ void Prober::reconfigure(const config::Config& config, std::uint64_t now_ns) {
       h.pool = pool.name;
       h.pool_index = p;
       h.check = pool.health;
+      h.local = local_for(b.endpoint);
       if (!(h.endpoint == b.endpoint)) {
         // Same name, new address: what we knew was about another host. Keep the verdict (so
         // traffic does not jump) but forget the outstanding probe and re-check at once.
@@ -181,7 +200,7 @@ TickResult Prober::tick(std::uint64_t now_ns, std::uint64_t seen_until_ns) {
     p.to = b.endpoint;
     p.bytes.resize(kMaxProbeSize);
     const std::uint64_t seq = next_seq_++;
-    const std::size_t n = codec_.build({self_, b.endpoint, i, seq}, p.bytes.data(), p.bytes.size());
+    const std::size_t n = codec_.build({b.local, b.endpoint, i, seq}, p.bytes.data(), p.bytes.size());
     p.bytes.resize(n);
     b.pending_seq = seq;
     b.pending_sent_ns = now_ns;

@@ -7,11 +7,11 @@
 
 namespace sipshunt::proxy::detail {
 
-inline void backend_request(Context& c, bool own_route, const StrictRoute& strict, std::int32_t source_backend,
-                     Outcome& r) noexcept {
+inline void backend_request(Context& c, std::uint32_t own, const StrictRoute& strict, std::int32_t source_backend,
+                            Outcome& r) noexcept {
   const sip::Message& m = c.m;
   r.reason = Reason::kOutbound;
-  const std::size_t next_route = own_route ? 1 : 0;
+  const std::size_t next_route = own;  // our entries at the top are skipped
   sip::Uri request_uri;
   const sip::Uri* uri = nullptr;
   if (strict.active && strict.last != nullptr) {
@@ -33,13 +33,13 @@ inline void backend_request(Context& c, bool own_route, const StrictRoute& stric
     if (h->port != 0) port = h->port;
   }
   dest.port = uri->has_port ? uri->port : port;
-  if (dest == c.s.self) return drop(r, Reason::kNextHopIsSelf);
+  if (is_self(c.s, dest)) return drop(r, Reason::kNextHopIsSelf);
   // Dialogs a backend starts are record-routed with its own pin, so the far end's in-dialog
   // requests come back through us to the same backend.
-  const std::string* rr = c.s.record_route && creates_dialog(m)
-                              ? &c.s.backends[static_cast<std::size_t>(source_backend)].record_route
-                              : nullptr;
-  return forward_request(c, dest, own_route, rr, strict, r);
+  const std::string* pin = c.s.record_route && creates_dialog(m)
+                               ? &c.s.backends[static_cast<std::size_t>(source_backend)].pin
+                               : nullptr;
+  return forward_request(c, dest, own, pin, strict, r);
 }
 
 }  // namespace sipshunt::proxy::detail

@@ -19,7 +19,8 @@ inline void prefetch_slot(Context& c) noexcept {
   }
 }
 
-inline void client_request(Context& c, bool own_route, const StrictRoute& strict, Outcome& r) noexcept {
+inline void client_request(Context& c, std::uint32_t own, const StrictRoute& strict, Outcome& r) noexcept {
+  const bool own_route = own > 0;
   if (!own_route && !strict.active) prefetch_slot(c);  // no pin: the rules and Maglev decide
   const sip::Message& m = c.m;
   std::int32_t target = -1;
@@ -57,8 +58,8 @@ inline void client_request(Context& c, bool own_route, const StrictRoute& strict
   }
   r.backend = target;
   const BackendView& b = c.s.backends[static_cast<std::size_t>(target)];
-  const std::string* rr = c.s.record_route && creates_dialog(m) ? &b.record_route : nullptr;
-  return forward_request(c, b.endpoint, own_route, rr, strict, r);
+  const std::string* pin = c.s.record_route && creates_dialog(m) ? &b.pin : nullptr;
+  return forward_request(c, b.endpoint, own, pin, strict, r);
 }
 
 }  // namespace sipshunt::proxy::detail

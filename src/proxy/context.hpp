@@ -21,6 +21,7 @@ struct Context {
   const char* data;
   std::size_t size;
   const Endpoint& src;
+  std::uint16_t network;  // the arrival network (index into Snapshot::networks, checked)
   char* out;
   std::size_t cap;
   std::uint64_t now;
@@ -63,11 +64,64 @@ SIPSHUNT_ALWAYS_INLINE void drop(Outcome& r, Reason reason) noexcept {
 // A Via's sent-by port; 5060 when absent (RFC 3261 §18.2.2).
 [[nodiscard]] inline std::uint16_t via_port(const sip::Via& v) noexcept { return v.has_port ? v.port : 5060; }
 
-// Whether a SIP URI names this proxy: our address, and our port (5060 when the URI has none).
-// Forced inline: as an inline function of a header GCC kept it out of line, a call per request.
+// The index of our network whose address `host` (as SIP writes it) is, -1 none. One network, the
+// common case, is one comparison against `self` as before; several: the literal is parsed once
+// and the networks' addresses scanned (a handful).
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE int our_network(const Snapshot& s, std::string_view host) noexcept {
+  if (s.network_count == 1) return host_is(host, s.self.ip) ? 0 : -1;
+  IpAddress ip;
+  if (!parse_ip_literal(host, ip)) return -1;
+  for (std::uint32_t i = 0; i < s.network_count; ++i)
+    if (s.networks[i].sip.ip == ip) return static_cast<int>(i);
+  return -1;
+}
+
+// Whether a SIP URI names this proxy: one of our addresses, and our port (5060 when the URI has
+// none). Forced inline: as an inline function of a header GCC kept it out of line, a call per request.
 [[nodiscard]] SIPSHUNT_ALWAYS_INLINE bool names_us(const Snapshot& s, const sip::Uri& uri) noexcept {
-  if (!uri.is_sip || !host_is(uri.host, s.self.ip)) return false;
-  return uri.has_port ? uri.port == s.self.port : s.self.port == 5060;
+  if (!uri.is_sip || (uri.has_port ? uri.port != s.self.port : s.self.port != 5060)) return false;
+  return our_network(s, uri.host) >= 0;
+}
+
+// Whether `e` is one of our SIP addresses (a loop).
+[[nodiscard]] inline bool is_self(const Snapshot& s, const Endpoint& e) noexcept {
+  if (e.port != s.self.port) return false;
+  for (std::uint32_t i = 0; i < s.network_count; ++i)
+    if (s.networks[i].sip.ip == e.ip) return true;
+  return false;
+}
+
+// The network a message to `dst` leaves by and the neighbour to resolve; false: no route. Without
+// networks in the config, every destination is on-link through the implicit network 0.
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE bool route_to(const Snapshot& s, const IpAddress& dst, net::NextHop& hop) noexcept {
+  if (!s.routed) {
+    hop.network = 0;
+    hop.address = dst;
+    return true;
+  }
+  const auto found = s.routes.lookup(dst);
+  if (!found) return false;
+  hop = *found;
+  return true;
+}
+
+// How many Route values at the top of the set are ours to remove (RFC 3261 §16.4): the top one
+// when it names us, and each next one naming another of our networks than those before it (a
+// double Record-Route, README.md "Networks"). The same network twice is a second visit (a
+// spiral): it stays for the next pass, as with one network.
+[[nodiscard]] inline std::uint32_t own_routes(const Snapshot& s, const sip::Message& m) noexcept {
+  const sip::Uri& top = m.routes[0].uri;
+  if (s.network_count == 1) return names_us(s, top) ? 1 : 0;
+  std::uint64_t seen = 0;
+  std::uint32_t n = 0;
+  for (; n < m.route_count; ++n) {
+    const sip::Uri& uri = m.routes[n].uri;
+    if (!uri.is_sip || (uri.has_port ? uri.port != s.self.port : s.self.port != 5060)) break;
+    const int network = our_network(s, uri.host);
+    if (network < 0 || network >= 64 || (seen >> network & 1) != 0) break;
+    seen |= std::uint64_t{1} << network;
+  }
+  return n;
 }
 
 [[nodiscard]] inline bool is_ack(const sip::Message& m) noexcept { return m.method == "ACK"; }

@@ -1,6 +1,9 @@
 // The JSON line of `sipshunt explain` (control plane).
 #include "sipshunt/proxy/explain.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/rules/rules.hpp"
 
@@ -44,6 +47,41 @@ void field(std::string& out, std::string_view name, std::string_view json_value)
   out.append(json_value);
 }
 
+std::string json_array(const std::vector<std::string>& items) {
+  std::string out(1, '[');
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    out.append(items[i]);
+  }
+  out.push_back(']');
+  return out;
+}
+
+// README.md "Networks": which of our addresses the datagram met and which it carries on.
+void add_network_fields(std::string& out, const Snapshot& s, const Outcome& r, const char* output, bool sends,
+                        std::uint16_t arrival) {
+  if (arrival >= s.networks.size()) arrival = s.self_network;
+  field(out, "arrival", json_string(s.networks[arrival].name));
+  const bool leaves = sends && r.route.network < s.networks.size();
+  field(out, "network", leaves ? json_string(s.networks[r.route.network].name) : std::string("null"));
+  const bool request = r.verdict == Verdict::kForward && r.kind == Kind::kRequest;
+  field(out, "via", request && leaves ? json_string(s.networks[r.route.network].sip.to_string()) : std::string("null"));
+  std::string rr = "null";
+  if (request) {
+    // Our entries are the Record-Route lines that start with one of our networks' prefixes.
+    const std::string_view text(output, r.length);
+    std::vector<std::pair<std::size_t, std::size_t>> found;  // (offset, network)
+    for (std::size_t n = 0; n < s.networks.size(); ++n)
+      for (std::size_t at = 0; (at = text.find(s.networks[n].record_route_prefix, at)) != std::string_view::npos; ++at)
+        if (at >= 2 && text.substr(at - 2, 2) == "\r\n") found.emplace_back(at, n);
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> items;
+    for (const auto& [at, n] : found) items.push_back(json_string(s.networks[n].sip.to_string()));
+    rr = json_array(items);
+  }
+  field(out, "record_route", rr);
+}
+
 }  // namespace
 
 std::string json_string(std::string_view bytes) {
@@ -83,7 +121,7 @@ std::string json_string(std::string_view bytes) {
   return out;
 }
 
-std::string explain_json(const Snapshot& snapshot, const Outcome& result, const char* output) {
+std::string explain_json(const Snapshot& snapshot, const Outcome& result, const char* output, std::uint16_t arrival) {
   const auto name_or_null = [](bool present, std::string_view name) {
     return present ? json_string(name) : std::string("null");
   };
@@ -104,6 +142,7 @@ std::string explain_json(const Snapshot& snapshot, const Outcome& result, const 
   field(out, "backend",
         name_or_null(has_backend, has_backend ? snapshot.backends[static_cast<std::size_t>(result.backend)].name : ""));
   field(out, "next_hop", sends ? json_string(result.next_hop.to_string()) : std::string("null"));
+  if (snapshot.networks.size() > 1) add_network_fields(out, snapshot, result, output, sends, arrival);
   field(out, "output", sends ? json_string(std::string_view(output, result.length)) : std::string("null"));
   out.push_back('}');
   return out;

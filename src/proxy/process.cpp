@@ -14,6 +14,26 @@ namespace {
 
 using namespace detail;
 
+// RFC 5118 §4.2: an IPv6 address in a SIP URI is written in brackets (RFC 3261 §25.1
+// IPv6reference); "sip:2001:db8::10" is answered 400. The hostport of a sip/sips Request-URI (after
+// any userinfo, before any parameter) that is not bracketed and holds more than one ':' is that.
+[[nodiscard]] inline bool unbracketed_ipv6_host(std::string_view uri) noexcept {
+  std::size_t at;
+  if (uri.size() > 4 && (uri[3] == ':') && sip::iequals(uri.substr(0, 3), "sip")) {
+    at = 4;
+  } else if (uri.size() > 5 && uri[4] == ':' && sip::iequals(uri.substr(0, 4), "sips")) {
+    at = 5;
+  } else {
+    return false;
+  }
+  std::string_view hostport = uri.substr(at);
+  hostport = hostport.substr(0, hostport.find_first_of(";?"));
+  if (const std::size_t user = hostport.rfind('@'); user != std::string_view::npos) hostport.remove_prefix(user + 1);
+  if (hostport.empty() || hostport.front() == '[') return false;
+  const std::size_t colon = hostport.find(':');
+  return colon != std::string_view::npos && hostport.find(':', colon + 1) != std::string_view::npos;
+}
+
 void request(Context& c, Outcome& r) noexcept {
   const sip::Message& m = c.m;
   r.kind = Kind::kRequest;
@@ -28,12 +48,14 @@ void request(Context& c, Outcome& r) noexcept {
           return reply(c, 420, default_phrase(420), Reason::kUnsupportedExtension, Extra::kUnsupported, r);
     }
   }
-  const bool own_route = m.route_count > 0 && names_us(c.s, m.routes[0].uri);
+  if (unbracketed_ipv6_host(m.request_uri))
+    return reply(c, 400, default_phrase(400), reason_for(sip::Status::kBadRequestUri), Extra::kNone, r);
+  const std::uint32_t own = m.route_count > 0 ? own_routes(c.s, m) : 0;
   // Loose routing first: with our Route on top the Request-URI is not ours to restore.
-  const StrictRoute strict = own_route ? StrictRoute{} : strict_route(c.s, m);
+  const StrictRoute strict = own > 0 ? StrictRoute{} : strict_route(c.s, m);
   const std::int32_t backend = find_backend(c.s, c.src);
-  if (backend >= 0) return backend_request(c, own_route, strict, backend, r);
-  return client_request(c, own_route, strict, r);
+  if (backend >= 0) return backend_request(c, own, strict, backend, r);
+  return client_request(c, own, strict, r);
 }
 
 // A datagram the parser rejected: 505 for a request with another SIP version, 400 for other
@@ -59,14 +81,15 @@ void invalid(Context& c, sip::Status status, Outcome& r) noexcept {
 }  // namespace
 
 Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data, std::size_t size, const Endpoint& source,
-               char* out, std::size_t out_capacity, std::uint64_t now_ns) noexcept {
+               std::uint16_t network, char* out, std::size_t out_capacity, std::uint64_t now_ns) noexcept {
   Outcome r;
   if (size > kMaxDatagram) {
     drop(r, Reason::kTooLarge);
   } else {
     sip::Message& m = worker.message;
     const sip::Status status = sip::parse(data, size, m);
-    Context c{snapshot, worker, data, size, source, out, out_capacity, now_ns, m, status == sip::Status::kOk};
+    if (network >= snapshot.network_count) network = snapshot.self_network;
+    Context c{snapshot, worker, data, size, source, network, out, out_capacity, now_ns, m, status == sip::Status::kOk};
     if (status != sip::Status::kOk) {
       invalid(c, status, r);
     } else if (m.is_request) {

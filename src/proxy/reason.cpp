@@ -26,6 +26,7 @@ constexpr std::string_view kReasonTokens[] = {
     "next-hop-is-self",
     "too-large",
     "rules-error",
+    "no-route",
 };
 static_assert(std::size(kReasonTokens) == static_cast<std::size_t>(Reason::kParseFirst),
               "one token per non-parser Reason");

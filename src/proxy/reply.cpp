@@ -52,6 +52,8 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
   Endpoint dest = c.src;
   if (c.parsed && !c.m.vias[0].has_rport) dest.port = via_port(c.m.vias[0]);
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
+  net::NextHop hop;
+  if (!route_to(c.s, dest.ip, hop)) return drop(r, Reason::kNoRoute);
   if (!take_reply_token(c.s, c.w.replies, c.now)) return drop(r, Reason::kReplyRateLimited);
 
   Edits edits;
@@ -111,6 +113,7 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
   r.verdict = Verdict::kReply;
   r.status = status;
   r.next_hop = dest;
+  r.route = hop;
   r.length = static_cast<std::uint32_t>(w.size());
 }
 

@@ -20,15 +20,19 @@ inline void response(Context& c, Outcome& r) noexcept {
     return;
   }
   const sip::Via& top = m.vias[0];
-  if (!host_is(top.host, c.s.self.ip) || via_port(top) != c.s.self.port) return drop(r, Reason::kForeignVia);
+  // Ours: any of our networks' addresses (the request may have left by any of them), our port.
+  if (via_port(top) != c.s.self.port || our_network(c.s, top.host) < 0) return drop(r, Reason::kForeignVia);
   if (m.via_count < 2) return drop(r, Reason::kNoNextVia);
   const sip::Via& next = m.vias[1];
   // maddr is not honoured: a stateless proxy over UDP answers where the request came from.
+  // `received` is read with or without brackets around an IPv6 address (RFC 5118 §4.5).
   Endpoint dest;
   if (!(next.has_received && parse_ip_literal(next.received, dest.ip)) && !parse_ip_literal(next.host, dest.ip))
     return drop(r, Reason::kUnresolvableNextHop);
   if (!(next.has_rport && parse_port(next.rport, dest.port))) dest.port = via_port(next);
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
+  net::NextHop hop;
+  if (!route_to(c.s, dest.ip, hop)) return drop(r, Reason::kNoRoute);
 
   Edits edits;
   remove_first_value(edits, c.data, m, top.value, top.header, &next.value, next.header);
@@ -39,6 +43,7 @@ inline void response(Context& c, Outcome& r) noexcept {
   r.verdict = Verdict::kForward;
   r.reason = Reason::kResponse;
   r.next_hop = dest;
+  r.route = hop;
   r.length = static_cast<std::uint32_t>(w.size());
 }
 

@@ -14,7 +14,7 @@
 
 namespace sipshunt::proxy::detail {
 
-inline constexpr std::size_t kMaxEdits = 8;
+inline constexpr std::size_t kMaxEdits = 12;
 inline constexpr std::size_t kMaxPieces = 3;
 
 struct Edit {
@@ -115,6 +115,25 @@ inline void remove_first_value(Edits& edits, const char* in, const sip::Message&
   }
   const std::string_view line = m.headers[header].line;
   edits.add(static_cast<std::size_t>(line.data() - in), line.size(), {});
+}
+
+}  // namespace sipshunt::proxy::detail
+
+namespace sipshunt::proxy::detail {
+
+// Edits removing the first `n` Route values of `m` (1 <= n <= route_count): per header field
+// they occupy, the values and the separator up to the next value when one follows in that
+// field, else the whole field (the values removed are always the first ones of their fields).
+inline void remove_leading_routes(Edits& edits, const char* in, const sip::Message& m, std::uint32_t n) noexcept {
+  for (std::uint32_t i = 0; i < n;) {
+    const std::uint16_t header = m.routes[i].header;
+    std::uint32_t next = i + 1;
+    while (next < n && m.routes[next].header == header) ++next;
+    const bool more = next < m.route_count;
+    remove_first_value(edits, in, m, m.routes[i].value, header, more ? &m.routes[next].value : nullptr,
+                       more ? m.routes[next].header : sip::kNoHeader);
+    i = next;
+  }
 }
 
 }  // namespace sipshunt::proxy::detail

@@ -1,6 +1,6 @@
 // Snapshot building (control plane): backend and pool views, Maglev tables over the pool members
-// (unusable ones flagged down), preformatted Via and Record-Route text, and the endpoint and pin
-// indexes.
+// (unusable ones flagged down), the network views (preformatted Via and Record-Route text) and
+// the route table, and the endpoint and pin indexes.
 #include <algorithm>
 #include <bit>
 
@@ -71,9 +71,32 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   // A tenth of a second's budget as the burst, at least one reply.
   s->reply_burst = std::max<std::uint32_t>(1, config->reply_rate / 10);
 
-  const std::string self = config->self.to_string();  // host:port, [v6]:port (RFC 5118 §4)
-  s->via_prefix = "Via: SIP/2.0/UDP ";
-  s->via_prefix.append(self).append(";branch=").append(sip::kBranchCookie);
+  // One view per network (README.md "Networks"); without networks, the implicit one.
+  const std::vector<config::Network>& networks = config->dpdk.networks;
+  const auto add_network = [&](std::string name, const IpAddress& address) {
+    NetworkView n;
+    n.name = std::move(name);
+    n.sip = Endpoint{address, config->self.port};
+    const std::string hostport = n.sip.to_string();  // host:port, [v6]:port (RFC 5118 §4)
+    n.via_prefix = "Via: SIP/2.0/UDP ";
+    n.via_prefix.append(hostport).append(";branch=").append(sip::kBranchCookie);
+    n.record_route_prefix = "Record-Route: <sip:";
+    n.record_route_prefix.append(hostport).append(";lr;").append(kPinParam).append("=");
+    s->networks.push_back(std::move(n));
+  };
+  if (networks.empty()) {
+    add_network("proxy", config->self.ip);
+  } else {
+    for (const config::Network& n : networks) add_network(n.name, n.address);
+    if (const config::Network* own = config->dpdk.network_of_address(config->self.ip); own != nullptr)
+      s->self_network = static_cast<std::uint16_t>(own - networks.data());
+    // The loader has validated networks and routes; a table that does not build routes nothing.
+    auto table = net::RouteTable::build(networks, config->dpdk.routes);
+    if (table) s->routes = std::move(*table);
+    s->routed = true;
+  }
+  s->network_count = static_cast<std::uint32_t>(s->networks.size());
+  s->via_prefix = s->networks[s->self_network].via_prefix;
 
   std::vector<std::uint32_t> weights;  // parallel to s->backends
   for (std::size_t p = 0; p < config->pools.size(); ++p) {
@@ -93,8 +116,6 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
         }
       }
       bv.pin = encode_pin(b.name);
-      bv.record_route = "Record-Route: <sip:";
-      bv.record_route.append(self).append(";lr;").append(kPinParam).append("=").append(bv.pin).append(">\r\n");
       const auto index = static_cast<std::uint32_t>(s->backends.size());
       view.members.push_back(index);
       if (bv.usable()) view.usable.push_back(index);
@@ -185,6 +206,12 @@ const config::HostMapping* find_host(const Snapshot& s, std::string_view host) n
   });
   if (it == hosts.end() || !std::equal(it->name.begin(), it->name.end(), host.begin(), host.end(), same)) return nullptr;
   return &*it;
+}
+
+int find_network(const Snapshot& s, std::string_view name) noexcept {
+  for (std::size_t i = 0; i < s.networks.size(); ++i)
+    if (s.networks[i].name == name) return static_cast<int>(i);
+  return -1;
 }
 
 std::int32_t find_pinned(const Snapshot& s, std::string_view pin) noexcept {

@@ -21,9 +21,10 @@ enum class Extra : std::uint8_t { kNone, kUnsupported, kRetryAfter };
 void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason reason, Extra extra,
            Outcome& r) noexcept;
 
-// forward.cpp: the request in `c` sent on to `dest`, rewritten (our Via, Max-Forwards, Route,
-// Record-Route, strict-route restore).
-void forward_request(Context& c, const Endpoint& dest, bool pop_route, const std::string* record_route,
+// forward.cpp: the request in `c` sent on to `dest`, rewritten (our Via, Max-Forwards, the
+// `pop_routes` Route values of ours at the top removed, Record-Route with the backend `pin` when
+// not null, strict-route restore).
+void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes, const std::string* pin,
                      const StrictRoute& strict, Outcome& r) noexcept;
 
 }  // namespace sipshunt::proxy::detail

@@ -19,6 +19,8 @@ namespace sipshunt::proxy::detail {
 
 // RFC 3261 §18.2.1 and RFC 3581 §4: `received` when the sent-by host is not the source address
 // (and always when rport was asked for, as RFC 3581 requires); a bare `rport` gets the source port.
+// An IPv6 source is written without brackets (RFC 3261 via-received is IPv6address; RFC 5118 §4.5:
+// accept `received` with or without them, never send them); a bracketed one naming the source stays.
 inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexcept {
   const sip::Via& v = c.m.vias[0];
   const bool same_host = host_is(v.host, c.src.ip);

@@ -667,6 +667,25 @@ class DataplaneNetworks : public Dataplane {
     config::Network lan6{"lan6", 0, 0, kOur6, 64, std::nullopt};
     config::Network farm{"farm", 0, 100, IpAddress::v4(0xc6130001), 24, std::nullopt};
     shared_->routes = *RouteTable::build({lan, lan6, farm}, {});
+    // The proxy picks the egress network from the same networks (its snapshot's route table).
+    auto loaded = config::load_string(config_text() + R"(
+[[dpdk.ports]]
+name = "lan"
+device = "net_ring0"
+address = "198.18.0.1"
+[[dpdk.ports.networks]]
+name = "lan6"
+address = "2001:db8::1"
+[[dpdk.ports.networks]]
+name = "farm"
+vlan = 100
+address = "198.19.0.1"
+)",
+                                      "/tmp/dp.toml");
+    ASSERT_TRUE(loaded) << loaded.error().to_string();
+    snapshot_ = proxy::build_snapshot(std::make_shared<const config::Config>(*loaded), nullptr, {}, 2);
+    ASSERT_TRUE(snapshot_);
+    shared_->snapshot.store(snapshot_.get());
   }
 
   // Ethernet + IPv6 + `l4` (checksummed by the caller), from the client to `dst`.

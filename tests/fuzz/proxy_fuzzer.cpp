@@ -88,7 +88,7 @@ Run run(const std::uint8_t* data, std::size_t size) {
   x.out.resize(size + proxy::kMaxGrowth);
   // Time moves a second per input: the reply budget refills, so no input is rate limited.
   w.now += 1'000'000'000;
-  x.r = proxy::process(*w.snapshot, *w.worker, in.get(), size, source_for(size), x.out.data(), x.out.size(), w.now);
+  x.r = proxy::process(*w.snapshot, *w.worker, in.get(), size, source_for(size), 0, x.out.data(), x.out.size(), w.now);
   if (x.r.length > x.out.size()) fail("output longer than its buffer");
   x.out.resize(x.r.verdict == proxy::Verdict::kForward || x.r.verdict == proxy::Verdict::kReply ? x.r.length : 0);
   return x;

@@ -472,3 +472,48 @@ TEST(Prober, ProbesGoToEachBackendsAddressFromOurAddress) {
 
 }  // namespace
 }  // namespace sipshunt::health
+
+namespace sipshunt::health {
+namespace {
+
+config::Network network(std::string name, std::uint16_t port, const char* address, std::uint8_t prefix_len) {
+  config::Network n;
+  n.name = std::move(name);
+  n.port = port;
+  n.address = *IpAddress::parse(address);
+  n.prefix_len = prefix_len;
+  return n;
+}
+
+// A probe leaves by the route to its backend: its Via and From carry that network's address
+// (src/proxy/README.md "Networks"), IPv6 in brackets; a backend no network reaches keeps
+// proxy.address; a reload that changes the networks changes the addresses.
+TEST(Prober, ProbesCarryTheAddressOfTheNetworkTheyLeaveBy) {
+  config::Config c = make_config(check(1000, 500, 1, 1), 3);
+  c.pools[0].backends[0].endpoint = *Endpoint::parse("198.19.0.11:5060");
+  c.pools[0].backends[1].endpoint = *Endpoint::parse("[2001:db8:2::11]:5060");
+  c.pools[0].backends[2].endpoint = *Endpoint::parse("203.0.113.9:5060");
+  c.dpdk.networks = {network("client", 0, "198.18.0.1", 24), network("farm", 1, "198.19.0.1", 24),
+                     network("farm6", 1, "2001:db8:2::1", 64)};
+  Prober p(c, {.nonce = 9}, 0);
+  auto r = p.tick(0);
+  ASSERT_EQ(r.probes.size(), 3u);
+  const std::string want[] = {"198.19.0.1:5060", "[2001:db8:2::1]:5060", "198.18.0.1:5060"};
+  for (const Probe& probe : r.probes) {
+    SCOPED_TRACE(probe.bytes);
+    const std::string& local = want[probe.backend];
+    EXPECT_NE(probe.bytes.find("\r\nVia: SIP/2.0/UDP " + local + ";branch="), std::string::npos);
+    EXPECT_NE(probe.bytes.find("\r\nFrom: <sip:sipshunt@" + local + ">;tag="), std::string::npos);
+  }
+  c.dpdk.networks[1].address = *IpAddress::parse("198.19.0.2");
+  p.reconfigure(c, 2000 * kMs);
+  r = p.tick(2000 * kMs);
+  ASSERT_FALSE(r.probes.empty());
+  for (const Probe& probe : r.probes)
+    if (probe.backend == 0) {
+      EXPECT_NE(probe.bytes.find("Via: SIP/2.0/UDP 198.19.0.2:5060;"), std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace sipshunt::health

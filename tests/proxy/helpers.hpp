@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <memory>
 #include <regex>
 #include <string>
@@ -55,13 +58,14 @@ class Harness {
     EXPECT_TRUE(prepare(*worker_, *snapshot_));
   }
 
-  // The datagram is copied into a buffer of exactly its size.
-  Step run(std::string_view datagram, const Endpoint& source, std::uint64_t now_ns = 0) {
+  // The datagram is copied into a buffer of exactly its size. `network`: the arrival network
+  // (index into Snapshot::networks).
+  Step run(std::string_view datagram, const Endpoint& source, std::uint64_t now_ns = 0, std::uint16_t network = 0) {
     std::unique_ptr<char[]> in(new char[datagram.empty() ? 1 : datagram.size()]);
     if (!datagram.empty()) std::memcpy(in.get(), datagram.data(), datagram.size());
     std::vector<char> out(datagram.size() + kMaxGrowth);
     Step o;
-    o.r = process(*snapshot_, *worker_, in.get(), datagram.size(), source, out.data(), out.size(), now_ns);
+    o.r = process(*snapshot_, *worker_, in.get(), datagram.size(), source, network, out.data(), out.size(), now_ns);
     if (o.r.verdict == Verdict::kForward || o.r.verdict == Verdict::kReply) o.out.assign(out.data(), o.r.length);
     return o;
   }
@@ -118,16 +122,43 @@ inline std::string normalise(std::string text, const Snapshot& s, bool remove_in
       return;
     }
   };
-  erase_line(s.via_prefix, false);
-  for (const BackendView& b : s.backends) erase_line(b.record_route, true);
+  for (const NetworkView& n : s.networks) erase_line(n.via_prefix, false);
+  for (const NetworkView& n : s.networks)
+    for (const BackendView& b : s.backends) erase_line(n.record_route_prefix + b.pin + ">\r\n", true);
   if (remove_inserted_max_forwards) erase_line("Max-Forwards: 70\r\n", true);
   static const std::regex kMaxForwards(R"((\n[Mm][Aa][Xx]-[Ff][Oo][Rr][Ww][Aa][Rr][Dd][Ss][ \t]*:[ \t]*)[0-9]+)");
-  static const std::regex kReceived(R"(;received=[0-9a-fA-F.:]+)");
+  static const std::regex kReceived(R"(;received=\[?[0-9a-fA-F.:]+\]?)");
   static const std::regex kRport(R"(rport=[0-9]+)");
   text = std::regex_replace(text, kMaxForwards, "$1N");
   text = std::regex_replace(text, kReceived, "");
   text = std::regex_replace(text, kRport, "rport");
   return text;
+}
+
+// A conformance corpus (../shared/conformance/<rfc>/, read in place): the rows of its
+// EXPECTED.tsv (file, section, disposition) and its files as bytes.
+struct ExpectedRow {
+  std::string file, section, disposition;
+};
+inline std::vector<ExpectedRow> read_expected(const std::string& corpus) {
+  std::ifstream in(corpus + "/EXPECTED.tsv");
+  EXPECT_TRUE(in.good()) << "cannot read " << corpus << "/EXPECTED.tsv (set -Dconformance_dir=...)";
+  std::vector<ExpectedRow> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    ExpectedRow r;
+    std::getline(fields, r.file, '\t');
+    std::getline(fields, r.section, '\t');
+    std::getline(fields, r.disposition, '\t');
+    out.push_back(r);
+  }
+  return out;
+}
+inline std::string read_corpus_file(const std::string& corpus, const std::string& name) {
+  std::ifstream in(corpus + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // The input as the proxy frames it: up to the end of the Content-Length body.

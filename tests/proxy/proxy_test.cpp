@@ -965,7 +965,7 @@ TEST(ProxyRules, EveryActionKindThroughProcess) {
   auto unprepared = std::make_unique<ThreadState>();
   const std::string in = request("INVITE", "");
   std::vector<char> out(in.size() + kMaxGrowth);
-  const Outcome r = process(h.snapshot(), *unprepared, in.data(), in.size(), kCaller, out.data(), out.size(), 0);
+  const Outcome r = process(h.snapshot(), *unprepared, in.data(), in.size(), kCaller, 0, out.data(), out.size(), 0);
   EXPECT_EQ(r.verdict, Verdict::kDrop);
   EXPECT_EQ(r.reason, Reason::kRulesError);
 }
@@ -984,7 +984,7 @@ TEST(ExplainJson, EscapesControlCharactersAndInvalidUtf8) {
 TEST_F(ProxyTest, ExplainJsonHasEveryFieldOfTheContract) {
   const std::string in = invite();
   std::vector<char> out(in.size() + kMaxGrowth);
-  const Outcome r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, out.data(), out.size(), 0);
+  const Outcome r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, 0, out.data(), out.size(), 0);
   const std::string j = explain_json(h.snapshot(), r, out.data());
   EXPECT_EQ(j.find("{\"kind\":\"request\",\"verdict\":\"forward\",\"status\":null,\"reason\":\"forwarded\","
                    "\"rule\":null,\"pool\":\"core\",\"backend\":\"" + h.backend_name(r) + "\",\"next_hop\":\"" +
@@ -993,7 +993,7 @@ TEST_F(ProxyTest, ExplainJsonHasEveryFieldOfTheContract) {
       << j;
   EXPECT_EQ(j.back(), '}');
   const std::string drop = response_with_vias("Via: SIP/2.0/UDP 198.18.0.9;branch=z9hG4bKx\n");
-  const Outcome d = process(h.snapshot(), h.worker(), drop.data(), drop.size(), kCaller, out.data(), out.size(), 0);
+  const Outcome d = process(h.snapshot(), h.worker(), drop.data(), drop.size(), kCaller, 0, out.data(), out.size(), 0);
   EXPECT_EQ(explain_json(h.snapshot(), d, out.data()),
             R"({"kind":"response","verdict":"drop","status":null,"reason":"foreign-via","rule":null,"pool":null,)"
             R"("backend":null,"next_hop":null,"output":null})");
@@ -1185,7 +1185,7 @@ TEST_F(ProxyTest, EveryTruncationOfTheGoldenMessagesIsHandled) {
 TEST_F(ProxyTest, OutputBufferTooSmallIsADropNotAnOverflow) {
   const std::string in = invite();
   std::vector<char> out(in.size() + 10);  // less than our additions
-  const Outcome r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, out.data(), out.size(), 0);
+  const Outcome r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, 0, out.data(), out.size(), 0);
   EXPECT_EQ(r.verdict, Verdict::kDrop);
   EXPECT_EQ(r.reason, Reason::kTooLarge);
 }

@@ -4,10 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <random>
-#include <iterator>
-#include <sstream>
 
 #include "helpers.hpp"
 #include "sipshunt/health/probe.hpp"
@@ -18,33 +15,8 @@ namespace {
 
 const std::string kCorpus = std::string(CONFORMANCE_DIR) + "/rfc4475";
 
-struct Expectation {
-  std::string file;
-  std::string section;
-  std::string disposition;
-};
-
-std::vector<Expectation> read_expected() {
-  std::ifstream in(kCorpus + "/EXPECTED.tsv");
-  EXPECT_TRUE(in.good()) << "cannot read " << kCorpus << "/EXPECTED.tsv (set -Dconformance_dir=...)";
-  std::vector<Expectation> out;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    Expectation e;
-    std::getline(fields, e.file, '\t');
-    std::getline(fields, e.section, '\t');
-    std::getline(fields, e.disposition, '\t');
-    out.push_back(e);
-  }
-  return out;
-}
-
-std::string read_corpus_file(const std::string& name) {
-  std::ifstream in(kCorpus + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::vector<ExpectedRow> read_expected() { return test::read_expected(kCorpus); }
+std::string read_corpus_file(const std::string& name) { return test::read_corpus_file(kCorpus, name); }
 
 struct Outcome4475 {
   Outcome r;
@@ -67,7 +39,7 @@ class Rfc4475 : public ::testing::Test {
     std::vector<char> out(datagram.size() + kMaxGrowth);
     Outcome4475 x;
     now_ += 1'000'000;  // 1 ms apart: the reply budget (10/ms) never runs out
-    x.r = process(*snapshot_, worker_, in.get(), datagram.size(), kSource, out.data(), out.size(), now_);
+    x.r = process(*snapshot_, worker_, in.get(), datagram.size(), kSource, 0, out.data(), out.size(), now_);
     x.json = explain_json(*snapshot_, x.r, out.data());
     if (x.r.verdict == Verdict::kForward || x.r.verdict == Verdict::kReply) x.out.assign(out.data(), x.r.length);
     return x;
@@ -112,9 +84,9 @@ void expect_valid_reply(const std::string& file, const std::string& request, con
 }
 
 TEST_F(Rfc4475, EveryMessageGetsItsExpectedDisposition) {
-  const std::vector<Expectation> expected = read_expected();
+  const std::vector<ExpectedRow> expected = read_expected();
   ASSERT_EQ(expected.size(), 49u) << "RFC 4475 has 49 messages";
-  for (const Expectation& e : expected) {
+  for (const ExpectedRow& e : expected) {
     SCOPED_TRACE(e.file + " (" + e.section + ") expected " + e.disposition);
     const std::string in = read_corpus_file(e.file);
     ASSERT_FALSE(in.empty());
@@ -218,9 +190,9 @@ TEST_F(Rfc4475, EveryMessageGetsItsExpectedDisposition) {
 }
 
 TEST_F(Rfc4475, EveryTruncationOfEveryMessageIsHandled) {
-  const std::vector<Expectation> expected = read_expected();
+  const std::vector<ExpectedRow> expected = read_expected();
   ASSERT_FALSE(expected.empty());
-  for (const Expectation& e : expected) {
+  for (const ExpectedRow& e : expected) {
     const std::string in = read_corpus_file(e.file);
     for (std::size_t n = 0; n <= in.size(); ++n) {
       const Outcome4475 x = run(in.substr(0, n));
@@ -240,7 +212,7 @@ TEST_F(Rfc4475, EveryTruncationOfEveryMessageIsHandled) {
 // whatever comes out, a forwarded message parses, carries our Via on top, and a reply to a
 // request that parsed parses too. AddressSanitizer catches any read outside the datagram.
 TEST_F(Rfc4475, DamagedMessagesNeverProduceMalformedForwards) {
-  const std::vector<Expectation> expected = read_expected();
+  const std::vector<ExpectedRow> expected = read_expected();
   ASSERT_FALSE(expected.empty());
   std::mt19937 rng(4475);
   const std::string alphabet = "\r\n:;,<>\"= \t0123456789abcdefzZ@.%/\x00\xff";
@@ -248,7 +220,7 @@ TEST_F(Rfc4475, DamagedMessagesNeverProduceMalformedForwards) {
   const char* env = std::getenv("PROXY_DAMAGE_ROUNDS");  // more for a longer local run
   const int rounds = env != nullptr ? std::atoi(env) : 40;
   for (int round = 0; round < rounds; ++round) {
-    for (const Expectation& e : expected) {
+    for (const ExpectedRow& e : expected) {
       std::string m = read_corpus_file(e.file);
       const int edits = 1 + static_cast<int>(rng() % 4);
       for (int k = 0; k < edits && !m.empty(); ++k) {

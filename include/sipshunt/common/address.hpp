@@ -31,7 +31,7 @@ struct IpAddress {
   }
   // Broadcast, multicast or unspecified: never a destination (DESIGN.md, proxy rule 3).
   [[nodiscard]] bool is_unsendable() const noexcept;
-  // Parses a literal ("198.18.0.1", "2001:db8::1", "[2001:db8::1]"). No allocation.
+  // Parses a literal ("198.18.0.1", "2001:db8::1", "[2001:db8::1]"): parse_ip_literal() below.
   [[nodiscard]] static std::optional<IpAddress> parse(std::string_view text) noexcept;
   [[nodiscard]] std::string to_string() const;  // control plane only
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
@@ -46,6 +46,43 @@ struct Endpoint {
   [[nodiscard]] std::string to_string() const;  // control plane only
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
+
+// The one IP literal grammar of the project, hot-path safe (no libc, no allocation); the whole
+// text must be the literal. IPv4: a dotted quad, 1..3 digits per part, each 0..255 (RFC 3261
+// §25.1 IPv4address). IPv6: the RFC 4291 §2.2 text forms (1..4 hex digits per group, at most one
+// "::", an embedded dotted quad last), bare or in brackets (RFC 3261 §25.1 IPv6reference, RFC
+// 5118 §4); a dotted quad in brackets is not a literal. RFC 5118 §4.10's "2001:db8:::192.0.2.1"
+// (three colons, which RFC 3261's ABNF admits) is refused, as RFC 4291 has it.
+[[nodiscard]] inline bool parse_ipv4(std::string_view text, std::uint32_t& host_order) noexcept {
+  std::uint32_t value = 0, part = 0;
+  int dots = 0, digits = 0;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      part = part * 10 + static_cast<std::uint32_t>(c - '0');
+      if (++digits > 3 || part > 255) return false;
+    } else if (c == '.') {
+      if (digits == 0 || ++dots > 3) return false;
+      value = (value << 8) | part;
+      part = 0;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  if (dots != 3 || digits == 0) return false;
+  host_order = (value << 8) | part;
+  return true;
+}
+// IPv6 text, bare or bracketed (out of line: the rarer family).
+[[nodiscard]] bool parse_ipv6(std::string_view text, IpAddress& out) noexcept;
+[[nodiscard]] inline bool parse_ip_literal(std::string_view text, IpAddress& out) noexcept {
+  std::uint32_t v;
+  if (parse_ipv4(text, v)) {
+    out = IpAddress::v4(v);
+    return true;
+  }
+  return parse_ipv6(text, out);
+}
 
 // Writes the textual form of `ip` into `out` (at least 46 bytes); returns the length. Hot-path safe.
 std::size_t format_ip(const IpAddress& ip, char* out) noexcept;

@@ -41,7 +41,7 @@ struct ProbeReply {
 
 // What a probe says about us and the backend it goes to.
 struct ProbeTarget {
-  Endpoint self;              // our address and SIP port: Via sent-by, From URI
+  Endpoint self;              // our address on the network the probe leaves by, SIP port: Via sent-by, From URI
   Endpoint backend;           // destination: Request-URI and To
   std::uint32_t backend_index = 0;
   std::uint64_t seq = 0;

@@ -15,6 +15,7 @@
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/health/mailbox.hpp"
 #include "sipshunt/health/probe.hpp"
+#include "sipshunt/net/route.hpp"
 
 namespace sipshunt::health {
 
@@ -38,6 +39,9 @@ struct BackendHealth {
   std::string pool;
   std::uint32_t pool_index = 0;
   Endpoint endpoint;
+  // Our SIP address on the network the route to the backend leaves by: the probe's Via and From
+  // (src/proxy/README.md "Networks"); proxy.address without networks or without a route.
+  Endpoint local;
   config::HealthCheck check;       // the pool's parameters
   bool up = true;
   bool ever_answered = false;      // at least one alive reply since it was first seen
@@ -129,7 +133,11 @@ class Prober {
 
   ProberOptions options_;
   ProbeCodec codec_;
+  void set_networks(const config::Config& config);
+  [[nodiscard]] Endpoint local_for(const Endpoint& backend) const;
   Endpoint self_;
+  std::vector<Endpoint> network_sip_;  // per config network: (its address, self port)
+  net::RouteTable routes_;             // the config's; empty without networks
   std::vector<BackendHealth> backends_;
   std::vector<StateChange> changes_;
   std::uint64_t next_seq_ = 1;

@@ -21,7 +21,11 @@ namespace sipshunt::proxy {
 // {"kind":..,"verdict":..,"status":..,"reason":..,"rule":..,"pool":..,"backend":..,"next_hop":..,"output":..}
 // `output` is the `out` buffer process() wrote (its first result.length octets are used).
 // A probe reply is not forwarded: its verdict prints as "drop" (reason "probe-reply").
-[[nodiscard]] std::string explain_json(const Snapshot& snapshot, const Outcome& result, const char* output);
+// With several networks, before "output": "arrival" (the network name of `arrival`), "network"
+// (the one it leaves by), "via" (the address of the Via we added) and "record_route" (the
+// addresses of our Record-Route entries, top first); a config with one network prints as before.
+[[nodiscard]] std::string explain_json(const Snapshot& snapshot, const Outcome& result, const char* output,
+                                       std::uint16_t arrival = 0);
 
 // What explain does before the first datagram: load and validate the config file, compile its
 // rule files, and build a snapshot in which the backends named in `down` are down and all others

@@ -15,6 +15,7 @@
 #include "sipshunt/common/address.hpp"
 #include "sipshunt/common/compiler.hpp"
 #include "sipshunt/config/config.hpp"
+#include "sipshunt/net/route.hpp"
 #include "sipshunt/rules/rules.hpp"
 #include "sipshunt/sip/message.hpp"
 
@@ -53,6 +54,7 @@ enum class Reason : std::uint8_t {
   kNextHopIsSelf,           // "next-hop-is-self": backend request routed back to us (loop)
   kTooLarge,                // "too-large": datagram or rewritten output beyond the limits
   kRulesError,              // "rules-error": the worker's rules scratch is not prepared for the snapshot
+  kNoRoute,                 // "no-route": no network reaches the destination (README.md "Networks")
   kParseFirst,              // first of the parser failure block: one per sip::Status after kOk
   kParseLast = kParseFirst + static_cast<std::uint8_t>(sip::Status::kCount) - 2,
   kCount
@@ -84,7 +86,6 @@ struct BackendView {
   bool up = true;             // health
   config::AdminState admin = config::AdminState::kEnabled;
   std::string pin;            // the pin parameter value (name, %-escaped where not a URI paramchar)
-  std::string record_route;   // "Record-Route: <sip:ADDR:PORT;lr;sipshunt-b=PIN>\r\n"
   std::int32_t next_same_address = -1;  // the next backend (config order) on the same address, -1 none
 
   // New calls: up and enabled. Pinned (in-dialog) requests: up and not disabled (drained accepts).
@@ -109,6 +110,16 @@ struct RuleView {
   std::string reason_phrase;           // kReply
 };
 
+// One of our networks as the proxy sees it (README.md "Networks"): its SIP address and the
+// preformatted starts of the Via and Record-Route lines that carry it. A Record-Route line is
+// record_route_prefix + the backend's pin + ">\r\n" (three pieces of one edit, no allocation).
+struct NetworkView {
+  std::string name;
+  Endpoint sip;                        // (network address, config self port)
+  std::string via_prefix;              // "Via: SIP/2.0/UDP ADDR:PORT;branch=z9hG4bK"
+  std::string record_route_prefix;     // "Record-Route: <sip:ADDR:PORT;lr;sipshunt-b="
+};
+
 // Open-addressing index from a key (endpoint or pin) to a backend: control plane builds it,
 // workers probe it without allocating.
 struct BackendIndex {
@@ -126,7 +137,15 @@ struct Snapshot {
   std::vector<RuleView> rule_views;    // one per rules->rules(), same order
 
   Endpoint self;                       // config->self
-  std::string via_prefix;              // "Via: SIP/2.0/UDP ADDR:PORT;branch=z9hG4bK"
+  std::string via_prefix;              // networks[self_network].via_prefix
+  // Our networks, in config order (config Dpdk::networks); a config without networks has one
+  // implicit network named "proxy" whose address is proxy.address and that reaches every
+  // destination on-link (`routed` false).
+  std::vector<NetworkView> networks;
+  std::uint32_t network_count = 1;     // networks.size(): one network is the fast path
+  std::uint16_t self_network = 0;      // the network of proxy.address (explain's default arrival)
+  bool routed = false;                 // destinations through `routes`, else all via network 0
+  net::RouteTable routes;              // from the config's networks and routes
   std::int32_t default_pool = -1;      // index into pools, -1 none
   std::uint16_t no_match_status = 404;
   std::string no_match_reason = "Not Found";
@@ -209,13 +228,18 @@ struct Outcome {
   std::int32_t rule = -1;     // deciding rule index, -1 none
   std::int32_t pool = -1;     // pool index, -1 none
   std::int32_t backend = -1;  // backend index into Snapshot::backends, -1 none
+  net::NextHop route;         // kForward / kReply: the network it leaves by, the neighbour to resolve
 };
 
-// The whole decision and rewrite for one datagram. `out` must hold size + kMaxGrowth bytes.
-// `now_ns` drives the reply rate bound (any monotonic clock).
+// The whole decision and rewrite for one datagram. `network` is the index (Snapshot::networks) of
+// the network it arrived on (one beyond the list is taken as self_network). `out` must hold
+// size + kMaxGrowth bytes. `now_ns` drives the reply rate bound (any monotonic clock).
 [[nodiscard]] Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data, std::size_t size,
-                             const Endpoint& source, char* out, std::size_t out_capacity,
+                             const Endpoint& source, std::uint16_t network, char* out, std::size_t out_capacity,
                              std::uint64_t now_ns) noexcept;
+
+// The index in Snapshot::networks of the network named `name`, -1 none. Control plane.
+[[nodiscard]] int find_network(const Snapshot& s, std::string_view name) noexcept;
 
 // The decision point for a client request that no pin routes (src/proxy/decide.cpp): the rule
 // index that matched (-1 none) turned into an action. Exposed for tests and `explain`.
