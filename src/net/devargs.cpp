@@ -3,6 +3,7 @@
 #include "sipshunt/net/devargs.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace sipshunt::net {
 
@@ -43,6 +44,20 @@ bool is_af_packet(std::string_view device) noexcept {
 
 bool is_af_xdp(std::string_view device) noexcept {
   return device.rfind("net_af_xdp", 0) == 0;
+}
+
+bool is_pci_address(std::string_view d) noexcept {
+  auto hex = [](std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  };
+  // [DDDD:]BB:DD.F
+  if (d.size() == 12) {
+    if (d[4] != ':') return false;
+    if (!hex(d.substr(0, 4))) return false;
+    d.remove_prefix(5);
+  }
+  return d.size() == 7 && d[2] == ':' && d[5] == '.' && hex(d.substr(0, 2)) && hex(d.substr(3, 2)) && d[6] >= '0' &&
+         d[6] <= '7';
 }
 
 }  // namespace sipshunt::net

@@ -12,20 +12,6 @@
 
 namespace sipshunt::net {
 
-bool is_pci_address(std::string_view d) noexcept {
-  auto hex = [](std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
-  };
-  // [DDDD:]BB:DD.F
-  if (d.size() == 12) {
-    if (d[4] != ':') return false;
-    if (!hex(d.substr(0, 4))) return false;
-    d.remove_prefix(5);
-  }
-  return d.size() == 7 && d[2] == ':' && d[5] == '.' && hex(d.substr(0, 2)) && hex(d.substr(3, 2)) && d[6] >= '0' &&
-         d[6] <= '7';
-}
-
 std::vector<std::string> eal_arguments(const EalPlan& plan) {
   std::vector<std::string> args{"sipshunt"};
   const auto& c = plan.config_args;

@@ -20,4 +20,7 @@ namespace sipshunt::net {
 // True for the AF_XDP PMD's name (net_af_xdp0, ...).
 [[nodiscard]] bool is_af_xdp(std::string_view device) noexcept;
 
+// True for "0000:00:08.0" or "00:08.0" (a PCI address rather than a virtual device name).
+[[nodiscard]] bool is_pci_address(std::string_view device) noexcept;
+
 }  // namespace sipshunt::net

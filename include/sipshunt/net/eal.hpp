@@ -3,6 +3,8 @@
 // itself, and the TSC clock every lcore shares.
 #pragma once
 
+#include "sipshunt/net/devargs.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,9 +22,6 @@ struct EalPlan {
   bool any_af_xdp = false;               // an AF_XDP port: its UMEM pool needs --iova-mode=va
   std::uint32_t cpus = 0;                // online CPUs (0: unknown)
 };
-
-// True for "0000:00:08.0" or "00:08.0" (a PCI address rather than a virtual device name).
-[[nodiscard]] bool is_pci_address(std::string_view device) noexcept;
 
 // The argument vector for rte_eal_init (argv[0] included). Adds, unless the config already says:
 //  -l 0-N         one main lcore + `workers` worker lcores (with more lcores than CPUs:
