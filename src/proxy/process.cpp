@@ -3,6 +3,8 @@
 // request passes the RFC 3261 §16.3 checks and goes to the backend- or client-request routing; a
 // response to the response routing (one header each, inline here as before the split: a call
 // per datagram otherwise). Every result is counted.
+#include <cstring>
+
 #include "backend_request.hpp"
 #include "client_request.hpp"
 #include "count.hpp"
@@ -26,12 +28,25 @@ using namespace detail;
   } else {
     return false;
   }
-  std::string_view hostport = uri.substr(at);
-  hostport = hostport.substr(0, hostport.find_first_of(";?"));
-  if (const std::size_t user = hostport.rfind('@'); user != std::string_view::npos) hostport.remove_prefix(user + 1);
-  if (hostport.empty() || hostport.front() == '[') return false;
-  const std::size_t colon = hostport.find(':');
-  return colon != std::string_view::npos && hostport.find(':', colon + 1) != std::string_view::npos;
+  // This runs for every request: most Request-URIs hold at most one ':' after the scheme (the
+  // port's), which two vectorised memchr calls settle; only the rest get the careful scan.
+  const char* const end = uri.data() + uri.size();
+  const auto* first = static_cast<const char*>(std::memchr(uri.data() + at, ':', uri.size() - at));
+  if (first == nullptr || std::memchr(first + 1, ':', static_cast<std::size_t>(end - first - 1)) == nullptr) return false;
+  // The host starts after the last '@' before any parameter or header; count the colons from there.
+  std::size_t host = at;
+  unsigned colons = 0;
+  for (std::size_t i = at; i < uri.size(); ++i) {
+    const char c = uri[i];
+    if (c == ';' || c == '?') break;
+    if (c == '@') {
+      host = i + 1;
+      colons = 0;
+    } else if (c == ':') {
+      ++colons;
+    }
+  }
+  return colons > 1 && host < uri.size() && uri[host] != '[';
 }
 
 void request(Context& c, Outcome& r) noexcept {
