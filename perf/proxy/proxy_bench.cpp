@@ -50,6 +50,38 @@ constexpr std::string_view kInvite =
     "a=fmtp:101 0-16\r\n"
     "a=sendrecv\r\n";
 
+// The same INVITE from IPv6 clients (RFC 5118 references): the IPv6 cost of the proxy step, for
+// "IPv6 within 10% of IPv4" (README, deployment shapes).
+constexpr std::string_view kInviteIpv6 =
+    "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP [2001:db8:18::10]:5060;branch=z9hG4bK776asdhds.1;rport\r\n"
+    "Via: SIP/2.0/UDP [2001:db8:18::20]:5060;branch=z9hG4bKnashds8\r\n"
+    "Max-Forwards: 69\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:alice@[2001:db8:18::33]:5060>\r\n"
+    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE\r\n"
+    "Supported: replaces, timer, 100rel\r\n"
+    "Session-Expires: 1800;refresher=uac\r\n"
+    "User-Agent: softphone/4.2.1 (linux)\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: 260\r\n"
+    "\r\n"
+    "v=0\r\n"
+    "o=alice 2890844526 2890844526 IN IP6 2001:db8:18::33\r\n"
+    "s=-\r\n"
+    "c=IN IP6 2001:db8:18::33\r\n"
+    "t=0 0\r\n"
+    "m=audio 49172 RTP/AVP 0 8 9 101\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=fmtp:101 0-16\r\n"
+    "a=sendrecv\r\n";
+
 // The backend's 200 OK for it, our Via on top.
 constexpr std::string_view kOk200 =
     "SIP/2.0 200 OK\r\n"
@@ -151,6 +183,21 @@ BENCHMARK(BM_ProcessPinnedBye);
 
 // The INVITE through 100 rules (User-Agent and Request-URI patterns that do not match, then a
 // catch-all), as in the prototype's measurement.
+void BM_ProcessInviteIpv6(benchmark::State& state) {
+  static const auto snapshot = proxy::build_snapshot(
+      make_config(test_support::ConfigFixture{.address = "2001:db8:18::1",
+                                              .port = 5060,
+                                              .pools = {{.name = "core",
+                                                         .backends = {{.name = "b1", .address = "2001:db8:19::11"},
+                                                                      {.name = "b2", .address = "2001:db8:19::12"},
+                                                                      {.name = "b3", .address = "2001:db8:19::13"}}}}}
+                      .toml(),
+                  "/tmp/proxy_bench6.toml"),
+      nullptr, {}, 1);
+  run(state, *snapshot, kInviteIpv6, Endpoint{*IpAddress::parse("2001:db8:18::10"), 5060}, proxy::Verdict::kForward);
+}
+BENCHMARK(BM_ProcessInviteIpv6);
+
 void BM_ProcessInvite100Rules(benchmark::State& state) {
   const test_support::TempDir dir;
   std::string rules;

@@ -100,6 +100,62 @@ bool parse_ipv6(std::string_view text, IpAddress& out) noexcept {
   return true;
 }
 
+namespace {
+
+// RFC 5952 text (what inet_ntop writes, without its printf): lowercase hex, no leading zeros, the
+// longest run of two or more zero groups (the first of equal runs) as "::", and the last 32 bits
+// dotted for IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses as glibc does.
+// Written by hand because the proxy formats an IPv6 source for every IPv6 message it forwards.
+std::size_t format_ipv6(const std::uint8_t* b, char* out) noexcept {
+  unsigned words[8];
+  for (int i = 0; i < 8; ++i) words[i] = (unsigned{b[2 * i]} << 8) | b[2 * i + 1];
+  int best = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (words[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && words[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  if (best_len < 2) best = -1;
+  constexpr char kHex[] = "0123456789abcdef";
+  std::size_t n = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out[n++] = ':';
+      if (i == 0) out[n++] = ':';
+      i += best_len - 1;
+      if (i == 7) break;
+      continue;
+    }
+    if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
+      IpAddress v4;
+      v4.family = Family::kIPv4;
+      for (int k = 0; k < 4; ++k) v4.bytes[static_cast<std::size_t>(k)] = b[12 + k];
+      return n + format_ip(v4, out + n);
+    }
+    const unsigned w = words[i];
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      const unsigned d = (w >> shift) & 0xf;
+      if (d != 0 || started || shift == 0) {
+        out[n++] = kHex[d];
+        started = true;
+      }
+    }
+    if (i != 7) out[n++] = ':';
+  }
+  return n;
+}
+
+}  // namespace
+
 std::size_t format_ip(const IpAddress& ip, char* out) noexcept {
   if (ip.family == Family::kIPv4) {
     std::size_t n = 0;
@@ -112,10 +168,7 @@ std::size_t format_ip(const IpAddress& ip, char* out) noexcept {
     }
     return n;
   }
-  if (ip.family == Family::kIPv6) {
-    if (inet_ntop(AF_INET6, ip.bytes.data(), out, 46) == nullptr) return 0;
-    return std::strlen(out);
-  }
+  if (ip.family == Family::kIPv6) return format_ipv6(ip.bytes.data(), out);
   return 0;
 }
 

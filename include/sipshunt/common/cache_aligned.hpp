@@ -21,7 +21,8 @@ struct CacheAlignedAllocator {
   [[nodiscard]] T* allocate(std::size_t n) {
     return static_cast<T*>(::operator new(rounded(n), std::align_val_t{kCacheLine}));
   }
-  void deallocate(T* p, std::size_t n) noexcept { ::operator delete(p, rounded(n), std::align_val_t{kCacheLine}); }
+  // The unsized form: clang (the fuzz build) does not declare sized deallocation by default.
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{kCacheLine}); }
 
   template <typename U>
   bool operator==(const CacheAlignedAllocator<U>&) const noexcept {
