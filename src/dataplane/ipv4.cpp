@@ -6,6 +6,7 @@
 #include <rte_mbuf.h>
 
 #include "packet.hpp"
+#include "udp_in.hpp"
 #include "sipshunt/dataplane/worker.hpp"
 #include "sipshunt/net/checksum.hpp"
 #include "sipshunt/net/headers.hpp"
@@ -47,36 +48,8 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network, std::uint64_t now, 
   }
 
   if (ip.protocol == net::kIpProtoUdp) {
-    const std::uint32_t l4_avail = ip.total_len - ip.header_len;
-    if (SIPSHUNT_UNLIKELY(l4_avail < net::kUdpHeaderLen)) return drop(m, Drop::kBadUdp);
-    unsigned char udp_hdr[net::kUdpHeaderLen];
-    const auto* udp = static_cast<const unsigned char*>(
-        rte_pktmbuf_read(m, net::kEthernetHeaderLen + ip.header_len, net::kUdpHeaderLen, udp_hdr));
-    const std::uint16_t ulen = net::load_be16(udp + 4);
-    if (SIPSHUNT_UNLIKELY(ulen < net::kUdpHeaderLen || ulen > l4_avail)) return drop(m, Drop::kBadUdp);
-    if (net::load_be16(udp + 2) != shared_.sip_port) return drop(m, Drop::kClosedPort);
-    const std::uint16_t sport = net::load_be16(udp);
-    bool check = true;
-    if (pc.rx_udp_checksum && m->nb_segs == 1) {
-      const std::uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-      if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD) return drop(m, Drop::kBadUdpChecksum);
-      check = f != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-    }
-    if (SIPSHUNT_LIKELY(m->nb_segs == 1)) {
-      auto* u = l3 + ip.header_len;
-      if (check && !net::udp_checksum_ok(l3 + 12, l3 + 16, u, ulen)) return drop(m, Drop::kBadUdpChecksum);
-      return handle_sip(m, true, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
-                        Endpoint{ip.src, sport}, network, now, snap);
-    }
-    // A reassembled datagram spans segments: copy it out once (any UDP length fits).
-    static_assert(detail::kLinearSize >= 0xffff, "linear_in_ holds the largest UDP datagram");
-    const auto* u = static_cast<const unsigned char*>(
-        rte_pktmbuf_read(m, net::kEthernetHeaderLen + ip.header_len, ulen, linear_in_.get()));
-    if (u == nullptr) return drop(m, Drop::kBadUdp);
-    if (check && !net::udp_checksum_ok(l3 + 12, l3 + 16, u, ulen)) return drop(m, Drop::kBadUdpChecksum);
-    rte_pktmbuf_free(m);
-    return handle_sip(nullptr, false, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
-                      Endpoint{ip.src, sport}, network, now, snap);
+    return handle_udp(m, l3, ip.header_len, static_cast<std::uint32_t>(ip.total_len - ip.header_len), ip.src, network,
+                      now, snap);
   }
   if (ip.protocol == net::kIpProtoIcmp && m->nb_segs == 1 && detail::writable(m)) {
     return handle_icmp(m, network, l3, ip.header_len, ip.total_len);

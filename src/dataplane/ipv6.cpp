@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "packet.hpp"
+#include "udp_in.hpp"
 #include "sipshunt/dataplane/worker.hpp"
 #include "sipshunt/net/checksum.hpp"
 #include "sipshunt/net/headers.hpp"
@@ -18,7 +19,6 @@ namespace sipshunt::dataplane {
 
 void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
   const NetworkContext& nc = shared_.networks[network];
-  const PortContext& pc = shared_.ports[nc.port];
   auto* l3 = rte_pktmbuf_mtod_offset(m, unsigned char*, net::kEthernetHeaderLen);
   net::Ipv6 ip;
   if (net::parse_ipv6(l3, m->data_len - net::kEthernetHeaderLen, ip) != net::Ipv6Check::kOk) {
@@ -53,34 +53,7 @@ void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, 
   }
 
   if (SIPSHUNT_LIKELY(next == net::kIpProtoUdp)) {
-    const std::uint32_t l4_avail = ip.payload_len;
-    if (SIPSHUNT_UNLIKELY(l4_avail < net::kUdpHeaderLen)) return drop(m, Drop::kBadUdp);
-    unsigned char udp_hdr[net::kUdpHeaderLen];
-    const auto* udp = static_cast<const unsigned char*>(
-        rte_pktmbuf_read(m, net::kEthernetHeaderLen + net::kIpv6HeaderLen, net::kUdpHeaderLen, udp_hdr));
-    const std::uint16_t ulen = net::load_be16(udp + 4);
-    if (SIPSHUNT_UNLIKELY(ulen < net::kUdpHeaderLen || ulen > l4_avail)) return drop(m, Drop::kBadUdp);
-    if (net::load_be16(udp + 2) != shared_.sip_port) return drop(m, Drop::kClosedPort);
-    const std::uint16_t sport = net::load_be16(udp);
-    bool check = true;
-    if (pc.rx_udp_checksum && m->nb_segs == 1) {
-      const std::uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-      if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD) return drop(m, Drop::kBadUdpChecksum);
-      check = f != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-    }
-    if (SIPSHUNT_LIKELY(m->nb_segs == 1)) {
-      auto* u = l3 + net::kIpv6HeaderLen;
-      if (check && !net::udp6_checksum_ok(l3 + 8, l3 + 24, u, ulen)) return drop(m, Drop::kBadUdpChecksum);
-      return handle_sip(m, true, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
-                        Endpoint{ip.src, sport}, network, now, snap);
-    }
-    const auto* u = static_cast<const unsigned char*>(
-        rte_pktmbuf_read(m, net::kEthernetHeaderLen + net::kIpv6HeaderLen, ulen, linear_in_.get()));
-    if (u == nullptr) return drop(m, Drop::kBadUdp);
-    if (check && !net::udp6_checksum_ok(l3 + 8, l3 + 24, u, ulen)) return drop(m, Drop::kBadUdpChecksum);
-    rte_pktmbuf_free(m);
-    return handle_sip(nullptr, false, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
-                      Endpoint{ip.src, sport}, network, now, snap);
+    return handle_udp(m, l3, net::kIpv6HeaderLen, ip.payload_len, ip.src, network, now, snap);
   }
   if (next == net::kIpProtoIcmpv6 && m->nb_segs == 1 && ip.payload_len >= 4) {
     const std::uint8_t type = l3[net::kIpv6HeaderLen];

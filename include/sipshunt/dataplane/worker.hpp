@@ -103,6 +103,11 @@ class Worker {
   // icmp.cpp
   void handle_icmp(rte_mbuf* m, std::uint16_t network, unsigned char* l3, std::uint8_t ihl, std::uint16_t total) noexcept;
   void handle_icmpv6_echo(rte_mbuf* m, std::uint16_t network, unsigned char* l3, std::uint16_t length) noexcept;
+  // udp_in.hpp (inline, shared by ipv4.cpp and ipv6.cpp): the UDP datagram behind an IP header
+  // of `l3_len` octets with `l4_avail` octets after it, from `src`, checked and handed to handle_sip.
+  void handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail,
+                  const IpAddress& src, std::uint16_t network, std::uint64_t now,
+                  const proxy::Snapshot* snap) noexcept;
   // sip.cpp: a datagram from `source` that arrived on `network`.
   void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, const Endpoint& source,
                   std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;

@@ -1,0 +1,54 @@
+// UDP in on a worker, both families (RFC 768; RFC 8200 §8.1, where the checksum is mandatory):
+// length, our SIP port, the checksum (in software unless the port's verdict is in the mbuf), then
+// handle_sip. Private to src/dataplane; an inline member so that ipv4.cpp and ipv6.cpp share it
+// without a call on the per-packet path.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include "packet.hpp"
+#include "sipshunt/dataplane/worker.hpp"
+#include "sipshunt/net/checksum.hpp"
+#include "sipshunt/net/headers.hpp"
+
+namespace sipshunt::dataplane {
+
+inline void Worker::handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail,
+                               const IpAddress& src, std::uint16_t network, std::uint64_t now,
+                               const proxy::Snapshot* snap) noexcept {
+  if (SIPSHUNT_UNLIKELY(l4_avail < net::kUdpHeaderLen)) return drop(m, Drop::kBadUdp);
+  const std::uint32_t l4_offset = net::kEthernetHeaderLen + l3_len;
+  unsigned char udp_hdr[net::kUdpHeaderLen];
+  const auto* udp = static_cast<const unsigned char*>(rte_pktmbuf_read(m, l4_offset, net::kUdpHeaderLen, udp_hdr));
+  const std::uint16_t ulen = net::load_be16(udp + 4);
+  if (SIPSHUNT_UNLIKELY(ulen < net::kUdpHeaderLen || ulen > l4_avail)) return drop(m, Drop::kBadUdp);
+  if (net::load_be16(udp + 2) != shared_.sip_port) return drop(m, Drop::kClosedPort);
+  const Endpoint source{src, net::load_be16(udp)};
+  bool check = true;
+  if (shared_.ports[shared_.networks[network].port].rx_udp_checksum && m->nb_segs == 1) {
+    const std::uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD) return drop(m, Drop::kBadUdpChecksum);
+    check = f != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+  }
+  // The pseudo-header's addresses sit at their family's offsets in the IP header.
+  const auto checksum_ok = [&](const unsigned char* u) {
+    return src.family == Family::kIPv6 ? net::udp6_checksum_ok(l3 + 8, l3 + 24, u, ulen)
+                                       : net::udp_checksum_ok(l3 + 12, l3 + 16, u, ulen);
+  };
+  if (SIPSHUNT_LIKELY(m->nb_segs == 1)) {
+    const unsigned char* u = l3 + l3_len;
+    if (check && !checksum_ok(u)) return drop(m, Drop::kBadUdpChecksum);
+    return handle_sip(m, true, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
+                      source, network, now, snap);
+  }
+  // A reassembled datagram spans segments: copy it out once (any UDP length fits).
+  static_assert(detail::kLinearSize >= 0xffff, "linear_in_ holds the largest UDP datagram");
+  const auto* u = static_cast<const unsigned char*>(rte_pktmbuf_read(m, l4_offset, ulen, linear_in_.get()));
+  if (u == nullptr) return drop(m, Drop::kBadUdp);
+  if (check && !checksum_ok(u)) return drop(m, Drop::kBadUdpChecksum);
+  rte_pktmbuf_free(m);
+  handle_sip(nullptr, false, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen, source,
+             network, now, snap);
+}
+
+}  // namespace sipshunt::dataplane
