@@ -17,6 +17,7 @@ packages=(
   dpdk-dev       # dpdk-dumpcap, for the packet-capture test
   libsystemd-dev systemd  # sd_notify for `sipshunt run`; systemd-analyze verify on the unit
   debhelper dpkg-dev fakeroot lintian debootstrap binutils man-db  # scripts/package.sh, package-test.sh
+  bird2          # BGP speakers and the router of the scale-out test (scripts/bgp/)
 )
 
 sudo=""

@@ -48,28 +48,31 @@ def pool(name, backends, health=None):
     return {"name": name, "backends": list(backends), "health": health}
 
 
-def dpdk_port(name, device, devargs, address=None, prefix_len=None, gateway=None, networks=()):
+def dpdk_port(name, device, devargs, address=None, prefix_len=None, gateway=None, networks=(),
+              service_address=None):
     """A [[dpdk.ports]] entry: `address`, `prefix_len`, `gateway` make the port's untagged network
-    (None: none, then `networks` must give one); `networks` its [[dpdk.ports.networks]]."""
+    (None: none, then `networks` must give one), `service_address` its shared address (the VIP of
+    README.md "Running several instances"); `networks` its [[dpdk.ports.networks]]."""
     return {"name": name, "device": device, "devargs": devargs, "address": address, "prefix_len": prefix_len,
-            "gateway": gateway, "networks": list(networks)}
+            "gateway": gateway, "service_address": service_address, "networks": list(networks)}
 
 
-def network(name, address, prefix_len=None, vlan=None, gateway=None):
+def network(name, address, prefix_len=None, vlan=None, gateway=None, service_address=None):
     """A [[dpdk.ports.networks]] entry: one more network on its port (vlan None or 0: untagged,
-    1..4094: an 802.1Q VLAN), IPv4 or IPv6."""
-    return {"name": name, "vlan": vlan, "address": address, "prefix_len": prefix_len, "gateway": gateway}
+    1..4094: an 802.1Q VLAN), IPv4 or IPv6, with its service address if any."""
+    return {"name": name, "vlan": vlan, "address": address, "prefix_len": prefix_len, "gateway": gateway,
+            "service_address": service_address}
 
 
 def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log_level=None, dpdk=None,
-           dpdk_ports=(), extra="", comment=None, hep=None):
+           dpdk_ports=(), extra="", comment=None, hep=None, instance=None):
     """The config text. `proxy`: more [proxy] keys, written after address and port, in order
     (default_pool, backend_source, ...; also a deliberately unknown key for error tests);
     `rules`: the [rules] files (None: no [rules] table); `admin`: the [admin] keys; `dpdk`: the
     [dpdk] keys (eal_args, workers, mbufs); `dpdk_ports`: dpdk_port() entries, each with its
     networks (one network per port, or several, tagged or not, either family); `hep`: the [hep]
-    keys (address, sample, agent_id); `extra`: raw TOML appended as is; `comment`: a first
-    line saying who wrote the file."""
+    keys (address, sample, agent_id); `instance`: the [instance] keys (stop_grace_ms); `extra`: raw
+    TOML appended as is; `comment`: a first line saying who wrote the file."""
     out = f"# {comment}\n" if comment else ""
     out += _table("[proxy]", {"address": address, "port": port, **(proxy or {})})
     if rules is not None:
@@ -92,6 +95,8 @@ def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log
             out += _table("[[dpdk.ports.networks]]", n)
     if hep is not None:
         out += _table("[hep]", hep)
+    if instance is not None:
+        out += _table("[instance]", instance)
     return out + extra
 
 
