@@ -43,7 +43,8 @@ def _table(header, keys):
 
 
 def pool(name, backends, health=None):
-    """A [[pools]] entry: `backends` are (name, address) or (name, address, port) tuples;
+    """A [[pools]] entry: `backends` are (name, address), (name, address, port) or (name, address,
+    port, weight) tuples (None: the default);
     `health` the [pools.health] keys ({"enabled": False}), None for no table."""
     return {"name": name, "backends": list(backends), "health": health}
 
@@ -81,8 +82,9 @@ def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log
         out += _table("[[pools]]", {"name": p["name"]})
         if p["health"] is not None:
             out += _table("[pools.health]", p["health"])
-        for name, addr, *bport in p["backends"]:
-            out += _table("[[pools.backends]]", {"name": name, "address": addr, "port": bport[0] if bport else None})
+        for name, addr, *more in p["backends"]:
+            port, weight = (list(more) + [None, None])[:2]
+            out += _table("[[pools.backends]]", {"name": name, "address": addr, "port": port, "weight": weight})
     if admin is not None:
         out += _table("[admin]", admin)
     if log_level is not None:
