@@ -16,6 +16,7 @@ each instance announcing the VIP over BGP from its own BIRD (scripts/bgp/) while
             the glue are (127.0.0.1:8080 in this namespace)
 Everything is removed on exit (Env.teardown).
 """
+import json
 import os
 import re
 import subprocess
@@ -263,13 +264,12 @@ class ScaleEnv(Env):
     def stats_path_of(self, i):
         return self.path(f"stats{i}.json")
 
-    def sip_in(self, i):
-        """Datagrams of SIP instance i has read (its stats file, every 0.2 s; the last one written
-        stays after it stopped)."""
-        import json
+    def forwarded(self, i):
+        """SIP messages instance i has forwarded (its stats file, written every 0.2 s; the last
+        one stays after it stopped). Health probes and their answers are not counted."""
         try:
             with open(self.stats_path_of(i)) as f:
-                return json.load(f)["dataplane"]["sip_in"]
+                return json.load(f)["dataplane"]["sip_forwarded"]
         except (OSError, ValueError):
             return 0
 

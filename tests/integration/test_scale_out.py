@@ -105,12 +105,12 @@ def test(sipshunt):
               "the router's route to the VIP has both instances as next hops (BGP, ECMP)")
 
         # a. steady state
-        before = {i: env.sip_in(i) for i in (1, 2)}
+        before = {i: env.forwarded(i) for i in (1, 2)}
         finish(env, env.start_caller(scenario, "a", PHASES["a"], RATE), "a", results)
         time.sleep(0.5)
-        got = {i: env.sip_in(i) - before[i] for i in (1, 2)}
+        got = {i: env.forwarded(i) - before[i] for i in (1, 2)}
         total = sum(got.values())
-        print(f"phase a: SIP datagrams read by instance 1: {got[1]}, instance 2: {got[2]}")
+        print(f"phase a: SIP messages forwarded by instance 1: {got[1]}, instance 2: {got[2]}")
         check(results["a"]["failed"] == 0 and results["a"]["completed"] == PHASES["a"], "phase a: every call completed")
         check(min(got.values()) >= 0.15 * total, "phase a: both instances carry traffic (at least 15% each)")
 
@@ -126,7 +126,7 @@ def test(sipshunt):
         moved = env.watch.wait_for(lambda h: h == only2, 10)
         check(moved is not None, "the router's route lost instance 1's next hop")
         print(f"phase b: route withdrawn {moved[0] - t_drain:.3f} s after POST /instance/drain")
-        in1_at_withdraw, in2_at_withdraw = env.sip_in(1), env.sip_in(2)
+        in1_at_withdraw, in2_at_withdraw = env.forwarded(1), env.forwarded(2)
         t_term = time.monotonic()
         env.instances[1].send_signal(signal.SIGTERM)
         rc = env.instances[1].wait(timeout=env.stop_grace_ms / 1000 + 20)
@@ -134,11 +134,11 @@ def test(sipshunt):
         check(rc == 0, f"instance 1 stopped cleanly on SIGTERM (exit {rc})")
         check(stopped_after >= 0.9 * env.stop_grace_ms / 1000,
               f"instance 1 kept running through its stop grace ({stopped_after:.2f} s of {env.stop_grace_ms} ms)")
-        late1 = env.sip_in(1) - in1_at_withdraw
+        late1 = env.forwarded(1) - in1_at_withdraw
         finish(env, caller, "b", results)
         time.sleep(0.5)
-        after2 = env.sip_in(2) - in2_at_withdraw
-        print(f"phase b: after the withdrawal instance 1 read {late1} SIP datagrams (in flight), instance 2 {after2}")
+        after2 = env.forwarded(2) - in2_at_withdraw
+        print(f"phase b: after the withdrawal instance 1 forwarded {late1} SIP messages (in flight), instance 2 {after2}")
         check(results["b"]["failed"] == 0 and results["b"]["completed"] == PHASES["b"],
               "phase b: no call failed while instance 1 drained and stopped")
         check(late1 <= 0.05 * after2, "phase b: the traffic moved to instance 2")
