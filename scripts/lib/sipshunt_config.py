@@ -48,17 +48,21 @@ def pool(name, backends, health=None):
     return {"name": name, "backends": list(backends), "health": health}
 
 
-def dpdk_port(name, device, devargs, address=None, prefix_len=None, gateway=None, networks=()):
-    """A [[dpdk.ports]] entry: `address`, `prefix_len`, `gateway` make the port's untagged network
-    (None: none, then `networks` must give one); `networks` its [[dpdk.ports.networks]]."""
+def dpdk_port(name, device, devargs, address=None, prefix_len=None, gateway=None, networks=(),
+              service_address=None):
+    """A [[dpdk.ports]] entry: `address`, `prefix_len`, `gateway`, `service_address` make the
+    port's untagged network (None: none, then `networks` must give one); `networks` its
+    [[dpdk.ports.networks]]."""
     return {"name": name, "device": device, "devargs": devargs, "address": address, "prefix_len": prefix_len,
-            "gateway": gateway, "networks": list(networks)}
+            "gateway": gateway, "service_address": service_address, "networks": list(networks)}
 
 
-def network(name, address, prefix_len=None, vlan=None, gateway=None):
+def network(name, address, prefix_len=None, vlan=None, gateway=None, service_address=None):
     """A [[dpdk.ports.networks]] entry: one more network on its port (vlan None or 0: untagged,
-    1..4094: an 802.1Q VLAN), IPv4 or IPv6."""
-    return {"name": name, "vlan": vlan, "address": address, "prefix_len": prefix_len, "gateway": gateway}
+    1..4094: an 802.1Q VLAN), IPv4 or IPv6; `service_address`: the SIP address several instances
+    share on it."""
+    return {"name": name, "vlan": vlan, "address": address, "prefix_len": prefix_len, "gateway": gateway,
+            "service_address": service_address}
 
 
 def render(address, port=None, proxy=None, rules=None, pools=(), admin=None, log_level=None, dpdk=None,
