@@ -44,8 +44,8 @@ BENCHMARK(BM_Headers);
 static void BM_RouteAndNeighbour(benchmark::State& state) {
   using sipshunt::IpAddress;
   const std::vector<sipshunt::config::Network> nets = {
-      {"a", 0, 0, IpAddress::v4(0xc6120001), 24, IpAddress::v4(0xc61200fe)},
-      {"b", 1, 0, IpAddress::v4(0xc6130001), 24, std::nullopt}};
+      {"a", 0, 0, IpAddress::v4(0xc6120001), 24, IpAddress::v4(0xc61200fe), std::nullopt},
+      {"b", 1, 0, IpAddress::v4(0xc6130001), 24, std::nullopt, std::nullopt}};
   const auto built = RouteTable::build(nets, {});
   const RouteTable& routes = *built;
   NeighbourTable n(4096);

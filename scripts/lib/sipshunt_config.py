@@ -51,16 +51,17 @@ def pool(name, backends, health=None):
 
 def dpdk_port(name, device, devargs, address=None, prefix_len=None, gateway=None, networks=(),
               service_address=None):
-    """A [[dpdk.ports]] entry: `address`, `prefix_len`, `gateway` make the port's untagged network
-    (None: none, then `networks` must give one), `service_address` its shared address (the VIP of
-    README.md "Running several instances"); `networks` its [[dpdk.ports.networks]]."""
+    """A [[dpdk.ports]] entry: `address`, `prefix_len`, `gateway`, `service_address` make the
+    port's untagged network (None: none, then `networks` must give one); `networks` its
+    [[dpdk.ports.networks]]."""
     return {"name": name, "device": device, "devargs": devargs, "address": address, "prefix_len": prefix_len,
             "gateway": gateway, "service_address": service_address, "networks": list(networks)}
 
 
 def network(name, address, prefix_len=None, vlan=None, gateway=None, service_address=None):
     """A [[dpdk.ports.networks]] entry: one more network on its port (vlan None or 0: untagged,
-    1..4094: an 802.1Q VLAN), IPv4 or IPv6, with its service address if any."""
+    1..4094: an 802.1Q VLAN), IPv4 or IPv6; `service_address`: the SIP address several instances
+    share on it."""
     return {"name": name, "vlan": vlan, "address": address, "prefix_len": prefix_len, "gateway": gateway,
             "service_address": service_address}
 

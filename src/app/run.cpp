@@ -91,9 +91,10 @@ void log_summary(const config::Config& c, const rules::RuleSet* rules, const run
                                          : std::string());
   }
   for (const auto& n : c.dpdk.networks) {
-    spdlog::info("  network {}: port {}{}, {}/{}{}", n.name, c.dpdk.ports[n.port].name,
+    spdlog::info("  network {}: port {}{}, {}/{}{}{}", n.name, c.dpdk.ports[n.port].name,
                  n.vlan != 0 ? fmt::format(" VLAN {}", n.vlan) : std::string(" untagged"), n.address.to_string(),
-                 n.prefix_len, n.gateway ? ", gateway " + n.gateway->to_string() : std::string());
+                 n.prefix_len, n.gateway ? ", gateway " + n.gateway->to_string() : std::string(),
+                 n.service_address ? ", SIP on service address " + n.service_address->to_string() : std::string());
   }
   for (const auto& r : c.dpdk.routes) {
     spdlog::info("  route {}/{} via {}", r.prefix.to_string(), r.prefix_len, r.via.to_string());

@@ -360,7 +360,7 @@ const Pool* Config::find_pool(std::string_view name) const noexcept {
 
 const Network* Dpdk::network_of_address(const IpAddress& a) const noexcept {
   for (const Network& n : networks)
-    if (n.address == a) return &n;
+    if (n.address == a || n.service_address == a) return &n;
   return nullptr;
 }
 

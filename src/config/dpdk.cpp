@@ -61,6 +61,18 @@ void read_address(const toml::table& t, std::string_view path, std::string_view 
     }
     n.gateway = gw;
   }
+  if (const toml::node* v = find(t, "service_address")) {
+    const std::string vp = child(path, "service_address");
+    IpAddress sa = ip_value(*v, vp);
+    if (sa.is_unsendable() || sa.family != n.address.family || contains(n.subnet(), sa)) {
+      // Routers reach a service address through the interface address (its next hop); inside the
+      // subnet, neighbours would ask for it by ARP/ND, which only the interface address answers.
+      std::string expected = "a unicast ";
+      expected.append(family_name(n.address.family)).append(" address outside ").append(subnet_text(n));
+      fail_expected(*v, vp, expected, quote(sa.to_string()));
+    }
+    n.service_address = sa;
+  }
 }
 
 // The checks between networks: one per (port, VLAN, family), distinct subnets, one gateway (one
@@ -80,6 +92,19 @@ void check_against_others(const std::vector<Network>& others, const Network& n, 
       msg.append(": subnet ").append(subnet_text(n)).append(" is already network '").append(o.name).append("'s");
       fail(where.source(), std::move(msg));
     }
+    for (const auto& [a, b] : {std::pair{&o, &n}, std::pair{&n, &o}}) {
+      // Two networks with one service address would write it into both Record-Route entries of a
+      // crossing request, which reads as a loop (src/proxy/README.md "Networks").
+      if (!a->service_address) continue;
+      if (contains(b->subnet(), *a->service_address) || a->service_address == b->service_address) {
+        std::string msg(path);
+        msg.append(": service address ").append(a->service_address->to_string()).append(" of network '");
+        msg.append(a->name).append("' is network '").append(b->name);
+        msg.append(a->service_address == b->service_address ? "'s service address too" : "'s subnet's");
+        msg.append(" (a service address belongs to one network, outside every subnet)");
+        fail(where.source(), std::move(msg));
+      }
+    }
     if (o.gateway && n.gateway && o.address.family == n.address.family) {
       std::string msg(path);
       msg.append(": a second ").append(family_name(n.address.family)).append(" gateway (network '");
@@ -91,7 +116,8 @@ void check_against_others(const std::vector<Network>& others, const Network& n, 
 
 void read_port(const toml::table& pt, const std::string& pp, std::uint16_t index, Dpdk& d, Seen& port_names,
                Seen& network_names) {
-  reject_unknown_keys(pt, {"name", "device", "devargs", "address", "prefix_len", "gateway", "mtu", "networks"},
+  reject_unknown_keys(pt, {"name", "device", "devargs", "address", "prefix_len", "gateway", "service_address", "mtu",
+                       "networks"},
                       "in [[dpdk.ports]]");
   Port port;
   const toml::node& name = require(pt, "name", pp, "[[dpdk.ports]]");
@@ -113,7 +139,7 @@ void read_port(const toml::table& pt, const std::string& pp, std::uint16_t index
     check_against_others(d.networks, n, *find(pt, "address"), child(pp, "address"));
     d.networks.push_back(std::move(n));
   } else {
-    for (std::string_view key : {"prefix_len", "gateway"}) {
+    for (std::string_view key : {"prefix_len", "gateway", "service_address"}) {
       if (const toml::node* k = find(pt, key)) {
         fail(k->source(), child(pp, key) + ": without `address` the port has no untagged network to apply it to");
       }
@@ -123,7 +149,7 @@ void read_port(const toml::table& pt, const std::string& pp, std::uint16_t index
   for (std::size_t i = 0; i < networks.size(); ++i) {
     const toml::table& nt = *networks[i];
     const std::string np = indexed(child(pp, "networks"), i);
-    reject_unknown_keys(nt, {"name", "vlan", "address", "prefix_len", "gateway"}, "in [[dpdk.ports.networks]]");
+    reject_unknown_keys(nt, {"name", "vlan", "address", "prefix_len", "gateway", "service_address"}, "in [[dpdk.ports.networks]]");
     Network n;
     const toml::node& nn = require(nt, "name", np, "[[dpdk.ports.networks]]");
     n.name = name_value(nn, child(np, "name"));
@@ -204,6 +230,7 @@ void check_self_is_ours(const toml::table& proxy, const Config& c) {
   for (std::size_t i = 0; i < c.dpdk.networks.size(); ++i) {
     const Network& n = c.dpdk.networks[i];
     expected.append(i ? ", " : "").append(n.name).append(" ").append(n.address.to_string());
+    if (n.service_address) expected.append(" or ").append(n.service_address->to_string());
   }
   expected.append(")");
   fail_expected(*find(proxy, "address"), "proxy.address", expected, quote(c.self.ip.to_string()));

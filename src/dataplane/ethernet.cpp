@@ -74,9 +74,9 @@ void Worker::transmit(std::uint16_t network, rte_mbuf* m) noexcept {
 }
 
 bool Worker::is_ours(const IpAddress& a, std::uint16_t network) const noexcept {
-  if (SIPSHUNT_LIKELY(shared_.networks[network].address == a)) return true;
+  if (SIPSHUNT_LIKELY(shared_.networks[network].sip_address == a)) return true;
   for (std::uint16_t i = 0; i < shared_.network_count; ++i) {
-    if (shared_.networks[i].address == a) return true;
+    if (shared_.networks[i].address == a || shared_.networks[i].sip_address == a) return true;
   }
   return false;
 }

@@ -56,8 +56,8 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
         rte_pktmbuf_free(m);
         m = nullptr;
       }
-      // The proxy looked the route up (its network's address is in our Via): send by it.
-      return send_udp(m, out_in_m, out, r.length, r.next_hop, r.route, now);
+      // The proxy looked the route up (its network's SIP address is in our Via): send by it, from it.
+      return send_udp(m, out_in_m, out, r.length, r.next_hop, r.route, From::kSipAddress, now);
     }
     case proxy::Verdict::kLocal: {
       const health::ProbeCodec* codec = shared_.probe_codec.load(std::memory_order_acquire);

@@ -32,17 +32,18 @@ void Worker::send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std:
     detail::count_drop(counters_, Drop::kNoRoute);
     return discard(m);
   }
-  send_udp(m, payload_in_m, payload, length, dst, *route, now);
+  send_udp(m, payload_in_m, payload, length, dst, *route, From::kInterfaceAddress, now);
 }
 
 void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
-                      const net::NextHop& route, std::uint64_t now) noexcept {
+                      const net::NextHop& route, From from, std::uint64_t now) noexcept {
   if (SIPSHUNT_UNLIKELY(route.network >= shared_.network_count ||
                         shared_.networks[route.network].address.family != dst.ip.family)) {
     detail::count_drop(counters_, Drop::kNoRoute);
     return discard(m);
   }
   const NetworkContext& nc = shared_.networks[route.network];
+  const IpAddress& src = from == From::kSipAddress ? nc.sip_address : nc.address;
   const PortContext& pc = shared_.ports[nc.port];
   const bool v6 = dst.ip.family == Family::kIPv6;
   const std::size_t ip_len = v6 ? net::kIpv6HeaderLen : net::kIpv4HeaderLen;
@@ -67,7 +68,7 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
     std::uint64_t flags = 0;
     if (SIPSHUNT_LIKELY(!v6)) {
       net::Ipv4Out h;
-      h.src = nc.address;
+      h.src = src;
       h.dst = dst.ip;
       h.total_len = static_cast<std::uint16_t>(net::kIpv4HeaderLen + udp_len);
       h.id = next_ip_id();
@@ -83,7 +84,7 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
       }
     } else {
       net::Ipv6Out h;
-      h.src = nc.address;
+      h.src = src;
       h.dst = dst.ip;
       h.payload_len = static_cast<std::uint16_t>(udp_len);
       net::write_ipv6(l3, h);
@@ -109,8 +110,8 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
   auto* udp = reinterpret_cast<unsigned char*>(payload) - net::kUdpHeaderLen;
   net::write_udp(udp, shared_.sip_port, dst.port, static_cast<std::uint16_t>(udp_len));
   const std::uint16_t c =
-      v6 ? net::udp6_checksum(nc.address.bytes.data(), dst.ip.bytes.data(), udp, udp_len)
-         : net::udp_checksum(nc.address.bytes.data(), dst.ip.bytes.data(), udp, udp_len);
+      v6 ? net::udp6_checksum(src.bytes.data(), dst.ip.bytes.data(), udp, udp_len)
+         : net::udp_checksum(src.bytes.data(), dst.ip.bytes.data(), udp, udp_len);
   std::memcpy(udp + 6, &c, 2);
   const std::uint16_t id = v6 ? 0 : next_ip_id();
   const std::uint32_t id6 = v6 ? next_ipv6_id() : 0;
@@ -127,7 +128,7 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
     unsigned char* l3 = eth + net::kEthernetHeaderLen;
     if (v6) {
       net::Ipv6Out h;
-      h.src = nc.address;
+      h.src = src;
       h.dst = dst.ip;
       h.payload_len = static_cast<std::uint16_t>(net::kIpv6FragmentHeaderLen + s.length);
       h.next_header = net::kIpProtoIpv6Fragment;
@@ -135,7 +136,7 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
       net::write_ipv6_fragment_header(l3 + net::kIpv6HeaderLen, net::kIpProtoUdp, s.offset, s.more, id6);
     } else {
       net::Ipv4Out h;
-      h.src = nc.address;
+      h.src = src;
       h.dst = dst.ip;
       h.total_len = static_cast<std::uint16_t>(net::kIpv4HeaderLen + s.length);
       h.id = id;

@@ -87,7 +87,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   if (networks.empty()) {
     add_network("proxy", config->self.ip);
   } else {
-    for (const config::Network& n : networks) add_network(n.name, n.address);
+    for (const config::Network& n : networks) add_network(n.name, n.sip_address());
     if (const config::Network* own = config->dpdk.network_of_address(config->self.ip); own != nullptr)
       s->self_network = static_cast<std::uint16_t>(own - networks.data());
     // The loader has validated networks and routes; a table that does not build routes nothing.

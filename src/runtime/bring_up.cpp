@@ -119,6 +119,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) 
     nc.port = n.port;
     nc.vlan = n.vlan;
     nc.address = n.address;
+    nc.sip_address = n.sip_address();
     nc.prefix_len = n.prefix_len;
     nc.mtu = options.ports[n.port].mtu;
     dataplane::PortContext& pc = shared->ports[n.port];

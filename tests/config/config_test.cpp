@@ -209,6 +209,35 @@ via = "2001:db8:1::7"
   EXPECT_EQ(n[2].prefix_len, 16);
   EXPECT_EQ(r->dpdk.network_of_address(ip("198.19.0.1")), &n[2]);
   EXPECT_EQ(r->dpdk.network_of_address(ip("198.19.0.2")), nullptr);
+  EXPECT_EQ(n[0].sip_address(), ip("198.18.0.1"));  // no service address: the interface's
+}
+
+// A service address (README "Running several instances") is the network's SIP address and one of
+// ours for proxy.address; the interface address stays the network's address.
+TEST(Config, ServiceAddressIsTheNetworksSipAddress) {
+  const auto r = load_string(R"(
+[proxy]
+address = "192.0.2.80"
+[[dpdk.ports]]
+name = "public"
+device = "net_af_packet0"
+address = "198.18.0.1"
+service_address = "192.0.2.80"
+[[dpdk.ports.networks]]
+name = "public6"
+address = "2001:db8:1::1"
+service_address = "2001:db8:200::1"
+)",
+                             "sipshunt.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const auto& n = r->dpdk.networks;
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_EQ(n[0].address, ip("198.18.0.1"));
+  EXPECT_EQ(n[0].sip_address(), ip("192.0.2.80"));
+  EXPECT_EQ(n[1].sip_address(), ip("2001:db8:200::1"));
+  EXPECT_EQ(r->dpdk.network_of_address(ip("192.0.2.80")), &n[0]);
+  EXPECT_EQ(r->dpdk.network_of_address(ip("198.18.0.1")), &n[0]);
+  EXPECT_EQ(r->dpdk.network_of_address(ip("2001:db8:200::1")), &n[1]);
 }
 
 TEST(Config, InlineTablesAndDottedKeysWorkToo) {
@@ -328,7 +357,7 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "ports, routes)"},
       {dpdk + "queues = 2\n",
        "sipshunt.toml:7:1: unknown key 'queues' in [[dpdk.ports]] (expected one of: name, device, devargs, address, "
-       "prefix_len, gateway, mtu, networks)"},
+       "prefix_len, gateway, service_address, mtu, networks)"},
       {dpdk + "[[dpdk.routes]]\nprefix = \"198.19.0.0/16\"\nvia = \"198.18.0.254\"\nmetric = 1\n",
        "sipshunt.toml:10:1: unknown key 'metric' in [[dpdk.routes]] (expected one of: prefix, via)"},
       {"pools = [{ name = \"x\", backends = [{ name = \"y\", adress = \"198.19.0.1\" }] }]\n" + p,
@@ -448,6 +477,29 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
       {"[proxy]\naddress = \"198.18.0.99\"\n[[dpdk.ports]]\nname = \"wan\"\ndevice = \"x\"\naddress = \"198.18.0.1\"\n",
        "sipshunt.toml:2:11: proxy.address: expected the address of one of the networks (wan 198.18.0.1), got "
        "\"198.18.0.99\""},
+      // Service addresses (shared by instances behind routers).
+      {dpdk + "service_address = \"198.18.0.7\"\n",
+       "sipshunt.toml:7:19: dpdk.ports[0].service_address: expected a unicast IPv4 address outside 198.18.0.0/24, got "
+       "\"198.18.0.7\""},
+      {dpdk + "service_address = \"2001:db8::7\"\n",
+       "sipshunt.toml:7:19: dpdk.ports[0].service_address: expected a unicast IPv4 address outside 198.18.0.0/24, got "
+       "\"2001:db8::7\""},
+      {dpdk + "service_address = \"192.0.2.80\"\n[[dpdk.ports.networks]]\nname = \"v\"\nvlan = 7\n"
+              "address = \"198.19.0.9\"\nservice_address = \"192.0.2.80\"\n",
+       "sipshunt.toml:11:11: dpdk.ports[0].networks[0].address: service address 192.0.2.80 of network 'wan' is "
+       "network 'v's service address too (a service address belongs to one network, outside every subnet)"},
+      {dpdk + "service_address = \"198.19.0.80\"\n[[dpdk.ports.networks]]\nname = \"v\"\nvlan = 7\n"
+              "address = \"198.19.0.9\"\n",
+       "sipshunt.toml:11:11: dpdk.ports[0].networks[0].address: service address 198.19.0.80 of network 'wan' is "
+       "network 'v's subnet's (a service address belongs to one network, outside every subnet)"},
+      {p + "[[dpdk.ports]]\nname = \"wan\"\ndevice = \"x\"\nservice_address = \"192.0.2.80\"\n"
+           "[[dpdk.ports.networks]]\nname = \"v\"\nvlan = 5\naddress = \"198.18.0.1\"\n",
+       "sipshunt.toml:6:19: dpdk.ports[0].service_address: without `address` the port has no untagged network to apply "
+       "it to"},
+      {"[proxy]\naddress = \"192.0.2.81\"\n[[dpdk.ports]]\nname = \"wan\"\ndevice = \"x\"\naddress = \"198.18.0.1\"\n"
+       "service_address = \"192.0.2.80\"\n",
+       "sipshunt.toml:2:11: proxy.address: expected the address of one of the networks (wan 198.18.0.1 or 192.0.2.80), "
+       "got \"192.0.2.81\""},
       {dpdk + "[[dpdk.routes]]\nprefix = \"198.18.0.0/24\"\nvia = \"198.18.0.254\"\n",
        "sipshunt.toml:8:10: dpdk.routes[0].prefix: is network 'wan's own subnet"},
       {dpdk + "[[dpdk.routes]]\nprefix = \"2001:db8::/32\"\nvia = \"198.18.0.254\"\n",

@@ -120,7 +120,7 @@ class Dataplane : public ::testing::Test {
     pc.mac = our_mac_;
     pc.link_count = 1;
     pc.links[0] = dataplane::PortLink{0, 0, dataplane::kNoNetwork};
-    shared_->networks[0] = dataplane::NetworkContext{0, 0, IpAddress::v4(kOurIp), 24, 1500};
+    shared_->networks[0] = dataplane::NetworkContext{0, 0, IpAddress::v4(kOurIp), IpAddress::v4(kOurIp), 24, 1500};
     shared_->port_count = 1;
     shared_->network_count = 1;
     config::Network lan;
@@ -243,6 +243,18 @@ class Dataplane : public ::testing::Test {
   }
 
   std::uint64_t drops(Drop d) const { return worker_->counters().drops[static_cast<std::size_t>(d)]; }
+  // A datagram from the control lcore (a health probe) to `to`:5060, as runtime/transmit.cpp queues it.
+  bool enqueue_control_udp(const std::string& payload, const IpAddress& to) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    if (m == nullptr) return false;
+    std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(payload.size())), payload.data(), payload.size());
+    dataplane::ControlTxMeta meta;
+    meta.kind = dataplane::ControlTxMeta::Kind::kUdp;
+    meta.dst_ip = to;
+    meta.dst_port = 5060;
+    std::memcpy(rte_mbuf_to_priv(m), &meta, sizeof meta);
+    return rte_ring_enqueue(shared_->control_tx, m) == 0;
+  }
   void resolve_backends() {
     neighbours_->confirm(0, IpAddress::v4(0xc6120015), kB1Mac, 0);
     neighbours_->confirm(0, IpAddress::v4(0xc6120016), kB2Mac, 0);
@@ -510,15 +522,8 @@ TEST_F(Dataplane, UnresolvedNextHopTimesOut) {
 
 TEST_F(Dataplane, ControlLcoreDatagramsLeaveThroughWorkerZero) {
   neighbours_->confirm(0, IpAddress::v4(0xc6120015), kB1Mac, 0);
-  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
   const std::string probe = "OPTIONS sip:198.18.0.21:5060 SIP/2.0\r\n\r\n";
-  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(probe.size())), probe.data(), probe.size());
-  dataplane::ControlTxMeta meta;
-  meta.kind = dataplane::ControlTxMeta::Kind::kUdp;
-  meta.dst_ip = IpAddress::v4(0xc6120015);
-  meta.dst_port = 5060;
-  std::memcpy(rte_mbuf_to_priv(m), &meta, sizeof meta);
-  ASSERT_EQ(rte_ring_enqueue(shared_->control_tx, m), 0);
+  ASSERT_TRUE(enqueue_control_udp(probe, IpAddress::v4(0xc6120015)));
   worker_->poll_once();
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
@@ -641,6 +646,55 @@ TEST_F(Dataplane, NoSnapshotNoForwarding) {
   EXPECT_EQ(drops(Drop::kNoSnapshot), 1u);
 }
 
+// A service address (README "Running several instances"): SIP to it is taken and what the proxy
+// sends leaves from it with it in Via; ARP for it is not answered (routers reach it through the
+// interface address) and health probes leave from the interface address.
+TEST_F(Dataplane, ServiceAddressCarriesSipAndTheInterfaceAddressTheRest) {
+  constexpr std::uint32_t kVip = 0xc0000250;  // 192.0.2.80
+  shared_->networks[0].sip_address = IpAddress::v4(kVip);
+  auto loaded = config::load_string(config_text() + R"(
+[[dpdk.ports]]
+name = "lan"
+device = "net_ring0"
+address = "198.18.0.1"
+service_address = "192.0.2.80"
+)",
+                                    "/tmp/dp.toml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  snapshot_ = proxy::build_snapshot(std::make_shared<const config::Config>(*loaded), nullptr, {}, 2);
+  shared_->snapshot.store(snapshot_.get());
+  resolve_backends();
+
+  std::vector<unsigned char> u(kUdpHeaderLen);
+  const std::string payload = invite("vip-1@x");
+  write_udp(u.data(), 5060, 5060, static_cast<std::uint16_t>(kUdpHeaderLen + payload.size()));
+  u.insert(u.end(), payload.begin(), payload.end());
+  unsigned char src[4], dst[4];
+  store_be32(src, kClientIp);
+  store_be32(dst, kVip);
+  const std::uint16_t c = udp_checksum(src, dst, u.data(), u.size());
+  std::memcpy(u.data() + 6, &c, 2);
+  inject(ip_frame(u, kIpProtoUdp, kClientIp, kVip));
+  std::vector<unsigned char> arp(60, 0);
+  build_arp_request(arp.data(), kClientMac, IpAddress::v4(kClientIp), IpAddress::v4(kVip));
+  inject(arp);
+  worker_->poll_once();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);  // the INVITE forwarded, the ARP request not answered
+  EXPECT_EQ(out[0].ip.src, IpAddress::v4(kVip));
+  EXPECT_TRUE(out[0].udp_ok);
+  EXPECT_NE(out[0].payload.find("\r\nVia: SIP/2.0/UDP 192.0.2.80:5060;branch="), std::string::npos) << out[0].payload;
+  EXPECT_EQ(drops(Drop::kArpNotForUs), 1u);
+
+  const std::string probe = "OPTIONS sip:198.18.0.21:5060 SIP/2.0\r\n\r\n";
+  ASSERT_TRUE(enqueue_control_udp(probe, IpAddress::v4(0xc6120015)));
+  worker_->poll_once();
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].ip.src, IpAddress::v4(kOurIp));
+  EXPECT_TRUE(out[0].udp_ok);
+}
+
 }  // namespace
 
 // ---- IPv6 and 802.1Q: the fixture's port gets an untagged IPv6 network (2001:db8::1/64,
@@ -658,14 +712,14 @@ class DataplaneNetworks : public Dataplane {
     pc.links[0].v6 = 1;
     pc.links[1] = dataplane::PortLink{100, 2, dataplane::kNoNetwork};
     pc.link_count = 2;
-    shared_->networks[1] = dataplane::NetworkContext{0, 0, kOur6, 64, 1500};
-    shared_->networks[2] = dataplane::NetworkContext{0, 100, IpAddress::v4(0xc6130001), 24, 1500};
+    shared_->networks[1] = dataplane::NetworkContext{0, 0, kOur6, kOur6, 64, 1500};
+    shared_->networks[2] = dataplane::NetworkContext{0, 100, IpAddress::v4(0xc6130001), IpAddress::v4(0xc6130001), 24, 1500};
     shared_->network_count = 3;
     config::Network lan;
     lan.name = "lan";
     lan.address = IpAddress::v4(kOurIp);
-    config::Network lan6{"lan6", 0, 0, kOur6, 64, std::nullopt};
-    config::Network farm{"farm", 0, 100, IpAddress::v4(0xc6130001), 24, std::nullopt};
+    config::Network lan6{"lan6", 0, 0, kOur6, 64, std::nullopt, std::nullopt};
+    config::Network farm{"farm", 0, 100, IpAddress::v4(0xc6130001), 24, std::nullopt, std::nullopt};
     shared_->routes = *RouteTable::build({lan, lan6, farm}, {});
     // The proxy picks the egress network from the same networks (its snapshot's route table).
     auto loaded = config::load_string(config_text() + R"(

@@ -37,6 +37,24 @@ device = "net_af_packet1"
 address = "198.19.0.1"
 )" + kPools;
 
+// The same with a service address on each side (README "Running several instances"): SIP uses
+// them, not the interface addresses, and proxy.address may stay the interface address.
+const std::string kTwoArmedServiceAddresses = R"([proxy]
+address = "198.18.0.1"
+port = 5060
+default_pool = "farm"
+[[dpdk.ports]]
+name = "client"
+device = "net_af_packet0"
+address = "198.18.0.1"
+service_address = "192.0.2.80"
+[[dpdk.ports]]
+name = "farm"
+device = "net_af_packet1"
+address = "198.19.0.1"
+service_address = "192.0.2.81"
+)" + kPools;
+
 // IPv6 client side, IPv4 farm, one VLAN each on a single trunk port.
 const std::string kSixToFour = R"([proxy]
 address = "2001:db8:1::1"
@@ -203,8 +221,47 @@ INSTANTIATE_TEST_SUITE_P(
         Sides{kTwoArmed, 0, 1, ep("198.18.0.2:5060"), "198.18.0.2:5060", "198.18.0.2", "198.18.0.1:5060",
               "198.19.0.1:5060"},
         Sides{kSixToFour, 0, 1, ep("[2001:db8:1::2]:5060"), "[2001:db8:1::2]:5060", "2001:db8:1::2",
-              "[2001:db8:1::1]:5060", "198.19.0.1:5060"}),
-    [](const auto& info) { return info.index == 0 ? std::string("Ipv4Ipv4") : std::string("Ipv6Ipv4Vlans"); });
+              "[2001:db8:1::1]:5060", "198.19.0.1:5060"},
+        Sides{kTwoArmedServiceAddresses, 0, 1, ep("198.18.0.2:5060"), "198.18.0.2:5060", "198.18.0.2",
+              "192.0.2.80:5060", "192.0.2.81:5060"}),
+    [](const auto& info) {
+      return std::string(info.index == 0 ? "Ipv4Ipv4" : info.index == 1 ? "Ipv6Ipv4Vlans" : "ServiceAddresses");
+    });
+
+// One network with a service address, proxy.address its interface address: Via and Record-Route
+// carry the service address; a response to it is ours, one to the interface address is not (no
+// Via of ours names it), and a Route naming the service address is ours.
+TEST(Networks, OneNetworkWithAServiceAddress) {
+  Harness h(load_config(R"([proxy]
+address = "198.18.0.1"
+default_pool = "farm"
+[[dpdk.ports]]
+name = "lan"
+device = "net_af_packet0"
+address = "198.18.0.1"
+gateway = "198.18.0.254"
+service_address = "192.0.2.80"
+)" + kPools));
+  Step inv = h.run(invite_from("198.18.0.2:5060"), ep("198.18.0.2:5060"));
+  ASSERT_EQ(inv.r.verdict, Verdict::kForward) << to_string(inv.r.reason);
+  EXPECT_EQ(lines_starting(inv.out, "Via:")[0].rfind("Via: SIP/2.0/UDP 192.0.2.80:5060;branch=", 0), 0u) << inv.out;
+  const auto rrs = lines_starting(inv.out, "Record-Route:");
+  ASSERT_EQ(rrs.size(), 1u);
+  const std::string pin = h.snapshot().backends[static_cast<std::size_t>(inv.r.backend)].pin;
+  EXPECT_EQ(rrs[0], "Record-Route: <sip:192.0.2.80:5060;lr;sipshunt-b=" + pin + ">");
+  Step ok = h.run(ok_for(inv.out), inv.r.next_hop);
+  ASSERT_EQ(ok.r.verdict, Verdict::kForward) << to_string(ok.r.reason);
+  EXPECT_EQ(ok.r.next_hop, ep("198.18.0.2:5060"));
+  std::string foreign = ok_for(inv.out);
+  foreign.replace(foreign.find("192.0.2.80"), 10, "198.18.0.1");
+  EXPECT_EQ(h.run(foreign, inv.r.next_hop).r.reason, Reason::kForeignVia);
+  Step bye = h.run(in_dialog("BYE", "sip:bob@198.19.0.11:5060", "198.18.0.2:5060",
+                             "<sip:192.0.2.80:5060;lr;sipshunt-b=" + pin + ">", "314160 BYE"),
+                   ep("198.18.0.2:5060"));
+  ASSERT_EQ(bye.r.verdict, Verdict::kForward) << to_string(bye.r.reason);
+  EXPECT_EQ(bye.r.reason, Reason::kPinned);
+  EXPECT_EQ(bye.r.backend, inv.r.backend);
+}
 
 // A request whose destination no network reaches (no gateway, no route): no-route.
 TEST(Networks, DestinationWithoutRouteIsDropped) {

@@ -118,8 +118,8 @@ TEST(Runtime, FortyRuleSetsUnderFullLoadNeverMisuseAScratch) {
   out.device = "net_null0";
   out.devargs = "no-rx=1";
   o.ports = {in, out};
-  o.networks = {{"in", 0, 0, IpAddress::v4(kOurIp), 16, std::nullopt},
-                {"out", 1, 0, IpAddress::v4(0xc6130001), 24, std::nullopt}};  // 198.19.0.1
+  o.networks = {{"in", 0, 0, IpAddress::v4(kOurIp), 16, std::nullopt, std::nullopt},
+                {"out", 1, 0, IpAddress::v4(0xc6130001), 24, std::nullopt, std::nullopt}};  // 198.19.0.1
   o.static_neighbours = {{"out", IpAddress::v4(0xc6130015), *net::MacAddress::parse("02:00:00:00:00:21")},
                          {"out", IpAddress::v4(0xc6130016), *net::MacAddress::parse("02:00:00:00:00:22")}};
   auto created = runtime::Runtime::create(o);

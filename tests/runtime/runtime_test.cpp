@@ -162,7 +162,7 @@ TEST(Validate, RefusesBadPortsRoutesAndSizes) {
   expect(o, "not of the address's family");
   o = options();
   o.ports[0].mtu = 1200;
-  o.networks.push_back({"lan6", 0, 0, *IpAddress::parse("2001:db8::1"), 64, std::nullopt});
+  o.networks.push_back({"lan6", 0, 0, *IpAddress::parse("2001:db8::1"), 64, std::nullopt, std::nullopt});
   expect(o, "IPv6 needs an mtu of at least 1280");
 }
 

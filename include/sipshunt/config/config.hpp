@@ -61,8 +61,15 @@ struct Network {
   IpAddress address;          // ours on this network (IPv4 or IPv6)
   std::uint8_t prefix_len = 24;  // default 24 (IPv4) or 64 (IPv6)
   std::optional<IpAddress> gateway;  // default route of its family through this network
+  // The address SIP uses on this network when several instances share one (README "Running
+  // several instances"): our Via and Record-Route carry it, SIP to it is accepted, what the proxy
+  // sends leaves from it. Routers reach it through `address`, which alone answers ARP/ND and
+  // carries the health probes (so a probe's answer comes back to the instance that sent it).
+  std::optional<IpAddress> service_address;
 
   [[nodiscard]] Prefix subnet() const noexcept { return prefix_of(address, prefix_len); }
+  // Our SIP address on this network: the service address, else the interface address.
+  [[nodiscard]] const IpAddress& sip_address() const noexcept { return service_address ? *service_address : address; }
   friend bool operator==(const Network&, const Network&) = default;
 };
 
@@ -83,7 +90,7 @@ struct Dpdk {
   std::vector<Network> networks;      // every port's networks, in config order (a port's own first)
   std::vector<Route> routes;
 
-  // The network whose address is `a`, or nullptr.
+  // The network whose address or service address is `a`, or nullptr.
   [[nodiscard]] const Network* network_of_address(const IpAddress& a) const noexcept;
 };
 
@@ -129,8 +136,9 @@ struct Config {
 
   // [proxy]
   // Our SIP address and port. The port is the one SIP port on every network; the address must be
-  // one of the networks' addresses when there are ports (the network `explain` assumes a datagram
-  // arrived on unless told). Each network's own address is our Via and Record-Route there.
+  // one of the networks' addresses or service addresses when there are ports (the network
+  // `explain` assumes a datagram arrived on unless told). Each network's SIP address
+  // (Network::sip_address) is our Via and Record-Route there.
   Endpoint self;
   bool record_route = true;
   std::string default_pool;          // empty: no default (no-match requests get no_match_status)

@@ -72,7 +72,8 @@ struct PortContext {
 struct NetworkContext {
   std::uint16_t port = 0;
   std::uint16_t vlan = 0;            // 0: untagged
-  IpAddress address;
+  IpAddress address;                 // the interface address: ARP/ND, ICMP, health probes
+  IpAddress sip_address;             // config Network::sip_address(): SIP in and out (may be `address`)
   std::uint8_t prefix_len = 24;
   std::uint16_t mtu = 1500;          // IP MTU (the VLAN tag does not count against it)
 };

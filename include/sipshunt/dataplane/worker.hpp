@@ -116,12 +116,14 @@ class Worker {
   void mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
               const char* out, const proxy::Snapshot& snap) noexcept;
   // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to `dst` by
-  // `route` (its network's address is the source, its neighbour the next hop). `m` (may be null)
-  // is consumed: reused when `payload_in_m` (net::kMaxUdpFrameOverhead bytes of headroom in front
-  // of payload).
+  // `route` (its neighbour the next hop; the source is its network's SIP address, or its interface
+  // address when `from` says so). `m` (may be null) is consumed: reused when `payload_in_m`
+  // (net::kMaxUdpFrameOverhead bytes of headroom in front of payload).
+  enum class From : std::uint8_t { kSipAddress, kInterfaceAddress };
   void send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
-                const net::NextHop& route, std::uint64_t now) noexcept;
-  // The same, routed here (datagrams from the control lcore).
+                const net::NextHop& route, From from, std::uint64_t now) noexcept;
+  // The same, routed here, from the interface address (health probes from the control lcore: their
+  // answers must come back to this instance, not to a service address several instances share).
   void send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
                        std::uint64_t now) noexcept;
   // neighbour.cpp: send_frame fills the Ethernet addresses of an IP frame and queues it, or
