@@ -10,8 +10,10 @@ hash spreads them over both instances. Phases:
   c. instance 1 started again, its next hop back; kill -9 of instance 2: calls set up before go
      on through instance 1 (their ACK/BYE reach the backend that holds them, by our Record-Route
      pin); the only losses are messages sent during the failover (from the kill to the route's
-     change at the router), which sipp's retransmissions recover: no call fails, the failover
-     time is bounded by the glue's timers, and the retransmissions by the messages in that window.
+     change at the router): the failover time is bounded by the glue's timers, the callers'
+     retransmissions by the messages in that window, and the failed calls (a backend's 200 lost
+     in the window: sipp's backends do not send it again on a retransmitted INVITE) by the calls
+     started in it, and each failed call started in it.
 Prints calls started/completed/failed and retransmissions per phase, and the failover time.
 """
 import csv
