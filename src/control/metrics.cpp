@@ -137,6 +137,9 @@ std::string render_metrics(const MetricsSnapshot& m) {
   e.family("sipshunt_ready", T::kGauge,
            "1 when this instance should receive traffic (GET /ready: ports up, configuration loaded, a usable backend).");
   e.sample(std::uint64_t{m.ready});
+  e.family("sipshunt_draining", T::kGauge,
+           "1 when this instance is withdrawn on purpose: POST /instance/drain, or stopping within [instance] stop_grace_ms.");
+  e.sample(std::uint64_t{m.instance != InstanceState::kServing});
 
   struct PortField {
     const char* name;

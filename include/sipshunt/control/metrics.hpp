@@ -13,6 +13,7 @@
 #include "sipshunt/common/version.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/control/prometheus.hpp"
+#include "sipshunt/control/readiness.hpp"
 
 namespace sipshunt::proxy {
 struct Snapshot;
@@ -114,6 +115,7 @@ struct MetricsSnapshot {
   double tsc_hz = 0;                     // TSC cycles per second
   std::optional<ProcessMetrics> process; // none: /proc not readable
   bool ready = false;                    // decide_readiness() (control/readiness.hpp)
+  InstanceState instance = InstanceState::kServing;  // sipshunt_draining: 1 unless serving
   BuildInfo build;                       // sipshunt_build_info's labels
 };
 
