@@ -33,6 +33,12 @@ struct PortMetrics {
   std::uint64_t rx_ring_dropped = 0; // af_packet: the kernel found the rx ring full (PACKET_STATISTICS)
 };
 
+// One network (a port's untagged link or VLAN, one family): what the workers counted on it.
+struct NetworkMetrics {
+  std::string name;  // config name of the network
+  std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+};
+
 struct NamedCount {
   std::string name;
   std::uint64_t value = 0;
@@ -100,6 +106,7 @@ struct MirrorMetrics {
 
 struct MetricsSnapshot {
   std::vector<PortMetrics> ports;
+  std::vector<NetworkMetrics> networks;
   std::vector<NamedCount> drops;         // data plane + proxy drops by reason token
   std::vector<NamedCount> decisions;     // every proxy Reason token with its count
   std::vector<NamedCount> verdicts;      // SIP datagrams by verdict: forward reply drop probe-reply
