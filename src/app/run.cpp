@@ -205,6 +205,20 @@ int run(const RunOptions& ro) {
     rt->add_tick(usec * 1000 / 2, [](std::uint64_t) { notify::watchdog(); });
     spdlog::info("systemd watchdog: WATCHDOG=1 every {} ms", usec / 2000);
   }
+  // SIGTERM/SIGINT with [instance] stop_grace_ms (README "Running several instances"): not ready
+  // at once, so the route announcer withdraws the service address, and still forwarding while
+  // the routers move the traffic; then the stop below.
+  rt->on_stop_signal([&ctl]() -> std::uint64_t {
+    const std::uint32_t grace_ms = ctl->config().instance.stop_grace_ms;
+    if (grace_ms == 0) return 0;
+    ctl->begin_stop();
+    const std::string line = fmt::format(
+        "stopping in {} ms: not ready (GET /ready 503 \"stopping\"), still forwarding; a second signal stops at once",
+        grace_ms);
+    spdlog::info("{}", line);
+    notify::stopping(line);
+    return std::uint64_t{grace_ms} * 1'000'000;
+  });
   rt->on_stop([] { notify::stopping("stopping: draining the workers, closing the ports"); });
   // The ports are up and the first snapshot is published (start()): ready for traffic.
   notify::ready(fmt::format("running: SIP on {}, {} worker(s), {} port(s), {}", cfg.self.to_string(),

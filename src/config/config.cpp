@@ -276,6 +276,11 @@ void read_admin(const toml::table& t, Admin& a, const fs::path& dir, bool check_
   if (const toml::node* n = find(t, "token_file")) read_token_file(*n, dir, check_files, a);
 }
 
+void read_instance(const toml::table& t, Instance& i) {
+  reject_unknown_keys(t, {"stop_grace_ms"}, "in [instance]");
+  read_int(t, "stop_grace_ms", "instance", 0, 600000, i.stop_grace_ms);
+}
+
 void read_log(const toml::table& t, Log& l) {
   reject_unknown_keys(t, {"level", "format"}, "in [log]");
   if (const toml::node* n = find(t, "level")) {
@@ -302,7 +307,8 @@ void read_log(const toml::table& t, Log& l) {
 Config read_document(const toml::table& root, const fs::path& absolute, bool check_files) {
   Config c;
   c.path = absolute;
-  reject_unknown_keys(root, {"proxy", "rules", "pools", "admin", "log", "dpdk", "hep"}, "at the top level");
+  reject_unknown_keys(root, {"proxy", "rules", "pools", "admin", "instance", "log", "dpdk", "hep"},
+                      "at the top level");
   const toml::table* proxy = get_table(root, "proxy", "");
   if (!proxy) throw Failure{1, 1, "missing table [proxy] (at least proxy.address is required)"};
   const toml::node* default_pool_node = nullptr;
@@ -326,6 +332,7 @@ Config read_document(const toml::table& root, const fs::path& absolute, bool che
     fail(default_pool_node->source(), std::move(msg));
   }
   if (const toml::table* t = get_table(root, "admin", "")) read_admin(*t, c.admin, c.path.parent_path(), check_files);
+  if (const toml::table* t = get_table(root, "instance", "")) read_instance(*t, c.instance);
   if (const toml::table* t = get_table(root, "log", "")) read_log(*t, c.log);
   if (const toml::table* t = get_table(root, "dpdk", "")) read_dpdk(*t, c.dpdk);
   check_self_is_ours(*proxy, c);

@@ -61,6 +61,7 @@ Result<void> Controller::attach(DataPlaneSeams seams) {
   h.ready = [this] { return readiness(); };
   h.reload = [this] { return reload(last_now_ns_); };
   h.backend = [this](const std::string& name, BackendAction a) { return set_admin(name, a); };
+  h.instance = [this](InstanceAction a) { return instance_action(a); };
   server_ = std::make_unique<AdminServer>(std::move(h));
   server_->set_token(config_->admin.token);
   const std::uint16_t port = options_.admin_port.value_or(config_->admin.port);
@@ -69,7 +70,7 @@ Result<void> Controller::attach(DataPlaneSeams seams) {
     return started;
   }
   spdlog::info("admin API on http://{}/ (GET /metrics, GET /status, GET /ready, POST /reload, "
-               "POST /backends/NAME/drain|enable|disable; {})",
+               "POST /backends/NAME/drain|enable|disable, POST /instance/drain|resume; {})",
                Endpoint{config_->admin.address, server_->port()}.to_string(),
                config_->admin.token.empty() ? "no token: anyone who reaches it may change state"
                                             : "POST needs the bearer token of " + config_->admin.token_file.string());
@@ -252,13 +253,31 @@ MetricsSnapshot Controller::metrics_snapshot() {
   }
   m.drops.push_back({"probe-not-sent", probes_not_sent_});  // present from the start, like every reason
   m.ready = readiness().ready;
+  m.instance = instance_;
   return m;
 }
 
 std::string Controller::metrics() { return render_metrics(metrics_snapshot()); }
 
+Result<InstanceState> Controller::instance_action(InstanceAction action) {
+  if (instance_ == InstanceState::kStopping)
+    return Error::plain(action == InstanceAction::kDrain ? "the instance is stopping (drained already)"
+                                                         : "the instance is stopping; it does not resume");
+  const InstanceState next = action == InstanceAction::kDrain ? InstanceState::kDraining : InstanceState::kServing;
+  if (next != instance_) {
+    spdlog::info("instance: {} -> {} (POST /instance/{}); GET /ready is now {}", to_string(instance_), to_string(next),
+                 action == InstanceAction::kDrain ? "drain" : "resume",
+                 next == InstanceState::kServing ? "the data plane's own answer" : "503");
+  }
+  instance_ = next;
+  return instance_;
+}
+
+void Controller::begin_stop() { instance_ = InstanceState::kStopping; }
+
 Readiness Controller::readiness() const {
   ReadinessInput in;
+  in.instance = instance_;
   in.data_plane_running = attached_;
   in.snapshot = snapshot_.get();
   if (attached_ && seams_.ports_down) seams_.ports_down(in.ports_down);

@@ -137,6 +137,9 @@ std::string render_metrics(const MetricsSnapshot& m) {
   e.family("sipshunt_ready", T::kGauge,
            "1 when this instance should receive traffic (GET /ready: ports up, configuration loaded, a usable backend).");
   e.sample(std::uint64_t{m.ready});
+  e.family("sipshunt_draining", T::kGauge,
+           "1 when this instance is withdrawn on purpose: POST /instance/drain, or stopping within [instance] stop_grace_ms.");
+  e.sample(std::uint64_t{m.instance != InstanceState::kServing});
 
   struct PortField {
     const char* name;
@@ -161,6 +164,23 @@ std::string render_metrics(const MetricsSnapshot& m) {
   for (const auto& f : kPortFields) {
     e.family(f.name, T::kCounter, f.help);
     for (const auto& p : m.ports) e.sample({{"port", p.name}}, p.*f.field);
+  }
+
+  struct NetworkField {
+    const char* name;
+    const char* help;
+    std::uint64_t NetworkMetrics::*field;
+  };
+  static constexpr NetworkField kNetworkFields[] = {
+      {"sipshunt_network_rx_packets_total", "Frames that arrived on the network (a port's untagged link or VLAN, one family).",
+       &NetworkMetrics::rx_packets},
+      {"sipshunt_network_rx_bytes_total", "Bytes of the frames that arrived on the network.", &NetworkMetrics::rx_bytes},
+      {"sipshunt_network_tx_packets_total", "Frames sent on the network.", &NetworkMetrics::tx_packets},
+      {"sipshunt_network_tx_bytes_total", "Bytes of the frames sent on the network.", &NetworkMetrics::tx_bytes},
+  };
+  for (const auto& f : kNetworkFields) {
+    e.family(f.name, T::kCounter, f.help);
+    for (const auto& n : m.networks) e.sample({{"network", n.name}}, n.*f.field);
   }
 
   e.family("sipshunt_drops_total", T::kCounter, "Datagrams discarded, by reason.");

@@ -6,7 +6,18 @@
 
 namespace sipshunt::control {
 
+std::string_view to_string(InstanceState s) noexcept {
+  switch (s) {
+    case InstanceState::kServing: return "serving";
+    case InstanceState::kDraining: return "draining";
+    case InstanceState::kStopping: return "stopping";
+  }
+  return "serving";
+}
+
 Readiness decide_readiness(const ReadinessInput& in) {
+  // The operator's word first: a drained or stopping instance is withdrawn whatever its health.
+  if (in.instance != InstanceState::kServing) return {false, std::string(to_string(in.instance))};
   if (!in.data_plane_running) return {false, "data plane not running"};
   if (!in.ports_down.empty()) {
     std::string r = "port link down:";

@@ -131,6 +131,7 @@ struct AdminServer::Impl {
 
 void AdminServer::Impl::routes() {
   const std::string action_path = R"(/backends/([^/]+)/(drain|enable|disable))";
+  const std::string instance_path = R"(/instance/(drain|resume))";
 
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     if (!handlers.metrics) return json_error(res, 404, "metrics are not available");
@@ -157,7 +158,8 @@ void AdminServer::Impl::routes() {
     JsonWriter j;
     j.begin_object().key("endpoints").begin_array();
     for (const char* e : {"GET /metrics", "GET /status", "GET /ready", "POST /reload", "POST /backends/NAME/drain",
-                          "POST /backends/NAME/enable", "POST /backends/NAME/disable"})
+                          "POST /backends/NAME/enable", "POST /backends/NAME/disable", "POST /instance/drain",
+                          "POST /instance/resume"})
       j.value(e);
     j.end_array().end_object();
     res.set_content(j.take() + "\n", kJson);
@@ -205,10 +207,20 @@ void AdminServer::Impl::routes() {
     j.key("admin").value(to_string(target_state(action))).end_object();
     res.set_content(j.take() + "\n", kJson);
   });
+  http.Post(instance_path, [this](const httplib::Request& req, httplib::Response& res) {
+    if (!handlers.instance) return json_error(res, 404, "instance actions are not available");
+    const InstanceAction action = req.matches[1] == "drain" ? InstanceAction::kDrain : InstanceAction::kResume;
+    Result<InstanceState> out = Error::plain("not run");
+    if (!call(res, [&] { out = handlers.instance(action); })) return;
+    if (!out) return json_error(res, 409, out.error().to_string());
+    JsonWriter j;
+    j.begin_object().key("ok").value(true).key("instance").value(to_string(*out)).end_object();
+    res.set_content(j.take() + "\n", kJson);
+  });
 
   // Known paths with the wrong method: 405 and Allow. Anything else: 404.
   const std::string get_only = "/metrics|/status|/ready|/";
-  const std::string post_only = std::string("/reload|").append(action_path);
+  const std::string post_only = std::string("/reload|").append(action_path).append("|").append(instance_path);
   auto not_allowed = [](const char* allow) {
     return [allow](const httplib::Request& req, httplib::Response& res) {
       res.set_header("Allow", allow);

@@ -41,6 +41,10 @@ void fill_dataplane_metrics(const Runtime& rt, control::MetricsSnapshot& m) {
     }
     m.ports.push_back(std::move(p));
   }
+  for (std::size_t i = 0; i < rt.networks().size() && i < dataplane::kMaxNetworks; ++i) {
+    const auto& c = t.networks[i];
+    m.networks.push_back({rt.networks()[i].name, c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes});
+  }
   for (std::size_t d = 0; d < t.drops.size(); ++d)
     m.drops.push_back({std::string(dataplane::to_string(static_cast<dataplane::Drop>(d))), t.drops[d]});
   m.verdicts = {{"forward", t.sip_forwarded}, {"reply", t.sip_replied}, {"drop", t.sip_dropped},

@@ -14,7 +14,7 @@ namespace {
 std::atomic<int> g_stop{0};
 std::atomic<int> g_reload{0};
 
-extern "C" void on_stop_signal(int) { g_stop.store(1, std::memory_order_relaxed); }
+extern "C" void on_stop_signal(int) { g_stop.fetch_add(1, std::memory_order_relaxed); }
 extern "C" void on_hup_signal(int) { g_reload.store(1, std::memory_order_relaxed); }
 extern "C" void on_wake_signal(int) {}  // only there to interrupt a blocked system call
 
@@ -37,7 +37,7 @@ void install_signal_handlers() {
   pthread_sigmask(SIG_UNBLOCK, &hup, nullptr);
 }
 
-bool stop_signalled() noexcept { return g_stop.load(std::memory_order_relaxed) != 0; }
+int stop_signals() noexcept { return g_stop.load(std::memory_order_relaxed); }
 
 bool take_reload_signal() noexcept { return g_reload.exchange(0, std::memory_order_relaxed) != 0; }
 

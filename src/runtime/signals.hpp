@@ -5,8 +5,9 @@
 
 namespace sipshunt::runtime {
 
-// True once SIGINT or SIGTERM arrived (after install_signal_handlers()).
-[[nodiscard]] bool stop_signalled() noexcept;
+// How many SIGINT/SIGTERM arrived (after install_signal_handlers()): the first may start a stop
+// grace, a second ends it.
+[[nodiscard]] int stop_signals() noexcept;
 // True when SIGHUP arrived since the last call.
 [[nodiscard]] bool take_reload_signal() noexcept;
 // SIGURG with a handler that does nothing, without SA_RESTART: a thread it hits returns EINTR

@@ -65,6 +65,7 @@ TEST(Config, Defaults) {
   EXPECT_TRUE(c.admin.enabled);
   EXPECT_EQ(c.admin.address, ip("127.0.0.1"));
   EXPECT_EQ(c.admin.port, 8080);
+  EXPECT_EQ(c.instance.stop_grace_ms, 0u);
   EXPECT_EQ(c.log.level, "info");
   EXPECT_EQ(c.log.format, Log::Format::kText);
   EXPECT_TRUE(c.dpdk.eal_args.empty());
@@ -142,6 +143,7 @@ TEST(Config, EveryField) {
   EXPECT_FALSE(c.admin.enabled);
   EXPECT_EQ(c.admin.address, ip("::1"));
   EXPECT_EQ(c.admin.port, 9090);
+  EXPECT_EQ(c.instance.stop_grace_ms, 2500u);
   EXPECT_EQ(c.log.level, "debug");
   EXPECT_EQ(c.log.format, Log::Format::kJson);
   EXPECT_EQ(c.dpdk.eal_args, (std::vector<std::string>{"--no-huge", "-m", "512", "-l", "0-1"}));
@@ -339,8 +341,12 @@ TEST(Config, ErrorsNameFileLineColumnAndWhatWasExpected) {
        "sipshunt.toml:3:1: unknown key 'prot' in [proxy] (expected one of: address, port, record_route, default_pool, "
        "no_match_status, no_match_reason, reply_rate, backend_source, hosts)"},
       {p + "[proxi]\n",
-       "sipshunt.toml:3:2: unknown key 'proxi' at the top level (expected one of: proxy, rules, pools, admin, log, "
-       "dpdk, hep)"},
+       "sipshunt.toml:3:2: unknown key 'proxi' at the top level (expected one of: proxy, rules, pools, admin, "
+       "instance, log, dpdk, hep)"},
+      {p + "[instance]\nstop_grace_ms = 600001\n",
+       "sipshunt.toml:4:17: instance.stop_grace_ms: expected an integer 0..600000, got 600001"},
+      {p + "[instance]\ngrace = 5\n",
+       "sipshunt.toml:4:1: unknown key 'grace' in [instance] (expected one of: stop_grace_ms)"},
       {pool + "wieght = 2\n",
        "sipshunt.toml:8:1: unknown key 'wieght' in [[pools.backends]] (expected one of: name, address, port, weight, "
        "state)"},

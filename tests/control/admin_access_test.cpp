@@ -101,6 +101,19 @@ TEST(Readiness, EachConditionAlone) {
   EXPECT_EQ(decide_readiness(in).reason, "no usable backend in any pool");
 }
 
+// The operator's word comes first: a drained or stopping instance is not ready however healthy.
+TEST(Readiness, DrainedOrStoppingIsNotReadyWhateverTheState) {
+  const auto all_up = snapshot("core", {});
+  ReadinessInput in{.data_plane_running = true, .ports_down = {}, .snapshot = all_up.get()};
+  ASSERT_TRUE(decide_readiness(in).ready);
+  in.instance = InstanceState::kDraining;
+  EXPECT_FALSE(decide_readiness(in).ready);
+  EXPECT_EQ(decide_readiness(in).reason, "draining");
+  in.instance = InstanceState::kStopping;
+  in.ports_down = {"wan"};
+  EXPECT_EQ(decide_readiness(in).reason, "stopping");
+}
+
 struct Api {
   int reloads = 0, actions = 0;
   Readiness readiness{true, "ready"};
@@ -266,6 +279,71 @@ TEST(Controller, TokenFromTheConfigAndReadinessFromTheState) {
   EXPECT_NE(bad.error->message.find("admin.token_file: "), std::string::npos) << bad.error->to_string();
   EXPECT_NE(bad.error->message.find("is empty"), std::string::npos) << bad.error->to_string();
   EXPECT_EQ(ctl.config().admin.token, "second");
+}
+
+// POST /instance/drain and /instance/resume (README "Running several instances"): a drained
+// instance answers 503 "draining" on GET /ready and sipshunt_draining is 1 until resumed; once
+// stopping (SIGTERM with a grace) it does not resume.
+TEST(Controller, InstanceDrainAndResume) {
+  test_support::TempDir dir;
+  test_support::ConfigFixture fx{.pools = {{.name = "core", .backends = test_support::numbered_backends(2, "198.18.0.21"),
+                                            .health = test_support::ConfigFixture::Health{.enabled = false}}}};
+  ControllerOptions o;
+  o.admin_port = 0;
+  auto loaded = Controller::load(dir.write("sipshunt.toml", fx.toml()), o, 0);
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  Controller& ctl = **loaded;
+  DataPlaneSeams seams;
+  seams.publish = [](std::shared_ptr<const proxy::Snapshot>) -> Result<void> { return {}; };
+  ASSERT_TRUE(ctl.attach(seams));
+  ASSERT_TRUE(ctl.readiness().ready);
+
+  std::vector<std::string> seen;  // "STEP status body-field"
+  std::atomic<int> step{0};
+  std::thread client([&] {
+    httplib::Client c("127.0.0.1", ctl.admin_port());
+    c.set_read_timeout(20, 0);
+    auto post = [&](const char* path) {
+      auto r = c.Post(path, "", "text/plain");
+      if (!r) return std::string("no answer");
+      auto j = test::JsonParser::parse(r->body);
+      return std::to_string(r->status) + " " + (r->status == 200 ? j["instance"].s : j["error"].s);
+    };
+    auto ready = [&] {
+      auto r = c.Get("/ready");
+      return r ? std::to_string(r->status) + " " + test::JsonParser::parse(r->body)["reason"].s : "no answer";
+    };
+    auto draining = [&] {
+      auto r = c.Get("/metrics");
+      return r ? static_cast<int>(test::PromParser().parse(r->body)["sipshunt_draining"].at({})) : -1;
+    };
+    seen.push_back("drain " + post("/instance/drain"));
+    seen.push_back("ready " + ready());
+    seen.push_back("metric " + std::to_string(draining()));
+    seen.push_back("drain again " + post("/instance/drain"));
+    seen.push_back("resume " + post("/instance/resume"));
+    seen.push_back("ready " + ready());
+    seen.push_back("metric " + std::to_string(draining()));
+    step = 1;
+    while (step != 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    seen.push_back("resume " + post("/instance/resume"));
+    seen.push_back("ready " + ready());
+    step = 3;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (std::uint64_t now = 1; step != 3 && std::chrono::steady_clock::now() < deadline; now += 1'000'000) {
+    if (step == 1) {
+      ctl.begin_stop();
+      step = 2;
+    }
+    ctl.tick(now);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  client.join();
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "drain 200 draining", "ready 503 draining", "metric 1", "drain again 200 draining",
+                      "resume 200 serving", "ready 200 ready", "metric 0",
+                      "resume 409 the instance is stopping; it does not resume", "ready 503 stopping"}));
 }
 
 }  // namespace

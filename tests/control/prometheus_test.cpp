@@ -101,6 +101,7 @@ MetricsSnapshot sample_snapshot() {
                              .start_time_seconds = 1.7e9, .open_fds = 40, .max_fds = 1024};
   m.snapshot_version = 12;
   m.ports = {{"wan", 100, 64000, 90, 60000, 1, 2, 3, 4, 5}, {"lan", 5, 500, 6, 600, 0, 0, 0, 0, 0}};
+  m.networks = {{"wan", 60, 40000, 50, 30000}, {"wan-v6", 40, 24000, 40, 30000}};
   m.drops = {{"foreign-via", 4}, {"bad-checksum", 2}, {"foreign-via", 1}};
   m.decisions = {{"forwarded", 80}, {"no-backend-up", 3}};
   m.replies = {{404, 7}, {503, 3}};
@@ -143,6 +144,10 @@ TEST(Metrics, EveryFamilyOfTheIssueIsPresentAndAgreesWithTheSnapshot) {
   EXPECT_EQ(f["sipshunt_port_tx_packets_total"].at({{"port", "lan"}}), 6);
   EXPECT_EQ(f["sipshunt_port_tx_bytes_total"].at({{"port", "lan"}}), 600);
   EXPECT_EQ(f["sipshunt_port_rx_missed_total"].at({{"port", "wan"}}), 1);
+  EXPECT_EQ(f["sipshunt_network_rx_packets_total"].at({{"network", "wan-v6"}}), 40);
+  EXPECT_EQ(f["sipshunt_network_rx_bytes_total"].at({{"network", "wan"}}), 40000);
+  EXPECT_EQ(f["sipshunt_network_tx_packets_total"].at({{"network", "wan"}}), 50);
+  EXPECT_EQ(f["sipshunt_network_tx_bytes_total"].at({{"network", "wan-v6"}}), 30000);
   EXPECT_EQ(f["sipshunt_drops_total"].at({{"reason", "foreign-via"}}), 5);  // same reason summed
   EXPECT_EQ(f["sipshunt_drops_total"].at({{"reason", "bad-checksum"}}), 2);
   EXPECT_EQ(f["sipshunt_proxy_decisions_total"].at({{"reason", "no-backend-up"}}), 3);

@@ -80,7 +80,7 @@ TEST(AdminServer, MetricsAndStatus) {
   EXPECT_EQ(JsonParser::parse(r->body)["version"].n, 3);
   r = f.client.Get("/");
   ASSERT_TRUE(r);
-  EXPECT_EQ(JsonParser::parse(r->body)["endpoints"].a.size(), 7u);
+  EXPECT_EQ(JsonParser::parse(r->body)["endpoints"].a.size(), 9u);
   EXPECT_EQ(f.rec.metrics, 1);
   EXPECT_EQ(f.rec.status, 1);
 }

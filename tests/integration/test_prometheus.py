@@ -71,6 +71,8 @@ scrape_configs:
                 empty.append(f"{title}: {expr} -> {body[:200]}")
         check(not empty, f"each of the {len(queries)} dashboard expressions returns data" +
               ("" if not empty else ":\n  " + "\n  ".join(empty)))
+        result, _ = query("sipshunt_network_tx_packets_total > 0")
+        check(len(result) == 1, f"the port's one network counts its traffic ({result})")
         result, _ = query("histogram_quantile(0.99, sum by (le) (rate(sipshunt_sip_processing_seconds_bucket[1m])))")
         p99 = float(result[0]["value"][1])
         check(0 < p99 < 0.002, f"SIP processing p99 {p99 * 1e6:.1f} us (a number, not NaN: datagrams were timed)")

@@ -7,7 +7,9 @@ NOTIFY_SOCKET (a unix datagram socket this test listens on), on a net_null port 
   - STATUS= while starting, then READY=1 with a STATUS= line once the ports are up;
   - SIGHUP: RELOADING=1 with MONOTONIC_USEC (CLOCK_MONOTONIC, microseconds), then READY=1, the
     outcome in STATUS= (a failed reload says FAILED and file:line:col, the generation stays);
-  - WATCHDOG=1 every WATCHDOG_USEC/2; STOPPING=1 on SIGTERM, exit 0;
+  - WATCHDOG=1 every WATCHDOG_USEC/2; with [instance] stop_grace_ms (set by a reload), SIGTERM
+    sends STOPPING=1 saying the grace and the process keeps running; a second SIGTERM stops it at
+    once, exit 0;
   - `systemd-analyze verify` accepts the shipped unit (scripts/debian/sipshunt.service).
 Usage: test_systemd_notify.py SIPSHUNT_BINARY. Exit 77 (skipped) when not root."""
 import os
@@ -148,17 +150,28 @@ def main():
                   f"READY=1 after a failed reload, STATUS says so: {status!r}")
             check(proc.poll() is None, "still running after the failed reload")
 
+            # The repaired file, with a stop grace (read when the signal arrives, so a reload sets it).
             rules.write_text("rule everything: any => pool core\n")
+            config.write_text(config.read_text() + "[instance]\nstop_grace_ms = 20000\n")
             proc.send_signal(signal.SIGHUP)
             done = listener.wait_for("READY", 10)
             check(done is not None and "generation 3" in done.get("STATUS", "") and "reloaded" in done["STATUS"],
                   f"the repaired file reloads: {done}")
 
+            # SIGTERM: STOPPING=1 saying the grace, still running within it; a second SIGTERM
+            # ends the grace at once.
             proc.send_signal(signal.SIGTERM)
             stopping = listener.wait_for("STOPPING", 10)
-            check(stopping is not None and stopping.get("STOPPING") == "1", f"STOPPING=1 on SIGTERM: {stopping}")
+            check(stopping is not None and stopping.get("STOPPING") == "1"
+                  and stopping.get("STATUS", "").startswith("stopping in 20000 ms: not ready"),
+                  f"STOPPING=1 with the grace on SIGTERM: {stopping}")
+            time.sleep(1.0)
+            check(proc.poll() is None, "still running 1 s into a 20 s stop grace")
+            t = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
             rc = proc.wait(timeout=30)
-            check(rc == 0, f"exit 0 after SIGTERM (exit {rc})")
+            check(rc == 0 and time.monotonic() - t < 5, f"a second SIGTERM stops at once, exit 0 "
+                  f"(exit {rc} after {time.monotonic() - t:.1f} s)")
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -123,6 +123,14 @@ struct Hep {
   friend bool operator==(const Hep&, const Hep&) = default;
 };
 
+// [instance]: this instance among several behind routers (README "Running several instances").
+struct Instance {
+  // SIGTERM/SIGINT: stop being ready at once (so the route announcer withdraws the service
+  // address), keep forwarding this long while the routers move the traffic, then stop. 0: stop at
+  // once. Read when the signal arrives (a reload changes it).
+  std::uint32_t stop_grace_ms = 0;  // 0..600000
+};
+
 struct Log {
   std::string level = "info";  // trace debug info warn error critical off
   // How `sipshunt run` writes its log lines to stderr: kText (one human line each) or kJson
@@ -158,6 +166,7 @@ struct Config {
 
   std::vector<Pool> pools;           // [[pools]]
   Admin admin;                       // [admin]
+  Instance instance;                 // [instance]
   Dpdk dpdk;                         // [dpdk]
   Log log;                           // [log]
   Hep hep;                           // [hep]

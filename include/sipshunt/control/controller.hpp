@@ -94,6 +94,12 @@ class Controller {
   ReloadOutcome reload(std::uint64_t now_ns);
   // POST /backends/NAME/drain|enable|disable.
   ActionOutcome set_admin(const std::string& backend, BackendAction action);
+  // POST /instance/drain|resume: withdraw this instance (not ready, still forwarding) or serve
+  // again; a stopping instance does not resume.
+  [[nodiscard]] Result<InstanceState> instance_action(InstanceAction action);
+  // The first SIGTERM/SIGINT with a stop grace: not ready from now on ("stopping").
+  void begin_stop();
+  [[nodiscard]] InstanceState instance_state() const noexcept { return instance_; }
 
   [[nodiscard]] MetricsSnapshot metrics_snapshot();
   [[nodiscard]] std::string metrics();  // GET /metrics
@@ -120,6 +126,7 @@ class Controller {
   health::ReplyMailbox mailbox_;
   DataPlaneSeams seams_;
   bool attached_ = false;
+  InstanceState instance_ = InstanceState::kServing;
   std::unique_ptr<AdminServer> server_;
   ReloadMetrics reloads_;
   double start_unix_seconds_ = 0;

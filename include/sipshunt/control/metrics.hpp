@@ -13,6 +13,7 @@
 #include "sipshunt/common/version.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/control/prometheus.hpp"
+#include "sipshunt/control/readiness.hpp"
 
 namespace sipshunt::proxy {
 struct Snapshot;
@@ -30,6 +31,12 @@ struct PortMetrics {
   std::uint64_t rx_missed = 0, rx_errors = 0, tx_errors = 0;  // NIC-level (rte_eth_stats)
   std::uint64_t rx_nombuf = 0;       // rte_eth_stats: no mbuf for a received packet
   std::uint64_t rx_ring_dropped = 0; // af_packet: the kernel found the rx ring full (PACKET_STATISTICS)
+};
+
+// One network (a port's untagged link or VLAN, one family): what the workers counted on it.
+struct NetworkMetrics {
+  std::string name;  // config name of the network
+  std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
 };
 
 struct NamedCount {
@@ -99,6 +106,7 @@ struct MirrorMetrics {
 
 struct MetricsSnapshot {
   std::vector<PortMetrics> ports;
+  std::vector<NetworkMetrics> networks;
   std::vector<NamedCount> drops;         // data plane + proxy drops by reason token
   std::vector<NamedCount> decisions;     // every proxy Reason token with its count
   std::vector<NamedCount> verdicts;      // SIP datagrams by verdict: forward reply drop probe-reply
@@ -114,6 +122,7 @@ struct MetricsSnapshot {
   double tsc_hz = 0;                     // TSC cycles per second
   std::optional<ProcessMetrics> process; // none: /proc not readable
   bool ready = false;                    // decide_readiness() (control/readiness.hpp)
+  InstanceState instance = InstanceState::kServing;  // sipshunt_draining: 1 unless serving
   BuildInfo build;                       // sipshunt_build_info's labels
 };
 

@@ -4,9 +4,11 @@
 //   GET  /ready                          200 ready, 503 not (control/readiness.hpp decides)
 //   POST /reload                         reload config + rules (like SIGHUP)
 //   POST /backends/NAME/drain|enable|disable
+//   POST /instance/drain|resume          withdraw this instance (not ready) or serve again
 // Every answer but /metrics is JSON; errors are {"ok":false,"error":"..."} with 404 (unknown
 // path or backend), 405 (wrong method, with Allow), 422 (reload: invalid file, file:line:col),
-// 409 (reload: restart-only setting changed), 500, or 503 (control loop did not answer).
+// 409 (reload: restart-only setting changed; resume while stopping), 500, or 503 (control loop
+// did not answer).
 // With a token set, every POST/PUT/PATCH/DELETE needs `Authorization: Bearer TOKEN` (RFC 6750):
 // 401 with `WWW-Authenticate: Bearer` otherwise; GET and HEAD stay open (read-only).
 // The handlers are injected: control owns every action. With Dispatch::kQueued (the default)
@@ -40,12 +42,17 @@ struct ReloadOutcome {
 
 enum class ActionOutcome : std::uint8_t { kOk, kUnknownBackend };
 
+// POST /instance/drain and /instance/resume (README "Running several instances").
+enum class InstanceAction : std::uint8_t { kDrain, kResume };
+
 struct Handlers {
   std::function<std::string()> metrics;  // Prometheus text
   std::function<std::string()> status;   // a JSON object
   std::function<Readiness()> ready;
   std::function<ReloadOutcome()> reload;
   std::function<ActionOutcome(const std::string& backend, BackendAction action)> backend;
+  // The state after the action, or why it cannot be done (409).
+  std::function<Result<InstanceState>(InstanceAction action)> instance;
 };
 
 class AdminServer {

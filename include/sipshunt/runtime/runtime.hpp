@@ -122,6 +122,9 @@ class Runtime {
   void on_reload(std::function<void()> fn) { reload_ = std::move(fn); }
   // Called from the control loop once it stops (signal or request_stop()), before shutdown().
   void on_stop(std::function<void()> fn) { stopping_ = std::move(fn); }
+  // Called from the control loop at the first SIGINT/SIGTERM; returns how long to keep running
+  // before stopping (ns; 0: stop now). A second signal, or request_stop(), stops at once.
+  void on_stop_signal(std::function<std::uint64_t()> fn) { stop_grace_ = std::move(fn); }
   [[nodiscard]] std::uint64_t now_ns() const noexcept;
   [[nodiscard]] std::uint64_t started_ns() const noexcept { return started_ns_; }
 
@@ -155,6 +158,7 @@ class Runtime {
   std::vector<Tick> ticks_;
   std::function<void()> reload_;
   std::function<void()> stopping_;
+  std::function<std::uint64_t()> stop_grace_;
   std::atomic<bool> stop_{false};
   bool eal_ = false;
   bool launched_ = false;
