@@ -104,12 +104,16 @@ class ScaleEnv(Env):
     """Env (harness.py) over the topology above; start_bird / start_glue / start_instance per
     instance. `stop_grace_ms` goes to every instance's [instance] table."""
 
+    # The glue's HTTP timeout is long: this host (a shared 2-core VM) sometimes stalls every
+    # process for a second or more, and a timed-out poll counts towards --fall. A killed
+    # sipshunt is still noticed at once: its admin socket refuses (or resets) connections as
+    # soon as the kernel has ended the process.
     def __init__(self, sipshunt, instances=2, backends=3, glue_interval_ms=100, glue_fall=3, glue_rise=2,
-                 stop_grace_ms=3000):
+                 glue_timeout_ms=1500, stop_grace_ms=3000):
         super().__init__(sipshunt, "scale", backends)
         self.sfx = f"so{os.getpid() & 0xffff:04x}"
         self.ninstances = instances
-        self.glue = dict(interval_ms=glue_interval_ms, fall=glue_fall, rise=glue_rise)
+        self.glue = dict(interval_ms=glue_interval_ms, fall=glue_fall, rise=glue_rise, timeout_ms=glue_timeout_ms)
         self.stop_grace_ms = stop_grace_ms
         self.namespaces = []
         self.instances = {}   # i: Popen of sipshunt
@@ -218,6 +222,7 @@ class ScaleEnv(Env):
             self.popen(self.ns(f"px{i}"), [sys.executable, GLUE, "--ready-url", f"http://127.0.0.1:{ADMIN_PORT}/ready",
                                            "--socket", sock, "--protocol", "vip4",
                                            "--interval-ms", str(self.glue["interval_ms"]),
+                                           "--timeout-ms", str(self.glue["timeout_ms"]),
                                            "--fall", str(self.glue["fall"]), "--rise", str(self.glue["rise"])],
                        f"glue{i}.log")
             self.admins[i] = Admin(self.ns(f"px{i}"))
