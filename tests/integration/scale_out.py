@@ -100,6 +100,32 @@ class RouteWatch(threading.Thread):
         self._stop.set()
 
 
+# A process that sleeps 10 ms in a loop and writes down every wake-up more than 100 ms late
+# ("monotonic start, seconds late"): this shared VM at times runs none of our processes for a
+# second or more, and a failover measured across such a stall says nothing about our timers.
+STALL_WATCH = """
+import sys, time
+out = open(sys.argv[1], "w", buffering=1)
+while True:
+    t = time.monotonic()
+    time.sleep(0.01)
+    late = time.monotonic() - t - 0.01
+    if late > 0.1:
+        out.write(f"{t:.3f} {late:.3f}\n")
+"""
+
+
+def stalls(path, start, end):
+    """Seconds of host stalls (from STALL_WATCH's file) that overlap [start, end] (monotonic)."""
+    total = 0.0
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                t, late = map(float, line.split())
+                total += max(0.0, min(end, t + late) - max(start, t))
+    return total
+
+
 class ScaleEnv(Env):
     """Env (harness.py) over the topology above; start_bird / start_glue / start_instance per
     instance. `stop_grace_ms` goes to every instance's [instance] table."""
@@ -228,6 +254,11 @@ class ScaleEnv(Env):
             self.admins[i] = Admin(self.ns(f"px{i}"))
         self.watch = RouteWatch(self.ns("router"))
         self.watch.start()
+        self.procs.append(subprocess.Popen([sys.executable, "-c", STALL_WATCH, self.path("stalls.txt")],
+                                           stdin=subprocess.DEVNULL))
+
+    def stalls(self, start, end):
+        return stalls(self.path("stalls.txt"), start, end)
 
     def birdc(self, i, *cmd):
         sock = self.path("bird-router.ctl" if i == 0 else f"bird{i}.ctl")
