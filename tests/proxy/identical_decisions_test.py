@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 import sipshunt_config  # noqa: E402
+from capture import ipv4_udp, pcap  # noqa: E402
 
 SIPSHUNT = sys.argv[1]
 RULES = os.path.join(ROOT, "tests", "proxy", "data", "rules", "example.rules")
@@ -143,23 +143,10 @@ def datagrams():
     return [rng.choice(table)(rng, n) for n in range(COUNT)]
 
 
-def ip_checksum(hdr):
-    s = sum(struct.unpack(f"!{len(hdr) // 2}H", hdr))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def write_pcap(path, items):
     """Raw-IPv4 pcap (link type 101): each datagram from its source to VIP:PORT."""
     with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
-        for i, ((sip_src, sport), payload) in enumerate(items):
-            udp = struct.pack("!HHHH", sport, PORT, 8 + len(payload), 0) + payload
-            hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0,
-                              bytes(map(int, sip_src.split("."))), bytes(map(int, VIP.split("."))))
-            pkt = hdr[:10] + struct.pack("!H", ip_checksum(hdr)) + hdr[12:] + udp
-            f.write(struct.pack("<IIII", 1700000000 + i // 1000, (i % 1000) * 1000, len(pkt), len(pkt)) + pkt)
+        f.write(pcap([ipv4_udp(src, sport, VIP, PORT, payload) for (src, sport), payload in items], 101))
 
 
 # ---- explain and compare
