@@ -123,6 +123,9 @@ def test(sipshunt):
         both = frozenset({data_addr(1), data_addr(2)})
         check(env.watch.wait_for(lambda h: h == both, 60) is not None,
               "the router's route to the VIP has both instances as next hops (BGP, ECMP)")
+        bfd = env.birdc(0, "show", "bfd", "sessions")
+        check(len(re.findall(r"^198\.18\.1[12]\.1\s+m[12]\s+Up\b", bfd, re.M)) == 2,
+              "BFD is up on both management links")
 
         # a. steady state
         before = {i: env.forwarded(i) for i in (1, 2)}
