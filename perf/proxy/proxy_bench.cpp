@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../sip/messages.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 #include "support/config_fixture.hpp"
@@ -181,9 +182,8 @@ void BM_ProcessPinnedBye(benchmark::State& state) {
 }
 BENCHMARK(BM_ProcessPinnedBye);
 
-// The INVITE through 100 rules (User-Agent and Request-URI patterns that do not match, then a
-// catch-all), as in the prototype's measurement.
-void BM_ProcessInviteIpv6(benchmark::State& state) {
+// The proxy on IPv6 (RFC 5118 references), three IPv6 backends.
+const proxy::Snapshot& ipv6_snapshot() {
   static const auto snapshot = proxy::build_snapshot(
       make_config(test_support::ConfigFixture{.address = "2001:db8:18::1",
                                               .port = 5060,
@@ -194,10 +194,30 @@ void BM_ProcessInviteIpv6(benchmark::State& state) {
                       .toml(),
                   "/tmp/proxy_bench6.toml"),
       nullptr, {}, 1);
-  run(state, *snapshot, kInviteIpv6, Endpoint{*IpAddress::parse("2001:db8:18::10"), 5060}, proxy::Verdict::kForward);
+  return *snapshot;
+}
+
+void BM_ProcessInviteIpv6(benchmark::State& state) {
+  run(state, ipv6_snapshot(), kInviteIpv6, Endpoint{*IpAddress::parse("2001:db8:18::10"), 5060}, proxy::Verdict::kForward);
 }
 BENCHMARK(BM_ProcessInviteIpv6);
 
+// The INVITE scripts/bench-pcap.sh sends (perf/sip/messages.hpp: a softphone's, its Request-URI
+// naming us with a port and user=phone), from an IPv4 and from an IPv6 client.
+void BM_ProcessInviteSoftphone(benchmark::State& state) {
+  run(state, plain_snapshot(), sip::bench::kInviteSoftphone, Endpoint{*IpAddress::parse("198.18.50.96"), 5064},
+      proxy::Verdict::kForward);
+}
+BENCHMARK(BM_ProcessInviteSoftphone);
+
+void BM_ProcessInviteSoftphoneIpv6(benchmark::State& state) {
+  run(state, ipv6_snapshot(), sip::bench::kInviteSoftphoneIpv6, Endpoint{*IpAddress::parse("2001:db8::32:60"), 5064},
+      proxy::Verdict::kForward);
+}
+BENCHMARK(BM_ProcessInviteSoftphoneIpv6);
+
+// The INVITE through 100 rules (User-Agent and Request-URI patterns that do not match, then a
+// catch-all), as in the prototype's measurement.
 void BM_ProcessInvite100Rules(benchmark::State& state) {
   const test_support::TempDir dir;
   std::string rules;

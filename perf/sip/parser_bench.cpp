@@ -43,3 +43,5 @@ BENCHMARK_CAPTURE(parse_message, ok200_record_route, sipshunt::sip::bench::kOk20
 BENCHMARK_CAPTURE(parse_message, register, sipshunt::sip::bench::kRegister);
 BENCHMARK_CAPTURE(parse_message, ack, sipshunt::sip::bench::kAck);
 BENCHMARK_CAPTURE(parse_message, bye, sipshunt::sip::bench::kBye);
+BENCHMARK_CAPTURE(parse_message, invite_softphone_ipv6, sipshunt::sip::bench::kInviteSoftphoneIpv6);
+BENCHMARK_CAPTURE(parse_message, bye_ipv6, sipshunt::sip::bench::kByeIpv6);

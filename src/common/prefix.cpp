@@ -87,43 +87,45 @@ bool contains(const Prefix& p, const IpAddress& addr) noexcept {
 }
 
 PrefixTable::PrefixTable(std::span<const Entry> entries) {
-  std::vector<Range> v4, v6;
+  std::vector<Range<Key>> v4, v6;
   for (const Entry& e : entries) {
     const std::uint32_t bits = width(e.prefix.address.family);
     const Key first = key_of(e.prefix.address);
     const Key last = first | host_mask(e.prefix.length, bits);
-    (e.prefix.address.family == Family::kIPv4 ? v4 : v6).push_back(Range{first, last, e.value});
+    (e.prefix.address.family == Family::kIPv4 ? v4 : v6).push_back(Range<Key>{first, last, e.value});
   }
-  v4_ = flatten(std::move(v4));
+  for (const Range<Key>& r : flatten(std::move(v4))) {
+    v4_.push_back(Range<std::uint32_t>{static_cast<std::uint32_t>(r.first), static_cast<std::uint32_t>(r.last), r.value});
+  }
   v6_ = flatten(std::move(v6));
 }
 
 // Prefixes are nested or disjoint. Sorted by start (outer before inner at the same start), a
 // sweep with a stack of open prefixes emits each stretch of addresses labelled with the innermost
 // open prefix.
-std::vector<PrefixTable::Range> PrefixTable::flatten(std::vector<Range> prefixes) {
-  std::sort(prefixes.begin(), prefixes.end(), [](const Range& a, const Range& b) {
+std::vector<PrefixTable::Range<PrefixTable::Key>> PrefixTable::flatten(std::vector<Range<Key>> prefixes) {
+  std::sort(prefixes.begin(), prefixes.end(), [](const Range<Key>& a, const Range<Key>& b) {
     return a.first != b.first ? a.first < b.first : a.last > b.last;
   });
-  std::vector<Range> out;
-  std::vector<Range> open;
+  std::vector<Range<Key>> out;
+  std::vector<Range<Key>> open;
   Key cur = 0;
   bool exhausted = false;  // a range ended at the top of the address space
   const auto emit = [&](Key first, Key last, std::uint32_t value) {
     if (!out.empty() && out.back().value == value && out.back().last + 1 == first) {
       out.back().last = last;
     } else {
-      out.push_back(Range{first, last, value});
+      out.push_back(Range<Key>{first, last, value});
     }
   };
   const auto close = [&]() {
-    const Range top = open.back();
+    const Range<Key> top = open.back();
     open.pop_back();
     if (!exhausted && cur <= top.last) emit(cur, top.last, top.value);
     if (top.last == ~Key{0}) exhausted = true;  // only at the very end (IPv6 ::/0 or ffff...)
     if (!exhausted) cur = top.last + 1;
   };
-  for (const Range& p : prefixes) {
+  for (const Range<Key>& p : prefixes) {
     while (!open.empty() && open.back().last < p.first) close();
     if (!open.empty() && cur < p.first) emit(cur, p.first - 1, open.back().value);
     cur = p.first;
@@ -131,28 +133,6 @@ std::vector<PrefixTable::Range> PrefixTable::flatten(std::vector<Range> prefixes
   }
   while (!open.empty()) close();
   return out;
-}
-
-std::uint32_t PrefixTable::find(const std::vector<Range>& ranges, Key key) noexcept {
-  // Last range whose first <= key.
-  std::size_t lo = 0, hi = ranges.size();
-  while (lo < hi) {
-    const std::size_t mid = (lo + hi) / 2;
-    if (ranges[mid].first <= key) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  if (lo == 0) return kNoMatch;
-  const Range& r = ranges[lo - 1];
-  return key <= r.last ? r.value : kNoMatch;
-}
-
-std::uint32_t PrefixTable::lookup(const IpAddress& addr) const noexcept {
-  if (addr.family == Family::kIPv4) return find(v4_, key_of(addr));
-  if (addr.family == Family::kIPv6) return find(v6_, key_of(addr));
-  return kNoMatch;
 }
 
 }  // namespace sipshunt

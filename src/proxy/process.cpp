@@ -33,20 +33,18 @@ using namespace detail;
   const char* const end = uri.data() + uri.size();
   const auto* first = static_cast<const char*>(std::memchr(uri.data() + at, ':', uri.size() - at));
   if (first == nullptr || std::memchr(first + 1, ':', static_cast<std::size_t>(end - first - 1)) == nullptr) return false;
-  // The host starts after the last '@' before any parameter or header; count the colons from there.
-  std::size_t host = at;
+  // The host starts after the last '@' before the first ';' or '?'; a bracketed one is settled
+  // there (every RFC 5118 Request-URI), else its colons are counted up to that ';' or '?'.
+  const char* const begin = uri.data() + at;
+  const char* stop = static_cast<const char*>(std::memchr(begin, ';', static_cast<std::size_t>(end - begin)));
+  if (stop == nullptr) stop = end;
+  if (const auto* q = static_cast<const char*>(std::memchr(begin, '?', static_cast<std::size_t>(stop - begin)))) stop = q;
+  const auto* last_at = static_cast<const char*>(memrchr(begin, '@', static_cast<std::size_t>(stop - begin)));
+  const char* const host = last_at != nullptr ? last_at + 1 : begin;
+  if (host == end || *host == '[') return false;
   unsigned colons = 0;
-  for (std::size_t i = at; i < uri.size(); ++i) {
-    const char c = uri[i];
-    if (c == ';' || c == '?') break;
-    if (c == '@') {
-      host = i + 1;
-      colons = 0;
-    } else if (c == ':') {
-      ++colons;
-    }
-  }
-  return colons > 1 && host < uri.size() && uri[host] != '[';
+  for (const char* p = host; p != stop; ++p) colons += *p == ':';
+  return colons > 1;
 }
 
 void request(Context& c, Outcome& r) noexcept {

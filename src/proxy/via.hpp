@@ -23,7 +23,6 @@ namespace sipshunt::proxy::detail {
 // accept `received` with or without them, never send them); a bracketed one naming the source stays.
 inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexcept {
   const sip::Via& v = c.m.vias[0];
-  const bool same_host = host_is(v.host, c.src.ip);
   if (v.has_rport && v.rport.empty()) {
     // The parser's empty value view sits right after the name; check that before trusting it.
     const char* name_end = v.rport.data();
@@ -35,7 +34,8 @@ inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexce
     }
     if (name_end != nullptr) edits.add(c.offset(name_end), 0, "=", text.decimal(c.src.port));
   }
-  if (same_host && !v.has_rport) return;
+  // With rport, received is written whatever the sent-by says: the host is read only without it.
+  if (!v.has_rport && host_is(v.host, c.src.ip)) return;
   if (v.has_received) {
     if (!v.received.empty()) {
       if (host_is(v.received, c.src.ip)) return;

@@ -70,6 +70,21 @@ SIPSHUNT_ALWAYS_INLINE bool fast_port(M& m, const char* s, std::size_t n, std::s
   return true;
 }
 
+// In a fast path over the value at s (n octets), h at a '[' opening a host: an IPv6 reference
+// (RFC 3261 §25.1 IPv6reference, RFC 5118 §4), bounded by the same ipv6_ref_end() as the general
+// decoders. Its ':' are delimiters of the window m; they are forgotten, and t is set to the
+// delimiter ending the host right after ']' (popped, as after any other host). False when it is not
+// a reference or an octet that is not a delimiter follows ']': the general decoder then decides.
+template <class M>
+__attribute__((noinline)) bool fast_ipv6_ref(M& m, const char* s, std::size_t n, std::size_t h,
+                                          std::size_t& t) noexcept {
+  const std::size_t q = ipv6_ref_end(s, h, n);
+  if (q == kNpos) return false;
+  m &= ~M{0} << q;  // q <= n < the window's width; the bits from n up stay set
+  t = pop(m);
+  return t == q;
+}
+
 // In a fast path, t at the delimiter after what precedes the parameters: the parameters
 // *( ";" token [ "=" token ] ) read from the window, f(name_begin, name_end, value_begin, value_end) for each (an empty value range
 // without '='). Returns the position of the first octet after them that is not ';' (n, or a

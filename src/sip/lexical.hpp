@@ -98,12 +98,19 @@ SIPSHUNT_ALWAYS_INLINE std::size_t parse_port(const char* d, std::size_t p, std:
   return q;
 }
 
+// The octets inside an IPv6 reference's brackets (RFC 3261 §25.1 IPv6reference): hex digits, ':'
+// and '.' (the embedded dotted quad). A table: one load and one test per octet.
+constexpr CharTable make_ipv6_ref_table() {
+  CharTable t{};
+  for (char c : std::string_view("0123456789abcdefABCDEF:.")) t.v[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+inline constexpr CharTable kIpv6RefChar = make_ipv6_ref_table();
+
 // "[" IPv6 "]" starting at p. Position after ']', or kNpos.
 inline std::size_t ipv6_ref_end(const char* d, std::size_t p, std::size_t e) noexcept {
   std::size_t q = p + 1;
-  while (q < e && (is_digit(d[q]) || d[q] == ':' || d[q] == '.' ||
-                   static_cast<unsigned char>((d[q] | 0x20) - 'a') < 6))
-    ++q;
+  while (q < e && kIpv6RefChar[d[q]]) ++q;
   if (q == e || d[q] != ']' || q == p + 1) return kNpos;
   return q + 1;
 }

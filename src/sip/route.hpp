@@ -14,7 +14,8 @@ namespace sipshunt::sip::detail {
 namespace {  // see the opening comment
 
 // A Route / Record-Route element of the usual shape, "<sip:[user@]host[:port][;params]>[;params]"
-// with token parameters and no LWS, the value under 128 octets, from one delimiter mask. Returns
+// with token parameters and no LWS, the value under 128 octets, from one delimiter mask; the host
+// may be an IPv6 reference (RFC 5118 §4). Returns
 // the position after the element (',' or e), or kNpos: use the general decoder.
 template <class M>
 SIPSHUNT_ALWAYS_INLINE std::size_t route_fast(const Blocks& b, const char* d, std::size_t p,
@@ -34,7 +35,7 @@ SIPSHUNT_ALWAYS_INLINE std::size_t route_fast(const Blocks& b, const char* d, st
     h = t + 1;
     t = pop(m);
   }
-  if (t == h) return kNpos;
+  if (t == h && (s[h] != '[' || !fast_ipv6_ref(m, s, n, h, t))) return kNpos;
   u.host = sv(s, h, t);
   clear_after_host(u);
   if (!fast_port(m, s, n, t, u.port, u.has_port)) return kNpos;

@@ -57,7 +57,8 @@ SIPSHUNT_ALWAYS_INLINE void via_reset_params(Via& v) noexcept {
 }
 
 // The common shape, "SIP/2.0/T host[:port][;token[=token]]*" under 128 octets, with no LWS but
-// the one SP and no quoted or IPv6 values, decoded from one delimiter mask. Returns the position
+// the one SP and no quoted or IPv6 parameter values, decoded from one delimiter mask; the host may
+// be an IPv6 reference ("[2001:db8::1]", RFC 5118 §4). Returns the position
 // after the via-parm (',' or e), or kNpos when it needs the general decoder (which also reports
 // the errors).
 template <class M>
@@ -75,7 +76,7 @@ SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(const Blocks& b, const char* d, std:
   v.transport = sv(s, 8, t);
   const std::size_t h = t + 1;
   t = pop(m);
-  if (t == h) return kNpos;  // '[', LWS, ...
+  if (t == h && (s[h] != '[' || !fast_ipv6_ref(m, s, n, h, t))) return kNpos;  // LWS, ...
   v.host = sv(s, h, t);
   via_reset_params(v);
   if (!fast_port(m, s, n, t, v.port, v.has_port)) return kNpos;

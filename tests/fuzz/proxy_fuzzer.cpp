@@ -1,11 +1,15 @@
 // libFuzzer target for the whole proxy step, proxy::process(): parse, validation, rules
 // (Hyperscan), pins, strict and loose routing, host mappings, Maglev, rewrite, stateless replies.
 // The input is the datagram itself (a heap block of exactly its size, so ASan sees any read past
-// it); its length picks the source: a client, a backend on its own port, a backend on another
-// port. Invariants checked on every input:
+// it); its length picks the world and the source. Two worlds: one network (explain's implicit
+// one) and two networks (README "Deployment shapes": an IPv6 client side and an IPv4 farm, each
+// with a service address, so double Record-Route and RFC 5118 references are fuzzed too); sources:
+// a client, a backend on its own port, a backend on another port. Invariants checked on every
+// input:
 //   - the output fits the buffer, and forwards and replies are not empty;
-//   - a forward parses, a forwarded request carries our Via on top, nothing goes to a broadcast,
-//     multicast or unspecified address, and the body is the input's body byte for byte;
+//   - a forward parses, a forwarded request carries on top our Via of the network it leaves by,
+//     which is of the destination's family; nothing goes to a broadcast, multicast or unspecified
+//     address, and the body is the input's body byte for byte;
 //   - a reply parses as a response with the status the Outcome names (a 400/505 to a malformed
 //     request only has its status line checked: it echoes the request's lines), never an ACK's;
 //   - the same input gives the same verdict and the same bytes again.
@@ -40,38 +44,73 @@ struct World {
   std::uint64_t now = 0;
 };
 
-World& world() {
-  static World* w = [] {
-    auto* out = new World;
-    const test_support::TempDir dir;
-    dir.write("fuzz.rules", "rule scanners: header User-Agent ~ /friendly-scanner|sipvicious/i => drop\n"
-                            "rule registrar: method REGISTER => pool registrar\n"
-                            "rule emergency: method INVITE and ruri ~ /^sips?:(911|112)@/ => pool core\n"
-                            "rule keepalive: method OPTIONS and not src 198.19.0.0/16 => reply 200 \"OK\"\n"
-                            "rule deny: header Subject ~ /^deny/ => reply 403 \"Forbidden\"\n"
-                            "rule rest: any => pool core\n");
-    test_support::ConfigFixture config = test_support::proxy_fixture();
-    config.pools[0].backends[2].port = 5080;
-    config.hosts = {{"carrier.example.com", "203.0.113.5:5070"}};
-    config.rule_files = {"fuzz.rules"};
-    config.pools.push_back({.name = "registrar", .backends = {{"r1", "198.19.1.11"}}});
-    const auto setup = proxy::explain_setup(dir.write("fuzz.toml", config.toml()), {"b2"}, health::kProbeCallIdPrefix);
-    if (!setup) {
-      std::fprintf(stderr, "proxy fuzzer: setup failed: %s\n", setup.error().to_string().c_str());
-      std::abort();
-    }
-    out->snapshot = *setup;
-    if (!proxy::prepare(*out->worker, *out->snapshot)) fail("cannot prepare the rules scratch");
-    return out;
-  }();
-  return *w;
+// Two networks: clients on IPv6 (network 0), the farm on IPv4 (network 1), service addresses on both.
+constexpr const char* kTwoNetworks = R"(
+[[dpdk.ports]]
+name = "public"
+device = "net_af_packet0"
+[[dpdk.ports.networks]]
+name = "public6"
+address = "2001:db8:1::1"
+gateway = "2001:db8:1::fe"
+service_address = "2001:db8:200::1"
+[[dpdk.ports]]
+name = "farm"
+device = "net_af_packet1"
+address = "198.19.0.1"
+prefix_len = 16
+gateway = "198.19.0.254"
+service_address = "192.0.2.81"
+)";
+
+World make_world(bool two_networks) {
+  World out;
+  const test_support::TempDir dir;
+  dir.write("fuzz.rules", "rule scanners: header User-Agent ~ /friendly-scanner|sipvicious/i => drop\n"
+                          "rule registrar: method REGISTER => pool registrar\n"
+                          "rule emergency: method INVITE and ruri ~ /^sips?:(911|112)@/ => pool core\n"
+                          "rule keepalive: method OPTIONS and not src 198.19.0.0/16 => reply 200 \"OK\"\n"
+                          "rule deny: header Subject ~ /^deny/ => reply 403 \"Forbidden\"\n"
+                          "rule rest: any => pool core\n");
+  test_support::ConfigFixture config = test_support::proxy_fixture();
+  config.pools[0].backends[2].port = 5080;
+  config.hosts = {{"carrier.example.com", "203.0.113.5:5070"}};
+  config.rule_files = {"fuzz.rules"};
+  config.pools.push_back({.name = "registrar", .backends = {{"r1", "198.19.1.11"}}});
+  if (two_networks) {
+    config.address = "2001:db8:200::1";
+    config.tail = kTwoNetworks;
+  }
+  const auto setup = proxy::explain_setup(dir.write("fuzz.toml", config.toml()), {"b2"}, health::kProbeCallIdPrefix);
+  if (!setup) {
+    std::fprintf(stderr, "proxy fuzzer: setup failed: %s\n", setup.error().to_string().c_str());
+    std::abort();
+  }
+  out.snapshot = *setup;
+  if (!proxy::prepare(*out.worker, *out.snapshot)) fail("cannot prepare the rules scratch");
+  return out;
 }
 
-Endpoint source_for(std::size_t size) {
+// Bit 2 of the length picks the world.
+World& world(std::size_t size) {
+  static World* one = new World(make_world(false));
+  static World* two = new World(make_world(true));
+  return (size & 4) != 0 ? *two : *one;
+}
+
+struct Arrival {
+  Endpoint source;
+  std::uint16_t network;
+};
+
+Arrival source_for(std::size_t size) {
+  const bool two = (size & 4) != 0;
   switch (size % 4) {
-    case 0: return Endpoint{IpAddress::v4(0xc6130b0b), 5060};  // b1 198.19.0.11:5060 (its own port)
-    case 1: return Endpoint{IpAddress::v4(0xc6130d0d), 40123};  // b3's address, another port
-    default: return Endpoint{IpAddress::v4(0xc6120002), 5060};  // a client, 198.18.0.2:5060
+    case 0: return {Endpoint{IpAddress::v4(0xc6130b0b), 5060}, std::uint16_t{two}};   // b1 198.19.0.11:5060 (its own port)
+    case 1: return {Endpoint{IpAddress::v4(0xc6130d0d), 40123}, std::uint16_t{two}};  // b3's address, another port
+    default:
+      if (two) return {Endpoint{*IpAddress::parse("2001:db8:1::2"), 5060}, 0};  // a client on the IPv6 side
+      return {Endpoint{IpAddress::v4(0xc6120002), 5060}, 0};                     // a client, 198.18.0.2:5060
   }
 }
 
@@ -81,14 +120,16 @@ struct Run {
 };
 
 Run run(const std::uint8_t* data, std::size_t size) {
-  World& w = world();
+  World& w = world(size);
   auto in = std::make_unique<char[]>(size == 0 ? 1 : size);
   if (size != 0) std::memcpy(in.get(), data, size);
   Run x;
   x.out.resize(size + proxy::kMaxGrowth);
   // Time moves a second per input: the reply budget refills, so no input is rate limited.
   w.now += 1'000'000'000;
-  x.r = proxy::process(*w.snapshot, *w.worker, in.get(), size, source_for(size), 0, x.out.data(), x.out.size(), w.now);
+  const Arrival from = source_for(size);
+  x.r = proxy::process(*w.snapshot, *w.worker, in.get(), size, from.source, from.network, x.out.data(), x.out.size(),
+                       w.now);
   if (x.r.length > x.out.size()) fail("output longer than its buffer");
   x.out.resize(x.r.verdict == proxy::Verdict::kForward || x.r.verdict == proxy::Verdict::kReply ? x.r.length : 0);
   return x;
@@ -103,9 +144,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A 400/505 to a malformed request echoes its header lines as they came (RFC 3261 §8.2.6.2), so
   // it may carry the same malformation: only its status line is checked.
   const bool echoes_malformed = x.r.verdict == proxy::Verdict::kReply && x.r.kind == proxy::Kind::kInvalid;
+  const proxy::Snapshot& snapshot = *world(size).snapshot;
   if (x.r.verdict == proxy::Verdict::kForward || x.r.verdict == proxy::Verdict::kReply) {
     if (x.out.empty()) fail("forward or reply without octets");
     if (x.r.next_hop.ip.is_unsendable()) fail("destination is broadcast, multicast or unspecified");
+    if (x.r.route.network >= snapshot.networks.size()) fail("egress network out of range");
+    if (snapshot.routed && snapshot.networks[x.r.route.network].sip.ip.family != x.r.next_hop.ip.family)
+      fail("destination of another family than the network it leaves by");
   }
   if (echoes_malformed) {
     char line[13];
@@ -118,8 +163,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (x.r.verdict == proxy::Verdict::kForward) {
     if (in_status != sip::Status::kOk) fail("forwarded a message that does not parse");
     if (out.is_request != in.is_request) fail("forward changed request into response or back");
-    if (out.is_request && out.vias[0].value.substr(0, 35) != "SIP/2.0/UDP 198.18.0.1:5060;branch=")
-      fail("forwarded request without our Via on top");
+    // "Via: SIP/2.0/UDP ADDR:PORT;branch=z9hG4bK" of the egress network, without "Via: ".
+    const std::string_view ours = std::string_view(snapshot.networks[x.r.route.network].via_prefix).substr(5);
+    if (out.is_request && out.vias[0].value.substr(0, ours.size()) != ours)
+      fail("forwarded request without our Via of its egress network on top");
     if (out.body != in.body) fail("body changed");
     if (out.call_id != in.call_id) fail("Call-ID changed");
   }

@@ -123,6 +123,44 @@ TEST_P(Rfc5118, ResponsesFindTheirWayBack) {
   }
 }
 
+// RFC 5118 §4.2: a Request-URI whose host (after the last '@' before any ';' or '?') is IPv6
+// without brackets is answered 400; a bracketed host, colons in the userinfo, the parameters or
+// the headers are not that.
+TEST_P(Rfc5118, UnbracketedIpv6RequestUriHostIsRefused) {
+  const struct {
+    const char* uri;
+    bool refused;
+  } cases[] = {
+      {"sip:2001:db8::10", true},
+      {"sips:2001:db8::10", true},
+      {"sip:alice@2001:db8::10", true},
+      {"sip:alice@2001:db8::10:5060;user=phone", true},
+      {"sip:a@b@2001:db8::1", true},
+      {"sip:2001:db8::1;maddr=x", true},
+      {"sip:2001:db8::1?subject=x", true},
+      {"sip:alice@[2001:db8::10]", false},
+      {"sip:+13105550000@[2001:db8::1]:5060;user=phone", false},
+      {"sip:[2001:db8::10];x=a:b:c", false},
+      {"sip:alice:secret@198.18.0.1:5060", false},
+      {"sip:alice@198.18.0.1:5060;x=a:b:c", false},
+      {"sip:h;x=2001:db8::1", false},
+      {"sip:h?x=a:b:c", false},
+      {"sip:h:5060?x=a:b", false},
+      {"sip:bob@biloxi.example.com", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.uri);
+    const Run x = run(std::string("OPTIONS ") + c.uri +
+                      " SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK5118uri\r\nMax-Forwards: 70\r\n"
+                      "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: 5118-uri@x\r\n"
+                      "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(x.r.reason == reason_for(sip::Status::kBadRequestUri), c.refused) << x.json;
+    if (c.refused) {
+      EXPECT_EQ(x.r.status, 400) << x.json;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, Rfc5118,
                          ::testing::Values(Setting{"rfc4475.toml", "198.18.0.2:5060", "SIP/2.0/UDP 198.18.0.1:5060;branch="},
                                            Setting{"rfc5118-ipv6.toml", "[2001:db8::2]:5060",

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cctype>
 #include <random>
 
 #include <string>
 #include <string_view>
 
 #include "ip_literal.hpp"
+#include "ipv6_text.hpp"
 #include "sipshunt/sip/writer.hpp"
 
 namespace sipshunt::proxy::test {
@@ -154,6 +156,74 @@ TEST(IpLiteral, Ipv6AgreesWithInetPton) {
     }
   }
   EXPECT_GT(accepted, 100);
+}
+
+// parse_ipv6() tries the usual shape first (detail::parse_ipv6_groups) and hands every other text
+// to the general parser: which texts the fast path decides, and that it reads them as the general
+// parser does.
+TEST(IpLiteral, Ipv6FastPathTakesTheUsualShapeOnly) {
+  const struct {
+    std::string_view text;
+    bool fast;
+  } cases[] = {
+      {"2001:db8::1", true},   {"[2001:db8::1]", true},     {"::", true},        {"[::]", true},
+      {"::1", true},           {"1::", true},               {"1:2:3:4:5:6:7:8", true},
+      {"2001:DB8:0:0:0:0:0:9", true}, {"fe80::1:0:0:1", true}, {"0000:0:0::ffff", true},
+      // Left to the general parser: dotted quads, and every malformed text.
+      {"::ffff:192.0.2.128", false}, {"[2001:db8::192.0.2.1]", false}, {"1:2:3:4:5:6:1.2.3.4", false},
+      {"198.18.0.1", false},   {"", false},                 {":", false},        {"[]", false},
+      {"12345::1", false},     {"1:::2", false},            {"1::2::3", false},  {":1::2", false},
+      {"1::2:", false},        {"1:2:3:4:5:6:7", false},    {"1:2:3:4:5:6:7:8:9", false},
+      {"1:2:3:4:5:6:7::8", false}, {"[2001:db8::1", false}, {"2001:db8::1]", false}, {"[[::1]]", false},
+      {"g::1", false},         {"fe80::1%eth0", false},     {"[2001:db8::1]:5060", false},
+  };
+  for (const auto& c : cases) {
+    IpAddress fast, general;
+    fast.family = Family::kNone;
+    const bool took = sipshunt::detail::parse_ipv6_groups(c.text, fast);
+    EXPECT_EQ(took, c.fast) << c.text;
+    if (!took) {
+      EXPECT_EQ(fast.family, Family::kNone) << c.text << ": written although refused";
+      continue;
+    }
+    ASSERT_TRUE(sipshunt::detail::parse_ipv6_general(c.text, general)) << c.text;
+    EXPECT_EQ(fast, general) << c.text;
+  }
+}
+
+TEST(IpLiteral, Ipv6FastPathAgreesWithTheGeneralParser) {
+  std::mt19937 rng(4291);
+  const std::string alphabet = "0123456789abcdefABCDEF:::::..[]g";
+  int fast = 0;
+  for (int round = 0; round < 300000; ++round) {
+    std::string text;
+    if (round % 2 == 0) {  // random octets of the alphabet
+      const std::size_t n = rng() % 46;
+      for (std::size_t i = 0; i < n; ++i) text.push_back(alphabet[rng() % alphabet.size()]);
+    } else {  // an address as format_ip writes it (every zero-run shape), maybe bracketed or in capitals
+      IpAddress ip;
+      ip.family = Family::kIPv6;
+      for (std::size_t g = 0; g < 16; ++g) ip.bytes[g] = (rng() & 1) != 0 ? 0 : static_cast<std::uint8_t>(rng());
+      text = ip.to_string();
+      if ((rng() & 3) == 0) text = "[" + text + "]";
+      if ((rng() & 3) == 0) {
+        for (char& ch : text) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      }
+    }
+    IpAddress a, b;
+    const bool general = sipshunt::detail::parse_ipv6_general(text, a);
+    if (sipshunt::detail::parse_ipv6_groups(text, b)) {
+      ++fast;
+      ASSERT_TRUE(general) << text;
+      ASSERT_EQ(a, b) << text;
+    }
+    IpAddress c;
+    ASSERT_EQ(parse_ipv6(text, c), general) << text;
+    if (general) {
+      ASSERT_EQ(c, a) << text;
+    }
+  }
+  EXPECT_GT(fast, 100000);
 }
 
 // format_ip writes IPv6 by hand (RFC 5952): the same text as libc's inet_ntop for random

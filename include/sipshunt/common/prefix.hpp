@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -47,23 +48,52 @@ class PrefixTable {
   // Control plane. Prefixes must be distinct; values are opaque (need not be distinct).
   explicit PrefixTable(std::span<const Entry> entries);
 
-  // hot path: the value of the longest prefix containing `addr`, kNoMatch when none does.
-  [[nodiscard]] std::uint32_t lookup(const IpAddress& addr) const noexcept;
+  // hot path: the value of the longest prefix containing `addr`, kNoMatch when none does. Inline:
+  // the data plane and the proxy look up a route for every datagram they send.
+  [[nodiscard]] std::uint32_t lookup(const IpAddress& addr) const noexcept {
+    if (addr.family == Family::kIPv4) return find(v4_, addr.v4_host_order());
+    if (addr.family == Family::kIPv6) return find(v6_, key_of_ipv6(addr));
+    return kNoMatch;
+  }
 
   [[nodiscard]] std::size_t ranges() const noexcept { return v4_.size() + v6_.size(); }
 
  private:
   __extension__ typedef unsigned __int128 Key;
+  // An address as one integer in network order: IPv4 in 32 bits (its own table, so an IPv4 lookup
+  // compares 32-bit words), IPv6 in 128 from two 64-bit loads.
+  template <class K>
   struct Range {
-    Key first;
-    Key last;
+    K first;
+    K last;
     std::uint32_t value;
   };
-  static std::vector<Range> flatten(std::vector<Range> prefixes);
-  static std::uint32_t find(const std::vector<Range>& ranges, Key key) noexcept;
+  static Key key_of_ipv6(const IpAddress& a) noexcept {
+    std::uint64_t hi, lo;
+    std::memcpy(&hi, a.bytes.data(), 8);
+    std::memcpy(&lo, a.bytes.data() + 8, 8);
+    return (Key{__builtin_bswap64(hi)} << 64) | __builtin_bswap64(lo);
+  }
+  static std::vector<Range<Key>> flatten(std::vector<Range<Key>> prefixes);
+  // The value of the last range whose first <= key, when key is inside it.
+  template <class K>
+  static std::uint32_t find(const std::vector<Range<K>>& ranges, K key) noexcept {
+    std::size_t lo = 0, hi = ranges.size();
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (ranges[mid].first <= key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    if (lo == 0) return kNoMatch;
+    const Range<K>& r = ranges[lo - 1];
+    return key <= r.last ? r.value : kNoMatch;
+  }
 
-  std::vector<Range> v4_;  // sorted by `first`, disjoint
-  std::vector<Range> v6_;
+  std::vector<Range<std::uint32_t>> v4_;  // sorted by `first`, disjoint
+  std::vector<Range<Key>> v6_;
 };
 
 }  // namespace sipshunt

@@ -37,13 +37,6 @@ class RouteTable {
     const Entry& e = entries_[i];
     return NextHop{e.network, e.connected ? dst : e.via};
   }
-  // The network whose own address `a` is, -1 otherwise.
-  [[nodiscard]] int network_of_local(const IpAddress& a) const noexcept {
-    for (std::size_t i = 0; i < networks_.size(); ++i) {
-      if (networks_[i].address == a) return static_cast<int>(i);
-    }
-    return -1;
-  }
   [[nodiscard]] const std::vector<config::Network>& networks() const noexcept { return networks_; }
 
   struct Entry {
