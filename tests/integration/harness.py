@@ -85,6 +85,14 @@ class Env:
     def topology_down(self):
         subprocess.run([os.path.join(ROOT, "scripts", "netns-topo.sh"), "down", self.sfx], check=False)
 
+    def build_or_clean(self, build):
+        """Runs `build` (a subclass's own topology); on any failure what it made is torn down."""
+        try:
+            build()
+        except BaseException:
+            self.topology_down()
+            raise
+
     def __exit__(self, exc_type, exc, tb):
         failed = exc_type is not None
         if failed:

@@ -181,11 +181,7 @@ class ScaleEnv(Env):
             self._ip("-n", where, "link", "set", dev, "up")
 
     def topology_up(self):
-        try:
-            self._build()
-        except BaseException:
-            self.topology_down()
-            raise
+        self.build_or_clean(self._build)
 
     def _build(self):
         rt = self.ns("router")

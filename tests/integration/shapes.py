@@ -110,11 +110,7 @@ class ShapeEnv(Env):
         return super().ns(role)
 
     def topology_up(self):
-        try:
-            self._build()
-        except BaseException:
-            self.topology_down()
-            raise
+        self.build_or_clean(self._build)
 
     def _build(self):
         v6c = ":" in self.proxy_ip

@@ -187,10 +187,12 @@ def test(sipshunt):
         g = env.glue
         # Until the kernel has ended the process its admin socket still accepts; then the glue
         # needs `fall` refused polls `interval` apart (the first within one interval), then birdc,
-        # one BGP UPDATE and the kernel route: allow 1 s for those on a loaded 2-core host.
-        # A stall of the whole host (scale_out.STALL_WATCH) in the window is added, and said.
+        # one BGP UPDATE and the kernel route: 0.05-0.2 s on a quiet host, but once 2.7 s with
+        # compiles running beside the test on this 2-core VM (no stall of the whole host seen), so
+        # 3 s are allowed for those. A stall of the whole host (scale_out.STALL_WATCH) in the
+        # window is added, and said.
         stalled = env.stalls(t_kill, moved[0])
-        bound = reaped + (g["fall"] + 1) * g["interval_ms"] / 1000 + 1.0 + stalled
+        bound = reaped + (g["fall"] + 1) * g["interval_ms"] / 1000 + 3.0 + stalled
         print(f"phase c: failover time (kill -9 to the router's route change) {failover:.3f} s "
               f"(glue: {g['interval_ms']} ms x {g['fall']}; host stalled {stalled:.3f} s in it; bound {bound:.2f} s)")
         periods = finish(env, caller, "c", results)
