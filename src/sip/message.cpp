@@ -58,7 +58,7 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
   m.reason = {};
   m.header_count = 0;
   std::memset(m.first, 0xff, sizeof m.first);
-  m.via_count = 0;
+  m.decoded_vias = 0;
   m.route_count = 0;
   m.call_id = {};
   m.cseq = 0;
@@ -157,6 +157,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   // what follows the last one is checked after the loop: the empty line, or an error.
   const std::uint32_t fields_end = li.count - (li.bare_lf ? 1 : 0);
   std::uint16_t count = 0;  // m.header_count, kept in a register
+  const std::uint8_t via_limit = m.is_request ? 1 : kDecodedVias;
   pos = nl + 1;
   for (std::uint32_t line = 1; line < fields_end; ++line) {
     const std::size_t le = li.at[line];
@@ -205,7 +206,9 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     Status s = Status::kOk;
     switch (id) {
       case HeaderId::kVia:
-        s = decode_via(blocks, d, vb, ve, m, idx);
+        // Only the Via values a decision reads (Message::vias); the rest stay undecoded.
+        if (m.decoded_vias < via_limit)
+          s = decode_via(blocks, d, vb, ve, m.vias, m.decoded_vias, via_limit, idx, Status::kOk);
         break;
       case HeaderId::kCallId:
         if (dup)

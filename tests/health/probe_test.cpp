@@ -69,7 +69,7 @@ struct FakeReply {
     msg.status_code = status;
     msg.call_id = call_id;
     msg.cseq_method = cseq_method;
-    msg.via_count = has_via ? 1 : 0;
+    msg.decoded_vias = has_via ? 1 : 0;
     msg.vias[0] = sip::Via{};
     msg.vias[0].has_branch = !branch.empty();
     msg.vias[0].branch = branch;

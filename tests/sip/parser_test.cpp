@@ -186,8 +186,11 @@ TEST(HeaderLines, LongHeaderSection) {
   Message& m = msg();
   const std::string s = remember(invite_with({"X-Big: " + big, "Route: <sip:p1.example.com;lr>", "Via: SIP/2.0/UDP last.example.com;branch=z9hG4bKz"}));
   ASSERT_EQ(parse_checked(s, m), Status::kOk);
-  ASSERT_EQ(m.via_count, 2);
-  EXPECT_EQ(m.vias[1].host, "last.example.com");
+  Via all[kMaxVias];
+  std::uint8_t n = 0;
+  ASSERT_EQ(decode_vias(m, all, kMaxVias, n), Status::kOk);
+  ASSERT_EQ(n, 2);
+  EXPECT_EQ(all[1].host, "last.example.com");
   ASSERT_EQ(m.route_count, 1);
   EXPECT_EQ(m.routes[0].uri.host, "p1.example.com");
   EXPECT_EQ(m.find(HeaderId::kOther)->value.size(), big.size());
@@ -199,13 +202,21 @@ TEST(Via, Table) {
     SCOPED_TRACE(std::string(c.what));
     Message& m = msg();
     const std::string s = via_message(c);
+    // parse() decodes the top Via of a request; the table's expectation covers every value, as
+    // decode_vias() decodes them.
     const Status st = parse_checked(s, m);
-    EXPECT_EQ(to_string(st), to_string(c.status)) << printable(s);
+    Via all[kMaxVias];
+    std::uint8_t n = 0;
+    const Status full = st == Status::kOk ? decode_vias(m, all, kMaxVias, n) : st;
+    EXPECT_EQ(to_string(full), to_string(c.status)) << printable(s);
     if (c.status != Status::kOk) continue;
-    ASSERT_EQ(m.via_count, c.vias.size());
+    ASSERT_EQ(m.decoded_vias, 1);
+    EXPECT_EQ(m.vias[0].value, all[0].value);
+    EXPECT_EQ(m.vias[0].branch, all[0].branch);
+    ASSERT_EQ(n, c.vias.size());
     for (std::size_t i = 0; i < c.vias.size(); ++i) {
       SCOPED_TRACE(i);
-      const Via& v = m.vias[i];
+      const Via& v = all[i];
       const ViaExpect& x = c.vias[i];
       EXPECT_EQ(v.protocol, x.protocol);
       EXPECT_EQ(v.version, x.version);
@@ -241,10 +252,51 @@ TEST(Via, HeaderIndexPerValue) {
   const std::string s = remember(build(kInviteLine, {"Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2",
                                                      kFrom, "v: SIP/2.0/UDP c;branch=z9hG4bK3", kTo, kCallId, kCSeq}));
   ASSERT_EQ(parse_checked(s, m), Status::kOk);
-  ASSERT_EQ(m.via_count, 3);
+  ASSERT_EQ(m.decoded_vias, 1);
   EXPECT_EQ(m.vias[0].header, 0);
-  EXPECT_EQ(m.vias[1].header, 0);
-  EXPECT_EQ(m.vias[2].header, 2);
+  Via all[kMaxVias];
+  std::uint8_t n = 0;
+  ASSERT_EQ(decode_vias(m, all, kMaxVias, n), Status::kOk);
+  ASSERT_EQ(n, 3);
+  EXPECT_EQ(all[0].header, 0);
+  EXPECT_EQ(all[1].header, 0);
+  EXPECT_EQ(all[2].header, 2);
+}
+
+// The validation boundary (README.md): parse() decodes the Via values a decision reads, the top
+// one of a request and the top two of a response; a malformed value below them is forwarded as
+// it came, and decode_vias() still reports it.
+TEST(Via, LowerValuesAreNotDecoded) {
+  Message& m = msg();
+  const std::string req = remember(build(kInviteLine, {"Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;;",
+                                                       kFrom, "v: SIP/2.0/UDP", kTo, kCallId, kCSeq}));
+  ASSERT_EQ(parse_checked(req, m), Status::kOk);
+  ASSERT_EQ(m.decoded_vias, 1);
+  EXPECT_EQ(m.vias[0].host, "a");
+  Via all[kMaxVias];
+  std::uint8_t n = 0;
+  EXPECT_EQ(decode_vias(m, all, kMaxVias, n), Status::kBadVia);
+  EXPECT_EQ(n, 1);
+  // A response reads its second Via (the next hop): malformed there, the parse fails.
+  const std::string bad_next = remember(build("SIP/2.0 200 OK", {"Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;;",
+                                                                 kFrom, kTo, kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(bad_next, m), Status::kBadVia);
+  const std::string bad_third = remember(build("SIP/2.0 200 OK", {"Via: SIP/2.0/UDP a;branch=z9hG4bK1", kFrom,
+                                                                  "Via: SIP/2.0/UDP b:5070;received=198.18.0.9, SIP/2.0/UDP c;;",
+                                                                  kTo, kCallId, kCSeq}));
+  ASSERT_EQ(parse_checked(bad_third, m), Status::kOk);
+  ASSERT_EQ(m.decoded_vias, 2);
+  EXPECT_EQ(m.vias[1].host, "b");
+  EXPECT_EQ(m.vias[1].port, 5070);
+  EXPECT_EQ(m.vias[1].received, "198.18.0.9");
+  EXPECT_EQ(m.vias[1].header, 2);
+  EXPECT_EQ(decode_vias(m, all, kMaxVias, n), Status::kBadVia);
+  EXPECT_EQ(n, 2);
+  // The top value is always read: a fault there, or in the separator right after it, is a fault.
+  const std::string bad_top = remember(build(kInviteLine, {"Via: SIP/2.0/UDP a;;, SIP/2.0/UDP b", kFrom, kTo, kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(bad_top, m), Status::kBadVia);
+  const std::string trailing = remember(build(kInviteLine, {"Via: SIP/2.0/UDP a;branch=z9hG4bK1,", kFrom, kTo, kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(trailing, m), Status::kBadVia);
 }
 
 TEST(Via, TooManyVias) {
@@ -252,9 +304,13 @@ TEST(Via, TooManyVias) {
   for (std::size_t i = 1; i <= kMaxVias; ++i) via += ", SIP/2.0/UDP h" + std::to_string(i) + ";branch=z9hG4bK1";
   Message& m = msg();
   const std::string s = remember(build(kInviteLine, {via, kFrom, kTo, kCallId, kCSeq}));
-  EXPECT_EQ(parse_checked(s, m), Status::kTooManyVias);
-  EXPECT_EQ(m.via_count, kMaxVias);
-  EXPECT_EQ(m.header_count, 5);  // the table is still complete
+  ASSERT_EQ(parse_checked(s, m), Status::kOk);  // only the top value is decoded
+  EXPECT_EQ(m.decoded_vias, 1);
+  EXPECT_EQ(m.header_count, 5);
+  Via all[kMaxVias];
+  std::uint8_t n = 0;
+  EXPECT_EQ(decode_vias(m, all, kMaxVias, n), Status::kTooManyVias);
+  EXPECT_EQ(n, kMaxVias);
 }
 
 // Via, From and Route values are decoded from one delimiter mask when under 64 octets, from two
@@ -275,7 +331,7 @@ TEST(FastPaths, LongValuesDecodeTheSameAtEveryLengthAndOffset) {
                                                 "Route: " + route + ", <sip:p2.example.net;lr>", kCallId, kCSeq});
       if (pad % 16 == 0 && len % 30 == 0) remember(s);  // a few also go through every truncation
       ASSERT_EQ(parse_checked(s, m), Status::kOk) << printable(s);
-      ASSERT_EQ(m.via_count, 1);
+      ASSERT_EQ(m.decoded_vias, 1);
       const Via& v = m.vias[0];
       EXPECT_EQ(v.value, via);
       EXPECT_EQ(v.host, "198.18.1.1");
@@ -555,8 +611,11 @@ TEST(Params, AgreeWithTheParsersViaParameters) {
     Message& m = msg();
     const std::string s = via_message(c);
     if (parse_checked(s, m) != Status::kOk) continue;
-    for (std::size_t i = 0; i < m.via_count; ++i) {
-      const Via& v = m.vias[i];
+    Via all[kMaxVias];
+    std::uint8_t n = 0;
+    if (decode_vias(m, all, kMaxVias, n) != Status::kOk) continue;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Via& v = all[i];
       struct Known {
         std::string_view name;
         bool has;
@@ -631,7 +690,7 @@ TEST(Errors, BadVersionStillExposesTheReplyFields) {
                                         "CSeq:    1 OPTIONS", "l: 0"}));
   ASSERT_EQ(parse_checked(s, m), Status::kBadVersion);
   EXPECT_EQ(m.method, "OPTIONS");
-  ASSERT_EQ(m.via_count, 1);
+  ASSERT_EQ(m.decoded_vias, 1);
   EXPECT_EQ(m.vias[0].host, "c.example.com");
   EXPECT_EQ(m.vias[0].branch, "z9hG4bKkdjuw");
   EXPECT_EQ(m.call_id, "badvers.31417@c.example.com");
@@ -664,7 +723,7 @@ TEST(Errors, SemanticErrorsKeepTheWholeTable) {
     EXPECT_EQ(parse_checked(remember(c.msg), m), c.status);
     ASSERT_NE(m.find(HeaderId::kSubject), nullptr);
     EXPECT_EQ(m.find(HeaderId::kSubject)->value, "after");
-    EXPECT_EQ(m.via_count, 1);
+    EXPECT_EQ(m.decoded_vias, 1);
     EXPECT_EQ(m.vias[0].branch, "z9hG4bK74bf9");
     EXPECT_EQ(m.from_tag, "9fxced76sl");
     EXPECT_FALSE(m.call_id.empty());
@@ -690,7 +749,7 @@ TEST(Errors, NothingLeaksFromThePreviousParse) {
   EXPECT_EQ(m.find(HeaderId::kRoute), nullptr);
   EXPECT_EQ(parse_checked(std::string(), m), Status::kEmpty);
   EXPECT_EQ(m.header_count, 0);
-  EXPECT_EQ(m.via_count, 0);
+  EXPECT_EQ(m.decoded_vias, 0);
 }
 
 }  // namespace
