@@ -64,7 +64,6 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
   m.cseq = 0;
   m.cseq_method = {};
   m.max_forwards = -1;
-  m.from_tag = {};
   m.to_tag = {};
   m.has_content_length = false;
   m.content_length = 0;
@@ -222,7 +221,8 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
         s = dup ? Status::kDuplicateCSeq : decode_cseq(blocks, d, vb, ve, m);
         break;
       case HeaderId::kFrom:
-        s = dup ? Status::kDuplicateFrom : decode_addr(blocks, d, vb, ve, m.from_tag, Status::kBadFrom);
+        // Indexed, not decoded: only an RFC 2543 branch reads its tag (decode_from_tag()).
+        if (dup) s = Status::kDuplicateFrom;
         break;
       case HeaderId::kTo:
         s = dup ? Status::kDuplicateTo : decode_addr(blocks, d, vb, ve, m.to_tag, Status::kBadTo);

@@ -177,7 +177,9 @@ TEST(ProbeCodec, ParsedProbeIsValidSipAndItsParsedAnswerMatches) {
     EXPECT_TRUE(m.is_request);
     EXPECT_EQ(m.method, "OPTIONS");
     EXPECT_EQ(m.max_forwards, 70);
-    EXPECT_FALSE(m.from_tag.empty());
+    std::string_view from_tag;
+    EXPECT_EQ(sip::decode_from_tag(m, from_tag), sip::Status::kOk);
+    EXPECT_FALSE(from_tag.empty());
     EXPECT_TRUE(has_probe_prefix(m.call_id));
     ProbeReply out;
     EXPECT_EQ(codec.match(m, out), MatchResult::kNotResponse);

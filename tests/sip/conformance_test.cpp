@@ -155,6 +155,12 @@ TEST(Conformance, EveryMessageGetsItsVerdict) {
   }
 }
 
+// The From tag, decoded on demand as the proxy does.
+std::string_view from_tag_of(const Message& m) {
+  std::string_view tag;
+  return decode_from_tag(m, tag) == Status::kOk ? tag : std::string_view();
+}
+
 // What the proxy needs from specific messages beyond the verdict.
 TEST(Conformance, DecodedFields) {
   static Message m;
@@ -178,7 +184,7 @@ TEST(Conformance, DecodedFields) {
     EXPECT_EQ(m.cseq, 9u);
     EXPECT_EQ(m.cseq_method, "INVITE");
     EXPECT_EQ(m.to_tag, "1918181833n");
-    EXPECT_EQ(m.from_tag, "98asjd8");
+    EXPECT_EQ(from_tag_of(m), "98asjd8");
     EXPECT_EQ(m.call_id, "wsinv.ndaksdj@192.0.2.1");
     ASSERT_EQ(m.route_count, 1);
     EXPECT_TRUE(m.routes[0].uri.lr);
@@ -278,7 +284,7 @@ TEST(Conformance, DecodedFields) {
     ASSERT_EQ(parse_file("intmeth", load("intmeth.dat"), m), S::kOk);
     EXPECT_EQ(m.method, "!interesting-Method0123456789_*+`.%indeed'~");
     EXPECT_EQ(m.cseq_method, m.method);
-    EXPECT_EQ(m.from_tag, "_token~1'+`*%!-.");
+    EXPECT_EQ(from_tag_of(m), "_token~1'+`*%!-.");
     EXPECT_EQ(m.max_forwards, 255);
     Uri u;
     ASSERT_TRUE(parse_uri(m.request_uri, u));
@@ -303,7 +309,7 @@ TEST(Conformance, DecodedFields) {
     EXPECT_EQ(m.decoded_vias, 1);
     EXPECT_EQ(m.vias[0].host, "c.example.com");
     EXPECT_EQ(m.call_id, "badvers.31417@c.example.com");
-    EXPECT_EQ(m.from_tag, "qweoiqpe");
+    EXPECT_EQ(from_tag_of(m), "qweoiqpe");
     EXPECT_NE(m.find(HeaderId::kTo), nullptr);
     EXPECT_EQ(m.cseq_method, "OPTIONS");
   }

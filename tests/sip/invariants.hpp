@@ -83,7 +83,13 @@ inline const char* check_invariants(const Message& m, const char* data, std::siz
         return "record-route header index";
     }
   }
-  if (!inside(m.call_id) || !inside(m.cseq_method) || !inside(m.from_tag) || !inside(m.to_tag) || !inside(m.body))
+  if (st == Status::kOk) {  // From, decoded on demand
+    std::string_view tag;
+    const Status fs = decode_from_tag(m, tag);
+    if (fs != Status::kOk && fs != Status::kBadFrom) return "decode_from_tag status";
+    if (!inside(tag) || (fs != Status::kOk && !tag.empty())) return "from tag outside the datagram";
+  }
+  if (!inside(m.call_id) || !inside(m.cseq_method) || !inside(m.to_tag) || !inside(m.body))
     return "decoded field outside the datagram";
   if (m.headers_end > size) return "headers_end past the datagram";
   if (st == Status::kOk) {

@@ -49,6 +49,12 @@ Status parse_checked(const std::string& text, Message& m) {
 }
 
 // ---- start line ----------------------------------------------------------------------------------
+// The From tag, decoded on demand as the proxy does (empty when the From cannot be delimited).
+std::string_view from_tag_of(const Message& m) {
+  std::string_view tag;
+  return decode_from_tag(m, tag) == Status::kOk ? tag : std::string_view();
+}
+
 TEST(StartLine, Table) {
   for (const auto& c : start_line_cases()) {
     SCOPED_TRACE(printable(c.line));
@@ -340,7 +346,7 @@ TEST(FastPaths, LongValuesDecodeTheSameAtEveryLengthAndOffset) {
       EXPECT_TRUE(v.has_rport);
       EXPECT_EQ(v.rport, "");
       EXPECT_EQ(v.params, ";branch=" + branch + ";rport");
-      EXPECT_EQ(m.from_tag, fill);
+      EXPECT_EQ(from_tag_of(m), fill);
       ASSERT_EQ(m.route_count, 2);
       EXPECT_EQ(m.routes[0].value, route);
       EXPECT_EQ(m.routes[0].uri.host, "p1.example.net");
@@ -371,10 +377,10 @@ TEST(FastPaths, QuotedDisplayNamesOfEveryShape) {
     SCOPED_TRACE(std::string(c.from));
     Message& m = msg();
     const std::string s = remember(build(kInviteLine, {kVia, c.from, kTo, kCallId, kCSeq}));
-    EXPECT_EQ(to_string(parse_checked(s, m)), to_string(c.status));
-    if (c.status == Status::kOk) {
-      EXPECT_EQ(m.from_tag, c.tag);
-    }
+    ASSERT_EQ(parse_checked(s, m), Status::kOk);  // From is indexed, not decoded
+    std::string_view tag = "x";
+    EXPECT_EQ(to_string(decode_from_tag(m, tag)), to_string(c.status));
+    EXPECT_EQ(tag, c.tag);
   }
 }
 
@@ -386,7 +392,7 @@ std::string field_value(const Message& m, std::string_view key) {
   if (key == "max_forwards") return std::to_string(m.max_forwards);
   if (key == "content_length") return m.has_content_length ? std::to_string(m.content_length) : "-";
   if (key == "body") return printable(m.body);
-  if (key == "from_tag") return std::string(m.from_tag);
+  if (key == "from_tag") return std::string(from_tag_of(m));
   if (key == "to_tag") return std::string(m.to_tag);
   return "<unknown key " + std::string(key) + ">";
 }
@@ -395,7 +401,10 @@ TEST(Fields, Table) {
   for (const auto& c : field_cases()) {
     SCOPED_TRACE(std::string(c.what));
     Message& m = msg();
-    const Status st = parse_checked(c.msg, m);
+    // The table is the grammar's: parse(), then the From decoded on demand (decode_from_tag()).
+    Status st = parse_checked(c.msg, m);
+    std::string_view tag;
+    if (st == Status::kOk && m.find(HeaderId::kFrom) != nullptr) st = decode_from_tag(m, tag);
     EXPECT_EQ(to_string(st), to_string(c.status)) << printable(c.msg);
     for (std::string_view e : c.expect) {
       const auto eq = e.find('=');
@@ -403,6 +412,21 @@ TEST(Fields, Table) {
       EXPECT_EQ(field_value(m, key), printable(want)) << key;
     }
   }
+}
+
+// The validation boundary (README.md): From is found, checked present and single, not decoded; a
+// From that cannot be delimited is forwarded as it came.
+TEST(Fields, FromIsNotDecoded) {
+  Message& m = msg();
+  const std::string bad = remember(build(kInviteLine, {kVia, "From: \"A <sip:a@b>;;tag=1", kTo, kCallId, kCSeq}));
+  ASSERT_EQ(parse_checked(bad, m), Status::kOk);
+  std::string_view tag = "x";
+  EXPECT_EQ(decode_from_tag(m, tag), Status::kBadFrom);
+  EXPECT_EQ(tag, "");
+  const std::string twice = remember(build(kInviteLine, {kVia, "From: <sip:a@b>;tag=1", kTo, "f: <sip:a@b>;tag=2", kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(twice, m), Status::kDuplicateFrom);
+  const std::string none = remember(build(kInviteLine, {kVia, kTo, kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(none, m), Status::kMissingFrom);
 }
 
 TEST(Fields, MaxForwardsAbsentIsMinusOne) {
@@ -694,7 +718,7 @@ TEST(Errors, BadVersionStillExposesTheReplyFields) {
   EXPECT_EQ(m.vias[0].host, "c.example.com");
   EXPECT_EQ(m.vias[0].branch, "z9hG4bKkdjuw");
   EXPECT_EQ(m.call_id, "badvers.31417@c.example.com");
-  EXPECT_EQ(m.from_tag, "qweoiqpe");
+  EXPECT_EQ(from_tag_of(m), "qweoiqpe");
   EXPECT_EQ(m.cseq, 1u);
   EXPECT_EQ(m.cseq_method, "OPTIONS");
   EXPECT_NE(m.find(HeaderId::kTo), nullptr);
@@ -725,7 +749,7 @@ TEST(Errors, SemanticErrorsKeepTheWholeTable) {
     EXPECT_EQ(m.find(HeaderId::kSubject)->value, "after");
     EXPECT_EQ(m.decoded_vias, 1);
     EXPECT_EQ(m.vias[0].branch, "z9hG4bK74bf9");
-    EXPECT_EQ(m.from_tag, "9fxced76sl");
+    EXPECT_EQ(from_tag_of(m), "9fxced76sl");
     EXPECT_FALSE(m.call_id.empty());
     EXPECT_NE(m.headers_end, 0u);
   }

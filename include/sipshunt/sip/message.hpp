@@ -46,7 +46,8 @@ enum class Status : std::uint8_t {
   kDuplicateCSeq,
   kBadVia,                 // a Via value that does not decode (empty params, bad sent-by, ...)
   kBadCallId,              // empty Call-ID
-  kBadFrom,                // From/To that cannot be delimited (empty, empty param, unbalanced <>)
+  kBadFrom,                // From/To that cannot be delimited (empty, empty param, unbalanced <>);
+                           // From: decode_from_tag() only
   kBadTo,
   kBadCSeq,                // number not 0..2^31-1, or method missing / not a token
   kCSeqMethodMismatch,     // request: CSeq method differs from the Request-Line method
@@ -185,7 +186,7 @@ struct Message {
   std::uint32_t cseq = 0;         // 0 .. 2^31-1
   std::string_view cseq_method;
   int max_forwards = -1;          // -1 when absent
-  std::string_view from_tag;      // empty when absent
+  // From is indexed, checked present and single, not decoded: decode_from_tag() on demand.
   std::string_view to_tag;        // empty when absent
   bool has_content_length = false;
   std::uint32_t content_length = 0;
@@ -213,6 +214,10 @@ struct Message {
 // Leading CRLFs (keep-alives) are skipped. Line ends must be CRLF; a bare LF is kBadHeaderLine
 // (kBadStartLine on the start line).
 [[nodiscard]] Status parse(const char* data, std::size_t size, Message& out) noexcept;
+
+// The tag of the From field of a message parse() returned kOk for: kOk with `tag` (empty when
+// absent), or kBadFrom when the value cannot be delimited (`tag` empty). No allocation.
+[[nodiscard]] Status decode_from_tag(const Message& m, std::string_view& tag) noexcept;
 
 // Decodes every Via value of a message parse() returned kOk for (every Via field, in order) into
 // out[0, count). kOk; kBadVia for a value that does not decode; kTooManyVias when there are more
