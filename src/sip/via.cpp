@@ -6,16 +6,10 @@ namespace sipshunt::sip {
 
 Status decode_vias(const Message& m, Via* out, std::size_t max, std::uint8_t& count) noexcept {
   count = 0;
-  const detail::Blocks blocks{m.data, m.size, nullptr, 0};  // no stored masks: classified on demand
-  for (std::uint16_t i = 0; i < m.header_count; ++i) {
-    const Header& h = m.headers[i];
-    if (h.id != HeaderId::kVia) continue;
-    const std::size_t b = static_cast<std::size_t>(h.value.data() - m.data);
-    const Status s = detail::decode_via(blocks, m.data, b, b + h.value.size(), out, count, max, i,
-                                        Status::kTooManyVias);
-    if (s != Status::kOk) return s;
-  }
-  return Status::kOk;
+  return detail::decode_fields(m, HeaderId::kVia, [&](const detail::Blocks& b, std::size_t p, std::size_t e,
+                                                      std::uint16_t field) {
+    return detail::decode_via(b, m.data, p, e, out, count, max, field, Status::kTooManyVias);
+  });
 }
 
 }  // namespace sipshunt::sip
