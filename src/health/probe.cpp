@@ -93,7 +93,7 @@ MatchResult ProbeCodec::match(const sip::Message& msg, ProbeReply& out) const no
   id.remove_prefix(1);
   if (!take_u64(id, '\0', UINT64_MAX, seq) || !id.empty()) return MatchResult::kForeign;
 
-  if (msg.via_count == 0) return MatchResult::kBadBranch;
+  if (msg.decoded_vias == 0) return MatchResult::kBadBranch;
   const std::string_view branch = msg.vias[0].branch;
   if (!msg.vias[0].has_branch || branch.size() != kBranchCookie.size() + token.size() ||
       branch.substr(0, kBranchCookie.size()) != kBranchCookie || branch.substr(kBranchCookie.size()) != token)

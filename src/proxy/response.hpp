@@ -22,7 +22,7 @@ inline void response(Context& c, Outcome& r) noexcept {
   const sip::Via& top = m.vias[0];
   // Ours: any of our networks' addresses (the request may have left by any of them), our port.
   if (via_port(top) != c.s.self.port || our_network(c.s, top.host) < 0) return drop(r, Reason::kForeignVia);
-  if (m.via_count < 2) return drop(r, Reason::kNoNextVia);
+  if (m.decoded_vias < 2) return drop(r, Reason::kNoNextVia);
   const sip::Via& next = m.vias[1];
   // maddr is not honoured: a stateless proxy over UDP answers where the request came from.
   // `received` is read with or without brackets around an IPv6 address (RFC 5118 §4.5).

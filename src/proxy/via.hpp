@@ -66,7 +66,9 @@ inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexce
     h = hash_bytes(&port, sizeof port, h);
   } else {
     h = hash_text(m.request_uri, 0x2543);
-    h = hash_text(m.from_tag, h);
+    std::string_view from_tag;  // decoded here only: parse() does not (empty when malformed)
+    if (sip::decode_from_tag(m, from_tag) != sip::Status::kOk) from_tag = {};
+    h = hash_text(from_tag, h);
     h = hash_text(m.call_id, h);
     const std::uint32_t cseq = m.cseq;
     h = hash_bytes(&cseq, sizeof cseq, h);

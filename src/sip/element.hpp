@@ -55,6 +55,23 @@ SIPSHUNT_ALWAYS_INLINE Status decode_list(const Blocks& b, const char* d, std::s
   }
 }
 
+// The on-demand decoders' loop (decode_vias, decode_record_routes): every field with id `id` of a
+// parsed message, in order, handed to decode(blocks, value begin, value end, field index); the
+// first status other than kOk stops it. The first-pass masks are gone: Blocks without stored
+// masks classifies the values again.
+template <class F>
+Status decode_fields(const Message& m, HeaderId id, F&& decode) noexcept {
+  const Blocks blocks{m.data, m.size, nullptr, 0};
+  for (std::uint16_t i = 0; i < m.header_count; ++i) {
+    const Header& h = m.headers[i];
+    if (h.id != id) continue;
+    const std::size_t b = static_cast<std::size_t>(h.value.data() - m.data);
+    const Status s = decode(blocks, b, b + h.value.size(), i);
+    if (s != Status::kOk) return s;
+  }
+  return Status::kOk;
+}
+
 // In a fast path over the value at s (n octets), t at the delimiter ending a host: an optional
 // ":port", its end the next delimiter of the window m. Moves t past it; false when it is not a
 // port.

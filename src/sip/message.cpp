@@ -58,13 +58,12 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
   m.reason = {};
   m.header_count = 0;
   std::memset(m.first, 0xff, sizeof m.first);
-  m.via_count = 0;
+  m.decoded_vias = 0;
   m.route_count = 0;
   m.call_id = {};
   m.cseq = 0;
   m.cseq_method = {};
   m.max_forwards = -1;
-  m.from_tag = {};
   m.to_tag = {};
   m.has_content_length = false;
   m.content_length = 0;
@@ -157,6 +156,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   // what follows the last one is checked after the loop: the empty line, or an error.
   const std::uint32_t fields_end = li.count - (li.bare_lf ? 1 : 0);
   std::uint16_t count = 0;  // m.header_count, kept in a register
+  const std::uint8_t via_limit = m.is_request ? 1 : kDecodedVias;
   pos = nl + 1;
   for (std::uint32_t line = 1; line < fields_end; ++line) {
     const std::size_t le = li.at[line];
@@ -205,7 +205,9 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     Status s = Status::kOk;
     switch (id) {
       case HeaderId::kVia:
-        s = decode_via(blocks, d, vb, ve, m, idx);
+        // Only the Via values a decision reads (Message::vias); the rest stay undecoded.
+        if (m.decoded_vias < via_limit)
+          s = decode_via(blocks, d, vb, ve, m.vias, m.decoded_vias, via_limit, idx, Status::kOk);
         break;
       case HeaderId::kCallId:
         if (dup)
@@ -219,7 +221,8 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
         s = dup ? Status::kDuplicateCSeq : decode_cseq(blocks, d, vb, ve, m);
         break;
       case HeaderId::kFrom:
-        s = dup ? Status::kDuplicateFrom : decode_addr(blocks, d, vb, ve, m.from_tag, Status::kBadFrom);
+        // Indexed, not decoded: only an RFC 2543 branch reads its tag (decode_from_tag()).
+        if (dup) s = Status::kDuplicateFrom;
         break;
       case HeaderId::kTo:
         s = dup ? Status::kDuplicateTo : decode_addr(blocks, d, vb, ve, m.to_tag, Status::kBadTo);

@@ -145,11 +145,13 @@ __attribute__((noinline)) std::size_t via_general(Cursor& c, const char* d, std:
   return p;
 }
 
-// Via: 1#via-parm, every value decoded into m.vias and tagged with its field index.
-Status decode_via(const Blocks& b, const char* d, std::size_t p, std::size_t e, Message& m,
-                  std::uint16_t hidx) noexcept {
+// Via: 1#via-parm, the values decoded into out[count, max) and tagged with their field index.
+// At `max`: `too_many`, or with kOk the values after it are left undecoded (parse() decodes
+// only the ones a decision reads: Message::vias).
+Status decode_via(const Blocks& b, const char* d, std::size_t p, std::size_t e, Via* out,
+                  std::uint8_t& count, std::size_t max, std::uint16_t hidx, Status too_many) noexcept {
   return decode_list<via_fast<std::uint64_t>, via_fast<Mask128>, via_general>(
-      b, d, p, e, m.vias, m.via_count, kMaxVias, hidx, Status::kBadVia, Status::kTooManyVias);
+      b, d, p, e, out, count, max, hidx, Status::kBadVia, too_many);
 }
 
 }  // namespace

@@ -69,7 +69,7 @@ struct FakeReply {
     msg.status_code = status;
     msg.call_id = call_id;
     msg.cseq_method = cseq_method;
-    msg.via_count = has_via ? 1 : 0;
+    msg.decoded_vias = has_via ? 1 : 0;
     msg.vias[0] = sip::Via{};
     msg.vias[0].has_branch = !branch.empty();
     msg.vias[0].branch = branch;
@@ -177,7 +177,9 @@ TEST(ProbeCodec, ParsedProbeIsValidSipAndItsParsedAnswerMatches) {
     EXPECT_TRUE(m.is_request);
     EXPECT_EQ(m.method, "OPTIONS");
     EXPECT_EQ(m.max_forwards, 70);
-    EXPECT_FALSE(m.from_tag.empty());
+    std::string_view from_tag;
+    EXPECT_EQ(sip::decode_from_tag(m, from_tag), sip::Status::kOk);
+    EXPECT_FALSE(from_tag.empty());
     EXPECT_TRUE(has_probe_prefix(m.call_id));
     ProbeReply out;
     EXPECT_EQ(codec.match(m, out), MatchResult::kNotResponse);

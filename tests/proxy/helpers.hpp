@@ -98,8 +98,18 @@ inline std::unique_ptr<sip::Message> parse(const std::string& text, sip::Status*
 inline std::string top_branch(const std::string& text) {
   sip::Status s;
   auto m = parse(text, &s);
-  if (s != sip::Status::kOk || m->via_count == 0) return "";
+  if (s != sip::Status::kOk || m->decoded_vias == 0) return "";
   return std::string(m->vias[0].branch);
+}
+
+// Every Via value of a parsed message (parse() decodes only the top ones), empty when one does
+// not decode.
+inline std::vector<sip::Via> all_vias(const sip::Message& m) {
+  std::vector<sip::Via> v(sip::kMaxVias);
+  std::uint8_t n = 0;
+  if (sip::decode_vias(m, v.data(), v.size(), n) != sip::Status::kOk) return {};
+  v.resize(n);
+  return v;
 }
 
 // Undoes what the proxy may change in a forwarded message so the rest can be compared byte for

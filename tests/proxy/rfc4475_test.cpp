@@ -120,7 +120,7 @@ TEST_F(Rfc4475, EveryMessageGetsItsExpectedDisposition) {
       const std::string top(msg->vias[0].value);
       std::string ours = in;
       const std::string our_via = "SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKtest";
-      if (msg->via_count > 1) {
+      if (msg->decoded_vias > 1) {
         ours.replace(ours.find(top), top.size(), our_via);
       } else {  // a single Via: ours goes on top of it
         ours.insert(ours.find("\r\n") + 2, "Via: " + our_via + "\r\n");
@@ -131,7 +131,7 @@ TEST_F(Rfc4475, EveryMessageGetsItsExpectedDisposition) {
         EXPECT_EQ(y.r.reason, Reason::kUnsendableDestination) << y.json;
       } else if (y.r.verdict == Verdict::kForward) {
         EXPECT_EQ(y.out.find(our_via), std::string::npos);
-        if (msg->via_count == 1) {
+        if (msg->decoded_vias == 1) {
           EXPECT_EQ(y.out, framed(in));
         } else {
           EXPECT_EQ(y.out.size(), framed(ours).size() - our_via.size() - 7) << "our Via line removed";

@@ -24,7 +24,7 @@ inline const char* check_invariants(const Message& m, const char* data, std::siz
   if (!inside(m.start_line) || !inside(m.method) || !inside(m.request_uri) || !inside(m.reason))
     return "start line view outside the datagram";
   if (m.header_count > kMaxHeaders) return "header_count above kMaxHeaders";
-  if (m.via_count > kMaxVias) return "via_count above kMaxVias";
+  if (m.decoded_vias > kDecodedVias) return "decoded_vias above kDecodedVias";
   if (m.route_count > kMaxRoutes) return "route count too large";
   for (std::size_t i = 0; i < m.header_count; ++i) {
     const Header& h = m.headers[i];
@@ -45,13 +45,26 @@ inline const char* check_invariants(const Message& m, const char* data, std::siz
     for (std::size_t j = 0; j < f; ++j)
       if (static_cast<std::size_t>(m.headers[j].id) == id) return "first[] is not the first";
   }
-  for (std::size_t i = 0; i < m.via_count; ++i) {
-    const Via& v = m.vias[i];
+  const auto via_ok = [&](const Via& v) -> const char* {
     for (std::string_view s : {v.value, v.protocol, v.version, v.transport, v.host, v.branch, v.received, v.rport,
                                v.maddr, v.params})
       if (!inside(s)) return "via view outside the datagram";
     if (v.header >= m.header_count || m.headers[v.header].id != HeaderId::kVia) return "via header index";
     if (v.host.empty()) return "decoded via without host";
+    return nullptr;
+  };
+  for (std::size_t i = 0; i < m.decoded_vias; ++i)
+    if (const char* e = via_ok(m.vias[i])) return e;
+  if (st == Status::kOk) {  // the Via values below the decoded ones, decoded on demand
+    Via all[kMaxVias];
+    std::uint8_t n = 0;
+    const Status vs = decode_vias(m, all, kMaxVias, n);
+    if (vs != Status::kOk && vs != Status::kBadVia && vs != Status::kTooManyVias) return "decode_vias status";
+    if (m.decoded_vias != (m.is_request || n < 2 ? 1 : 2)) return "decoded_vias is not the values a decision reads";
+    for (std::size_t i = 0; i < n; ++i)
+      if (const char* e = via_ok(all[i])) return e;
+    for (std::size_t i = 0; i < m.decoded_vias; ++i)
+      if (all[i].value != m.vias[i].value || all[i].branch != m.vias[i].branch) return "decode_vias disagrees with parse()";
   }
   for (std::size_t i = 0; i < m.route_count; ++i) {
     const RouteValue& r = m.routes[i];
@@ -70,14 +83,20 @@ inline const char* check_invariants(const Message& m, const char* data, std::siz
         return "record-route header index";
     }
   }
-  if (!inside(m.call_id) || !inside(m.cseq_method) || !inside(m.from_tag) || !inside(m.to_tag) || !inside(m.body))
+  if (st == Status::kOk) {  // From, decoded on demand
+    std::string_view tag;
+    const Status fs = decode_from_tag(m, tag);
+    if (fs != Status::kOk && fs != Status::kBadFrom) return "decode_from_tag status";
+    if (!inside(tag) || (fs != Status::kOk && !tag.empty())) return "from tag outside the datagram";
+  }
+  if (!inside(m.call_id) || !inside(m.cseq_method) || !inside(m.to_tag) || !inside(m.body))
     return "decoded field outside the datagram";
   if (m.headers_end > size) return "headers_end past the datagram";
   if (st == Status::kOk) {
     if (m.start_line.empty()) return "kOk without a start line";
     if (m.is_request && (m.method.empty() || m.request_uri.empty())) return "kOk request without method/URI";
     if (!m.is_request && (m.status_code < 100 || m.status_code > 699)) return "kOk response with a bad code";
-    if (m.via_count == 0 || m.call_id.empty() || m.cseq_method.empty()) return "kOk without Via/Call-ID/CSeq";
+    if (m.decoded_vias == 0 || m.call_id.empty() || m.cseq_method.empty()) return "kOk without Via/Call-ID/CSeq";
     if (m.cseq > 0x7fffffff) return "CSeq number out of range";
     if (m.max_forwards > 255 || m.max_forwards < -1) return "Max-Forwards out of range";
     if (m.is_request && m.cseq_method != m.method) return "kOk with a CSeq method mismatch";

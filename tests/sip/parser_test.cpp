@@ -49,6 +49,12 @@ Status parse_checked(const std::string& text, Message& m) {
 }
 
 // ---- start line ----------------------------------------------------------------------------------
+// The From tag, decoded on demand as the proxy does (empty when the From cannot be delimited).
+std::string_view from_tag_of(const Message& m) {
+  std::string_view tag;
+  return decode_from_tag(m, tag) == Status::kOk ? tag : std::string_view();
+}
+
 TEST(StartLine, Table) {
   for (const auto& c : start_line_cases()) {
     SCOPED_TRACE(printable(c.line));
@@ -186,8 +192,11 @@ TEST(HeaderLines, LongHeaderSection) {
   Message& m = msg();
   const std::string s = remember(invite_with({"X-Big: " + big, "Route: <sip:p1.example.com;lr>", "Via: SIP/2.0/UDP last.example.com;branch=z9hG4bKz"}));
   ASSERT_EQ(parse_checked(s, m), Status::kOk);
-  ASSERT_EQ(m.via_count, 2);
-  EXPECT_EQ(m.vias[1].host, "last.example.com");
+  Via all[kMaxVias];
+  std::uint8_t n = 0;
+  ASSERT_EQ(decode_vias(m, all, kMaxVias, n), Status::kOk);
+  ASSERT_EQ(n, 2);
+  EXPECT_EQ(all[1].host, "last.example.com");
   ASSERT_EQ(m.route_count, 1);
   EXPECT_EQ(m.routes[0].uri.host, "p1.example.com");
   EXPECT_EQ(m.find(HeaderId::kOther)->value.size(), big.size());
@@ -199,13 +208,21 @@ TEST(Via, Table) {
     SCOPED_TRACE(std::string(c.what));
     Message& m = msg();
     const std::string s = via_message(c);
+    // parse() decodes the top Via of a request; the table's expectation covers every value, as
+    // decode_vias() decodes them.
     const Status st = parse_checked(s, m);
-    EXPECT_EQ(to_string(st), to_string(c.status)) << printable(s);
+    Via all[kMaxVias];
+    std::uint8_t n = 0;
+    const Status full = st == Status::kOk ? decode_vias(m, all, kMaxVias, n) : st;
+    EXPECT_EQ(to_string(full), to_string(c.status)) << printable(s);
     if (c.status != Status::kOk) continue;
-    ASSERT_EQ(m.via_count, c.vias.size());
+    ASSERT_EQ(m.decoded_vias, 1);
+    EXPECT_EQ(m.vias[0].value, all[0].value);
+    EXPECT_EQ(m.vias[0].branch, all[0].branch);
+    ASSERT_EQ(n, c.vias.size());
     for (std::size_t i = 0; i < c.vias.size(); ++i) {
       SCOPED_TRACE(i);
-      const Via& v = m.vias[i];
+      const Via& v = all[i];
       const ViaExpect& x = c.vias[i];
       EXPECT_EQ(v.protocol, x.protocol);
       EXPECT_EQ(v.version, x.version);
@@ -241,10 +258,51 @@ TEST(Via, HeaderIndexPerValue) {
   const std::string s = remember(build(kInviteLine, {"Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2",
                                                      kFrom, "v: SIP/2.0/UDP c;branch=z9hG4bK3", kTo, kCallId, kCSeq}));
   ASSERT_EQ(parse_checked(s, m), Status::kOk);
-  ASSERT_EQ(m.via_count, 3);
+  ASSERT_EQ(m.decoded_vias, 1);
   EXPECT_EQ(m.vias[0].header, 0);
-  EXPECT_EQ(m.vias[1].header, 0);
-  EXPECT_EQ(m.vias[2].header, 2);
+  Via all[kMaxVias];
+  std::uint8_t n = 0;
+  ASSERT_EQ(decode_vias(m, all, kMaxVias, n), Status::kOk);
+  ASSERT_EQ(n, 3);
+  EXPECT_EQ(all[0].header, 0);
+  EXPECT_EQ(all[1].header, 0);
+  EXPECT_EQ(all[2].header, 2);
+}
+
+// The validation boundary (README.md): parse() decodes the Via values a decision reads, the top
+// one of a request and the top two of a response; a malformed value below them is forwarded as
+// it came, and decode_vias() still reports it.
+TEST(Via, LowerValuesAreNotDecoded) {
+  Message& m = msg();
+  const std::string req = remember(build(kInviteLine, {"Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;;",
+                                                       kFrom, "v: SIP/2.0/UDP", kTo, kCallId, kCSeq}));
+  ASSERT_EQ(parse_checked(req, m), Status::kOk);
+  ASSERT_EQ(m.decoded_vias, 1);
+  EXPECT_EQ(m.vias[0].host, "a");
+  Via all[kMaxVias];
+  std::uint8_t n = 0;
+  EXPECT_EQ(decode_vias(m, all, kMaxVias, n), Status::kBadVia);
+  EXPECT_EQ(n, 1);
+  // A response reads its second Via (the next hop): malformed there, the parse fails.
+  const std::string bad_next = remember(build("SIP/2.0 200 OK", {"Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;;",
+                                                                 kFrom, kTo, kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(bad_next, m), Status::kBadVia);
+  const std::string bad_third = remember(build("SIP/2.0 200 OK", {"Via: SIP/2.0/UDP a;branch=z9hG4bK1", kFrom,
+                                                                  "Via: SIP/2.0/UDP b:5070;received=198.18.0.9, SIP/2.0/UDP c;;",
+                                                                  kTo, kCallId, kCSeq}));
+  ASSERT_EQ(parse_checked(bad_third, m), Status::kOk);
+  ASSERT_EQ(m.decoded_vias, 2);
+  EXPECT_EQ(m.vias[1].host, "b");
+  EXPECT_EQ(m.vias[1].port, 5070);
+  EXPECT_EQ(m.vias[1].received, "198.18.0.9");
+  EXPECT_EQ(m.vias[1].header, 2);
+  EXPECT_EQ(decode_vias(m, all, kMaxVias, n), Status::kBadVia);
+  EXPECT_EQ(n, 2);
+  // The top value is always read: a fault there, or in the separator right after it, is a fault.
+  const std::string bad_top = remember(build(kInviteLine, {"Via: SIP/2.0/UDP a;;, SIP/2.0/UDP b", kFrom, kTo, kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(bad_top, m), Status::kBadVia);
+  const std::string trailing = remember(build(kInviteLine, {"Via: SIP/2.0/UDP a;branch=z9hG4bK1,", kFrom, kTo, kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(trailing, m), Status::kBadVia);
 }
 
 TEST(Via, TooManyVias) {
@@ -252,9 +310,13 @@ TEST(Via, TooManyVias) {
   for (std::size_t i = 1; i <= kMaxVias; ++i) via += ", SIP/2.0/UDP h" + std::to_string(i) + ";branch=z9hG4bK1";
   Message& m = msg();
   const std::string s = remember(build(kInviteLine, {via, kFrom, kTo, kCallId, kCSeq}));
-  EXPECT_EQ(parse_checked(s, m), Status::kTooManyVias);
-  EXPECT_EQ(m.via_count, kMaxVias);
-  EXPECT_EQ(m.header_count, 5);  // the table is still complete
+  ASSERT_EQ(parse_checked(s, m), Status::kOk);  // only the top value is decoded
+  EXPECT_EQ(m.decoded_vias, 1);
+  EXPECT_EQ(m.header_count, 5);
+  Via all[kMaxVias];
+  std::uint8_t n = 0;
+  EXPECT_EQ(decode_vias(m, all, kMaxVias, n), Status::kTooManyVias);
+  EXPECT_EQ(n, kMaxVias);
 }
 
 // Via, From and Route values are decoded from one delimiter mask when under 64 octets, from two
@@ -275,7 +337,7 @@ TEST(FastPaths, LongValuesDecodeTheSameAtEveryLengthAndOffset) {
                                                 "Route: " + route + ", <sip:p2.example.net;lr>", kCallId, kCSeq});
       if (pad % 16 == 0 && len % 30 == 0) remember(s);  // a few also go through every truncation
       ASSERT_EQ(parse_checked(s, m), Status::kOk) << printable(s);
-      ASSERT_EQ(m.via_count, 1);
+      ASSERT_EQ(m.decoded_vias, 1);
       const Via& v = m.vias[0];
       EXPECT_EQ(v.value, via);
       EXPECT_EQ(v.host, "198.18.1.1");
@@ -284,7 +346,7 @@ TEST(FastPaths, LongValuesDecodeTheSameAtEveryLengthAndOffset) {
       EXPECT_TRUE(v.has_rport);
       EXPECT_EQ(v.rport, "");
       EXPECT_EQ(v.params, ";branch=" + branch + ";rport");
-      EXPECT_EQ(m.from_tag, fill);
+      EXPECT_EQ(from_tag_of(m), fill);
       ASSERT_EQ(m.route_count, 2);
       EXPECT_EQ(m.routes[0].value, route);
       EXPECT_EQ(m.routes[0].uri.host, "p1.example.net");
@@ -315,10 +377,10 @@ TEST(FastPaths, QuotedDisplayNamesOfEveryShape) {
     SCOPED_TRACE(std::string(c.from));
     Message& m = msg();
     const std::string s = remember(build(kInviteLine, {kVia, c.from, kTo, kCallId, kCSeq}));
-    EXPECT_EQ(to_string(parse_checked(s, m)), to_string(c.status));
-    if (c.status == Status::kOk) {
-      EXPECT_EQ(m.from_tag, c.tag);
-    }
+    ASSERT_EQ(parse_checked(s, m), Status::kOk);  // From is indexed, not decoded
+    std::string_view tag = "x";
+    EXPECT_EQ(to_string(decode_from_tag(m, tag)), to_string(c.status));
+    EXPECT_EQ(tag, c.tag);
   }
 }
 
@@ -330,7 +392,7 @@ std::string field_value(const Message& m, std::string_view key) {
   if (key == "max_forwards") return std::to_string(m.max_forwards);
   if (key == "content_length") return m.has_content_length ? std::to_string(m.content_length) : "-";
   if (key == "body") return printable(m.body);
-  if (key == "from_tag") return std::string(m.from_tag);
+  if (key == "from_tag") return std::string(from_tag_of(m));
   if (key == "to_tag") return std::string(m.to_tag);
   return "<unknown key " + std::string(key) + ">";
 }
@@ -339,7 +401,10 @@ TEST(Fields, Table) {
   for (const auto& c : field_cases()) {
     SCOPED_TRACE(std::string(c.what));
     Message& m = msg();
-    const Status st = parse_checked(c.msg, m);
+    // The table is the grammar's: parse(), then the From decoded on demand (decode_from_tag()).
+    Status st = parse_checked(c.msg, m);
+    std::string_view tag;
+    if (st == Status::kOk && m.find(HeaderId::kFrom) != nullptr) st = decode_from_tag(m, tag);
     EXPECT_EQ(to_string(st), to_string(c.status)) << printable(c.msg);
     for (std::string_view e : c.expect) {
       const auto eq = e.find('=');
@@ -347,6 +412,21 @@ TEST(Fields, Table) {
       EXPECT_EQ(field_value(m, key), printable(want)) << key;
     }
   }
+}
+
+// The validation boundary (README.md): From is found, checked present and single, not decoded; a
+// From that cannot be delimited is forwarded as it came.
+TEST(Fields, FromIsNotDecoded) {
+  Message& m = msg();
+  const std::string bad = remember(build(kInviteLine, {kVia, "From: \"A <sip:a@b>;;tag=1", kTo, kCallId, kCSeq}));
+  ASSERT_EQ(parse_checked(bad, m), Status::kOk);
+  std::string_view tag = "x";
+  EXPECT_EQ(decode_from_tag(m, tag), Status::kBadFrom);
+  EXPECT_EQ(tag, "");
+  const std::string twice = remember(build(kInviteLine, {kVia, "From: <sip:a@b>;tag=1", kTo, "f: <sip:a@b>;tag=2", kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(twice, m), Status::kDuplicateFrom);
+  const std::string none = remember(build(kInviteLine, {kVia, kTo, kCallId, kCSeq}));
+  EXPECT_EQ(parse_checked(none, m), Status::kMissingFrom);
 }
 
 TEST(Fields, MaxForwardsAbsentIsMinusOne) {
@@ -555,8 +635,11 @@ TEST(Params, AgreeWithTheParsersViaParameters) {
     Message& m = msg();
     const std::string s = via_message(c);
     if (parse_checked(s, m) != Status::kOk) continue;
-    for (std::size_t i = 0; i < m.via_count; ++i) {
-      const Via& v = m.vias[i];
+    Via all[kMaxVias];
+    std::uint8_t n = 0;
+    if (decode_vias(m, all, kMaxVias, n) != Status::kOk) continue;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Via& v = all[i];
       struct Known {
         std::string_view name;
         bool has;
@@ -631,11 +714,11 @@ TEST(Errors, BadVersionStillExposesTheReplyFields) {
                                         "CSeq:    1 OPTIONS", "l: 0"}));
   ASSERT_EQ(parse_checked(s, m), Status::kBadVersion);
   EXPECT_EQ(m.method, "OPTIONS");
-  ASSERT_EQ(m.via_count, 1);
+  ASSERT_EQ(m.decoded_vias, 1);
   EXPECT_EQ(m.vias[0].host, "c.example.com");
   EXPECT_EQ(m.vias[0].branch, "z9hG4bKkdjuw");
   EXPECT_EQ(m.call_id, "badvers.31417@c.example.com");
-  EXPECT_EQ(m.from_tag, "qweoiqpe");
+  EXPECT_EQ(from_tag_of(m), "qweoiqpe");
   EXPECT_EQ(m.cseq, 1u);
   EXPECT_EQ(m.cseq_method, "OPTIONS");
   EXPECT_NE(m.find(HeaderId::kTo), nullptr);
@@ -664,9 +747,9 @@ TEST(Errors, SemanticErrorsKeepTheWholeTable) {
     EXPECT_EQ(parse_checked(remember(c.msg), m), c.status);
     ASSERT_NE(m.find(HeaderId::kSubject), nullptr);
     EXPECT_EQ(m.find(HeaderId::kSubject)->value, "after");
-    EXPECT_EQ(m.via_count, 1);
+    EXPECT_EQ(m.decoded_vias, 1);
     EXPECT_EQ(m.vias[0].branch, "z9hG4bK74bf9");
-    EXPECT_EQ(m.from_tag, "9fxced76sl");
+    EXPECT_EQ(from_tag_of(m), "9fxced76sl");
     EXPECT_FALSE(m.call_id.empty());
     EXPECT_NE(m.headers_end, 0u);
   }
@@ -690,7 +773,7 @@ TEST(Errors, NothingLeaksFromThePreviousParse) {
   EXPECT_EQ(m.find(HeaderId::kRoute), nullptr);
   EXPECT_EQ(parse_checked(std::string(), m), Status::kEmpty);
   EXPECT_EQ(m.header_count, 0);
-  EXPECT_EQ(m.via_count, 0);
+  EXPECT_EQ(m.decoded_vias, 0);
 }
 
 }  // namespace

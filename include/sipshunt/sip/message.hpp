@@ -13,7 +13,9 @@ namespace sipshunt::sip {
 
 inline constexpr std::size_t kMaxHeaders = 64;       // header fields (lines) per message
 inline constexpr std::size_t kMaxVias = 64;          // Via values, across all Via header fields
-                                                     // (RFC 4475 longreq.dat carries 34)
+                                                     // (RFC 4475 longreq.dat carries 34): decode_vias()
+inline constexpr std::size_t kDecodedVias = 2;       // Via values parse() decodes: the top one, and
+                                                     // the next one of a response
 inline constexpr std::size_t kMaxRoutes = 16;        // Route values, across all Route fields
 inline constexpr std::size_t kMaxRecordRoutes = 16;  // Record-Route values
 inline constexpr std::uint16_t kNoHeader = 0xffff;   // "this header is absent"
@@ -31,7 +33,7 @@ enum class Status : std::uint8_t {
   kBadHeaderLine,          // header line without a colon, bad name, or bad folding
   kHeadersUnterminated,    // no empty line ending the header section
   kTooManyHeaders,         // more than kMaxHeaders header fields
-  kTooManyVias,            // more than kMaxVias Via values
+  kTooManyVias,            // more than kMaxVias Via values (decode_vias() only)
   kTooManyRoutes,          // more than kMaxRoutes Route values (decode_record_routes: kMaxRecordRoutes)
   kMissingVia,
   kMissingCallId,
@@ -44,7 +46,8 @@ enum class Status : std::uint8_t {
   kDuplicateCSeq,
   kBadVia,                 // a Via value that does not decode (empty params, bad sent-by, ...)
   kBadCallId,              // empty Call-ID
-  kBadFrom,                // From/To that cannot be delimited (empty, empty param, unbalanced <>)
+  kBadFrom,                // From/To that cannot be delimited (empty, empty param, unbalanced <>);
+                           // From: decode_from_tag() only
   kBadTo,
   kBadCSeq,                // number not 0..2^31-1, or method missing / not a token
   kCSeqMethodMismatch,     // request: CSeq method differs from the Request-Line method
@@ -166,8 +169,13 @@ struct Message {
   // Index into headers[] of the first field with each well-known id, kNoHeader when absent.
   std::uint16_t first[static_cast<std::size_t>(HeaderId::kCount)];
 
-  std::uint8_t via_count = 0;
-  Via vias[kMaxVias];             // in order: vias[0] is the top Via
+  // The Via values a decision reads (RFC 3261 §16.3: a proxy validates what it needs): the top
+  // one of a request (our branch, received/rport, the reply's destination); the top two of a
+  // response (ours, then the next hop). The values after them are indexed with their fields but
+  // not decoded, so a malformed lower Via is forwarded as it came; decode_vias() decodes them all
+  // on demand.
+  std::uint8_t decoded_vias = 0;  // 1 for a request, 1 or 2 for a response, on kOk
+  Via vias[kDecodedVias];         // in order: vias[0] is the top Via
   std::uint8_t route_count = 0;
   RouteValue routes[kMaxRoutes];  // in order: routes[0] is the top Route
   // Record-Route fields are indexed like every header but their values are not decoded here: a
@@ -178,7 +186,7 @@ struct Message {
   std::uint32_t cseq = 0;         // 0 .. 2^31-1
   std::string_view cseq_method;
   int max_forwards = -1;          // -1 when absent
-  std::string_view from_tag;      // empty when absent
+  // From is indexed, checked present and single, not decoded: decode_from_tag() on demand.
   std::string_view to_tag;        // empty when absent
   bool has_content_length = false;
   std::uint32_t content_length = 0;
@@ -198,7 +206,7 @@ struct Message {
 // - kBadVersion: the whole header section is still parsed and decoded (it outranks every later
 //   finding except a broken header section), so a 505 can be built;
 // - a field that does not decode (kBadVia, kBadCSeq, duplicates, kBadMaxForwards, Content-Length
-//   errors, kTooManyVias/Routes) and the checks made once the table is complete (kMissing*, then
+//   errors, kTooManyRoutes) and the checks made once the table is complete (kMissing*, then
 //   kCSeqMethodMismatch, then kContentLengthBeyondDatagram): the header table is complete, every
 //   other field decoded, `body` framed; the first field fault in message order wins;
 // - a broken header section (kBadHeaderLine, kHeadersUnterminated, kTooManyHeaders): the table
@@ -206,6 +214,16 @@ struct Message {
 // Leading CRLFs (keep-alives) are skipped. Line ends must be CRLF; a bare LF is kBadHeaderLine
 // (kBadStartLine on the start line).
 [[nodiscard]] Status parse(const char* data, std::size_t size, Message& out) noexcept;
+
+// The tag of the From field of a message parse() returned kOk for: kOk with `tag` (empty when
+// absent), or kBadFrom when the value cannot be delimited (`tag` empty). No allocation.
+[[nodiscard]] Status decode_from_tag(const Message& m, std::string_view& tag) noexcept;
+
+// Decodes every Via value of a message parse() returned kOk for (every Via field, in order) into
+// out[0, count). kOk; kBadVia for a value that does not decode; kTooManyVias when there are more
+// than `max` (count is then max). No allocation; classifies the values again (control plane,
+// tests, tools).
+[[nodiscard]] Status decode_vias(const Message& m, Via* out, std::size_t max, std::uint8_t& count) noexcept;
 
 // Decodes the Record-Route values of a message parse() returned kOk for (every Record-Route field,
 // in order) into out[0, count). kOk; kBadRoute for a value that is not <uri> or name-addr;
