@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "helpers.hpp"
 
@@ -22,8 +23,10 @@ name = "b2"
 address = "198.19.0.12"
 )";
 
-// Client side on one port, farm side on another (IPv4 both).
-const std::string kTwoArmed = R"([proxy]
+// Client side on one port, farm side on another (IPv4 both); `client_extra` and `farm_extra`
+// are more keys of each port's table.
+std::string two_armed(std::string_view client_extra = "", std::string_view farm_extra = "") {
+  return R"([proxy]
 address = "198.18.0.1"
 port = 5060
 default_pool = "farm"
@@ -31,29 +34,19 @@ default_pool = "farm"
 name = "client"
 device = "net_af_packet0"
 address = "198.18.0.1"
-[[dpdk.ports]]
+)" + std::string(client_extra) + R"([[dpdk.ports]]
 name = "farm"
 device = "net_af_packet1"
 address = "198.19.0.1"
-)" + kPools;
+)" + std::string(farm_extra) + kPools;
+}
+
+const std::string kTwoArmed = two_armed();
 
 // The same with a service address on each side (README "Running several instances"): SIP uses
 // them, not the interface addresses, and proxy.address may stay the interface address.
-const std::string kTwoArmedServiceAddresses = R"([proxy]
-address = "198.18.0.1"
-port = 5060
-default_pool = "farm"
-[[dpdk.ports]]
-name = "client"
-device = "net_af_packet0"
-address = "198.18.0.1"
-service_address = "192.0.2.80"
-[[dpdk.ports]]
-name = "farm"
-device = "net_af_packet1"
-address = "198.19.0.1"
-service_address = "192.0.2.81"
-)" + kPools;
+const std::string kTwoArmedServiceAddresses =
+    two_armed("service_address = \"192.0.2.80\"\n", "service_address = \"192.0.2.81\"\n");
 
 // IPv6 client side, IPv4 farm, one VLAN each on a single trunk port.
 const std::string kSixToFour = R"([proxy]

@@ -99,7 +99,6 @@ class Controller {
   [[nodiscard]] Result<InstanceState> instance_action(InstanceAction action);
   // The first SIGTERM/SIGINT with a stop grace: not ready from now on ("stopping").
   void begin_stop();
-  [[nodiscard]] InstanceState instance_state() const noexcept { return instance_; }
 
   [[nodiscard]] MetricsSnapshot metrics_snapshot();
   [[nodiscard]] std::string metrics();  // GET /metrics
