@@ -2,7 +2,9 @@
 // Forwarding a request (README.md "Rewrites of a forwarded request", "Networks"): our Via (the
 // address of the network it leaves by) on top, the client's top Via completed, Max-Forwards
 // decremented or added, our Route values popped or a strict router's Request-URI restored, our
-// Record-Route added when asked (twice when it crosses networks); the body as it came.
+// Record-Route added when asked (twice when it crosses networks); the body as it came. A request
+// those additions would take past sip::kMaxHeaders is answered 513 instead (README.md "What is
+// validated"): the next parser (ours in a second tier) would refuse what we sent.
 #include "rewrite.hpp"
 #include "steps.hpp"
 #include "via.hpp"
@@ -18,6 +20,10 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   const sip::Message& m = c.m;
   Edits edits;
   Text text;
+  // Header fields the rewrite adds (our Via, Record-Route, Max-Forwards) and removes (our Route
+  // fields, a strict router's last Route field).
+  std::uint32_t added = 1;
+  std::uint32_t removed = 0;
 
   const std::size_t via_at = c.offset(m.find(sip::HeaderId::kVia)->line.data());
   edits.add(via_at, 0, egress.via_prefix, text.hex(branch_hash(m)), "\r\n");
@@ -28,11 +34,16 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
     const sip::Header* rr = m.find(sip::HeaderId::kRecordRoute);
     const std::size_t at = rr != nullptr ? c.offset(rr->line.data()) : via_at;
     edits.add(at, 0, egress.record_route_prefix, *pin, ">\r\n");
-    if (hop.network != c.network) edits.add(at, 0, c.s.networks[c.network].record_route_prefix, *pin, ">\r\n");
+    ++added;
+    if (hop.network != c.network) {
+      edits.add(at, 0, c.s.networks[c.network].record_route_prefix, *pin, ">\r\n");
+      ++added;
+    }
   }
   if (m.max_forwards < 0) {
     static_assert(kDefaultMaxForwards == 70, "the inserted text below");
     edits.add(via_at, 0, "Max-Forwards: 70\r\n");
+    ++added;
   } else {
     const sip::Header* mf = m.find(sip::HeaderId::kMaxForwards);
     edits.add(c.offset(mf->value.data()), mf->value.size(),
@@ -40,10 +51,14 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   }
   add_top_via_edits(c, edits, text);
   if (pop_routes > 0) {
-    remove_leading_routes(edits, c.data, m, pop_routes);
+    removed = remove_leading_routes(edits, c.data, m, pop_routes);
   } else if (strict.active && strict.last != nullptr) {
-    add_strict_route_edits(c, strict, edits);
+    removed = add_strict_route_edits(c, strict, edits);
   }
+  // RFC 3261 §21.5.14: the message is larger than we can handle, said to the sender rather than
+  // sent on to a parser that refuses it (a drop would leave the client retransmitting).
+  if (m.header_count + added - removed > sip::kMaxHeaders)
+    return reply(c, 513, default_phrase(513), Reason::kTooLarge, Extra::kNone, r);
 
   const std::size_t end = framed_end(c);
   sip::Writer w(c.out, c.cap);

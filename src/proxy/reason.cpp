@@ -82,6 +82,7 @@ std::string_view default_phrase(std::uint16_t status) noexcept {
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 505: return "Version Not Supported";
+    case 513: return "Message Too Large";
     case 603: return "Decline";
     default: return "";
   }

@@ -106,15 +106,17 @@ class Text {
 };
 
 // Edit removing the first value of a comma list in `m` (parsed from `in`): the whole header field
-// when it is the only value there, else the value and the separator up to the next value.
-inline void remove_first_value(Edits& edits, const char* in, const sip::Message& m, std::string_view first,
+// when it is the only value there (returns true), else the value and the separator up to the next
+// value (returns false).
+inline bool remove_first_value(Edits& edits, const char* in, const sip::Message& m, std::string_view first,
                                std::uint16_t header, const std::string_view* next, std::uint16_t next_header) noexcept {
   if (next != nullptr && next_header == header) {
     edits.add(static_cast<std::size_t>(first.data() - in), static_cast<std::size_t>(next->data() - first.data()), {});
-    return;
+    return false;
   }
   const std::string_view line = m.headers[header].line;
   edits.add(static_cast<std::size_t>(line.data() - in), line.size(), {});
+  return true;
 }
 
 }  // namespace sipshunt::proxy::detail
@@ -124,16 +126,20 @@ namespace sipshunt::proxy::detail {
 // Edits removing the first `n` Route values of `m` (1 <= n <= route_count): per header field
 // they occupy, the values and the separator up to the next value when one follows in that
 // field, else the whole field (the values removed are always the first ones of their fields).
-inline void remove_leading_routes(Edits& edits, const char* in, const sip::Message& m, std::uint32_t n) noexcept {
+// Returns the number of whole header fields removed.
+inline std::uint32_t remove_leading_routes(Edits& edits, const char* in, const sip::Message& m,
+                                           std::uint32_t n) noexcept {
+  std::uint32_t lines = 0;
   for (std::uint32_t i = 0; i < n;) {
     const std::uint16_t header = m.routes[i].header;
     std::uint32_t next = i + 1;
     while (next < n && m.routes[next].header == header) ++next;
     const bool more = next < m.route_count;
-    remove_first_value(edits, in, m, m.routes[i].value, header, more ? &m.routes[next].value : nullptr,
-                       more ? m.routes[next].header : sip::kNoHeader);
+    lines += remove_first_value(edits, in, m, m.routes[i].value, header, more ? &m.routes[next].value : nullptr,
+                                more ? m.routes[next].header : sip::kNoHeader);
     i = next;
   }
+  return lines;
 }
 
 }  // namespace sipshunt::proxy::detail

@@ -38,17 +38,19 @@ struct StrictRoute {
 
 // The last Route value's URI becomes the Request-URI; the value leaves the Route set (with the
 // separator before it when its field holds more, else the whole field). `strict.last` is set.
-inline void add_strict_route_edits(const Context& c, const StrictRoute& strict, Edits& edits) noexcept {
+// Returns the number of whole header fields removed (0 or 1).
+inline std::uint32_t add_strict_route_edits(const Context& c, const StrictRoute& strict, Edits& edits) noexcept {
   const sip::Message& m = c.m;
   edits.add(c.offset(m.request_uri.data()), m.request_uri.size(), strict.last->uri.raw);
   const std::size_t n = m.route_count;
   if (n > 1 && m.routes[n - 2].header == strict.last->header) {
     const std::size_t from = c.offset_end(m.routes[n - 2].value);
     edits.add(from, c.offset_end(strict.last->value) - from, {});
-  } else {
-    const std::string_view line = m.headers[strict.last->header].line;
-    edits.add(c.offset(line.data()), line.size(), {});
+    return 0;
   }
+  const std::string_view line = m.headers[strict.last->header].line;
+  edits.add(c.offset(line.data()), line.size(), {});
+  return 1;
 }
 
 }  // namespace sipshunt::proxy::detail

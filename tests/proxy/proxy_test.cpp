@@ -1191,6 +1191,53 @@ TEST_F(ProxyTest, OutputBufferTooSmallIsADropNotAnOverflow) {
   EXPECT_EQ(r.reason, Reason::kTooLarge);
 }
 
+// `m` with header lines "X-Pad-N: N" after its start line until it holds `lines` header fields.
+std::string padded_to(std::string m, std::size_t lines) {
+  sip::Message parsed;
+  EXPECT_EQ(sip::parse(m.data(), m.size(), parsed), sip::Status::kOk);
+  std::string pad;
+  for (std::size_t i = parsed.header_count; i < lines; ++i) pad += "X-Pad-" + std::to_string(i) + ": x\r\n";
+  m.insert(m.find("\r\n") + 2, pad);
+  return m;
+}
+
+// What the proxy sends must parse again here (a second tier): the header fields it adds may not
+// take a request past sip::kMaxHeaders; such a request is answered 513 (RFC 3261 §21.5.14).
+TEST_F(ProxyTest, ForwardNeverExceedsTheHeaderLimit) {
+  static_assert(sip::kMaxHeaders == 64, "the counts below");
+  sip::Message out;
+  // A new INVITE gains our Via and a Record-Route: 62 fields leave as 64.
+  Step o = h.run(padded_to(invite(), 62), kCaller);
+  ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
+  ASSERT_EQ(sip::parse(o.out.data(), o.out.size(), out), sip::Status::kOk);
+  EXPECT_EQ(out.header_count, 64u);
+  // 63 would leave as 65: answered, the answer parses.
+  o = h.run(padded_to(invite("c63@x"), 63), kCaller);
+  ASSERT_EQ(o.r.verdict, Verdict::kReply) << to_string(o.r.reason);
+  EXPECT_EQ(o.r.status, 513);
+  EXPECT_EQ(o.r.reason, Reason::kTooLarge);
+  ASSERT_EQ(sip::parse(o.out.data(), o.out.size(), out), sip::Status::kOk);
+  EXPECT_EQ(out.status_code, 513);
+  // An in-dialog BYE loses our Route field as it gains our Via: 64 fields leave as 64.
+  o = h.run(padded_to(in_dialog("BYE", "b1", "z9hG4bKbye64", 2), 64), kCaller);
+  ASSERT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
+  ASSERT_EQ(sip::parse(o.out.data(), o.out.size(), out), sip::Status::kOk);
+  EXPECT_EQ(out.header_count, 64u);
+  // Without Max-Forwards, one is added too: 62 + Via + Record-Route + Max-Forwards is answered.
+  std::string no_mf = invite("nomf@x");
+  no_mf.erase(no_mf.find("Max-Forwards: 70\r\n"), 18);
+  o = h.run(padded_to(no_mf, 62), kCaller);
+  EXPECT_EQ(o.r.verdict, Verdict::kReply) << to_string(o.r.reason);
+  o = h.run(padded_to(no_mf, 61), kCaller);
+  EXPECT_EQ(o.r.verdict, Verdict::kForward) << to_string(o.r.reason);
+  // An ACK is never answered (RFC 3261 §17.2.3): 64 fields and our Via, dropped.
+  std::string ack = invite("ack@x");
+  ack.replace(0, 6, "ACK");
+  ack.replace(ack.find("314159 INVITE"), 13, "314159 ACK");
+  o = h.run(padded_to(ack, 64), kCaller);
+  EXPECT_EQ(o.r.verdict, Verdict::kDrop) << to_string(o.r.reason);
+}
+
 TEST(ReasonTokens, AreUniqueAndStable) {
   std::set<std::string_view> seen;
   for (std::size_t i = 0; i < static_cast<std::size_t>(Reason::kCount); ++i) {

@@ -52,7 +52,8 @@ enum class Reason : std::uint8_t {
   kUnresolvableNextHop,     // "unresolvable-next-hop": next hop is a host name or not a SIP URI
   kUnsendableDestination,   // "unsendable-destination": broadcast, multicast or unspecified
   kNextHopIsSelf,           // "next-hop-is-self": backend request routed back to us (loop)
-  kTooLarge,                // "too-large": datagram or rewritten output beyond the limits
+  kTooLarge,                // "too-large": datagram or rewritten output beyond the limits (a request
+                            // whose forward would pass sip::kMaxHeaders is answered 513)
   kRulesError,              // "rules-error": the worker's rules scratch is not prepared for the snapshot
   kNoRoute,                 // "no-route": no network reaches the destination (README.md "Networks")
   kParseFirst,              // first of the parser failure block: one per sip::Status after kOk
