@@ -6,7 +6,8 @@
 #   4. apt installs it, dependencies from the Debian archive, into a fresh Debian 12 root
 #      (debootstrap --variant=minbase bookworm; the bootstrapped root is cached as a tarball under
 #      build/package/, so only the first run pays for it), where `sipshunt --version` and
-#      `sipshunt check -c /etc/sipshunt/sipshunt.toml` (the shipped config and rules) succeed.
+#      `sipshunt check -c /etc/sipshunt/sipshunt.toml` (the shipped config and rules) succeed, the
+#      units, the BGP glue (runs: --help) and its defaults, the BIRD and monitoring examples are there.
 # Root only (debootstrap, chroot; exit 77 otherwise). Needs the Debian archive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,9 +73,14 @@ echo "$ sipshunt --version"
 in_root sipshunt --version
 echo "$ sipshunt check -c /etc/sipshunt/sipshunt.toml"
 in_root sipshunt check -c /etc/sipshunt/sipshunt.toml
-for f in /lib/systemd/system/sipshunt.service /etc/sipshunt/rules/default.rules /usr/share/man/man8/sipshunt.8.gz; do
+for f in /lib/systemd/system/sipshunt.service /etc/sipshunt/rules/default.rules /usr/share/man/man8/sipshunt.8.gz \
+  /lib/systemd/system/sipshunt-announce.service /etc/default/sipshunt-announce \
+  /usr/share/man/man8/sipshunt-announce.8.gz /usr/share/doc/sipshunt/examples/bird-instance.conf \
+  /usr/share/doc/sipshunt/examples/monitoring/sipshunt-alerts.yml; do
   [ -f "$rootfs$f" ] || { echo "package-test: FAIL: $f not installed" >&2; exit 1; }
 done
+echo "$ sipshunt-announce --help >/dev/null"
+in_root sipshunt-announce --help >/dev/null
 in_root dpkg-query -W -f='${Conffiles}\n' sipshunt | grep -q /etc/sipshunt/sipshunt.toml ||
   { echo "package-test: FAIL: /etc/sipshunt/sipshunt.toml is not a conffile" >&2; exit 1; }
 echo "package-test: passed"
