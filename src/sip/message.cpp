@@ -81,15 +81,8 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
 // `blocks.count` grows with them, so a field's decoders see every block up to its line end stored.
 constexpr std::size_t kMaxBlocks = 128;  // masks kept for the first 8 KiB
 
-struct LineEnds {
-  const char* d;
-  std::size_t size;
-  std::size_t from;  // first octet of the start line
-  std::size_t off;   // the block whose line feeds are in lf
-  std::uint64_t lf;  // its line feeds not yet taken
-  detail::Blocks& blocks;
-  std::uint64_t* sp;
-
+class LineEnds {
+ public:
   SIPSHUNT_ALWAYS_INLINE LineEnds(const char* data, std::size_t n, std::size_t start, detail::Blocks& b,
                                   std::uint64_t* masks) noexcept
       : d(data), size(n), from(start), off(0), lf(0), blocks(b), sp(masks) {
@@ -111,7 +104,7 @@ struct LineEnds {
       const std::size_t q = off + static_cast<std::size_t>(__builtin_ctzll(lf));
       lf &= lf - 1;
       const auto after = static_cast<unsigned char>(q + 1 < size ? d[q + 1] : '\0');
-      const bool crlf = q != from && d[q - 1] == '\r';
+      const bool crlf = (joined || q != from) && d[q - 1] == '\r';  // a field's LF is past the start line's
       if (SIPSHUNT_LIKELY(crlf && after > ' ')) {  // the usual field end: CRLF, then a name
         bare = false;
         last = false;
@@ -125,6 +118,14 @@ struct LineEnds {
   }
 
  private:
+  const char* d;
+  std::size_t size;
+  std::size_t from;  // first octet of the start line
+  std::size_t off;   // the block whose line feeds are in lf
+  std::uint64_t lf;  // its line feeds not yet taken
+  detail::Blocks& blocks;
+  std::uint64_t* sp;
+
   SIPSHUNT_ALWAYS_INLINE void classify(std::size_t at) noexcept {
     std::uint64_t mask;
     classify_block(d + at, size - at, lf, mask);
@@ -164,14 +165,12 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   }
   if (err != Status::kOk && err != Status::kBadVersion) return err;
   // A version other than 2.0 is answered with a 505 built from the headers, so they are still
-  // parsed; kBadVersion then outranks every later finding except a broken header section.
-  const bool bad_version = err == Status::kBadVersion;
-  err = Status::kOk;
+  // parsed; kBadVersion then outranks every later finding except a broken header section: it
+  // stays in err, the first finding noted, which the fields' findings do not replace.
 
   // Each line end after the start line ends one field (folding already joined) with CRLF, up to
   // the one followed by CR; what follows it is checked after the loop: the empty line, or an error.
   std::uint16_t count = 0;  // m.header_count, kept in a register
-  const std::uint8_t via_limit = m.is_request ? 1 : kDecodedVias;
   pos = nl + 1;
   while (!last) {
     const std::size_t le = lines.next(true, bare, last);
@@ -183,7 +182,8 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     std::size_t ne;
     {
       const std::size_t blk = pos >> 6;
-      const std::uint64_t mk = blk < blocks.count ? blocks.sp[blk] >> (pos & 63) : 0;
+      // Every block up to this line's end is classified, and stored when within kMaxBlocks.
+      const std::uint64_t mk = blk < kMaxBlocks ? sp[blk] >> (pos & 63) : 0;
       if (SIPSHUNT_LIKELY(mk != 0)) {
         ne = pos + static_cast<std::size_t>(__builtin_ctzll(mk));
         if (ne > cr) ne = cr;
@@ -223,7 +223,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     switch (id) {
       case HeaderId::kVia:
         // Only the Via values a decision reads (Message::vias); the rest stay undecoded.
-        if (m.decoded_vias < via_limit)
+        if (const std::uint8_t via_limit = m.is_request ? 1 : kDecodedVias; m.decoded_vias < via_limit)
           s = decode_via(blocks, d, vb, ve, m.vias, m.decoded_vias, via_limit, idx, Status::kOk);
         break;
       case HeaderId::kCallId:
@@ -273,7 +273,6 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     m.body = sv(d, body_at, size);
   }
 
-  if (bad_version) return Status::kBadVersion;
   if (err != Status::kOk) return err;
   if (m.first[static_cast<std::size_t>(HeaderId::kVia)] == kNoHeader) return Status::kMissingVia;
   if (m.first[static_cast<std::size_t>(HeaderId::kCallId)] == kNoHeader) return Status::kMissingCallId;

@@ -206,6 +206,18 @@ SIPSHUNT_ALWAYS_INLINE void classify_block(const char* s, std::size_t avail, std
   const __m512i x = load64(s, avail);
   nl = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
   sp = ~token_bits(x);
+#elif SIPSHUNT_SIP_SIMD == 256
+  // Both masks from the same two loads, and a short last block copied once.
+  std::uint64_t tok = 0;
+  nl = with_block(s, avail, [&tok](const char* b) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
+    tok = token_bits32(lo) | (std::uint64_t{token_bits32(hi)} << 32);
+    const __m256i lf = _mm256_set1_epi8('\n');
+    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, lf)))) |
+           (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, lf)))} << 32);
+  });
+  sp = ~tok | (avail >= 64 ? 0 : ~std::uint64_t{0} << avail);
 #else
   nl = newline_mask(s, avail);
   sp = special_mask(s, avail, avail);
