@@ -187,7 +187,7 @@ TEST(HeaderLines, ManyFoldedLines) {
 }
 
 TEST(HeaderLines, LongHeaderSection) {
-  // Past the 8 KiB of delimiter masks kept by the first pass: classified on demand.
+  // Past the 8 KiB of delimiter masks the driver keeps: classified on demand.
   std::string big(9000, 'a');
   Message& m = msg();
   const std::string s = remember(invite_with({"X-Big: " + big, "Route: <sip:p1.example.com;lr>", "Via: SIP/2.0/UDP last.example.com;branch=z9hG4bKz"}));
