@@ -1,8 +1,9 @@
 // hot path
-// The datagram parser's driver: a first pass indexes the line ends of the header section (SIMD,
-// 64 octets at a time) and keeps each block's delimiter mask; parse() then splits each field into
-// name and value, files it in the header table, hands the values it decodes to their grammar's
-// decoder (one header per grammar), frames the body and checks the message is complete (RFC 3261 §8.1.1).
+// The datagram parser's driver: one pass over the header section classifies it 64 octets at a
+// time (SIMD) and walks its line ends; as each field's end is found, parse() splits it into name
+// and value, files it in the header table and hands the values it decodes to their grammar's
+// decoder (one header per grammar); then it frames the body and checks the message is complete
+// (RFC 3261 §8.1.1).
 #include <cstring>
 
 #include "header_names.hpp"
@@ -27,6 +28,7 @@ using detail::decode_cseq;
 using detail::decode_max_forwards;
 using detail::decode_routes;
 using detail::decode_via;
+using detail::kNpos;
 using detail::load8;
 using detail::lookup_header;
 using detail::parse_start_line;
@@ -71,56 +73,69 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
   m.body = {};
 }
 
-// Field index of the header section, from one SIMD pass: the offset of the '\n' ending the start
-// line and each header field (folded lines already joined: a '\n' followed by SP/HT is skipped),
-// up to the one followed by CR (the empty line; a lone CR there is caught later), and the
-// delimiter mask of every 64-octet block up to there. A bare LF stops the index: its entry is
-// the last, flagged `bare_lf`, so the fields before it are still decoded. The decoders then work
-// field by field without a serial search.
-constexpr std::size_t kMaxLines = 4 * kMaxHeaders;
+// The line ends of the header section, found as the driver goes (one pass: each 64-octet block is
+// classified once, its line feeds walked while its fields are decoded). A field ends at a '\n'
+// after CR that is not followed by SP/HT (folding joined; the start line is never joined); the
+// header section at the one followed by CR (the empty line; a lone CR there is caught later). A
+// bare LF ends the walk. Each block's delimiter mask is kept (the first 8 KiB) in `sp`, and
+// `blocks.count` grows with them, so a field's decoders see every block up to its line end stored.
 constexpr std::size_t kMaxBlocks = 128;  // masks kept for the first 8 KiB
 
-struct LineIndex {
-  std::uint32_t count;
-  bool overflow;  // more than kMaxLines fields before the end of the headers
-  bool bare_lf;   // at[count - 1] is a LF without CR
-  std::uint32_t at[kMaxLines];
-  std::uint64_t sp[kMaxBlocks];
-};
+class LineEnds {
+ public:
+  SIPSHUNT_ALWAYS_INLINE LineEnds(const char* data, std::size_t n, std::size_t start, detail::Blocks& b,
+                                  std::uint64_t* masks) noexcept
+      : d(data), size(n), from(start), off(0), lf(0), blocks(b), sp(masks) {
+    classify(0);
+    while (SIPSHUNT_UNLIKELY(off + 64 <= from)) classify(off += 64);  // many leading CRLFs (§7.5)
+    lf &= ~std::uint64_t{0} << (from - off);
+  }
 
-SIPSHUNT_ALWAYS_INLINE std::size_t index_lines(const char* d, std::size_t from, std::size_t size,
-                                               LineIndex& li) noexcept {
-  std::uint32_t k = 0;
-  std::size_t blk = 0;
-  li.overflow = false;
-  li.bare_lf = false;
-  for (std::size_t off = 0; off < size; off += 64, ++blk) {
-    std::uint64_t m, sp;
-    classify_block(d + off, size - off, m, sp);
-    if (blk < kMaxBlocks) li.sp[blk] = sp;
-    if (SIPSHUNT_UNLIKELY(off < from)) m = off + 64 <= from ? 0 : m & (~std::uint64_t{0} << (from - off));
-    while (m != 0) {
-      const std::size_t q = off + static_cast<std::size_t>(__builtin_ctzll(m));
-      m &= m - 1;
-      const char next = q + 1 < size ? d[q + 1] : '\0';
-      const bool bare = q == from || d[q - 1] != '\r';
-      if (SIPSHUNT_LIKELY(!bare) && (next == ' ' || next == '\t') && k > 0) continue;  // folding
-      if (SIPSHUNT_UNLIKELY(k == kMaxLines)) {
-        li.overflow = true;
-        li.count = k;
-        return blk < kMaxBlocks ? blk + 1 : kMaxBlocks;
+  // The offset of the '\n' ending the next line, or kNpos when the datagram ends first. `bare`:
+  // it has no CR before it; `last`: CR follows it (the empty line). `joined`: fold continuation
+  // lines into it (every line but the start line).
+  SIPSHUNT_ALWAYS_INLINE std::size_t next(bool joined, bool& bare, bool& last) noexcept {
+    for (;;) {
+      while (SIPSHUNT_UNLIKELY(lf == 0)) {
+        off += 64;
+        if (off >= size) return kNpos;
+        classify(off);
       }
-      li.at[k++] = static_cast<std::uint32_t>(q);
-      if (SIPSHUNT_UNLIKELY(bare) || next == '\r') {
-        li.bare_lf = bare;
-        li.count = k;
-        return blk < kMaxBlocks ? blk + 1 : kMaxBlocks;
+      const std::size_t q = off + static_cast<std::size_t>(__builtin_ctzll(lf));
+      lf &= lf - 1;
+      const auto after = static_cast<unsigned char>(q + 1 < size ? d[q + 1] : '\0');
+      const bool crlf = (joined || q != from) && d[q - 1] == '\r';  // a field's LF is past the start line's
+      if (SIPSHUNT_LIKELY(crlf && after > ' ')) {  // the usual field end: CRLF, then a name
+        bare = false;
+        last = false;
+        return q;
       }
+      bare = !crlf;
+      if (crlf && (after == ' ' || after == '\t') && joined) continue;  // folding
+      last = after == '\r';
+      return q;
     }
   }
-  li.count = k;
-  return blk < kMaxBlocks ? blk : kMaxBlocks;
-}
+
+ private:
+  const char* d;
+  std::size_t size;
+  std::size_t from;  // first octet of the start line
+  std::size_t off;   // the block whose line feeds are in lf
+  std::uint64_t lf;  // its line feeds not yet taken
+  detail::Blocks& blocks;
+  std::uint64_t* sp;
+
+  SIPSHUNT_ALWAYS_INLINE void classify(std::size_t at) noexcept {
+    std::uint64_t mask;
+    classify_block(d + at, size - at, lf, mask);
+    const std::size_t blk = at >> 6;
+    if (blk < kMaxBlocks) {
+      sp[blk] = mask;
+      blocks.count = blk + 1;
+    }
+  }
+};
 
 }  // namespace
 
@@ -132,15 +147,17 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   while (pos + 1 < size && d[pos] == '\r' && d[pos + 1] == '\n') pos += 2;  // RFC 3261 §7.5
   if (pos >= size) return Status::kEmpty;
 
-  LineIndex li;  // not zeroed: only at[0, count) and sp[0, blocks.count) are read
-  const detail::Blocks blocks{d, size, li.sp, index_lines(d, pos, size, li)};
-  if (li.count == 0) {
+  std::uint64_t sp[kMaxBlocks];  // not zeroed: only sp[0, blocks.count) is read
+  detail::Blocks blocks{d, size, sp, 0};
+  LineEnds lines(d, size, pos, blocks, sp);
+  bool bare = false, last = false;
+  const std::size_t nl = lines.next(false, bare, last);
+  if (nl == kNpos) {
     Cursor c(blocks, pos, size);
     const Status s = parse_start_line(c, d, pos, size, m);
     return s == Status::kOk ? Status::kHeadersUnterminated : s;
   }
-  const std::size_t nl = li.at[0];
-  if (li.count == 1 && li.bare_lf) return Status::kBadStartLine;
+  if (bare) return Status::kBadStartLine;
   Status err;
   {
     Cursor c(blocks, pos, nl - 1);
@@ -148,25 +165,25 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   }
   if (err != Status::kOk && err != Status::kBadVersion) return err;
   // A version other than 2.0 is answered with a 505 built from the headers, so they are still
-  // parsed; kBadVersion then outranks every later finding except a broken header section.
-  const bool bad_version = err == Status::kBadVersion;
-  err = Status::kOk;
+  // parsed; kBadVersion then outranks every later finding except a broken header section: it
+  // stays in err, the first finding noted, which the fields' findings do not replace.
 
-  // Each index entry after the start line ends one field (folding already joined) with CRLF;
-  // what follows the last one is checked after the loop: the empty line, or an error.
-  const std::uint32_t fields_end = li.count - (li.bare_lf ? 1 : 0);
+  // Each line end after the start line ends one field (folding already joined) with CRLF, up to
+  // the one followed by CR; what follows it is checked after the loop: the empty line, or an error.
   std::uint16_t count = 0;  // m.header_count, kept in a register
-  const std::uint8_t via_limit = m.is_request ? 1 : kDecodedVias;
   pos = nl + 1;
-  for (std::uint32_t line = 1; line < fields_end; ++line) {
-    const std::size_t le = li.at[line];
+  while (!last) {
+    const std::size_t le = lines.next(true, bare, last);
+    if (le == kNpos) break;
+    if (SIPSHUNT_UNLIKELY(bare)) return Status::kBadHeaderLine;  // a line ending with a LF without CR
     const std::size_t cr = le - 1;
     // field-name HCOLON: token, optional SP/HT, ':'. The name ends at the first delimiter,
     // usually inside the block the line starts in.
     std::size_t ne;
     {
       const std::size_t blk = pos >> 6;
-      const std::uint64_t mk = blk < blocks.count ? blocks.sp[blk] >> (pos & 63) : 0;
+      // Every block up to this line's end is classified, and stored when within kMaxBlocks.
+      const std::uint64_t mk = blk < kMaxBlocks ? sp[blk] >> (pos & 63) : 0;
       if (SIPSHUNT_LIKELY(mk != 0)) {
         ne = pos + static_cast<std::size_t>(__builtin_ctzll(mk));
         if (ne > cr) ne = cr;
@@ -206,7 +223,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     switch (id) {
       case HeaderId::kVia:
         // Only the Via values a decision reads (Message::vias); the rest stay undecoded.
-        if (m.decoded_vias < via_limit)
+        if (const std::uint8_t via_limit = m.is_request ? 1 : kDecodedVias; m.decoded_vias < via_limit)
           s = decode_via(blocks, d, vb, ve, m.vias, m.decoded_vias, via_limit, idx, Status::kOk);
         break;
       case HeaderId::kCallId:
@@ -243,8 +260,6 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     if (SIPSHUNT_UNLIKELY(s != Status::kOk)) note(err, s);
     pos = le + 1;
   }
-  if (li.bare_lf) return Status::kBadHeaderLine;  // the next line ends with a LF without CR
-  if (li.overflow) return Status::kTooManyHeaders;
   if (pos + 1 >= size || d[pos] != '\r') return Status::kHeadersUnterminated;
   if (d[pos + 1] != '\n') return Status::kBadHeaderLine;
   m.headers_end = pos;
@@ -258,7 +273,6 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     m.body = sv(d, body_at, size);
   }
 
-  if (bad_version) return Status::kBadVersion;
   if (err != Status::kOk) return err;
   if (m.first[static_cast<std::size_t>(HeaderId::kVia)] == kNoHeader) return Status::kMissingVia;
   if (m.first[static_cast<std::size_t>(HeaderId::kCallId)] == kNoHeader) return Status::kMissingCallId;

@@ -199,13 +199,25 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t special_mask(const char* s, std::size_t n, 
 #endif
 }
 
-// Both masks of one block at once (the first pass over the header section).
+// Both masks of one block at once (the driver's walk over the header section).
 SIPSHUNT_ALWAYS_INLINE void classify_block(const char* s, std::size_t avail, std::uint64_t& nl,
                                            std::uint64_t& sp) noexcept {
 #if SIPSHUNT_SIP_SIMD == 512
   const __m512i x = load64(s, avail);
   nl = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
   sp = ~token_bits(x);
+#elif SIPSHUNT_SIP_SIMD == 256
+  // Both masks from the same two loads, and a short last block copied once.
+  std::uint64_t tok = 0;
+  nl = with_block(s, avail, [&tok](const char* b) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
+    tok = token_bits32(lo) | (std::uint64_t{token_bits32(hi)} << 32);
+    const __m256i lf = _mm256_set1_epi8('\n');
+    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, lf)))) |
+           (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, lf)))} << 32);
+  });
+  sp = ~tok | (avail >= 64 ? 0 : ~std::uint64_t{0} << avail);
 #else
   nl = newline_mask(s, avail);
   sp = special_mask(s, avail, avail);
@@ -216,7 +228,7 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t beyond(std::size_t n) noexcept {
   return n >= 64 ? 0 : ~std::uint64_t{0} << n;
 }
 
-// The datagram and the special masks the first pass stored for its first `count` blocks
+// The datagram and the special masks the driver stored for its first `count` blocks
 // (octets [64 i, 64 i + 64) for block i); later blocks are classified on demand.
 struct Blocks {
   const char* d;
@@ -234,7 +246,7 @@ struct Blocks {
 
 // The delimiters of a short value as one register: bit i set when octet p + i is not a token
 // character, and every bit from n (the value's length, < 64) up set, so the value's end reads as
-// a delimiter. Built from the first pass's block masks (two loads and shifts, no classification).
+// a delimiter. Built from the driver's stored block masks (two loads and shifts, no classification).
 // False when those masks do not cover the value (header sections past 8 KiB).
 SIPSHUNT_ALWAYS_INLINE bool window(const Blocks& b, std::size_t p, std::size_t n, std::uint64_t& out) noexcept {
   const std::size_t blk = p >> 6, off = p & 63;

@@ -18,7 +18,7 @@
 namespace sipshunt::sip::detail {
 namespace {
 
-// A value placed after `pad` octets and followed by CRLF, with the first pass's delimiter masks.
+// A value placed after `pad` octets and followed by CRLF, with the delimiter masks the driver stores.
 struct Placed {
   std::string text;
   std::vector<std::uint64_t> sp;

@@ -187,7 +187,7 @@ TEST(HeaderLines, ManyFoldedLines) {
 }
 
 TEST(HeaderLines, LongHeaderSection) {
-  // Past the 8 KiB of delimiter masks kept by the first pass: classified on demand.
+  // Past the 8 KiB of delimiter masks the driver keeps: classified on demand.
   std::string big(9000, 'a');
   Message& m = msg();
   const std::string s = remember(invite_with({"X-Big: " + big, "Route: <sip:p1.example.com;lr>", "Via: SIP/2.0/UDP last.example.com;branch=z9hG4bKz"}));
@@ -200,6 +200,54 @@ TEST(HeaderLines, LongHeaderSection) {
   ASSERT_EQ(m.route_count, 1);
   EXPECT_EQ(m.routes[0].uri.host, "p1.example.com");
   EXPECT_EQ(m.find(HeaderId::kOther)->value.size(), big.size());
+}
+
+// The line ends are found block by block as the fields are decoded (src/sip/README.md, "How a
+// parse runs"): every line end, fold and bare LF at every offset of a 64-octet block, across the
+// boundary to the next block, gives the same fields.
+TEST(HeaderLines, LineEndsAtEveryBlockOffset) {
+  Message& m = msg();
+  for (std::size_t pad = 1; pad <= 140; ++pad) {
+    SCOPED_TRACE(pad);
+    const std::string x(pad, 'x');
+    const std::string folded = "Subject: a\r\n b";
+    ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x, folded, "X-After: 1"}), m), Status::kOk);
+    EXPECT_EQ(m.header_count, 9);
+    EXPECT_EQ(m.find(HeaderId::kSubject)->value, "a\r\n b");
+    EXPECT_EQ(m.headers[6].value, x);
+    EXPECT_EQ(m.headers[8].value, "1");
+    EXPECT_EQ(m.to_tag, "");
+    EXPECT_EQ(m.cseq, 1u);
+    // The empty line right after a line end at every offset.
+    ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x}), m), Status::kOk);
+    EXPECT_EQ(m.headers[m.header_count - 1].value, x);
+    // A bare LF at every offset ends the walk; the fields before it are still filed.
+    ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x + "\nX-B: 2"}), m), Status::kBadHeaderLine);
+    EXPECT_EQ(m.header_count, 6);
+    EXPECT_EQ(m.cseq, 1u);
+    // The datagram ending right after a line end, or inside a line.
+    std::string cut = invite_with({"X-Pad: " + x});
+    cut.resize(cut.size() - 2);
+    EXPECT_EQ(parse_checked(cut, m), Status::kHeadersUnterminated);
+    cut.resize(cut.size() - 1);
+    EXPECT_EQ(parse_checked(cut, m), Status::kHeadersUnterminated);
+  }
+}
+
+TEST(HeaderLines, LeadingCrlfsOverSeveralBlocks) {
+  // RFC 3261 §7.5: CRLFs before the start line are skipped, however many blocks they fill.
+  Message& m = msg();
+  for (std::size_t n = 0; n <= 80; ++n) {
+    SCOPED_TRACE(n);
+    std::string lead;
+    for (std::size_t i = 0; i < n; ++i) lead += "\r\n";
+    ASSERT_EQ(parse_checked(lead + invite_with({"Subject: s"}), m), Status::kOk);
+    EXPECT_EQ(m.method, "INVITE");
+    EXPECT_EQ(m.find(HeaderId::kSubject)->value, "s");
+    EXPECT_EQ(parse_checked(lead + "INVITE sip:a@b SIP/2.0\n" + std::string(kVia) + "\r\n\r\n", m),
+              Status::kBadStartLine);
+    EXPECT_EQ(parse_checked(lead + "\nINVITE sip:a@b SIP/2.0\r\n\r\n", m), Status::kBadStartLine);
+  }
 }
 
 // ---- Via -----------------------------------------------------------------------------------------
