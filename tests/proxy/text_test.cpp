@@ -27,6 +27,15 @@ TEST(SipWriter, DecimalAndHex) {
   EXPECT_EQ(std::string_view(buf, sip::write_decimal(std::uint64_t{18446744073709551615ull}, buf)),
             "18446744073709551615");
   EXPECT_EQ(std::string_view(buf, sip::write_decimal(std::uint16_t{5060}, buf)), "5060");
+  // Every length and every digit pair, against the standard library.
+  std::mt19937_64 rng(12);
+  for (std::uint64_t i = 0; i < 200000; ++i) {
+    const std::uint64_t v = i < 100000 ? i : rng() >> (rng() % 64);
+    ASSERT_EQ(std::string_view(buf, sip::write_decimal(v, buf)), std::to_string(v));
+    ASSERT_EQ(sip::decimal_length(v), std::to_string(v).size());
+    const auto v32 = static_cast<std::uint32_t>(v);
+    ASSERT_EQ(std::string_view(buf, sip::write_decimal(v32, buf)), std::to_string(v32));
+  }
   sip::write_hex16(0x0123456789abcdefull, buf);
   EXPECT_EQ(std::string_view(buf, 16), "0123456789abcdef");
 }
