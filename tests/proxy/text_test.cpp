@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <random>
 
 #include <string>
@@ -38,6 +39,18 @@ TEST(SipWriter, DecimalAndHex) {
   }
   sip::write_hex16(0x0123456789abcdefull, buf);
   EXPECT_EQ(std::string_view(buf, 16), "0123456789abcdef");
+}
+
+TEST(SipWriter, CopyBytesEveryLength) {
+  char src[80], dst[96];
+  for (std::size_t i = 0; i < sizeof src; ++i) src[i] = static_cast<char>('A' + i % 50);
+  for (std::size_t n = 0; n <= 64; ++n) {
+    std::memset(dst, '.', sizeof dst);
+    sip::copy_bytes(dst + 1, src + 3, n);
+    EXPECT_EQ(dst[0], '.');
+    EXPECT_EQ(std::string_view(dst + 1, n), std::string_view(src + 3, n)) << n;
+    EXPECT_EQ(dst[n + 1], '.') << n;
+  }
 }
 
 TEST(SipWriter, HostPortBracketsIpv6) {

@@ -35,8 +35,14 @@ SIPSHUNT_ALWAYS_INLINE void copy_bytes(char* dst, const char* src, std::size_t n
       std::memcpy(&b, src + n - 4, 4);
       std::memcpy(dst, &a, 4);
       std::memcpy(dst + n - 4, &b, 4);
-    } else {
-      for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+    } else if (n >= 2) {
+      std::uint16_t a, b;
+      std::memcpy(&a, src, 2);
+      std::memcpy(&b, src + n - 2, 2);
+      std::memcpy(dst, &a, 2);
+      std::memcpy(dst + n - 2, &b, 2);
+    } else if (n == 1) {
+      *dst = *src;
     }
     return;
   }
