@@ -105,8 +105,10 @@ __attribute__((noinline)) bool fast_ipv6_ref(M& m, const char* s, std::size_t n,
 // In a fast path, t at the delimiter after what precedes the parameters: the parameters
 // *( ";" token [ "=" token ] ) read from the window, f(name_begin, name_end, value_begin, value_end) for each (an empty value range
 // without '='). Returns the position of the first octet after them that is not ';' (n, or a
-// delimiter the caller checks), or kNpos when a name or a value is empty.
-template <class M, class F>
+// delimiter the caller checks), or kNpos when a name or a value is empty. With kColonValues a
+// value also runs over ':' (an unbracketed IPv6 address: RFC 3261 §20.42 via-received), as the
+// general decoders' parameter value does (lexical.hpp param_value_end).
+template <bool kColonValues = false, class M, class F>
 SIPSHUNT_ALWAYS_INLINE std::size_t fast_params(M& m, const char* s, std::size_t n, std::size_t t,
                                                F&& f) noexcept {
   while (s[t] == ';' && t < n) {
@@ -117,6 +119,9 @@ SIPSHUNT_ALWAYS_INLINE std::size_t fast_params(M& m, const char* s, std::size_t 
     if (s[ne] == '=' && ne < n) {
       vb = ne + 1;
       ve = pop(m);
+      if constexpr (kColonValues) {
+        while (s[ve] == ':' && ve < n) ve = pop(m);
+      }
       if (ve == vb) return kNpos;
     }
     f(nb, ne, vb, ve);
