@@ -192,18 +192,6 @@ constexpr std::array<std::uint32_t, 256> make_decimal_octets() {
 }
 constexpr std::array<std::uint32_t, 256> kDecimalOctet = make_decimal_octets();
 
-// The two lowercase hex digits of each octet value, in memory order.
-constexpr std::array<std::uint16_t, 256> make_hex_pairs() {
-  constexpr char kHex[] = "0123456789abcdef";
-  std::array<std::uint16_t, 256> t{};
-  for (unsigned v = 0; v < 256; ++v) {
-    t[v] = static_cast<std::uint16_t>(static_cast<unsigned char>(kHex[v >> 4]) |
-                                      (unsigned{static_cast<unsigned char>(kHex[v & 15])} << 8));
-  }
-  return t;
-}
-constexpr std::array<std::uint16_t, 256> kHexPair = make_hex_pairs();
-
 // Dotted quad; writes up to 4 octets past the returned length (callers give 46, format_ip).
 std::size_t format_ipv4(const std::uint8_t* b, char* out) noexcept {
   std::size_t n = 0;
@@ -216,28 +204,51 @@ std::size_t format_ipv4(const std::uint8_t* b, char* out) noexcept {
   return n;
 }
 
+// The two lowercase hex digits of each octet value, in memory order.
+constexpr std::array<std::uint16_t, 256> make_hex_pairs() {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<std::uint16_t, 256> t{};
+  for (unsigned v = 0; v < 256; ++v) {
+    t[v] = static_cast<std::uint16_t>(static_cast<unsigned char>(kHex[v >> 4]) |
+                                      (unsigned{static_cast<unsigned char>(kHex[v & 15])} << 8));
+  }
+  return t;
+}
+constexpr std::array<std::uint16_t, 256> kHexPair = make_hex_pairs();
+
 // One 16-bit group in hex without leading zeros (1 to 4 digits): one four-octet store.
 SIPSHUNT_ALWAYS_INLINE std::size_t put_group(unsigned w, char* out) noexcept {
-  const unsigned digits = w == 0 ? 1 : (35 - static_cast<unsigned>(__builtin_clz(w))) / 4;
+  const unsigned digits = (35 - static_cast<unsigned>(__builtin_clz(w | 1))) / 4;
   const std::uint32_t text = (std::uint32_t{kHexPair[w >> 8]} | (std::uint32_t{kHexPair[w & 0xff]} << 16)) >>
                              (8 * (4 - digits));
   std::memcpy(out, &text, 4);
   return digits;
 }
 
+// Bit i set when 16-bit group i of the four in x (group 0 the most significant) is 0: a carry-free
+// test per lane, then one multiply gathering the four lane bits (at 63, 47, 31, 15) into bits 48..51.
+SIPSHUNT_ALWAYS_INLINE unsigned zero_groups(std::uint64_t x) noexcept {
+  constexpr std::uint64_t kLow15 = 0x7fff7fff7fff7fffull;
+  const std::uint64_t zero = ~(((x & kLow15) + kLow15) | x) & ~kLow15;
+  return static_cast<unsigned>(((zero >> 15) * 0x0008000400020001ull) >> 48) & 0xf;
+}
+
 // RFC 5952 text (what inet_ntop writes, without its printf): lowercase hex, no leading zeros, the
 // longest run of two or more zero groups (the first of equal runs) as "::", and the last 32 bits
 // dotted for IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses as glibc does.
 // Written by hand because the proxy formats an IPv6 source for every IPv6 message it forwards:
-// the zero runs are found on a mask of the zero groups, each group is a table load and a store.
+// the groups are two byte-swapped loads, the zero runs are found on a mask of the zero groups, each
+// group is two table loads and a store. Writes up to 4 octets past the returned length (46 given).
 std::size_t format_ipv6(const std::uint8_t* b, char* out) noexcept {
-  unsigned words[8];
-  unsigned zero = 0;  // bit i: group i is 0
-  for (int i = 0; i < 8; ++i) {
-    words[i] = (unsigned{b[2 * i]} << 8) | b[2 * i + 1];
-    zero |= unsigned{words[i] == 0} << i;
-  }
-  int best = -1, best_len = 0;
+  std::uint64_t half[2];
+  std::memcpy(half, b, 16);
+  half[0] = __builtin_bswap64(half[0]);
+  half[1] = __builtin_bswap64(half[1]);
+  const auto group = [&](int i) {
+    return static_cast<unsigned>(half[i >> 2] >> (48 - 16 * (i & 3))) & 0xffff;
+  };
+  const unsigned zero = zero_groups(half[0]) | (zero_groups(half[1]) << 4);
+  int best = 8, best_len = 0;  // no run: the head is all 8 groups
   if ((zero & (zero >> 1)) != 0) {  // a run of two or more
     // After k steps, bit i of `run` is set when groups i..i+k are all 0: the last non-empty mask
     // marks the starts of the longest runs, its lowest bit the first of them.
@@ -250,22 +261,23 @@ std::size_t format_ipv6(const std::uint8_t* b, char* out) noexcept {
     best = __builtin_ctz(longest);
   }
   std::size_t n = 0;
-  if (best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
-    std::memcpy(out, best_len == 6 ? "::" : "::ffff:", best_len == 6 ? 2 : 7);
+  if (best == 0 && (best_len == 6 || (best_len == 5 && group(5) == 0xffff))) {
     n = best_len == 6 ? 2 : 7;
+    std::memcpy(out, "::ffff:", n);
     return n + format_ipv4(b + 12, out + n);
   }
-  for (int i = 0; i < 8; ++i) {
-    if (i == best) {
-      out[n++] = ':';
-      if (i == 0) out[n++] = ':';
-      i += best_len - 1;
-      continue;
-    }
-    n += put_group(words[i], out + n);
-    if (i != 7) out[n++] = ':';
+  for (int i = 0; i < best; ++i) {  // each group with its ':' after it
+    n += put_group(group(i), out + n);
+    out[n++] = ':';
   }
-  return n;
+  if (best == 8) return n - 1;
+  if (best == 0) out[n++] = ':';  // "::" (else the head's last ':' is its first half)
+  out[n++] = ':';
+  for (int i = best + best_len; i < 8; ++i) {
+    n += put_group(group(i), out + n);
+    out[n++] = ':';
+  }
+  return best + best_len == 8 ? n : n - 1;
 }
 
 }  // namespace
