@@ -60,6 +60,68 @@ struct Case {
   bool fast;  // the fast path takes it
 };
 
+// One value at one offset: whether the fast path takes it; what it takes must end where the
+// general decoder ends and decode as `same` compares.
+template <auto Fast64, auto Fast128, auto General, class Out, class Same>
+bool taken_as_general(std::string_view value, std::size_t pad, Same same) {
+  SCOPED_TRACE(std::string(value) + " at " + std::to_string(pad));
+  const Placed v(value, pad);
+  Out f{}, g{};
+  const std::size_t qf = fast<Fast64, Fast128>(v, f);
+  if (qf == kNpos) return false;
+  EXPECT_EQ(qf, general<General>(v, g));
+  same(f, g);
+  return true;
+}
+
+void same_via(const Via& f, const Via& g) {
+  EXPECT_EQ(f.value, g.value);
+  EXPECT_EQ(f.protocol, g.protocol);
+  EXPECT_EQ(f.version, g.version);
+  EXPECT_EQ(f.transport, g.transport);
+  EXPECT_EQ(f.host, g.host);
+  EXPECT_EQ(f.port, g.port);
+  EXPECT_EQ(f.has_port, g.has_port);
+  EXPECT_EQ(f.has_branch, g.has_branch);
+  EXPECT_EQ(f.branch, g.branch);
+  EXPECT_EQ(f.has_received, g.has_received);
+  EXPECT_EQ(f.received, g.received);
+  EXPECT_EQ(f.has_rport, g.has_rport);
+  EXPECT_EQ(f.rport, g.rport);
+  EXPECT_EQ(f.has_maddr, g.has_maddr);
+  EXPECT_EQ(f.maddr, g.maddr);
+  EXPECT_EQ(f.params, g.params);
+}
+
+void same_route(const RouteValue& f, const RouteValue& g) {
+  EXPECT_EQ(f.value, g.value);
+  EXPECT_EQ(f.uri.raw, g.uri.raw);
+  EXPECT_EQ(f.uri.scheme, g.uri.scheme);
+  EXPECT_EQ(f.uri.user, g.uri.user);
+  EXPECT_EQ(f.uri.password, g.uri.password);
+  EXPECT_EQ(f.uri.host, g.uri.host);
+  EXPECT_EQ(f.uri.port, g.uri.port);
+  EXPECT_EQ(f.uri.has_port, g.uri.has_port);
+  EXPECT_EQ(f.uri.is_sip, g.uri.is_sip);
+  EXPECT_EQ(f.uri.lr, g.uri.lr);
+  EXPECT_EQ(f.uri.params, g.uri.params);
+  EXPECT_EQ(f.uri.headers, g.uri.headers);
+}
+
+// Random octets from an alphabet (a fixed linear congruential sequence: the same every run).
+struct RandomText {
+  std::uint32_t seed;
+  std::uint32_t next() {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  }
+  std::string text(std::string_view alphabet, std::size_t len) {
+    std::string out;
+    for (std::size_t k = 0; k < len; ++k) out += alphabet[next() % alphabet.size()];
+    return out;
+  }
+};
+
 // Every case in both shapes at every offset: the fast path takes it or not as the case says, and
 // what it takes ends where the general decoder ends and decodes as `same` compares.
 template <auto Fast64, auto Fast128, auto General, class Out, std::size_t N, class Same>
@@ -126,104 +188,42 @@ TEST(ViaFastPath, Ipv6SentByDecodesAsTheGeneralDecoderDoes) {
       {"SIP/2.0/UDP [[2001:db8::1]]", false},
       {"SIP/2.0/UDP  [2001:db8::1]", false},                        // two SP
   };
-  check_against_general<via_fast<std::uint64_t>, via_fast<Mask128>, via_general, Via>(
-      cases, [](const Via& f, const Via& g) {
-        EXPECT_EQ(f.value, g.value);
-        EXPECT_EQ(f.protocol, g.protocol);
-        EXPECT_EQ(f.version, g.version);
-        EXPECT_EQ(f.transport, g.transport);
-        EXPECT_EQ(f.host, g.host);
-        EXPECT_EQ(f.port, g.port);
-        EXPECT_EQ(f.has_port, g.has_port);
-        EXPECT_EQ(f.has_branch, g.has_branch);
-        EXPECT_EQ(f.branch, g.branch);
-        EXPECT_EQ(f.has_received, g.has_received);
-        EXPECT_EQ(f.received, g.received);
-        EXPECT_EQ(f.has_rport, g.has_rport);
-        EXPECT_EQ(f.rport, g.rport);
-        EXPECT_EQ(f.has_maddr, g.has_maddr);
-        EXPECT_EQ(f.maddr, g.maddr);
-        EXPECT_EQ(f.params, g.params);
-      });
+  check_against_general<via_fast<std::uint64_t>, via_fast<Mask128>, via_general, Via>(cases, same_via);
 }
 
 // Parameter values drawn from the octets that end or continue a value (':' '[' ']' ',' ';' '=' SP
 // '"' '/' and hex digits), 20 000 of them: whatever the fast path takes decodes as the general
 // decoder decodes it.
 TEST(ViaFastPath, ParameterValuesWithColonsDecodeAsTheGeneralDecoderDoes) {
-  constexpr std::string_view kOctets = "0123456789abcdefABCDEF:::::..[],;= \"/x";
-  std::uint32_t seed = 0x5eed15u;
-  const auto next = [&] {
-    seed = seed * 1664525u + 1013904223u;
-    return seed >> 8;
-  };
+  RandomText random{0x5eed15u};
   int taken = 0;
   for (int i = 0; i < 20000; ++i) {
-    std::string value = "SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;received=";
-    const std::size_t len = 1 + next() % 40;
-    for (std::size_t k = 0; k < len; ++k) value += kOctets[next() % kOctets.size()];
-    if (next() % 2 == 0) value += ";rport";
-    const Placed v(value, next() % 64);
-    SCOPED_TRACE(value);
-    Via f{}, g{};
-    const std::size_t qf = fast<via_fast<std::uint64_t>, via_fast<Mask128>>(v, f);
-    if (qf == kNpos) continue;
-    ++taken;
-    ASSERT_EQ(qf, general<via_general>(v, g));
-    EXPECT_EQ(f.value, g.value);
-    EXPECT_EQ(f.has_received, g.has_received);
-    EXPECT_EQ(f.received, g.received);
-    EXPECT_EQ(f.has_rport, g.has_rport);
-    EXPECT_EQ(f.rport, g.rport);
-    EXPECT_EQ(f.params, g.params);
+    const std::string value = "SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;received=" +
+                              random.text("0123456789abcdefABCDEF:::::..[],;= \"/x", 1 + random.next() % 40) +
+                              (random.next() % 2 == 0 ? ";rport" : "");
+    taken += taken_as_general<via_fast<std::uint64_t>, via_fast<Mask128>, via_general, Via>(value, random.next() % 64,
+                                                                                            same_via);
   }
   EXPECT_GT(taken, 1000);
 }
 
 // IPv6 references drawn from the octets that may stand in one and those that end or break it
-// (fast_ipv6_ref), 20 000 Via and 20 000 Route values at random offsets:
-// whatever the fast path takes decodes as the general decoder decodes it, and the usual shapes
-// are taken.
+// (fast_ipv6_ref), 20 000 Via and 20 000 Route values at random offsets: whatever the fast path
+// takes decodes as the general decoder decodes it, and the usual shapes are taken.
 TEST(FastPaths, RandomIpv6ReferencesDecodeAsTheGeneralDecodersDo) {
-  constexpr std::string_view kOctets = "0123456789abcdefABCDEF::::::....gG-_~]]]][ ;,\x80\xff";
-  std::uint32_t seed = 0x5118u;
-  const auto next = [&] {
-    seed = seed * 1664525u + 1013904223u;
-    return seed >> 8;
-  };
+  RandomText random{0x5118u};
   int via_taken = 0, route_taken = 0;
   for (int i = 0; i < 40000; ++i) {
-    std::string ref = "[";
-    const std::size_t len = next() % 48;
-    for (std::size_t k = 0; k < len; ++k) ref += kOctets[next() % kOctets.size()];
-    if (next() % 4 != 0) ref += "]";
-    if (next() % 2 == 0) ref += ":5060";
+    std::string ref(1, '[');
+    ref += random.text("0123456789abcdefABCDEF::::::....gG-_~]]]][ ;,\x80\xff", random.next() % 48);
+    if (random.next() % 4 != 0) ref += "]";
+    if (random.next() % 2 == 0) ref += ":5060";
     if (i % 2 == 0) {
-      const std::string value = "SIP/2.0/UDP " + ref + ";branch=z9hG4bK1;rport";
-      const Placed v(value, next() % 64);
-      SCOPED_TRACE(value);
-      Via f{}, g{};
-      const std::size_t qf = fast<via_fast<std::uint64_t>, via_fast<Mask128>>(v, f);
-      if (qf == kNpos) continue;
-      ++via_taken;
-      ASSERT_EQ(qf, general<via_general>(v, g));
-      EXPECT_EQ(f.value, g.value);
-      EXPECT_EQ(f.host, g.host);
-      EXPECT_EQ(f.port, g.port);
-      EXPECT_EQ(f.params, g.params);
+      via_taken += taken_as_general<via_fast<std::uint64_t>, via_fast<Mask128>, via_general, Via>(
+          "SIP/2.0/UDP " + ref + ";branch=z9hG4bK1;rport", random.next() % 64, same_via);
     } else {
-      const std::string value = "<sip:" + ref + ";lr>";
-      const Placed v(value, next() % 64);
-      SCOPED_TRACE(value);
-      RouteValue f{}, g{};
-      const std::size_t qf = fast<route_fast<std::uint64_t>, route_fast<Mask128>>(v, f);
-      if (qf == kNpos) continue;
-      ++route_taken;
-      ASSERT_EQ(qf, general<route_general>(v, g));
-      EXPECT_EQ(f.value, g.value);
-      EXPECT_EQ(f.uri.host, g.uri.host);
-      EXPECT_EQ(f.uri.port, g.uri.port);
-      EXPECT_EQ(f.uri.params, g.uri.params);
+      route_taken += taken_as_general<route_fast<std::uint64_t>, route_fast<Mask128>, route_general, RouteValue>(
+          "<sip:" + ref + ";lr>", random.next() % 64, same_route);
     }
   }
   EXPECT_GT(via_taken, 100);
@@ -275,21 +275,8 @@ TEST(RouteFastPath, Ipv6HostDecodesAsTheGeneralDecoderDoes) {
       {"<sip:[2001:db8::7]?subject=x>", false},
       {"<sip:[2001:db8::7]:5080 ;lr>", false},
   };
-  check_against_general<route_fast<std::uint64_t>, route_fast<Mask128>, route_general, RouteValue>(
-      cases, [](const RouteValue& f, const RouteValue& g) {
-        EXPECT_EQ(f.value, g.value);
-        EXPECT_EQ(f.uri.raw, g.uri.raw);
-        EXPECT_EQ(f.uri.scheme, g.uri.scheme);
-        EXPECT_EQ(f.uri.user, g.uri.user);
-        EXPECT_EQ(f.uri.password, g.uri.password);
-        EXPECT_EQ(f.uri.host, g.uri.host);
-        EXPECT_EQ(f.uri.port, g.uri.port);
-        EXPECT_EQ(f.uri.has_port, g.uri.has_port);
-        EXPECT_EQ(f.uri.is_sip, g.uri.is_sip);
-        EXPECT_EQ(f.uri.lr, g.uri.lr);
-        EXPECT_EQ(f.uri.params, g.uri.params);
-        EXPECT_EQ(f.uri.headers, g.uri.headers);
-      });
+  check_against_general<route_fast<std::uint64_t>, route_fast<Mask128>, route_general, RouteValue>(cases,
+                                                                                           same_route);
 }
 
 }  // namespace
