@@ -225,29 +225,20 @@ SIPSHUNT_ALWAYS_INLINE std::size_t put_group(unsigned w, char* out) noexcept {
   return digits;
 }
 
-// Bit i set when 16-bit group i of the four in x (group 0 the most significant) is 0: a carry-free
-// test per lane, then one multiply gathering the four lane bits (at 63, 47, 31, 15) into bits 48..51.
-SIPSHUNT_ALWAYS_INLINE unsigned zero_groups(std::uint64_t x) noexcept {
-  constexpr std::uint64_t kLow15 = 0x7fff7fff7fff7fffull;
-  const std::uint64_t zero = ~(((x & kLow15) + kLow15) | x) & ~kLow15;
-  return static_cast<unsigned>(((zero >> 15) * 0x0008000400020001ull) >> 48) & 0xf;
-}
-
 // RFC 5952 text (what inet_ntop writes, without its printf): lowercase hex, no leading zeros, the
 // longest run of two or more zero groups (the first of equal runs) as "::", and the last 32 bits
 // dotted for IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses as glibc does.
 // Written by hand because the proxy formats an IPv6 source for every IPv6 message it forwards:
-// the groups are two byte-swapped loads, the zero runs are found on a mask of the zero groups, each
-// group is two table loads and a store. Writes up to 4 octets past the returned length (46 given).
+// the zero runs are found on a mask of the zero groups, each group is two table loads and a store.
+// Writes up to 4 octets past the returned length (46 given).
 std::size_t format_ipv6(const std::uint8_t* b, char* out) noexcept {
-  std::uint64_t half[2];
-  std::memcpy(half, b, 16);
-  half[0] = __builtin_bswap64(half[0]);
-  half[1] = __builtin_bswap64(half[1]);
-  const auto group = [&](int i) {
-    return static_cast<unsigned>(half[i >> 2] >> (48 - 16 * (i & 3))) & 0xffff;
-  };
-  const unsigned zero = zero_groups(half[0]) | (zero_groups(half[1]) << 4);
+  std::uint16_t words[8];
+  std::memcpy(words, b, 16);
+  unsigned zero = 0;  // bit i: group i is 0
+  for (int i = 0; i < 8; ++i) {
+    words[i] = __builtin_bswap16(words[i]);
+    zero |= unsigned{words[i] == 0} << i;
+  }
   int best = 8, best_len = 0;  // no run: the head is all 8 groups
   if ((zero & (zero >> 1)) != 0) {  // a run of two or more
     // After k steps, bit i of `run` is set when groups i..i+k are all 0: the last non-empty mask
@@ -261,20 +252,20 @@ std::size_t format_ipv6(const std::uint8_t* b, char* out) noexcept {
     best = __builtin_ctz(longest);
   }
   std::size_t n = 0;
-  if (best == 0 && (best_len == 6 || (best_len == 5 && group(5) == 0xffff))) {
+  if (best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
     n = best_len == 6 ? 2 : 7;
     std::memcpy(out, "::ffff:", n);
     return n + format_ipv4(b + 12, out + n);
   }
   for (int i = 0; i < best; ++i) {  // each group with its ':' after it
-    n += put_group(group(i), out + n);
+    n += put_group(words[i], out + n);
     out[n++] = ':';
   }
   if (best == 8) return n - 1;
   if (best == 0) out[n++] = ':';  // "::" (else the head's last ':' is its first half)
   out[n++] = ':';
   for (int i = best + best_len; i < 8; ++i) {
-    n += put_group(group(i), out + n);
+    n += put_group(words[i], out + n);
     out[n++] = ':';
   }
   return best + best_len == 8 ? n : n - 1;
