@@ -99,6 +99,23 @@ constexpr std::string_view kOk200 =
     "Content-Length: 0\r\n"
     "\r\n";
 
+// The IPv6 backend's 200 OK for kInviteIpv6, our Via on top: the client's Via carries an IPv6
+// received= (RFC 3261 §20.42, RFC 5118 §4.5: unbracketed).
+constexpr std::string_view kOk200Ipv6 =
+    "SIP/2.0 200 OK\r\n"
+    "Via: SIP/2.0/UDP [2001:db8:18::1]:5060;branch=z9hG4bK5a1b2c3d4e5f6a7b\r\n"
+    "Via: SIP/2.0/UDP [2001:db8:18::10]:5060;branch=z9hG4bK776asdhds.1;rport=5060;received=2001:db8:18::10\r\n"
+    "Via: SIP/2.0/UDP [2001:db8:18::20]:5060;branch=z9hG4bKnashds8\r\n"
+    "Record-Route: <sip:[2001:db8:18::1]:5060;lr;sipshunt-b=b2>\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:bob@[2001:db8:19::12]:5060>\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
 // An in-dialog BYE pinned by our Record-Route.
 constexpr std::string_view kBye =
     "BYE sip:bob@198.19.0.12:5060 SIP/2.0\r\n"
@@ -201,6 +218,11 @@ void BM_ProcessInviteIpv6(benchmark::State& state) {
   run(state, ipv6_snapshot(), kInviteIpv6, Endpoint{*IpAddress::parse("2001:db8:18::10"), 5060}, proxy::Verdict::kForward);
 }
 BENCHMARK(BM_ProcessInviteIpv6);
+
+void BM_Process200OkIpv6(benchmark::State& state) {
+  run(state, ipv6_snapshot(), kOk200Ipv6, Endpoint{*IpAddress::parse("2001:db8:19::12"), 5060}, proxy::Verdict::kForward);
+}
+BENCHMARK(BM_Process200OkIpv6);
 
 // The INVITE scripts/bench-pcap.sh sends (perf/sip/messages.hpp: a softphone's, its Request-URI
 // naming us with a port and user=phone), from an IPv4 and from an IPv6 client.

@@ -4,7 +4,10 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstring>
+
+#include "sipshunt/common/compiler.hpp"
 
 namespace sipshunt {
 
@@ -174,72 +177,104 @@ bool parse_ipv6(std::string_view text, IpAddress& out) noexcept {
 
 namespace {
 
+// Decimal text of each octet value in the low three bytes (memory order), its length in the top
+// byte: an IPv4 address is four loads and stores, no division.
+constexpr std::array<std::uint32_t, 256> make_decimal_octets() {
+  std::array<std::uint32_t, 256> t{};
+  for (unsigned v = 0; v < 256; ++v) {
+    const unsigned len = v >= 100 ? 3 : v >= 10 ? 2 : 1;
+    const unsigned digits[3] = {v / 100, v / 10 % 10, v % 10};
+    std::uint32_t e = len << 24;
+    for (unsigned k = 0; k < len; ++k) e |= (std::uint32_t{'0'} + digits[3 - len + k]) << (8 * k);
+    t[v] = e;
+  }
+  return t;
+}
+constexpr std::array<std::uint32_t, 256> kDecimalOctet = make_decimal_octets();
+
+// Dotted quad; writes up to 4 octets past the returned length (callers give 46, format_ip).
+std::size_t format_ipv4(const std::uint8_t* b, char* out) noexcept {
+  std::size_t n = 0;
+  for (int i = 0; i < 4; ++i) {
+    const std::uint32_t e = kDecimalOctet[b[i]];
+    std::memcpy(out + n, &e, 4);
+    n += e >> 24;
+    if (i != 3) out[n++] = '.';
+  }
+  return n;
+}
+
+// The two lowercase hex digits of each octet value, in memory order.
+constexpr std::array<std::uint16_t, 256> make_hex_pairs() {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<std::uint16_t, 256> t{};
+  for (unsigned v = 0; v < 256; ++v) {
+    t[v] = static_cast<std::uint16_t>(static_cast<unsigned char>(kHex[v >> 4]) |
+                                      (unsigned{static_cast<unsigned char>(kHex[v & 15])} << 8));
+  }
+  return t;
+}
+constexpr std::array<std::uint16_t, 256> kHexPair = make_hex_pairs();
+
+// One 16-bit group in hex without leading zeros (1 to 4 digits): one four-octet store.
+SIPSHUNT_ALWAYS_INLINE std::size_t put_group(unsigned w, char* out) noexcept {
+  const unsigned digits = (35 - static_cast<unsigned>(__builtin_clz(w | 1))) / 4;
+  const std::uint32_t text = (std::uint32_t{kHexPair[w >> 8]} | (std::uint32_t{kHexPair[w & 0xff]} << 16)) >>
+                             (8 * (4 - digits));
+  std::memcpy(out, &text, 4);
+  return digits;
+}
+
 // RFC 5952 text (what inet_ntop writes, without its printf): lowercase hex, no leading zeros, the
 // longest run of two or more zero groups (the first of equal runs) as "::", and the last 32 bits
 // dotted for IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses as glibc does.
-// Written by hand because the proxy formats an IPv6 source for every IPv6 message it forwards.
+// Written by hand because the proxy formats an IPv6 source for every IPv6 message it forwards:
+// the zero runs are found on a mask of the zero groups, each group is two table loads and a store.
+// Writes up to 4 octets past the returned length (46 given).
 std::size_t format_ipv6(const std::uint8_t* b, char* out) noexcept {
-  unsigned words[8];
-  for (int i = 0; i < 8; ++i) words[i] = (unsigned{b[2 * i]} << 8) | b[2 * i + 1];
-  int best = -1, best_len = 0;
-  for (int i = 0; i < 8;) {
-    if (words[i] != 0) {
-      ++i;
-      continue;
-    }
-    int j = i;
-    while (j < 8 && words[j] == 0) ++j;
-    if (j - i > best_len) {
-      best = i;
-      best_len = j - i;
-    }
-    i = j;
-  }
-  if (best_len < 2) best = -1;
-  constexpr char kHex[] = "0123456789abcdef";
-  std::size_t n = 0;
+  std::uint16_t words[8];
+  std::memcpy(words, b, 16);
+  unsigned zero = 0;  // bit i: group i is 0
   for (int i = 0; i < 8; ++i) {
-    if (i == best) {
-      out[n++] = ':';
-      if (i == 0) out[n++] = ':';
-      i += best_len - 1;
-      if (i == 7) break;
-      continue;
-    }
-    if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
-      IpAddress v4;
-      v4.family = Family::kIPv4;
-      for (int k = 0; k < 4; ++k) v4.bytes[static_cast<std::size_t>(k)] = b[12 + k];
-      return n + format_ip(v4, out + n);
-    }
-    const unsigned w = words[i];
-    bool started = false;
-    for (int shift = 12; shift >= 0; shift -= 4) {
-      const unsigned d = (w >> shift) & 0xf;
-      if (d != 0 || started || shift == 0) {
-        out[n++] = kHex[d];
-        started = true;
-      }
-    }
-    if (i != 7) out[n++] = ':';
+    words[i] = __builtin_bswap16(words[i]);
+    zero |= unsigned{words[i] == 0} << i;
   }
-  return n;
+  int best = 8, best_len = 0;  // no run: the head is all 8 groups
+  if ((zero & (zero >> 1)) != 0) {  // a run of two or more
+    // After k steps, bit i of `run` is set when groups i..i+k are all 0: the last non-empty mask
+    // marks the starts of the longest runs, its lowest bit the first of them.
+    unsigned run = zero, longest;
+    do {
+      longest = run;
+      run &= run >> 1;
+      ++best_len;
+    } while (run != 0);
+    best = __builtin_ctz(longest);
+  }
+  std::size_t n = 0;
+  if (best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
+    n = best_len == 6 ? 2 : 7;
+    std::memcpy(out, "::ffff:", n);
+    return n + format_ipv4(b + 12, out + n);
+  }
+  for (int i = 0; i < best; ++i) {  // each group with its ':' after it
+    n += put_group(words[i], out + n);
+    out[n++] = ':';
+  }
+  if (best == 8) return n - 1;
+  if (best == 0) out[n++] = ':';  // "::" (else the head's last ':' is its first half)
+  out[n++] = ':';
+  for (int i = best + best_len; i < 8; ++i) {
+    n += put_group(words[i], out + n);
+    out[n++] = ':';
+  }
+  return best + best_len == 8 ? n : n - 1;
 }
 
 }  // namespace
 
 std::size_t format_ip(const IpAddress& ip, char* out) noexcept {
-  if (ip.family == Family::kIPv4) {
-    std::size_t n = 0;
-    for (int i = 0; i < 4; ++i) {
-      unsigned v = ip.bytes[static_cast<std::size_t>(i)];
-      if (i) out[n++] = '.';
-      if (v >= 100) out[n++] = static_cast<char>('0' + v / 100);
-      if (v >= 10) out[n++] = static_cast<char>('0' + (v / 10) % 10);
-      out[n++] = static_cast<char>('0' + v % 10);
-    }
-    return n;
-  }
+  if (ip.family == Family::kIPv4) return format_ipv4(ip.bytes.data(), out);
   if (ip.family == Family::kIPv6) return format_ipv6(ip.bytes.data(), out);
   return 0;
 }

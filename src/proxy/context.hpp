@@ -64,11 +64,15 @@ SIPSHUNT_ALWAYS_INLINE void drop(Outcome& r, Reason reason) noexcept {
 // A Via's sent-by port; 5060 when absent (RFC 3261 §18.2.2).
 [[nodiscard]] inline std::uint16_t via_port(const sip::Via& v) noexcept { return v.has_port ? v.port : 5060; }
 
-// The index of our network whose SIP address `host` (as SIP writes it) is, -1 none. One network,
-// the common case, is one comparison as before; several: the literal is parsed once and the
-// networks' addresses scanned (a handful). The SIP address is the service address where the
-// network has one, whatever proxy.address names.
+// The index of our network whose SIP address `host` (as SIP writes it) is, -1 none. The text our
+// Via and Record-Route write is tried first: a response's top Via and an in-dialog Route carry it
+// as we wrote it, and reading an IPv6 literal costs far more than comparing it. Any other spelling
+// is read: one network, the common case, is one comparison as before; several: the literal is
+// parsed once and the networks' addresses scanned (a handful). The SIP address is the service
+// address where the network has one, whatever proxy.address names.
 [[nodiscard]] SIPSHUNT_ALWAYS_INLINE int our_network(const Snapshot& s, std::string_view host) noexcept {
+  for (std::uint32_t i = 0; i < s.network_count; ++i)
+    if (host == s.networks[i].host) return static_cast<int>(i);
   if (s.network_count == 1) return host_is(host, s.networks[0].sip.ip) ? 0 : -1;
   IpAddress ip;
   if (!parse_ip_literal(host, ip)) return -1;

@@ -78,6 +78,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     n.name = std::move(name);
     n.sip = Endpoint{address, config->self.port};
     const std::string hostport = n.sip.to_string();  // host:port, [v6]:port (RFC 5118 §4)
+    n.host = hostport.substr(0, hostport.rfind(':'));
     n.via_prefix = "Via: SIP/2.0/UDP ";
     n.via_prefix.append(hostport).append(";branch=").append(sip::kBranchCookie);
     n.record_route_prefix = "Record-Route: <sip:";

@@ -87,6 +87,42 @@ SIPSHUNT_ALWAYS_INLINE bool fast_port(M& m, const char* s, std::size_t n, std::s
   return true;
 }
 
+// ipv6_ref_end(s, h, n) in a fast path: with SIMD, 16 octets classified at once by their two
+// nibbles (two table shuffles) against the octets a reference holds (lexical.hpp kIpv6RefChar:
+// 0x30-0x3a digits and ':', 0x2e '.', 0x41-0x46 and 0x61-0x66 hex letters), the last load ending
+// at s[n] (the LWS or CR after the value, in the buffer); the same position as the octet loop,
+// which the scalar build keeps.
+SIPSHUNT_ALWAYS_INLINE std::size_t fast_ipv6_ref_end(const char* s, std::size_t h, std::size_t n) noexcept {
+#if SIPSHUNT_SIP_SIMD > 0
+  if (n >= 16) {
+    // Bit 1: high nibble 3, low 0..a; bit 2: high 2, low e; bit 4: high 4 or 6, low 1..6. An
+    // octet from 0x80 up has high nibble 8..f: no bit.
+    const __m128i by_low = _mm_setr_epi8(1, 5, 5, 5, 5, 5, 5, 1, 1, 1, 1, 0, 0, 0, 2, 0);
+    const __m128i by_high = _mm_setr_epi8(0, 0, 2, 1, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m128i nibble = _mm_set1_epi8(0x0f);
+    std::size_t q = h + 1;  // then the first octet that cannot stand in the reference
+    for (;;) {
+      const std::size_t at = q + 16 <= n + 1 ? q : n + 1 - 16;
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
+      const __m128i cls = _mm_and_si128(_mm_shuffle_epi8(by_low, _mm_and_si128(x, nibble)),
+                                        _mm_shuffle_epi8(by_high, _mm_and_si128(_mm_srli_epi16(x, 4), nibble)));
+      const unsigned beyond = n - at < 16 ? 0xffffu << (n - at) : 0;  // from s[n] on: the value's end
+      const unsigned outside =
+          (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(cls, _mm_setzero_si128()))) | beyond) &
+          (0xffffu << (q - at));
+      if (outside != 0) {
+        q = at + static_cast<std::size_t>(__builtin_ctz(outside));
+        break;
+      }
+      q = at + 16;
+    }
+    if (q == h + 1 || q == n || s[q] != ']') return kNpos;
+    return q + 1;
+  }
+#endif
+  return ipv6_ref_end(s, h, n);
+}
+
 // In a fast path over the value at s (n octets), h at a '[' opening a host: an IPv6 reference
 // (RFC 3261 §25.1 IPv6reference, RFC 5118 §4), bounded by the same ipv6_ref_end() as the general
 // decoders. Its ':' are delimiters of the window m; they are forgotten, and t is set to the
@@ -95,7 +131,7 @@ SIPSHUNT_ALWAYS_INLINE bool fast_port(M& m, const char* s, std::size_t n, std::s
 template <class M>
 __attribute__((noinline)) bool fast_ipv6_ref(M& m, const char* s, std::size_t n, std::size_t h,
                                           std::size_t& t) noexcept {
-  const std::size_t q = ipv6_ref_end(s, h, n);
+  const std::size_t q = fast_ipv6_ref_end(s, h, n);
   if (q == kNpos) return false;
   m &= ~M{0} << q;  // q <= n < the window's width; the bits from n up stay set
   t = pop(m);
@@ -105,8 +141,10 @@ __attribute__((noinline)) bool fast_ipv6_ref(M& m, const char* s, std::size_t n,
 // In a fast path, t at the delimiter after what precedes the parameters: the parameters
 // *( ";" token [ "=" token ] ) read from the window, f(name_begin, name_end, value_begin, value_end) for each (an empty value range
 // without '='). Returns the position of the first octet after them that is not ';' (n, or a
-// delimiter the caller checks), or kNpos when a name or a value is empty.
-template <class M, class F>
+// delimiter the caller checks), or kNpos when a name or a value is empty. With kColonValues a
+// value also runs over ':' (an unbracketed IPv6 address: RFC 3261 §20.42 via-received), as the
+// general decoders' parameter value does (lexical.hpp param_value_end).
+template <bool kColonValues = false, class M, class F>
 SIPSHUNT_ALWAYS_INLINE std::size_t fast_params(M& m, const char* s, std::size_t n, std::size_t t,
                                                F&& f) noexcept {
   while (s[t] == ';' && t < n) {
@@ -117,6 +155,9 @@ SIPSHUNT_ALWAYS_INLINE std::size_t fast_params(M& m, const char* s, std::size_t 
     if (s[ne] == '=' && ne < n) {
       vb = ne + 1;
       ve = pop(m);
+      if constexpr (kColonValues) {
+        while (s[ve] == ':' && ve < n) ve = pop(m);
+      }
       if (ve == vb) return kNpos;
     }
     f(nb, ne, vb, ve);

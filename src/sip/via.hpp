@@ -56,9 +56,10 @@ SIPSHUNT_ALWAYS_INLINE void via_reset_params(Via& v) noexcept {
   v.params = {};
 }
 
-// The common shape, "SIP/2.0/T host[:port][;token[=token]]*" under 128 octets, with no LWS but
-// the one SP and no quoted or IPv6 parameter values, decoded from one delimiter mask; the host may
-// be an IPv6 reference ("[2001:db8::1]", RFC 5118 §4). Returns the position
+// The common shape, "SIP/2.0/T host[:port][;token[=value]]*" under 128 octets, with no LWS but
+// the one SP and no quoted or bracketed parameter values, decoded from one delimiter mask; the
+// host may be an IPv6 reference ("[2001:db8::1]", RFC 5118 §4), a value an unbracketed IPv6
+// address ("received=2001:db8::1", RFC 3261 §20.42). Returns the position
 // after the via-parm (',' or e), or kNpos when it needs the general decoder (which also reports
 // the errors).
 template <class M>
@@ -81,7 +82,7 @@ SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(const Blocks& b, const char* d, std:
   via_reset_params(v);
   if (!fast_port(m, s, n, t, v.port, v.has_port)) return kNpos;
   const std::size_t pb = t;
-  t = fast_params(m, s, n, t, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
+  t = fast_params<true>(m, s, n, t, [&](std::size_t nb, std::size_t ne, std::size_t vb, std::size_t ve) {
     via_param(s, nb, ne, vb, ve, v);
   });
   if (t == kNpos || (t < n && s[t] != ',')) return kNpos;

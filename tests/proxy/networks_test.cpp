@@ -292,11 +292,22 @@ TEST(Networks, ResponsesToAnyOfOurAddresses) {
     EXPECT_EQ(o.r.next_hop, ep("[2001:db8:1::7]:5062"));
     EXPECT_EQ(o.r.route.network, 0);
   }
-  Step ours6 = h.run("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP [2001:db8:1::1]:5060;branch=z9hG4bKx\r\n"
-                     "Via: SIP/2.0/UDP 198.19.0.11:5060;branch=z9hG4bKy\r\n" + tail,
-                     ep("[2001:db8:1::2]:5060"), 0, 0);
-  EXPECT_EQ(ours6.r.verdict, Verdict::kForward) << to_string(ours6.r.reason);
-  EXPECT_EQ(ours6.r.route.network, 1);
+  // Our address as our Via writes it (compared as text) and in other spellings (read).
+  for (const char* top : {"[2001:db8:1::1]", "[2001:DB8:1::1]", "[2001:db8:1:0:0:0:0:1]", "[2001:0db8:1::0001]"}) {
+    SCOPED_TRACE(top);
+    Step ours6 = h.run("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP " + std::string(top) + ":5060;branch=z9hG4bKx\r\n"
+                       "Via: SIP/2.0/UDP 198.19.0.11:5060;branch=z9hG4bKy\r\n" + tail,
+                       ep("[2001:db8:1::2]:5060"), 0, 0);
+    EXPECT_EQ(ours6.r.verdict, Verdict::kForward) << to_string(ours6.r.reason);
+    EXPECT_EQ(ours6.r.route.network, 1);
+  }
+  for (const char* top : {"198.19.0.1", "198.019.0.1"}) {  // the farm side's address, as text and read
+    SCOPED_TRACE(top);
+    Step ours4 = h.run("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP " + std::string(top) + ":5060;branch=z9hG4bKx\r\n"
+                       "Via: SIP/2.0/UDP [2001:db8:1::99]:5062;branch=z9hG4bKy\r\n" + tail,
+                       ep("198.19.0.11:5060"), 0, 1);
+    EXPECT_EQ(ours4.r.verdict, Verdict::kForward) << to_string(ours4.r.reason);
+  }
   Step foreign = h.run("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP [2001:db8:1::5]:5060;branch=z9hG4bKx\r\n"
                        "Via: SIP/2.0/UDP 198.19.0.11:5060;branch=z9hG4bKy\r\n" + tail,
                        ep("[2001:db8:1::2]:5060"), 0, 0);

@@ -117,6 +117,7 @@ struct RuleView {
 struct NetworkView {
   std::string name;
   Endpoint sip;                        // (network address, config self port)
+  std::string host;                    // its address as our Via and Record-Route write it ("[v6]")
   std::string via_prefix;              // "Via: SIP/2.0/UDP ADDR:PORT;branch=z9hG4bK"
   std::string record_route_prefix;     // "Record-Route: <sip:ADDR:PORT;lr;sipshunt-b="
 };
