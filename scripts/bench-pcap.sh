@@ -22,7 +22,9 @@
 # host take time from the workers: the "per worker CPU-second" column (forwarded over the CPU
 # time the worker threads actually got) is the figure to compare across worker counts there.
 #   SIPSHUNT_BENCH_FAMILY=6               IPv6 datagrams (clients, proxy and backends), else IPv4
-#   SIPSHUNT_BENCH_BIN=path/to/sipshunt   another binary (an A/B against an older build)
+#   SIPSHUNT_BENCH_BIN=path/to/sipshunt   another binary (an A/B against an older build), or a
+#                                         wrapper that runs one (scripts/callgrind-pcap.sh)
+#   SIPSHUNT_BENCH_START_S=10             seconds a process may take to write its first stats
 # No network is used at all: net_pcap reads files, net_null discards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -115,7 +117,7 @@ run_one() {  # label rules-file workers processes
     start_process "$i" $((workers / procs)) $((i * workers / procs)) $(((1 + i * workers / procs) % $(nproc))) "$rules"
   done
   for ((i = 0; i < procs; i++)); do
-    for _ in $(seq 100); do [ -s "$WORK/stats$i.json" ] && break; sleep 0.1; done
+    for _ in $(seq $((${SIPSHUNT_BENCH_START_S:-10} * 10))); do [ -s "$WORK/stats$i.json" ] && break; sleep 0.1; done
     [ -s "$WORK/stats$i.json" ] || { cat "$WORK/sipshunt$i.log"; exit 1; }
   done
   sleep 2

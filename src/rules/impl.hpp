@@ -66,7 +66,7 @@ struct RuleSet::Impl {
   std::vector<Field> fields;
   std::int32_t ruri_field = -1;
   std::array<std::int16_t, static_cast<std::size_t>(sip::HeaderId::kCount)> field_of_id{};
-  std::vector<std::string> other_names;     // lower-case, sorted: headers without a HeaderId
+  std::vector<std::string> other_names;     // lower-case, by length then text: headers without a HeaderId
   std::vector<std::int16_t> other_fields;   // parallel to other_names
   std::uint32_t patterns = 0;
 
@@ -86,7 +86,11 @@ struct RuleSet::Impl {
   RuleSet::Summary summary;
 
   [[nodiscard]] std::int32_t method_id(std::string_view method) const noexcept;
-  [[nodiscard]] std::int32_t header_field(const sip::Header& h) const noexcept;
+  [[nodiscard]] std::int32_t header_field(const sip::Header& h) const noexcept {
+    if (h.id != sip::HeaderId::kOther) return field_of_id[static_cast<std::size_t>(h.id)];
+    return other_names.empty() ? -1 : other_header_field(h.name);
+  }
+  [[nodiscard]] std::int32_t other_header_field(std::string_view name) const noexcept;
 };
 
 // A worker writes `bits` and `matched` on every match: cache-line blocks of their own, so that no

@@ -10,15 +10,16 @@
 namespace sipshunt::rules {
 namespace {
 
-// Compares an already lower-case `a` with `b` ignoring the case of `b`.
-int compare_ci(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = std::min(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
+// Orders an already lower-case `a` and `b` by length, then by text ignoring the case of `b` (the
+// order of RuleSet::Impl::other_names): a header name is mostly settled by its length alone.
+int compare_sized_ci(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
     const auto x = static_cast<unsigned char>(a[i]);
     const auto y = static_cast<unsigned char>(lower(b[i]));
     if (x != y) return x < y ? -1 : 1;
   }
-  return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+  return 0;
 }
 
 struct ScanContext {
@@ -55,12 +56,11 @@ std::int32_t RuleSet::Impl::method_id(std::string_view method) const noexcept {
   return -1;
 }
 
-std::int32_t RuleSet::Impl::header_field(const sip::Header& h) const noexcept {
-  if (h.id != sip::HeaderId::kOther) return field_of_id[static_cast<std::size_t>(h.id)];
+std::int32_t RuleSet::Impl::other_header_field(std::string_view name) const noexcept {
   std::size_t lo = 0, hi = other_names.size();
   while (lo < hi) {
     const std::size_t mid = (lo + hi) / 2;
-    const int c = compare_ci(other_names[mid], h.name);
+    const int c = compare_sized_ci(other_names[mid], name);
     if (c == 0) return other_fields[mid];
     if (c < 0) {
       lo = mid + 1;

@@ -278,7 +278,10 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
       others.emplace_back(key.substr(1), fi);
     }
   }
-  std::sort(others.begin(), others.end());
+  // By length first (RuleSet::Impl::header_field settles most names on their length alone).
+  std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+  });
   for (auto& [name, fi] : others) {
     m.other_names.push_back(name);
     m.other_fields.push_back(fi);

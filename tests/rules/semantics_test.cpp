@@ -1,6 +1,8 @@
 // What each condition, action and statement of the rule language means, one behaviour per test.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <fstream>
 #include <sstream>
 
@@ -129,6 +131,23 @@ TEST(RuleSemantics, Rfc4475Esc02IsNotRegister) {
   auto without = compile_text("rule registrar: method REGISTER => pool registrars\nrule rest: any => pool core\n");
   COMPILE_OK(without);
   EXPECT_EQ(decide(*without, datagram), "rest");
+}
+
+// Header names without a HeaderId are looked up by length, then text: names of one length and
+// of several, each found whatever its case, and a name no rule reads found by none.
+TEST(RuleSemantics, EveryOtherHeaderNameIsFound) {
+  const char* names[] = {"X-A", "X-B", "X-Ab", "X-Ba", "X-Tenant", "X-Tenanu", "User-Agent", "X-Longer-Name-Here"};
+  std::string text;
+  for (const char* n : names) text += std::string("rule r-") + n + ": header " + n + " ~ /^hit$/ => drop\n";
+  auto c = compile_text(text);
+  COMPILE_OK(c);
+  for (const char* n : names) {
+    std::string upper = n;
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    EXPECT_EQ(decide(*c, request("INVITE", "sip:b@x", {std::string(n) + ": hit"})), std::string("r-") + n);
+    EXPECT_EQ(decide(*c, request("INVITE", "sip:b@x", {upper + ": hit"})), std::string("r-") + n);
+  }
+  EXPECT_EQ(decide(*c, request("INVITE", "sip:b@x", {"X-C: hit", "X-Tenanv: hit", "X-Ac: hit"})), "(none)");
 }
 
 TEST(RuleSemantics, CompactAndLongHeaderNamesAreOneHeader) {

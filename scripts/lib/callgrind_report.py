@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Instructions per call from a callgrind output file (scripts/callgrind-per-call.sh,
+scripts/callgrind-pcap.sh): the collected total (the run's collection was toggled on inside one
+function) divided by the number of calls made into COUNTED (a function name prefix, e.g.
+'sipshunt::proxy::process('), and with --top N the N functions of highest own cost per call.
+
+  callgrind_report.py CALLGRIND_OUT COUNTED [--top N]
+"""
+import argparse
+import re
+import subprocess
+import sys
+
+
+def annotate(out, *args):
+    return subprocess.run(["callgrind_annotate", *args, out], check=True, capture_output=True, text=True).stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("counted")
+    ap.add_argument("--top", type=int, default=0)
+    a = ap.parse_args()
+    total, pending, calls = 0, [], 0
+    # The caller tree: each function's callers, "(Nx)" each, above its own "* function" line.
+    for line in annotate(a.out, "--tree=caller").splitlines():
+        m = re.match(r"\s*([\d,]+) .*PROGRAM TOTALS", line)
+        if m:
+            total = int(m.group(1).replace(",", ""))
+        m = re.match(r"\s*[\d,]+ \([^)]*\)\s+<.*\(([\d,]+)x\)", line)
+        if m:
+            pending.append(int(m.group(1).replace(",", "")))
+        elif re.match(r"\s*[\d,]+ \([^)]*\)\s+\*", line):
+            if a.counted in line:
+                calls = sum(pending)
+                break
+            pending = []
+        elif not line.strip():
+            pending = []
+    if calls == 0:
+        sys.exit(f"callgrind_report: no call into {a.counted} in {a.out}")
+    print(f"{total / calls:.0f} instructions per call ({total} over {calls} calls)")
+    top = a.top
+    listing = annotate(a.out, "--inclusive=no")
+    for line in listing[listing.find("file:function"):].splitlines():
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:(.*?) \[", line)
+        if m and top > 0:
+            top -= 1
+            print(f"{int(m.group(1).replace(',', '')) / calls:8.0f}  {m.group(2)[:110]}")
+
+
+if __name__ == "__main__":
+    main()
