@@ -25,6 +25,9 @@
 #   SIPSHUNT_BENCH_BIN=path/to/sipshunt   another binary (an A/B against an older build), or a
 #                                         wrapper that runs one (scripts/callgrind-pcap.sh)
 #   SIPSHUNT_BENCH_START_S=10             seconds a process may take to write its first stats
+#   SIPSHUNT_BENCH_CPU=1                  CPU of the (first) worker; two scripts side by side with
+#                                         CPU 1 and CPU 0 compare two binaries or families under
+#                                         the same host load at the same time (perf/README.md)
 # No network is used at all: net_pcap reads files, net_null discards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,7 +97,7 @@ start_process() {
   for ((q = first; q < first + workers; q++)); do rx+="${rx:+,}rx_pcap=$WORK/invites$q.pcap"; done
   lcores="--lcores=0@(0-$(($(nproc) - 1)))"
   for ((q = 1; q <= workers; q++)); do lcores+=",$q@$(((cpu + q - 1) % $(nproc)))"; done
-  [ "$workers" = 1 ] && [ "$cpu" = 1 ] && [ "$(nproc)" -ge 2 ] && lcores="-l 0-1"
+  [ "$workers" = 1 ] && [ "$cpu" = 1 ] && [ "$(nproc)" -ge 2 ] && [ -z "${SIPSHUNT_BENCH_CPU:-}" ] && lcores="-l 0-1"
   if [ "$MEM_PER_WORKER" = 400 ]; then eal="-m $((400 * workers))"; else eal=$MEM_PER_WORKER; fi
   python3 scripts/lib/sipshunt_config.py --address $PROXY --port 5060 --rules "$rules" \
     --backend b1 ${OUT}21 --backend b2 ${OUT}22 --backend b3 ${OUT}23 --no-health \
@@ -114,7 +117,7 @@ run_one() {  # label rules-file workers processes
   local label=$1 rules=$2 workers=$3 procs=$4 i
   PXS=()
   for ((i = 0; i < procs; i++)); do
-    start_process "$i" $((workers / procs)) $((i * workers / procs)) $(((1 + i * workers / procs) % $(nproc))) "$rules"
+    start_process "$i" $((workers / procs)) $((i * workers / procs)) $(((${SIPSHUNT_BENCH_CPU:-1} + i * workers / procs) % $(nproc))) "$rules"
   done
   for ((i = 0; i < procs; i++)); do
     for _ in $(seq $((${SIPSHUNT_BENCH_START_S:-10} * 10))); do [ -s "$WORK/stats$i.json" ] && break; sleep 0.1; done
@@ -154,6 +157,8 @@ per, drops, dts = [], {}, []
 for i in range(procs):
     a, b = (json.load(open(f"{work}/s{k}-{i}.json")) for k in (0, 1))
     dt = b["uptime_s"] - a["uptime_s"]
+    if dt <= 0:  # a starved stats writer (e.g. under valgrind, scripts/callgrind-pcap.sh)
+        sys.exit(print(f"{label:<10} no rate: process {i} did not rewrite its stats file in the window") or 0)
     dts.append(dt)
     fwd += (b["dataplane"]["sip_forwarded"] - a["dataplane"]["sip_forwarded"]) / dt
     out += (b["ports"][1]["tx_packets"] - a["ports"][1]["tx_packets"]) / dt

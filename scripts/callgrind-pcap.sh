@@ -30,5 +30,6 @@ WRAP
 chmod +x "$work/sipshunt"
 SIPSHUNT_BENCH_BIN=$work/sipshunt SIPSHUNT_BENCH_START_S=120 SIPSHUNT_BENCH_INVITES=${SIPSHUNT_BENCH_INVITES:-4096} \
   SIPSHUNT_BENCH_RULESETS=${SIPSHUNT_BENCH_RULESETS:-100} SIPSHUNT_BENCH_WORKERS=1 \
-  scripts/bench-pcap.sh "$SECONDS_RUN" | grep -E "^(captures|default|100 rules)" | sed 's/^/bench-pcap (under valgrind): /'
+  scripts/bench-pcap.sh "$SECONDS_RUN" >"$work/bench.log" 2>&1 || { cat "$work/bench.log"; exit 1; }
+grep -E "^(captures|default|100 rules)" "$work/bench.log" | sed 's/^/bench-pcap (under valgrind): /'
 python3 scripts/lib/callgrind_report.py "$work/callgrind.out" 'sipshunt::proxy::process(' --top "${CALLGRIND_TOP:-0}"
