@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/common/hex.hpp"
 
 namespace sipshunt {
 
@@ -204,22 +205,11 @@ std::size_t format_ipv4(const std::uint8_t* b, char* out) noexcept {
   return n;
 }
 
-// The two lowercase hex digits of each octet value, in memory order.
-constexpr std::array<std::uint16_t, 256> make_hex_pairs() {
-  constexpr char kHex[] = "0123456789abcdef";
-  std::array<std::uint16_t, 256> t{};
-  for (unsigned v = 0; v < 256; ++v) {
-    t[v] = static_cast<std::uint16_t>(static_cast<unsigned char>(kHex[v >> 4]) |
-                                      (unsigned{static_cast<unsigned char>(kHex[v & 15])} << 8));
-  }
-  return t;
-}
-constexpr std::array<std::uint16_t, 256> kHexPair = make_hex_pairs();
-
 // One 16-bit group in hex without leading zeros (1 to 4 digits): one four-octet store.
 SIPSHUNT_ALWAYS_INLINE std::size_t put_group(unsigned w, char* out) noexcept {
   const unsigned digits = (35 - static_cast<unsigned>(__builtin_clz(w | 1))) / 4;
-  const std::uint32_t text = (std::uint32_t{kHexPair[w >> 8]} | (std::uint32_t{kHexPair[w & 0xff]} << 16)) >>
+  const std::uint32_t text = (std::uint32_t{hex_pair(static_cast<std::uint8_t>(w >> 8))} |
+                              (std::uint32_t{hex_pair(static_cast<std::uint8_t>(w))} << 16)) >>
                              (8 * (4 - digits));
   std::memcpy(out, &text, 4);
   return digits;

@@ -84,7 +84,8 @@ struct Endpoint {
   return parse_ipv6(text, out);
 }
 
-// Writes the textual form of `ip` into `out` (at least 46 bytes); returns the length. Hot-path safe.
+// Writes the textual form of `ip` into `out` (at least 46 bytes, which it may use past the
+// returned length as scratch: whole-word stores); returns the length. Hot-path safe.
 std::size_t format_ip(const IpAddress& ip, char* out) noexcept;
 
 // Room for any format_endpoint(): "[" + 45-octet IPv6 text + "]:" + 5 digits, and format_ip's own

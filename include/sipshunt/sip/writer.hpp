@@ -13,48 +13,46 @@
 
 #include "sipshunt/common/address.hpp"
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/common/hex.hpp"
 
 namespace sipshunt::sip {
 
 // The Via branch prefix of an RFC 3261 transaction (RFC 3261 §8.1.1.7).
 inline constexpr std::string_view kBranchCookie = "z9hG4bK";
 
+namespace detail {
+// n octets (sizeof(T) <= n <= 2 sizeof(T)) as two possibly overlapping moves of a T.
+template <class T>
+SIPSHUNT_ALWAYS_INLINE void copy_overlapping(char* dst, const char* src, std::size_t n) noexcept {
+  T a, b;
+  std::memcpy(&a, src, sizeof a);
+  std::memcpy(&b, src + n - sizeof b, sizeof b);
+  std::memcpy(dst, &a, sizeof a);
+  std::memcpy(dst + n - sizeof b, &b, sizeof b);
+}
+struct Octets16 {
+  char c[16];
+};
+}  // namespace detail
+
 // memcpy for the short pieces a rewrite inserts (a libc call each otherwise): overlapping
 // fixed-size moves up to 32 octets.
 SIPSHUNT_ALWAYS_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
   if (n <= 16) {
     if (n >= 8) {
-      std::uint64_t a, b;
-      std::memcpy(&a, src, 8);
-      std::memcpy(&b, src + n - 8, 8);
-      std::memcpy(dst, &a, 8);
-      std::memcpy(dst + n - 8, &b, 8);
+      detail::copy_overlapping<std::uint64_t>(dst, src, n);
     } else if (n >= 4) {
-      std::uint32_t a, b;
-      std::memcpy(&a, src, 4);
-      std::memcpy(&b, src + n - 4, 4);
-      std::memcpy(dst, &a, 4);
-      std::memcpy(dst + n - 4, &b, 4);
+      detail::copy_overlapping<std::uint32_t>(dst, src, n);
     } else if (n >= 2) {
-      std::uint16_t a, b;
-      std::memcpy(&a, src, 2);
-      std::memcpy(&b, src + n - 2, 2);
-      std::memcpy(dst, &a, 2);
-      std::memcpy(dst + n - 2, &b, 2);
+      detail::copy_overlapping<std::uint16_t>(dst, src, n);
     } else if (n == 1) {
       *dst = *src;
     }
-    return;
+  } else if (n <= 32) {
+    detail::copy_overlapping<detail::Octets16>(dst, src, n);
+  } else {
+    std::memcpy(dst, src, n);
   }
-  if (n <= 32) {
-    char a[16], b[16];
-    std::memcpy(a, src, 16);
-    std::memcpy(b, src + n - 16, 16);
-    std::memcpy(dst, a, 16);
-    std::memcpy(dst + n - 16, b, 16);
-    return;
-  }
-  std::memcpy(dst, src, n);
 }
 
 // Octets write_decimal() may write for a T (10 for 32 bits, 20 for 64).
@@ -108,21 +106,11 @@ inline std::size_t write_decimal(T v, char* out) noexcept {
   return n;
 }
 
-// Writes 16 lowercase hex digits of `v`, most significant first, two per table lookup.
+// Writes 16 lowercase hex digits of `v`, most significant first, two per table load.
 inline void write_hex16(std::uint64_t v, char* out) noexcept {
-  static constexpr auto kPairs = [] {
-    struct Table {
-      char c[512];
-    } t{};
-    constexpr char kHex[] = "0123456789abcdef";
-    for (int i = 0; i < 256; ++i) {
-      t.c[2 * i] = kHex[i >> 4];
-      t.c[2 * i + 1] = kHex[i & 0xf];
-    }
-    return t;
-  }();
   for (int i = 7; i >= 0; --i) {
-    std::memcpy(out + 2 * i, kPairs.c + 2 * (v & 0xff), 2);
+    const std::uint16_t pair = hex_pair(static_cast<std::uint8_t>(v));
+    std::memcpy(out + 2 * i, &pair, 2);
     v >>= 8;
   }
 }
