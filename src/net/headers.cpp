@@ -93,7 +93,7 @@ Ipv4Check parse_ipv4(const unsigned char* p, std::size_t avail, bool verify_chec
   if (ihl < kIpv4HeaderLen || ihl > avail) return Ipv4Check::kBadHeaderLength;
   const std::uint16_t total = load_be16(p + 2);
   if (total < ihl || total > avail) return Ipv4Check::kBadTotalLength;
-  if (verify_checksum && checksum_fold(checksum_add(p, ihl)) != 0) return Ipv4Check::kBadChecksum;
+  if (verify_checksum && ipv4_header_checksum(p, ihl) != 0) return Ipv4Check::kBadChecksum;
   out.header_len = static_cast<std::uint8_t>(ihl);
   out.total_len = total;
   out.id = load_be16(p + 4);

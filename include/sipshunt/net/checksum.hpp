@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace sipshunt::net {
 
@@ -23,8 +24,13 @@ namespace sipshunt::net {
 
 // Checksum of an IPv4 header of `len` bytes whose checksum field holds zero (or verify: a header
 // with its checksum in place sums to 0).
+// The common 20-octet header (no options) is five 32-bit words added inline: a call to the
+// general sum costs more than the sum.
 [[nodiscard]] inline std::uint16_t ipv4_header_checksum(const void* header, std::size_t len) noexcept {
-  return checksum_fold(checksum_add(header, len));
+  if (len != 20) return checksum_fold(checksum_add(header, len));
+  std::uint32_t w[5];
+  std::memcpy(w, header, sizeof w);
+  return checksum_fold(std::uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4]);
 }
 
 // Sum of the IPv4 pseudo header for UDP: addresses as they sit in the packet (network order).
