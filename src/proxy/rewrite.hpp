@@ -17,11 +17,18 @@ namespace sipshunt::proxy::detail {
 inline constexpr std::size_t kMaxEdits = 12;
 inline constexpr std::size_t kMaxPieces = 3;
 
+// Plain members without initialisers (std::string_view has them): an Edits' array of edits is
+// left as it is until written, not zeroed piece by piece on every forward.
+struct Piece {
+  const char* data;
+  std::uint32_t size;
+};
+
 struct Edit {
   std::uint32_t pos;    // offset in the input
   std::uint32_t del;    // input octets replaced
   std::uint32_t count;  // pieces inserted at pos, in order
-  std::string_view pieces[kMaxPieces];
+  Piece pieces[kMaxPieces];
 };
 
 // Up to kMaxEdits edits, applied in position order (equal positions: insertion order). Only the
@@ -38,9 +45,9 @@ class Edits {
     e.pos = static_cast<std::uint32_t>(pos);
     e.del = static_cast<std::uint32_t>(del);
     std::uint32_t k = 0;
-    if (!a.empty()) e.pieces[k++] = a;
-    if (!b.empty()) e.pieces[k++] = b;
-    if (!c.empty()) e.pieces[k++] = c;
+    if (!a.empty()) e.pieces[k++] = {a.data(), static_cast<std::uint32_t>(a.size())};
+    if (!b.empty()) e.pieces[k++] = {b.data(), static_cast<std::uint32_t>(b.size())};
+    if (!c.empty()) e.pieces[k++] = {c.data(), static_cast<std::uint32_t>(c.size())};
     e.count = k;
     std::size_t i = n_;
     while (i > 0 && e_[order_[i - 1]].pos > e.pos) {
@@ -63,7 +70,7 @@ class Edits {
         return;
       }
       w.put(in + cursor, e.pos - cursor);
-      for (std::uint32_t k = 0; k < e.count; ++k) w.put(e.pieces[k].data(), e.pieces[k].size());
+      for (std::uint32_t k = 0; k < e.count; ++k) w.put(e.pieces[k].data, e.pieces[k].size);
       cursor = e.pos + e.del;
     }
     if (cursor < end) w.put(in + cursor, end - cursor);
