@@ -139,12 +139,25 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t token_bits(__m512i x) noexcept {
   return _mm512_test_epi8_mask(lo_c, hi_c);
 }
 #elif SIPSHUNT_SIP_SIMD == 256
-SIPSHUNT_ALWAYS_INLINE std::uint32_t token_bits32(__m256i x) noexcept {
+// The splatted octets the AVX2 classification compares with, read from memory: the driver's loop
+// keeps few vector registers free, and a memory operand is one instruction where a broadcast
+// rebuilt in every block is three. Defined in scan.cpp, out of the compiler's sight, so that it
+// cannot fold the loads back into broadcasts.
+struct Splats {
+  alignas(32) std::uint8_t lf[32];
+  alignas(32) std::uint8_t low_nibble[32];
+};
+extern const Splats kSplat;
+SIPSHUNT_ALWAYS_INLINE __m256i splat(const std::uint8_t (&v)[32]) noexcept {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(v));
+}
+// Bit i set when octet i of x is not a token character.
+SIPSHUNT_ALWAYS_INLINE std::uint32_t nontoken_bits32(__m256i x) noexcept {
   const __m256i lo_tbl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kNib.lo));
   const __m256i hi_tbl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kNib.hi));
-  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), _mm256_set1_epi8(0x0f));
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), splat(kSplat.low_nibble));
   const __m256i tok = _mm256_and_si256(_mm256_shuffle_epi8(lo_tbl, x), _mm256_shuffle_epi8(hi_tbl, hi));
-  return ~static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, _mm256_setzero_si256())));
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, _mm256_setzero_si256())));
 }
 // Runs f on the 64 octets at s when they are all inside the region, else on a zero-padded copy.
 template <class F>
@@ -186,9 +199,9 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t special_mask(const char* s, std::size_t n, 
   return ~token_bits(load64(s, n)) | beyond;
 #elif SIPSHUNT_SIP_SIMD == 256
   return with_block(s, avail, [](const char* b) {
-    const std::uint32_t lo = token_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
-    const std::uint32_t hi = token_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)));
-    return ~(std::uint64_t{lo} | (std::uint64_t{hi} << 32));
+    const std::uint32_t lo = nontoken_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
+    const std::uint32_t hi = nontoken_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)));
+    return std::uint64_t{lo} | (std::uint64_t{hi} << 32);
   }) | beyond;
 #else
   (void)avail;
@@ -208,16 +221,16 @@ SIPSHUNT_ALWAYS_INLINE void classify_block(const char* s, std::size_t avail, std
   sp = ~token_bits(x);
 #elif SIPSHUNT_SIP_SIMD == 256
   // Both masks from the same two loads, and a short last block copied once.
-  std::uint64_t tok = 0;
-  nl = with_block(s, avail, [&tok](const char* b) {
+  std::uint64_t other = 0;
+  nl = with_block(s, avail, [&other](const char* b) {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
-    tok = token_bits32(lo) | (std::uint64_t{token_bits32(hi)} << 32);
-    const __m256i lf = _mm256_set1_epi8('\n');
+    other = nontoken_bits32(lo) | (std::uint64_t{nontoken_bits32(hi)} << 32);
+    const __m256i lf = splat(kSplat.lf);
     return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, lf)))) |
            (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, lf)))} << 32);
   });
-  sp = ~tok | (avail >= 64 ? 0 : ~std::uint64_t{0} << avail);
+  sp = other | (avail >= 64 ? 0 : ~std::uint64_t{0} << avail);
 #else
   nl = newline_mask(s, avail);
   sp = special_mask(s, avail, avail);
