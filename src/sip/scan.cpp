@@ -3,11 +3,11 @@
 
 namespace sipshunt::sip::detail {
 
-#if SIPSHUNT_SIP_SIMD == 256
+#if SIPSHUNT_SIP_SIMD > 0
 namespace {
 constexpr Splats make_splats() {
   Splats t{};
-  for (int i = 0; i < 32; ++i) {
+  for (int i = 0; i < 64; ++i) {
     t.lf[i] = '\n';
     t.low_nibble[i] = 0x0f;
   }
