@@ -92,34 +92,46 @@ class LineEnds {
  public:
   SIPSHUNT_ALWAYS_INLINE LineEnds(const char* data, std::size_t n, std::size_t start, detail::Blocks& b,
                                   std::uint64_t* masks) noexcept
-      : d(data), size(n), from(start), off(0), lf(0), blocks(b), sp(masks) {
+      : d(data), size(n), from(start), off(0), lf(0), spm(0), blocks(b), sp(masks) {
     classify(0);
     while (SIPSHUNT_UNLIKELY(off + 64 <= from)) classify(off += 64);  // many leading CRLFs (§7.5)
     lf &= ~std::uint64_t{0} << (from - off);
   }
 
   // The offset of the '\n' ending the next line, or kNpos when the datagram ends first. `bare`:
-  // it has no CR before it; `last`: CR follows it (the empty line). `joined`: fold continuation
-  // lines into it (every line but the start line).
-  SIPSHUNT_ALWAYS_INLINE std::size_t next(bool joined, bool& bare, bool& last) noexcept {
+  // it has no CR before it. `joined`: fold continuation lines into it (every line but the start
+  // line). `name_end`, what follows the line: kNpos when it is CR (the empty line); for the usual
+  // field end (CRLF, then a name), the first delimiter after that name when it is in the same
+  // block (the LF's own block mask already holds it); else 0.
+  SIPSHUNT_ALWAYS_INLINE std::size_t next(bool joined, bool& bare, std::size_t& name_end) noexcept {
     for (;;) {
       while (SIPSHUNT_UNLIKELY(lf == 0)) {
         off += 64;
         if (off >= size) return kNpos;
         classify(off);
       }
-      const std::size_t q = off + static_cast<std::size_t>(__builtin_ctzll(lf));
+      const auto t = static_cast<unsigned>(__builtin_ctzll(lf));
+      const std::size_t q = off + t;
       lf &= lf - 1;
+      // The delimiters after the LF in its block: a clear lowest bit is a token character after
+      // it, so a name starts there, and the next delimiter ends it (an octet past the datagram
+      // is a delimiter in the mask). Told without reading d[q + 1].
+      const std::uint64_t rest = (spm >> t) >> 1;
+      if (SIPSHUNT_LIKELY((rest & 1) == 0 && rest != 0 && (joined || q != from) && d[q - 1] == '\r')) {
+        name_end = q + 1 + static_cast<std::size_t>(__builtin_ctzll(rest));
+        bare = false;
+        return q;
+      }
+      name_end = 0;
       const auto after = static_cast<unsigned char>(q + 1 < size ? d[q + 1] : '\0');
       const bool crlf = (joined || q != from) && d[q - 1] == '\r';  // a field's LF is past the start line's
-      if (SIPSHUNT_LIKELY(crlf && after > ' ')) {  // the usual field end: CRLF, then a name
+      if (crlf && after > ' ') {  // the usual field end, the name past this block
         bare = false;
-        last = false;
         return q;
       }
       bare = !crlf;
       if (crlf && (after == ' ' || after == '\t') && joined) continue;  // folding
-      last = after == '\r';
+      if (after == '\r') name_end = kNpos;
       return q;
     }
   }
@@ -130,12 +142,14 @@ class LineEnds {
   std::size_t from;  // first octet of the start line
   std::size_t off;   // the block whose line feeds are in lf
   std::uint64_t lf;  // its line feeds not yet taken
+  std::uint64_t spm;  // its delimiters
   detail::Blocks& blocks;
   std::uint64_t* sp;
 
   SIPSHUNT_ALWAYS_INLINE void classify(std::size_t at) noexcept {
     std::uint64_t mask;
     classify_block(d + at, size - at, lf, mask);
+    spm = mask;
     const std::size_t blk = at >> 6;
     if (blk < kMaxBlocks) {
       sp[blk] = mask;
@@ -157,8 +171,9 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   std::uint64_t sp[kMaxBlocks];  // not zeroed: only sp[0, blocks.count) is read
   detail::Blocks blocks{d, size, sp, 0};
   LineEnds lines(d, size, pos, blocks, sp);
-  bool bare = false, last = false;
-  const std::size_t nl = lines.next(false, bare, last);
+  bool bare = false;
+  std::size_t name_end = 0;  // after the line end just found: the next field's, or kNpos (next())
+  const std::size_t nl = lines.next(false, bare, name_end);
   if (nl == kNpos) {
     Cursor c(blocks, pos, size);
     const Status s = parse_start_line(c, d, pos, size, m);
@@ -179,21 +194,21 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   // the one followed by CR; what follows it is checked after the loop: the empty line, or an error.
   std::uint16_t count = 0;  // m.header_count, kept in a register
   pos = nl + 1;
-  while (!last) {
-    const std::size_t le = lines.next(true, bare, last);
+  while (name_end != kNpos) {
+    std::size_t ne = name_end;
+    const std::size_t le = lines.next(true, bare, name_end);
     if (le == kNpos) break;
     if (SIPSHUNT_UNLIKELY(bare)) return Status::kBadHeaderLine;  // a line ending with a LF without CR
     const std::size_t cr = le - 1;
     // field-name HCOLON: token, optional SP/HT, ':'. The name ends at the first delimiter,
     // usually inside the block the line starts in.
-    std::size_t ne;
-    {
+    if (SIPSHUNT_UNLIKELY(ne == 0)) {
       const std::size_t blk = pos >> 6;
-      // Every block up to this line's end is classified, and stored when within kMaxBlocks.
+      // Every block up to this line's end is classified, and stored when within kMaxBlocks. d[cr]
+      // is CR, a delimiter: the first one found is at cr at the latest.
       const std::uint64_t mk = blk < kMaxBlocks ? sp[blk] >> (pos & 63) : 0;
       if (SIPSHUNT_LIKELY(mk != 0)) {
         ne = pos + static_cast<std::size_t>(__builtin_ctzll(mk));
-        if (ne > cr) ne = cr;
       } else {
         Cursor c(blocks, pos, cr);
         ne = c.next(pos);
