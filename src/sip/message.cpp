@@ -175,16 +175,11 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   std::size_t name_end = 0;  // after the line end just found: the next field's, or kNpos (next())
   const std::size_t nl = lines.next(false, bare, name_end);
   if (nl == kNpos) {
-    Cursor c(blocks, pos, size);
-    const Status s = parse_start_line(c, d, pos, size, m);
+    const Status s = parse_start_line(blocks, d, pos, size, m);
     return s == Status::kOk ? Status::kHeadersUnterminated : s;
   }
   if (bare) return Status::kBadStartLine;
-  Status err;
-  {
-    Cursor c(blocks, pos, nl - 1);
-    err = parse_start_line(c, d, pos, nl - 1, m);
-  }
+  Status err = parse_start_line(blocks, d, pos, nl - 1, m);
   if (err != Status::kOk && err != Status::kBadVersion) return err;
   // A version other than 2.0 is answered with a 505 built from the headers, so they are still
   // parsed; kBadVersion then outranks every later finding except a broken header section: it

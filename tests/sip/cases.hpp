@@ -52,6 +52,10 @@ inline const std::vector<StartLineCase>& start_line_cases() {
       {"INVITE sip:bob\x01@b.example.com SIP/2.0", Status::kBadRequestUri, "", "", 0, ""},
       {"INVITE sip:b\xc3\xa9@b.example.com SIP/2.0", Status::kBadRequestUri, "", "", 0, ""},
       {"INVITE sip:\"bob\"@b.example.com SIP/2.0", Status::kBadRequestUri, "", "", 0, ""},
+      // A Status-Line ending like a Request-Line is still a Status-Line (the request line's fast
+      // path never takes it).
+      {"SIP/2.0 200 SIP/2.0", Status::kOk, "", "", 200, "SIP/2.0"},
+      {"sip/2.0 180 ringing SIP/2.0", Status::kOk, "", "", 180, "ringing SIP/2.0"},
       {"SIP/2.0 200 OK", Status::kOk, "", "", 200, "OK"},
       {"SIP/2.0 100 ", Status::kOk, "", "", 100, ""},
       {"SIP/2.0 180 Ringing, really ", Status::kOk, "", "", 180, "Ringing, really "},
