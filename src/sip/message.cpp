@@ -208,8 +208,10 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
         Cursor c(blocks, pos, cr);
         ne = c.next(pos);
       }
+      // No name (e.g. folding right after the start line). A name end from next() is past a
+      // token character.
+      if (ne == pos) return Status::kBadHeaderLine;
     }
-    if (ne == pos) return Status::kBadHeaderLine;  // e.g. folding right after the start line
     std::size_t q = ne;
     if (SIPSHUNT_UNLIKELY(d[q] != ':')) {
       while (d[q] == ' ' || d[q] == '\t') ++q;  // stops at the CR at the latest
