@@ -187,13 +187,16 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
 
   // Each line end after the start line ends one field (folding already joined) with CRLF, up to
   // the one followed by CR; what follows it is checked after the loop: the empty line, or an error.
-  std::uint16_t count = 0;  // m.header_count, kept in a register
+  std::uint16_t count = 0;  // m.header_count, kept in a register and stored when the loop ends
   pos = nl + 1;
   while (name_end != kNpos) {
     std::size_t ne = name_end;
     const std::size_t le = lines.next(true, bare, name_end);
     if (le == kNpos) break;
-    if (SIPSHUNT_UNLIKELY(bare)) return Status::kBadHeaderLine;  // a line ending with a LF without CR
+    if (SIPSHUNT_UNLIKELY(bare)) {  // a line ending with a LF without CR
+      m.header_count = count;
+      return Status::kBadHeaderLine;
+    }
     const std::size_t cr = le - 1;
     // field-name HCOLON: token, optional SP/HT, ':'. The name ends at the first delimiter,
     // usually inside the block the line starts in.
@@ -210,12 +213,18 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
       }
       // No name (e.g. folding right after the start line). A name end from next() is past a
       // token character.
-      if (ne == pos) return Status::kBadHeaderLine;
+      if (ne == pos) {
+        m.header_count = count;
+        return Status::kBadHeaderLine;
+      }
     }
     std::size_t q = ne;
     if (SIPSHUNT_UNLIKELY(d[q] != ':')) {
       while (d[q] == ' ' || d[q] == '\t') ++q;  // stops at the CR at the latest
-      if (d[q] != ':') return Status::kBadHeaderLine;
+      if (d[q] != ':') {
+        m.header_count = count;
+        return Status::kBadHeaderLine;
+      }
     }
     // Trim LWS (folding included); usually exactly one SP after the colon and none at the end.
     std::size_t vb = q + 1, ve = cr;
@@ -226,9 +235,11 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
       while (ve > vb && is_lws(d[ve - 1])) --ve;
     }
 
-    if (count == kMaxHeaders) return Status::kTooManyHeaders;
+    if (count == kMaxHeaders) {
+      m.header_count = count;
+      return Status::kTooManyHeaders;
+    }
     const std::uint16_t idx = count++;
-    m.header_count = count;
     const HeaderId id = lookup_header(d + pos, ne - pos);
     Header& h = m.headers[idx];
     h.id = id;
@@ -280,6 +291,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     if (SIPSHUNT_UNLIKELY(s != Status::kOk)) note(err, s);
     pos = le + 1;
   }
+  m.header_count = count;
   if (pos + 1 >= size || d[pos] != '\r') return Status::kHeadersUnterminated;
   if (d[pos + 1] != '\n') return Status::kBadHeaderLine;
   m.headers_end = pos;
