@@ -218,17 +218,23 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
         return Status::kBadHeaderLine;
       }
     }
-    std::size_t q = ne;
-    if (SIPSHUNT_UNLIKELY(d[q] != ':')) {
-      while (d[q] == ' ' || d[q] == '\t') ++q;  // stops at the CR at the latest
+    // Trim LWS (folding included); usually ": " right after the name (one load: d[cr + 1] is the
+    // LF, so two octets are readable at ne <= cr) and no LWS at the end.
+    std::size_t vb, ve = cr;
+    if (SIPSHUNT_LIKELY(detail::load<2>(d + ne) == (std::uint64_t{' '} << 8 | ':'))) {
+      vb = ne + 2;  // <= cr, d[cr] being CR
+    } else {
+      std::size_t q = ne;
       if (d[q] != ':') {
-        m.header_count = count;
-        return Status::kBadHeaderLine;
+        while (d[q] == ' ' || d[q] == '\t') ++q;  // stops at the CR at the latest
+        if (d[q] != ':') {
+          m.header_count = count;
+          return Status::kBadHeaderLine;
+        }
       }
+      vb = q + 1;
+      if (d[vb] == ' ') ++vb;  // vb <= cr, and d[cr] is CR
     }
-    // Trim LWS (folding included); usually exactly one SP after the colon and none at the end.
-    std::size_t vb = q + 1, ve = cr;
-    if (d[vb] == ' ') ++vb;  // vb <= cr, and d[cr] is CR
     // LWS octets are all at most SP: one test of each end settles the usual value.
     if (SIPSHUNT_UNLIKELY(static_cast<unsigned char>(d[vb]) <= ' ' || static_cast<unsigned char>(d[ve - 1]) <= ' ')) {
       while (vb < ve && is_lws(d[vb])) ++vb;
