@@ -29,20 +29,27 @@ using detail::decode_max_forwards;
 using detail::decode_routes;
 using detail::decode_via;
 using detail::kNpos;
+using detail::load4;
 using detail::load8;
 using detail::lookup_header;
 using detail::parse_start_line;
 using detail::sv;
 
-// Equality of two short strings (method names) without a call to memcmp.
+// Equality of two short strings (method names) without a call to memcmp: two overlapping word
+// loads from each end, never reading outside either string.
 SIPSHUNT_ALWAYS_INLINE bool same(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  std::size_t i = 0;
-  for (; i + 8 <= a.size(); i += 8)
-    if (load8(a.data() + i) != load8(b.data() + i)) return false;
-  for (; i < a.size(); ++i)
-    if (a[i] != b[i]) return false;
-  return true;
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (load8(x + i) != load8(y + i)) return false;
+    return load8(x + n - 8) == load8(y + n - 8);
+  }
+  if (n >= 4) return load4(x) == load4(y) && load4(x + n - 4) == load4(y + n - 4);
+  if (n >= 2) return x[0] == y[0] && x[n - 1] == y[n - 1] && x[n / 2] == y[n / 2];
+  return n == 0 || x[0] == y[0];
 }
 
 SIPSHUNT_ALWAYS_INLINE void note(Status& err, Status s) noexcept {
@@ -85,34 +92,46 @@ class LineEnds {
  public:
   SIPSHUNT_ALWAYS_INLINE LineEnds(const char* data, std::size_t n, std::size_t start, detail::Blocks& b,
                                   std::uint64_t* masks) noexcept
-      : d(data), size(n), from(start), off(0), lf(0), blocks(b), sp(masks) {
+      : d(data), size(n), from(start), off(0), lf(0), spm(0), blocks(b), sp(masks) {
     classify(0);
     while (SIPSHUNT_UNLIKELY(off + 64 <= from)) classify(off += 64);  // many leading CRLFs (§7.5)
     lf &= ~std::uint64_t{0} << (from - off);
   }
 
   // The offset of the '\n' ending the next line, or kNpos when the datagram ends first. `bare`:
-  // it has no CR before it; `last`: CR follows it (the empty line). `joined`: fold continuation
-  // lines into it (every line but the start line).
-  SIPSHUNT_ALWAYS_INLINE std::size_t next(bool joined, bool& bare, bool& last) noexcept {
+  // it has no CR before it. `joined`: fold continuation lines into it (every line but the start
+  // line). `name_end`, what follows the line: kNpos when it is CR (the empty line); for the usual
+  // field end (CRLF, then a name), the first delimiter after that name when it is in the same
+  // block (the LF's own block mask already holds it); else 0.
+  SIPSHUNT_ALWAYS_INLINE std::size_t next(bool joined, bool& bare, std::size_t& name_end) noexcept {
     for (;;) {
       while (SIPSHUNT_UNLIKELY(lf == 0)) {
         off += 64;
         if (off >= size) return kNpos;
         classify(off);
       }
-      const std::size_t q = off + static_cast<std::size_t>(__builtin_ctzll(lf));
+      const auto t = static_cast<unsigned>(__builtin_ctzll(lf));
+      const std::size_t q = off + t;
       lf &= lf - 1;
+      // The delimiters after the LF in its block: a clear lowest bit is a token character after
+      // it, so a name starts there, and the next delimiter ends it (an octet past the datagram
+      // is a delimiter in the mask). Told without reading d[q + 1].
+      const std::uint64_t rest = (spm >> t) >> 1;
+      if (SIPSHUNT_LIKELY((rest & 1) == 0 && rest != 0 && (joined || q != from) && d[q - 1] == '\r')) {
+        name_end = q + 1 + static_cast<std::size_t>(__builtin_ctzll(rest));
+        bare = false;
+        return q;
+      }
+      name_end = 0;
       const auto after = static_cast<unsigned char>(q + 1 < size ? d[q + 1] : '\0');
       const bool crlf = (joined || q != from) && d[q - 1] == '\r';  // a field's LF is past the start line's
-      if (SIPSHUNT_LIKELY(crlf && after > ' ')) {  // the usual field end: CRLF, then a name
+      if (crlf && after > ' ') {  // the usual field end, the name past this block
         bare = false;
-        last = false;
         return q;
       }
       bare = !crlf;
       if (crlf && (after == ' ' || after == '\t') && joined) continue;  // folding
-      last = after == '\r';
+      if (after == '\r') name_end = kNpos;
       return q;
     }
   }
@@ -123,12 +142,14 @@ class LineEnds {
   std::size_t from;  // first octet of the start line
   std::size_t off;   // the block whose line feeds are in lf
   std::uint64_t lf;  // its line feeds not yet taken
+  std::uint64_t spm;  // its delimiters
   detail::Blocks& blocks;
   std::uint64_t* sp;
 
   SIPSHUNT_ALWAYS_INLINE void classify(std::size_t at) noexcept {
     std::uint64_t mask;
     classify_block(d + at, size - at, lf, mask);
+    spm = mask;
     const std::size_t blk = at >> 6;
     if (blk < kMaxBlocks) {
       sp[blk] = mask;
@@ -150,19 +171,15 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   std::uint64_t sp[kMaxBlocks];  // not zeroed: only sp[0, blocks.count) is read
   detail::Blocks blocks{d, size, sp, 0};
   LineEnds lines(d, size, pos, blocks, sp);
-  bool bare = false, last = false;
-  const std::size_t nl = lines.next(false, bare, last);
+  bool bare = false;
+  std::size_t name_end = 0;  // after the line end just found: the next field's, or kNpos (next())
+  const std::size_t nl = lines.next(false, bare, name_end);
   if (nl == kNpos) {
-    Cursor c(blocks, pos, size);
-    const Status s = parse_start_line(c, d, pos, size, m);
+    const Status s = parse_start_line(blocks, d, pos, size, m);
     return s == Status::kOk ? Status::kHeadersUnterminated : s;
   }
   if (bare) return Status::kBadStartLine;
-  Status err;
-  {
-    Cursor c(blocks, pos, nl - 1);
-    err = parse_start_line(c, d, pos, nl - 1, m);
-  }
+  Status err = parse_start_line(blocks, d, pos, nl - 1, m);
   if (err != Status::kOk && err != Status::kBadVersion) return err;
   // A version other than 2.0 is answered with a 505 built from the headers, so they are still
   // parsed; kBadVersion then outranks every later finding except a broken header section: it
@@ -170,45 +187,65 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
 
   // Each line end after the start line ends one field (folding already joined) with CRLF, up to
   // the one followed by CR; what follows it is checked after the loop: the empty line, or an error.
-  std::uint16_t count = 0;  // m.header_count, kept in a register
+  std::uint16_t count = 0;  // m.header_count, kept in a register and stored when the loop ends
   pos = nl + 1;
-  while (!last) {
-    const std::size_t le = lines.next(true, bare, last);
+  while (name_end != kNpos) {
+    std::size_t ne = name_end;
+    const std::size_t le = lines.next(true, bare, name_end);
     if (le == kNpos) break;
-    if (SIPSHUNT_UNLIKELY(bare)) return Status::kBadHeaderLine;  // a line ending with a LF without CR
+    if (SIPSHUNT_UNLIKELY(bare)) {  // a line ending with a LF without CR
+      m.header_count = count;
+      return Status::kBadHeaderLine;
+    }
     const std::size_t cr = le - 1;
     // field-name HCOLON: token, optional SP/HT, ':'. The name ends at the first delimiter,
     // usually inside the block the line starts in.
-    std::size_t ne;
-    {
+    if (SIPSHUNT_UNLIKELY(ne == 0)) {
       const std::size_t blk = pos >> 6;
-      // Every block up to this line's end is classified, and stored when within kMaxBlocks.
+      // Every block up to this line's end is classified, and stored when within kMaxBlocks. d[cr]
+      // is CR, a delimiter: the first one found is at cr at the latest.
       const std::uint64_t mk = blk < kMaxBlocks ? sp[blk] >> (pos & 63) : 0;
       if (SIPSHUNT_LIKELY(mk != 0)) {
         ne = pos + static_cast<std::size_t>(__builtin_ctzll(mk));
-        if (ne > cr) ne = cr;
       } else {
         Cursor c(blocks, pos, cr);
         ne = c.next(pos);
       }
+      // No name (e.g. folding right after the start line). A name end from next() is past a
+      // token character.
+      if (ne == pos) {
+        m.header_count = count;
+        return Status::kBadHeaderLine;
+      }
     }
-    if (ne == pos) return Status::kBadHeaderLine;  // e.g. folding right after the start line
-    std::size_t q = ne;
-    if (SIPSHUNT_UNLIKELY(d[q] != ':')) {
-      while (d[q] == ' ' || d[q] == '\t') ++q;  // stops at the CR at the latest
-      if (d[q] != ':') return Status::kBadHeaderLine;
+    // Trim LWS (folding included); usually ": " right after the name (one load: d[cr + 1] is the
+    // LF, so two octets are readable at ne <= cr) and no LWS at the end.
+    std::size_t vb, ve = cr;
+    if (SIPSHUNT_LIKELY(detail::load<2>(d + ne) == (std::uint64_t{' '} << 8 | ':'))) {
+      vb = ne + 2;  // <= cr, d[cr] being CR
+    } else {
+      std::size_t q = ne;
+      if (d[q] != ':') {
+        while (d[q] == ' ' || d[q] == '\t') ++q;  // stops at the CR at the latest
+        if (d[q] != ':') {
+          m.header_count = count;
+          return Status::kBadHeaderLine;
+        }
+      }
+      vb = q + 1;
+      if (d[vb] == ' ') ++vb;  // vb <= cr, and d[cr] is CR
     }
-    // Trim LWS (folding included); usually exactly one SP after the colon and none at the end.
-    std::size_t vb = q + 1, ve = cr;
-    if (d[vb] == ' ') ++vb;  // vb <= cr, and d[cr] is CR
-    if (SIPSHUNT_UNLIKELY(is_lws(d[vb])))
+    // LWS octets are all at most SP: one test of each end settles the usual value.
+    if (SIPSHUNT_UNLIKELY(static_cast<unsigned char>(d[vb]) <= ' ' || static_cast<unsigned char>(d[ve - 1]) <= ' ')) {
       while (vb < ve && is_lws(d[vb])) ++vb;
-    if (SIPSHUNT_UNLIKELY(ve > vb && is_lws(d[ve - 1])))
       while (ve > vb && is_lws(d[ve - 1])) --ve;
+    }
 
-    if (count == kMaxHeaders) return Status::kTooManyHeaders;
+    if (count == kMaxHeaders) {
+      m.header_count = count;
+      return Status::kTooManyHeaders;
+    }
     const std::uint16_t idx = count++;
-    m.header_count = count;
     const HeaderId id = lookup_header(d + pos, ne - pos);
     Header& h = m.headers[idx];
     h.id = id;
@@ -260,6 +297,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
     if (SIPSHUNT_UNLIKELY(s != Status::kOk)) note(err, s);
     pos = le + 1;
   }
+  m.header_count = count;
   if (pos + 1 >= size || d[pos] != '\r') return Status::kHeadersUnterminated;
   if (d[pos + 1] != '\n') return Status::kBadHeaderLine;
   m.headers_end = pos;

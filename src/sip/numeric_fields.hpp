@@ -11,17 +11,31 @@ namespace sipshunt::sip::detail {
 
 namespace {  // see the opening comment
 
-// *DIGIT from p. Returns the position after the digits; v is their value while it is at most
-// Max, and some value above Max once it passed it (the digits go on being consumed, no overflow).
+// The value of the digits [p, q), as digits() below gives it, for a run of more than 19.
 template <std::uint64_t Max>
-SIPSHUNT_ALWAYS_INLINE std::size_t digits(const char* d, std::size_t p, std::size_t e,
+__attribute__((noinline, cold)) std::uint64_t bounded_value(const char* d, std::size_t p, std::size_t q) noexcept {
+  std::uint64_t v = 0;
+  for (; p < q; ++p)
+    if (v <= Max) v = v * 10 + static_cast<std::uint64_t>(d[p] - '0');
+  return v;
+}
+
+// *DIGIT from p in a field value [p, e). Returns the position after the digits; v is their
+// value while it is at most Max, and some value above Max once it passed it. The loop tests
+// neither e nor Max: d[e] is not a digit (parse() trims a value back to the LWS or CR after
+// it), and 19 digits fit in 64 bits; a longer run (leading zeros, or a number far past Max) is
+// read again with the bound.
+template <std::uint64_t Max>
+SIPSHUNT_ALWAYS_INLINE std::size_t digits(const char* d, std::size_t p, [[maybe_unused]] std::size_t e,
                                           std::uint64_t& v) noexcept {
   v = 0;
   std::size_t q = p;
-  while (q < e && is_digit(d[q])) {
-    if (v <= Max) v = v * 10 + static_cast<std::uint64_t>(d[q] - '0');
-    ++q;
+  for (;; ++q) {
+    const unsigned digit = static_cast<unsigned char>(d[q]) - unsigned{'0'};
+    if (digit > 9) break;
+    v = v * 10 + digit;
   }
+  if (SIPSHUNT_UNLIKELY(q - p > 19)) v = bounded_value<Max>(d, p, q);
   return q;
 }
 

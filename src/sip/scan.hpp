@@ -122,7 +122,22 @@ constexpr Nibbles make_nibbles() {
 }
 inline constexpr Nibbles kNib = make_nibbles();
 
+#if SIPSHUNT_SIP_SIMD > 0
+// The splatted octets the classification compares with, read from memory: the driver's loop
+// keeps few vector registers free, and a memory operand is one instruction where a broadcast
+// rebuilt in every block is two or three. Defined in scan.cpp, out of the compiler's sight, so
+// that it cannot fold the loads back into broadcasts.
+struct Splats {
+  alignas(64) std::uint8_t lf[64];
+  alignas(64) std::uint8_t low_nibble[64];
+};
+extern const Splats kSplat;
+#endif
+
 #if SIPSHUNT_SIP_SIMD == 512
+SIPSHUNT_ALWAYS_INLINE __m512i splat(const std::uint8_t (&v)[64]) noexcept {
+  return _mm512_load_si512(v);
+}
 SIPSHUNT_ALWAYS_INLINE __mmask64 first_n(std::size_t n) noexcept {
   return n >= 64 ? ~__mmask64{0} : ((__mmask64{1} << n) - 1);
 }
@@ -130,21 +145,26 @@ SIPSHUNT_ALWAYS_INLINE __mmask64 first_n(std::size_t n) noexcept {
 SIPSHUNT_ALWAYS_INLINE __m512i load64(const char* s, std::size_t n) noexcept {
   return _mm512_maskz_loadu_epi8(first_n(n), s);
 }
-SIPSHUNT_ALWAYS_INLINE std::uint64_t token_bits(__m512i x) noexcept {
+// Bit i set when octet i of x is not a token character.
+SIPSHUNT_ALWAYS_INLINE std::uint64_t nontoken_bits(__m512i x) noexcept {
   const __m512i lo_tbl = _mm512_load_si512(kNib.lo);
   const __m512i hi_tbl = _mm512_load_si512(kNib.hi);
-  const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), _mm512_set1_epi8(0x0f));
+  const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), splat(kSplat.low_nibble));
   const __m512i lo_c = _mm512_shuffle_epi8(lo_tbl, x);  // octets >= 0x80 give 0
   const __m512i hi_c = _mm512_shuffle_epi8(hi_tbl, hi);
-  return _mm512_test_epi8_mask(lo_c, hi_c);
+  return _mm512_testn_epi8_mask(lo_c, hi_c);
 }
 #elif SIPSHUNT_SIP_SIMD == 256
-SIPSHUNT_ALWAYS_INLINE std::uint32_t token_bits32(__m256i x) noexcept {
+SIPSHUNT_ALWAYS_INLINE __m256i splat(const std::uint8_t (&v)[64]) noexcept {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(v));
+}
+// Bit i set when octet i of x is not a token character.
+SIPSHUNT_ALWAYS_INLINE std::uint32_t nontoken_bits32(__m256i x) noexcept {
   const __m256i lo_tbl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kNib.lo));
   const __m256i hi_tbl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kNib.hi));
-  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), _mm256_set1_epi8(0x0f));
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), splat(kSplat.low_nibble));
   const __m256i tok = _mm256_and_si256(_mm256_shuffle_epi8(lo_tbl, x), _mm256_shuffle_epi8(hi_tbl, hi));
-  return ~static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, _mm256_setzero_si256())));
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, _mm256_setzero_si256())));
 }
 // Runs f on the 64 octets at s when they are all inside the region, else on a zero-padded copy.
 template <class F>
@@ -159,10 +179,10 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t with_block(const char* s, std::size_t avail
 // Bit i set when s[i] is '\n', for the 64 octets at s of which `avail` (> 0) are readable.
 SIPSHUNT_ALWAYS_INLINE std::uint64_t newline_mask(const char* s, std::size_t avail) noexcept {
 #if SIPSHUNT_SIP_SIMD == 512
-  return _mm512_cmpeq_epi8_mask(load64(s, avail), _mm512_set1_epi8('\n'));
+  return _mm512_cmpeq_epi8_mask(load64(s, avail), splat(kSplat.lf));
 #elif SIPSHUNT_SIP_SIMD == 256
   return with_block(s, avail, [](const char* b) {
-    const __m256i nl = _mm256_set1_epi8('\n');
+    const __m256i nl = splat(kSplat.lf);
     const auto lo = static_cast<std::uint32_t>(
         _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), nl)));
     const auto hi = static_cast<std::uint32_t>(
@@ -183,12 +203,12 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t special_mask(const char* s, std::size_t n, 
   const std::uint64_t beyond = n >= 64 ? 0 : ~std::uint64_t{0} << n;
 #if SIPSHUNT_SIP_SIMD == 512
   (void)avail;
-  return ~token_bits(load64(s, n)) | beyond;
+  return nontoken_bits(load64(s, n)) | beyond;
 #elif SIPSHUNT_SIP_SIMD == 256
   return with_block(s, avail, [](const char* b) {
-    const std::uint32_t lo = token_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
-    const std::uint32_t hi = token_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)));
-    return ~(std::uint64_t{lo} | (std::uint64_t{hi} << 32));
+    const std::uint32_t lo = nontoken_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
+    const std::uint32_t hi = nontoken_bits32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)));
+    return std::uint64_t{lo} | (std::uint64_t{hi} << 32);
   }) | beyond;
 #else
   (void)avail;
@@ -204,20 +224,20 @@ SIPSHUNT_ALWAYS_INLINE void classify_block(const char* s, std::size_t avail, std
                                            std::uint64_t& sp) noexcept {
 #if SIPSHUNT_SIP_SIMD == 512
   const __m512i x = load64(s, avail);
-  nl = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
-  sp = ~token_bits(x);
+  nl = _mm512_cmpeq_epi8_mask(x, splat(kSplat.lf));
+  sp = nontoken_bits(x);
 #elif SIPSHUNT_SIP_SIMD == 256
   // Both masks from the same two loads, and a short last block copied once.
-  std::uint64_t tok = 0;
-  nl = with_block(s, avail, [&tok](const char* b) {
+  std::uint64_t other = 0;
+  nl = with_block(s, avail, [&other](const char* b) {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
-    tok = token_bits32(lo) | (std::uint64_t{token_bits32(hi)} << 32);
-    const __m256i lf = _mm256_set1_epi8('\n');
+    other = nontoken_bits32(lo) | (std::uint64_t{nontoken_bits32(hi)} << 32);
+    const __m256i lf = splat(kSplat.lf);
     return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, lf)))) |
            (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, lf)))} << 32);
   });
-  sp = ~tok | (avail >= 64 ? 0 : ~std::uint64_t{0} << avail);
+  sp = other | (avail >= 64 ? 0 : ~std::uint64_t{0} << avail);
 #else
   nl = newline_mask(s, avail);
   sp = special_mask(s, avail, avail);

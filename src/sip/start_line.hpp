@@ -24,9 +24,10 @@ int version_kind(const char* d, std::size_t b, std::size_t e) noexcept {
   return (e - b == 7 && d[b + 4] == '2' && d[b + 6] == '0') ? 1 : 2;
 }
 
-// Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP
-// Status-Code SP Reason-Phrase. [b, e) excludes the CRLF. kBadVersion still fills the fields.
-Status parse_start_line(Cursor& c, const char* d, std::size_t b, std::size_t e, Message& m) noexcept {
+// Any start line (parse_start_line() below takes the usual request line itself): the Status-Line,
+// and the Request-Line in every other shape. Sets m.start_line too.
+__attribute__((noinline)) Status start_line_general(const Blocks& blocks, const char* d, std::size_t b,
+                                                    std::size_t e, Message& m) noexcept {
   m.start_line = sv(d, b, e);
   if (e - b >= 4 && ieq(d + b, "sip/")) {
     std::size_t sp = b + 4;
@@ -51,24 +52,7 @@ Status parse_start_line(Cursor& c, const char* d, std::size_t b, std::size_t e, 
     m.reason = sv(d, c + 4, e);
     return vk == 1 ? Status::kOk : Status::kBadVersion;
   }
-  // The usual request line, under 64 octets and ending in " SIP/2.0": method and URI checked
-  // from one delimiter mask.
-  if (std::uint64_t mk; e - b < 64 && e - b > 9 && load8(d + e - 8) == 0x302e322f50495320ull &&
-                        window(*c.blocks(), b, e - b - 8, mk)) {
-    const char* s = d + b;
-    const std::size_t n = e - b - 8;  // up to the SP before "SIP/2.0"
-    const std::size_t t = pop(mk);
-    if (t != 0 && t < n && s[t] == ' ' && t + 1 < n && s[t + 1] != '<') {
-      std::size_t q = pop(mk);
-      while (q < n && !kUriBad[s[q]]) q = pop(mk);
-      if (q == n) {
-        m.is_request = true;
-        m.method = sv(s, 0, t);
-        m.request_uri = sv(s, t + 1, n);
-        return Status::kOk;
-      }
-    }
-  }
+  Cursor c(blocks, b, e);
   const std::size_t t = c.next(b, e);
   if (t == b || t == e) return Status::kBadStartLine;
   if (d[t] != ' ') return d[t] == '\t' ? Status::kBadStartLine : Status::kBadMethod;
@@ -98,6 +82,33 @@ Status parse_start_line(Cursor& c, const char* d, std::size_t b, std::size_t e, 
   m.method = sv(d, b, t);
   m.request_uri = sv(d, ub, ue);
   return vk == 1 ? Status::kOk : Status::kBadVersion;
+}
+
+// Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP
+// Status-Code SP Reason-Phrase. [b, e) excludes the CRLF. kBadVersion still fills the fields.
+// The usual request line, under 64 octets and ending in " SIP/2.0", is checked here from one
+// delimiter mask (method and URI); any other line goes to start_line_general(), so this part
+// needs few registers and no frame of its own.
+Status parse_start_line(const Blocks& blocks, const char* d, std::size_t b, std::size_t e, Message& m) noexcept {
+  if (std::uint64_t mk; e - b < 64 && e - b > 9 && load8(d + e - 8) == 0x302e322f50495320ull &&
+                        window(blocks, b, e - b - 8, mk)) {
+    const char* s = d + b;
+    const std::size_t n = e - b - 8;  // up to the SP before "SIP/2.0"
+    const std::size_t t = pop(mk);
+    // A Status-Line never passes: its first delimiter is the '/' of "SIP/".
+    if (t != 0 && t < n && s[t] == ' ' && t + 1 < n && s[t + 1] != '<') {
+      std::size_t q = pop(mk);
+      while (q < n && !kUriBad[s[q]]) q = pop(mk);
+      if (q == n) {
+        m.start_line = sv(d, b, e);
+        m.is_request = true;
+        m.method = sv(s, 0, t);
+        m.request_uri = sv(s, t + 1, n);
+        return Status::kOk;
+      }
+    }
+  }
+  return start_line_general(blocks, d, b, e, m);
 }
 
 }  // namespace

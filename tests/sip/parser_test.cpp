@@ -234,6 +234,44 @@ TEST(HeaderLines, LineEndsAtEveryBlockOffset) {
   }
 }
 
+// A field's name ends at its first delimiter, found from the block mask of the line end before it
+// when the name starts in that block (src/sip/message.cpp, LineEnds::next()), else from the stored
+// masks: names of every length at every block offset, across the boundary, with and without
+// space before the colon, give the same fields.
+TEST(HeaderLines, NamesAtEveryBlockOffset) {
+  Message& m = msg();
+  const std::string long_name = "X-A-Rather-Long-Header-Name-For-Crossing-Blocks";
+  for (std::size_t pad = 1; pad <= 140; ++pad) {
+    SCOPED_TRACE(pad);
+    const std::string x(pad, 'x');
+    ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x, "Subject: s", long_name + ": v", "Supported : timer",
+                                         "k:100rel", "X-Pad: " + x, "user-agent:\tua"}),
+                            m),
+              Status::kOk);
+    ASSERT_EQ(m.header_count, 13);
+    const struct {
+      std::string_view name;
+      HeaderId id;
+      std::string_view value;
+    } want[] = {{"X-Pad", HeaderId::kOther, x},
+                {"Subject", HeaderId::kSubject, "s"},
+                {long_name, HeaderId::kOther, "v"},
+                {"Supported", HeaderId::kSupported, "timer"},
+                {"k", HeaderId::kSupported, "100rel"},
+                {"X-Pad", HeaderId::kOther, x},
+                {"user-agent", HeaderId::kUserAgent, "ua"}};
+    for (std::size_t i = 0; i < std::size(want); ++i) {
+      SCOPED_TRACE(i);
+      const Header& h = m.headers[6 + i];
+      EXPECT_EQ(h.name, want[i].name);
+      EXPECT_EQ(h.id, want[i].id);
+      EXPECT_EQ(h.value, want[i].value);
+      EXPECT_EQ(h.line.substr(0, h.name.size()), h.name);
+      EXPECT_EQ(h.line.substr(h.line.size() - 2), "\r\n");
+    }
+  }
+}
+
 TEST(HeaderLines, LeadingCrlfsOverSeveralBlocks) {
   // RFC 3261 §7.5: CRLFs before the start line are skipped, however many blocks they fill.
   Message& m = msg();
