@@ -16,11 +16,9 @@
 #include "sipshunt/rules/rules.hpp"
 #include "sipshunt/sip/message.hpp"
 #include "memo.hpp"
+#include "prefilter.hpp"
 
 namespace sipshunt::rules {
-
-// ASCII lower case: header names compare without case (RFC 3261 §7.3.1).
-[[nodiscard]] inline char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // By length, then by text: the order of the name tables the matcher searches (match.cpp), in
 // which most names are settled by their length alone.
@@ -57,6 +55,7 @@ struct Field {
   std::string name;       // "ruri" or the header's canonical name
   hs_database_t* db = nullptr;
   std::uint32_t patterns = 0;
+  Prefilter prefilter;    // a value it refuses is not scanned: no pattern of the field can match it
 };
 
 struct RuleSet::Impl {

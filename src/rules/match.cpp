@@ -88,11 +88,13 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
   }
 
   // 1. Scan every field that has patterns, each field once.
-  //    A value the field's memo holds is answered from it (the ids its scan reported).
+  //    A value the field's prefilter refuses matches none of its patterns; a value the field's
+  //    memo holds is answered from it (the ids its scan reported).
   ScanContext ctx{s.bits.data(), s.matched.data(), 0, {}, 0};
   bool failed = false;
   const auto scan = [&](std::int32_t fi, std::string_view text) {
     const Field& f = m.fields[static_cast<std::size_t>(fi)];
+    if (!f.prefilter.admits(text)) return;
     FieldMemo* memo = static_cast<std::size_t>(fi) < s.memos.size() ? &s.memos[static_cast<std::size_t>(fi)] : nullptr;
     std::size_t slot = 0;
     if (memo != nullptr && memo->usable(text)) {

@@ -250,13 +250,18 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
     const FieldBuild& fb = fields[index];
     std::vector<const char*> expressions;
     std::vector<unsigned> flags;
+    std::vector<Lead> leads;
+    bool caseless = false;
     for (std::uint32_t id : fb.ids) {
       expressions.push_back(patterns[id].expression.c_str());
       flags.push_back(hs_flags(patterns[id].flags));
+      leads.push_back(lead_of(patterns[id].expression, (patterns[id].flags & detail::kFlagMultiline) != 0));
+      caseless = caseless || (patterns[id].flags & detail::kFlagCaseless) != 0;
     }
     Field f;
     f.name = fb.name;
     f.patterns = static_cast<std::uint32_t>(fb.ids.size());
+    f.prefilter = Prefilter::of(leads, caseless);
     hs_compile_error_t* error = nullptr;
     const hs_error_t rc = hs_compile_multi(expressions.data(), flags.data(), fb.ids.data(),
                                            static_cast<unsigned>(fb.ids.size()), HS_MODE_BLOCK, nullptr, &f.db,
