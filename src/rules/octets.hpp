@@ -20,7 +20,13 @@ namespace sipshunt::rules {
   return w;
 }
 
-// memcmp(a, b, n) == 0; from eight octets on, the last word overlaps the one before it.
+[[nodiscard]] inline std::uint32_t load4(const char* p) noexcept {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// memcmp(a, b, n) == 0; the last word read overlaps the one before it (from four octets on).
 [[nodiscard]] inline bool same_octets(const char* a, const char* b, std::size_t n) noexcept {
   if (n >= 8) {
     for (std::size_t i = 0; i + 8 < n; i += 8) {
@@ -28,6 +34,7 @@ namespace sipshunt::rules {
     }
     return load8(a + n - 8) == load8(b + n - 8);
   }
+  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
   for (std::size_t i = 0; i < n; ++i) {
     if (a[i] != b[i]) return false;
   }
