@@ -8,17 +8,23 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sipshunt/common/cache_aligned.hpp"
 #include "sipshunt/common/prefix.hpp"
 #include "sipshunt/rules/rules.hpp"
 #include "sipshunt/sip/message.hpp"
+#include "memo.hpp"
+#include "prefilter.hpp"
 
 namespace sipshunt::rules {
 
-// ASCII lower case: header names compare without case (RFC 3261 §7.3.1).
-[[nodiscard]] inline char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+// By length, then by text: the order of the name tables the matcher searches (match.cpp), in
+// which most names are settled by their length alone.
+[[nodiscard]] inline bool sized_less(std::string_view a, std::string_view b) noexcept {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
 
 // Lists of indices per key, flattened: items_[offsets_[k] .. offsets_[k+1]).
 class Lists {
@@ -49,24 +55,31 @@ struct Field {
   std::string name;       // "ruri" or the header's canonical name
   hs_database_t* db = nullptr;
   std::uint32_t patterns = 0;
+  Prefilter prefilter;    // a value it refuses is not scanned: no pattern of the field can match it
 };
 
 struct RuleSet::Impl {
   ~Impl();
 
+  // Distinct for every compiled set of this process (never 0): what a worker's memo of field
+  // results (memo.hpp) is keyed on, so a result found under one set is never used with another.
+  std::uint64_t serial = 0;
+
   std::vector<Rule> rules;
   std::vector<std::uint32_t> cond_offsets;  // rule r: conds[cond_offsets[r] .. cond_offsets[r+1])
   std::vector<CondCode> conds;
 
-  // Methods: distinct names (sorted) and, per method condition, the method ids it lists.
+  // Methods: distinct names (by sized_less) and, per method condition, the method ids it lists.
   std::vector<std::string> methods;
   Lists method_conds;
 
   // Fields and patterns. Pattern ids are global (bit positions in the scratch bitset).
   std::vector<Field> fields;
   std::int32_t ruri_field = -1;
+  // Field of each header id; at kOther, kByName when some field is a header without an id.
+  static constexpr std::int16_t kByName = -2;
   std::array<std::int16_t, static_cast<std::size_t>(sip::HeaderId::kCount)> field_of_id{};
-  std::vector<std::string> other_names;     // lower-case, by length then text: headers without a HeaderId
+  std::vector<std::string> other_names;     // lower-case, by sized_less: headers without a HeaderId
   std::vector<std::int16_t> other_fields;   // parallel to other_names
   std::uint32_t patterns = 0;
 
@@ -87,8 +100,8 @@ struct RuleSet::Impl {
 
   [[nodiscard]] std::int32_t method_id(std::string_view method) const noexcept;
   [[nodiscard]] std::int32_t header_field(const sip::Header& h) const noexcept {
-    if (h.id != sip::HeaderId::kOther) return field_of_id[static_cast<std::size_t>(h.id)];
-    return other_names.empty() ? -1 : other_header_field(h.name);
+    const std::int16_t f = field_of_id[static_cast<std::size_t>(h.id)];
+    return f != kByName ? f : other_header_field(h.name);
   }
   [[nodiscard]] std::int32_t other_header_field(std::string_view name) const noexcept;
 };
@@ -100,6 +113,9 @@ struct Scratch::Impl {
   hs_scratch_t* hs = nullptr;
   std::vector<std::uint64_t, CacheAlignedAllocator<std::uint64_t>> bits;    // one bit per pattern id; all zero between matches
   std::vector<std::uint32_t, CacheAlignedAllocator<std::uint32_t>> matched;  // pattern ids set in `bits` during this match
+  // A memo of results per field (memo.hpp), for the first kMemoFields fields of a set: 4 KiB each.
+  static constexpr std::size_t kMemoFields = 16;
+  std::vector<FieldMemo, CacheAlignedAllocator<FieldMemo>> memos;
 };
 
 }  // namespace sipshunt::rules

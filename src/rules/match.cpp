@@ -10,42 +10,28 @@
 namespace sipshunt::rules {
 namespace {
 
-// Orders an already lower-case `a` and `b` by length, then by text ignoring the case of `b` (the
-// order of RuleSet::Impl::other_names): a header name is mostly settled by its length alone.
-int compare_sized_ci(std::string_view a, std::string_view b) noexcept {
+// Orders `a` and `b` by length, then by text (ignoring the case of `b` when kCaseless, `a` being
+// lower case then): the order of RuleSet::Impl::methods and other_names, where a name is mostly
+// settled by its length alone.
+template <bool kCaseless>
+int compare_sized(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  if (!kCaseless && same_octets(a.data(), b.data(), a.size())) return 0;  // the usual outcome
   for (std::size_t i = 0; i < a.size(); ++i) {
     const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(lower(b[i]));
+    const auto y = static_cast<unsigned char>(kCaseless ? lower(b[i]) : b[i]);
     if (x != y) return x < y ? -1 : 1;
   }
   return 0;
 }
 
-struct ScanContext {
-  std::uint64_t* bits;
-  std::uint32_t* matched;
-  std::uint32_t count;
-};
-
-int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* context) {
-  auto* c = static_cast<ScanContext*>(context);
-  std::uint64_t& word = c->bits[id >> 6];
-  const std::uint64_t bit = std::uint64_t{1} << (id & 63);
-  if ((word & bit) == 0) {
-    word |= bit;
-    c->matched[c->count++] = id;
-  }
-  return 0;
-}
-
-}  // namespace
-
-std::int32_t RuleSet::Impl::method_id(std::string_view method) const noexcept {
-  std::size_t lo = 0, hi = methods.size();
+// The index of `name` in `names` (ordered by compare_sized), -1 when absent.
+template <bool kCaseless>
+std::int32_t find_sized(const std::vector<std::string>& names, std::string_view name) noexcept {
+  std::size_t lo = 0, hi = names.size();
   while (lo < hi) {
     const std::size_t mid = (lo + hi) / 2;
-    const int c = std::string_view(methods[mid]).compare(method);
+    const int c = compare_sized<kCaseless>(names[mid], name);
     if (c == 0) return static_cast<std::int32_t>(mid);
     if (c < 0) {
       lo = mid + 1;
@@ -56,19 +42,41 @@ std::int32_t RuleSet::Impl::method_id(std::string_view method) const noexcept {
   return -1;
 }
 
-std::int32_t RuleSet::Impl::other_header_field(std::string_view name) const noexcept {
-  std::size_t lo = 0, hi = other_names.size();
-  while (lo < hi) {
-    const std::size_t mid = (lo + hi) / 2;
-    const int c = compare_sized_ci(other_names[mid], name);
-    if (c == 0) return other_fields[mid];
-    if (c < 0) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
+struct ScanContext {
+  std::uint64_t* bits;
+  std::uint32_t* matched;
+  std::uint32_t count;
+  // What the current scan reported, for the memo: every id, even one an earlier field of this
+  // message already set (a second User-Agent field with the same pattern), up to kMaxIds.
+  std::uint32_t reported[FieldMemo::kMaxIds];
+  std::uint32_t reports;
+};
+
+inline void set_pattern(ScanContext& c, unsigned int id) noexcept {
+  std::uint64_t& word = c.bits[id >> 6];
+  const std::uint64_t bit = std::uint64_t{1} << (id & 63);
+  if ((word & bit) == 0) {
+    word |= bit;
+    c.matched[c.count++] = id;
   }
-  return -1;
+}
+
+int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* context) {
+  auto* c = static_cast<ScanContext*>(context);
+  set_pattern(*c, id);
+  if (c->reports < FieldMemo::kMaxIds) c->reported[c->reports] = id;
+  ++c->reports;  // past kMaxIds: too many to memoise
+  return 0;
+}
+
+}  // namespace
+
+// Methods compare with case (RFC 3261 §7.1), header names without (§7.3.1).
+std::int32_t RuleSet::Impl::method_id(std::string_view method) const noexcept { return find_sized<false>(methods, method); }
+
+std::int32_t RuleSet::Impl::other_header_field(std::string_view name) const noexcept {
+  const std::int32_t i = find_sized<true>(other_names, name);
+  return i < 0 ? -1 : other_fields[static_cast<std::size_t>(i)];
 }
 
 Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& scratch) const noexcept {
@@ -81,18 +89,37 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
   }
 
   // 1. Scan every field that has patterns, each field once.
-  ScanContext ctx{s.bits.data(), s.matched.data(), 0};
+  //    A value the field's prefilter refuses matches none of its patterns; a value the field's
+  //    memo holds is answered from it (the ids its scan reported).
+  ScanContext ctx{s.bits.data(), s.matched.data(), 0, {}, 0};
   bool failed = false;
-  const auto scan = [&](const Field& f, std::string_view text) {
+  const auto scan = [&](std::int32_t fi, std::string_view text) {
+    const Field& f = m.fields[static_cast<std::size_t>(fi)];
+    if (!f.prefilter.admits(text)) return;
+    FieldMemo* memo = static_cast<std::size_t>(fi) < s.memos.size() ? &s.memos[static_cast<std::size_t>(fi)] : nullptr;
+    std::size_t slot = 0;
+    if (memo != nullptr && memo->usable(text)) {
+      slot = FieldMemo::slot_of(text);
+      if (const FieldMemo::Entry* e = memo->find(m.serial, text, slot)) {
+        for (std::uint8_t i = 0; i < e->count; ++i) set_pattern(ctx, e->ids[i]);
+        return;
+      }
+    } else {
+      memo = nullptr;
+    }
+    ctx.reports = 0;
     const char* data = text.empty() ? "" : text.data();
     const hs_error_t rc = hs_scan(f.db, data, static_cast<unsigned>(text.size()), 0, s.hs, on_match, &ctx);
     failed |= rc != HS_SUCCESS;
+    if (memo != nullptr && rc == HS_SUCCESS && ctx.reports <= FieldMemo::kMaxIds) {
+      memo->store(m.serial, text, slot, {ctx.reported, ctx.reports});
+    }
   };
-  if (m.ruri_field >= 0) scan(m.fields[static_cast<std::size_t>(m.ruri_field)], msg.request_uri);
+  if (m.ruri_field >= 0) scan(m.ruri_field, msg.request_uri);
   if (m.fields.size() > (m.ruri_field >= 0 ? 1u : 0u)) {
     for (std::uint16_t i = 0; i < msg.header_count; ++i) {
       const std::int32_t f = m.header_field(msg.headers[i]);
-      if (f >= 0) scan(m.fields[static_cast<std::size_t>(f)], msg.headers[i].value);
+      if (f >= 0) scan(f, msg.headers[i].value);
     }
   }
 

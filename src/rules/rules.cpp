@@ -4,6 +4,7 @@
 #include "sipshunt/rules/rules.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <map>
 #include <tuple>
@@ -83,6 +84,8 @@ bool Scratch::prepare(const RuleSet& set) {
   const std::size_t words = (r.patterns + 63) / 64;
   if (impl_->bits.size() < words) impl_->bits.resize(words, 0);
   if (impl_->matched.size() < r.patterns) impl_->matched.resize(r.patterns);
+  const std::size_t memos = std::min(r.fields.size(), Impl::kMemoFields);
+  if (impl_->memos.size() < memos) impl_->memos.resize(memos);
   return true;
 }
 
@@ -100,6 +103,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
   const detail::ParsedRules& parsed = *read;
   auto impl = std::make_unique<Impl>();
   Impl& m = *impl;
+  static std::atomic<std::uint64_t> serials{0};
+  m.serial = serials.fetch_add(1, std::memory_order_relaxed) + 1;
   const auto fail = [](Error e) { return Compiled(std::move(e)); };
 
   // Actions: pools by name.
@@ -135,7 +140,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
       if (c.kind == CondKind::kMethod) m.methods.insert(m.methods.end(), c.methods.begin(), c.methods.end());
     }
   }
-  std::sort(m.methods.begin(), m.methods.end());
+  std::sort(m.methods.begin(), m.methods.end(), sized_less);
   m.methods.erase(std::unique(m.methods.begin(), m.methods.end()), m.methods.end());
 
   // Fields and patterns.
@@ -245,13 +250,18 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
     const FieldBuild& fb = fields[index];
     std::vector<const char*> expressions;
     std::vector<unsigned> flags;
+    std::vector<Lead> leads;
+    bool caseless = false;
     for (std::uint32_t id : fb.ids) {
       expressions.push_back(patterns[id].expression.c_str());
       flags.push_back(hs_flags(patterns[id].flags));
+      leads.push_back(lead_of(patterns[id].expression, (patterns[id].flags & detail::kFlagMultiline) != 0));
+      caseless = caseless || (patterns[id].flags & detail::kFlagCaseless) != 0;
     }
     Field f;
     f.name = fb.name;
     f.patterns = static_cast<std::uint32_t>(fb.ids.size());
+    f.prefilter = Prefilter::of(leads, caseless);
     hs_compile_error_t* error = nullptr;
     const hs_error_t rc = hs_compile_multi(expressions.data(), flags.data(), fb.ids.data(),
                                            static_cast<unsigned>(fb.ids.size()), HS_MODE_BLOCK, nullptr, &f.db,
@@ -278,10 +288,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
       others.emplace_back(key.substr(1), fi);
     }
   }
-  // By length first (RuleSet::Impl::header_field settles most names on their length alone).
-  std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) {
-    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
-  });
+  std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return sized_less(a.first, b.first); });
+  if (!others.empty()) m.field_of_id[static_cast<std::size_t>(sip::HeaderId::kOther)] = Impl::kByName;
   for (auto& [name, fi] : others) {
     m.other_names.push_back(name);
     m.other_fields.push_back(fi);

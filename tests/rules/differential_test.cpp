@@ -15,6 +15,7 @@
 #include <set>
 
 #include "helpers.hpp"
+#include "impl.hpp"
 #include "sipshunt/common/prefix.hpp"
 
 namespace sipshunt::rules::test {
@@ -423,6 +424,39 @@ TEST(RulesDifferential, HyperscanAgreesWithStdRegexOn1000RulesAndManyMessages) {
             << " distinct deciding rules, " << deep << " decisions by rules past the 300th, " << decided[-1]
             << " of " << kMessages << " messages unmatched; " << set.summary().patterns << " patterns in "
             << set.summary().databases << " databases\n";
+}
+
+// The prefilter (src/rules/prefilter.hpp) skips a field's scan when a value lacks the lead read
+// off its patterns: every value a generated regex matches must carry that regex's lead.
+TEST(RulesDifferential, EveryMatchBeginsWithItsPatternsLead) {
+  Gen g(seed_from_env() + 2);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 300; ++i) {
+    switch (i % 3) {
+      case 0: texts.push_back((g.chance(0.1) ? "sips:" : "sip:") + g.user() + "@" + g.host()); break;
+      case 1: texts.push_back("\"" + g.word() + "\" <sip:" + g.user() + "@" + g.host() + ">"); break;
+      default: texts.push_back(g.words(1, 4));
+    }
+  }
+  int checked = 0, with_lead = 0;
+  for (int r = 0; r < 400; ++r) {
+    const std::string pattern = g.chance(0.2) ? g.fragment() + ".*" + g.fragment() : g.regex();
+    const bool caseless = g.chance(0.3);
+    auto flags = std::regex::ECMAScript | std::regex::nosubs;
+    if (caseless) flags |= std::regex::icase;
+    const std::regex re(pattern, flags);
+    const Lead lead = lead_of(pattern, false);
+    const Prefilter p = Prefilter::of(std::span<const Lead>(&lead, 1), caseless);
+    with_lead += lead.text.empty() ? 0 : 1;
+    for (const std::string& t : texts) {
+      if (!std::regex_search(t, re)) continue;
+      ++checked;
+      EXPECT_TRUE(p.admits(t)) << "/" << pattern << "/" << (caseless ? "i" : "") << " matches '" << t
+                               << "' but its lead '" << lead.text << "' refuses it";
+    }
+  }
+  EXPECT_GE(with_lead, 200) << "too few patterns with a lead";
+  EXPECT_GE(checked, 300) << "too few matching values to check";
 }
 
 // Small rule sets take other paths through the candidate lists (few anchors, catch-alls).
