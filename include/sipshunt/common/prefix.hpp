@@ -76,8 +76,11 @@ class PrefixTable {
   }
   static std::vector<Range<Key>> flatten(std::vector<Range<Key>> prefixes);
   // The value of the last range whose first <= key, when key is inside it.
+  // An address below the first range or above the last (most sources, for a few `src` rules) is
+  // settled before the search.
   template <class K>
   static std::uint32_t find(const std::vector<Range<K>>& ranges, K key) noexcept {
+    if (ranges.empty() || key < ranges.front().first || key > ranges.back().last) return kNoMatch;
     std::size_t lo = 0, hi = ranges.size();
     while (lo < hi) {
       const std::size_t mid = (lo + hi) / 2;
