@@ -19,7 +19,7 @@ int compare_sized(std::string_view a, std::string_view b) noexcept {
   if (!kCaseless && same_octets(a.data(), b.data(), a.size())) return 0;  // the usual outcome
   for (std::size_t i = 0; i < a.size(); ++i) {
     const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(kCaseless ? lower(b[i]) : b[i]);
+    const auto y = static_cast<unsigned char>(kCaseless ? ascii_lower(b[i]) : b[i]);
     if (x != y) return x < y ? -1 : 1;
   }
   return 0;

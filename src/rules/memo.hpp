@@ -12,7 +12,7 @@
 #include <span>
 #include <string_view>
 
-#include "octets.hpp"
+#include "sipshunt/common/octets.hpp"
 
 namespace sipshunt::rules {
 

@@ -49,7 +49,7 @@ Prefilter Prefilter::of(std::span<const Lead> leads, bool caseless) {
   Prefilter p;
   if (leads.empty()) return p;
   const auto folded = [caseless](std::string s) {
-    if (caseless) std::transform(s.begin(), s.end(), s.begin(), lower);
+    if (caseless) std::transform(s.begin(), s.end(), s.begin(), ascii_lower);
     return s;
   };
   std::string common = folded(leads[0].text);

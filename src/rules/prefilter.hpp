@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "octets.hpp"
+#include "sipshunt/common/octets.hpp"
 
 namespace sipshunt::rules {
 
@@ -62,7 +62,7 @@ struct Prefilter {
   [[nodiscard]] bool equal(const char* p) const noexcept {
     if (!caseless) return same_octets(p, lead.data(), lead.size());
     for (std::size_t i = 0; i < lead.size(); ++i) {
-      if (lower(p[i]) != lead[i]) return false;
+      if (ascii_lower(p[i]) != lead[i]) return false;
     }
     return true;
   }

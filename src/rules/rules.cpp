@@ -23,7 +23,7 @@ using detail::RuleAst;
 
 std::string lowered(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = lower(c);
+  for (char& c : out) c = ascii_lower(c);
   return out;
 }
 

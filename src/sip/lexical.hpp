@@ -1,6 +1,6 @@
 // hot path
 // Private to the sip module: the lexical pieces every grammar shares (RFC 3261 §25.1
-// quoted-string, generic-param, port, IPv6reference) and unaligned word loads. Inline, so a
+// quoted-string, generic-param, port, IPv6reference); word loads come from common/octets.hpp. Inline, so a
 // decoder that uses them costs no call per octet run.
 #pragma once
 
@@ -9,20 +9,12 @@
 #include <cstring>
 
 #include "scan.hpp"
+#include "sipshunt/common/octets.hpp"
 
 namespace sipshunt::sip::detail {
 
-SIPSHUNT_ALWAYS_INLINE std::uint32_t load4(const char* s) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, s, 4);
-  return v;
-}
-
-SIPSHUNT_ALWAYS_INLINE std::uint64_t load8(const char* s) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, s, 8);
-  return v;
-}
+using ::sipshunt::load4;  // common/octets.hpp
+using ::sipshunt::load8;
 
 // The 4 octets at s are "sip:" in any case (the three letters folded with 0x20).
 SIPSHUNT_ALWAYS_INLINE bool is_sip_colon(const char* s) noexcept {

@@ -29,27 +29,13 @@ using detail::decode_max_forwards;
 using detail::decode_routes;
 using detail::decode_via;
 using detail::kNpos;
-using detail::load4;
-using detail::load8;
 using detail::lookup_header;
 using detail::parse_start_line;
 using detail::sv;
 
-// Equality of two short strings (method names) without a call to memcmp: two overlapping word
-// loads from each end, never reading outside either string.
+// Equality of two short strings (method names) without a call to memcmp.
 SIPSHUNT_ALWAYS_INLINE bool same(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
-  if (n >= 8) {
-    for (std::size_t i = 0; i + 8 < n; i += 8)
-      if (load8(x + i) != load8(y + i)) return false;
-    return load8(x + n - 8) == load8(y + n - 8);
-  }
-  if (n >= 4) return load4(x) == load4(y) && load4(x + n - 4) == load4(y + n - 4);
-  if (n >= 2) return x[0] == y[0] && x[n - 1] == y[n - 1] && x[n / 2] == y[n / 2];
-  return n == 0 || x[0] == y[0];
+  return a.size() == b.size() && same_octets(a.data(), b.data(), a.size());
 }
 
 SIPSHUNT_ALWAYS_INLINE void note(Status& err, Status s) noexcept {

@@ -9,6 +9,7 @@
 
 #include "sipshunt/common/compiler.hpp"
 #include "sipshunt/common/lws.hpp"  // is_lws, used with every parameter list
+#include "sipshunt/common/octets.hpp"
 
 namespace sipshunt::sip {
 
@@ -18,10 +19,7 @@ namespace sipshunt::sip {
 [[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x | 0x20);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y | 0x20);
-    if (x != y) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
 }
