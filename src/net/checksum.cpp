@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/common/octets.hpp"
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -64,12 +65,6 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t sum_words_avx2(const unsigned char* p, std:
 }
 #endif
 
-std::uint32_t load32(const void* p) noexcept {
-  std::uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
-
 }  // namespace
 
 std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum) noexcept {
@@ -84,11 +79,11 @@ std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum)
 #else
   std::uint64_t a = 0, b = 0;  // two chains for instruction-level parallelism
   for (; len >= 8; len -= 8, p += 8) {
-    a += load32(p);
-    b += load32(p + 4);
+    a += load4(p);
+    b += load4(p + 4);
   }
   if (len >= 4) {
-    a += load32(p);
+    a += load4(p);
     p += 4;
     len -= 4;
   }
@@ -98,13 +93,13 @@ std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum)
   // octets are a word padded with zero (an odd last octet is the first octet of its word).
   unsigned char last[4] = {0, 0, 0, 0};
   for (std::size_t i = 0; i < len; ++i) last[i] = p[i];
-  return sum + load32(last);
+  return sum + load4(last);
 }
 
 std::uint64_t udp_pseudo_sum(const void* src_addr, const void* dst_addr, std::uint16_t udp_length) noexcept {
   const unsigned char rest[4] = {0, 17, static_cast<unsigned char>(udp_length >> 8),  // zero, IPPROTO_UDP, length
                                  static_cast<unsigned char>(udp_length)};
-  return std::uint64_t{load32(src_addr)} + load32(dst_addr) + load32(rest);
+  return std::uint64_t{load4(src_addr)} + load4(dst_addr) + load4(rest);
 }
 
 std::uint16_t udp_checksum(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
@@ -126,8 +121,8 @@ std::uint64_t ipv6_pseudo_sum(const void* src_addr, const void* dst_addr, std::u
                                  0, 0, 0, next_header};
   const auto* s = static_cast<const unsigned char*>(src_addr);
   const auto* d = static_cast<const unsigned char*>(dst_addr);
-  std::uint64_t sum = std::uint64_t{load32(rest)} + load32(rest + 4);
-  for (int i = 0; i < 16; i += 4) sum += std::uint64_t{load32(s + i)} + load32(d + i);
+  std::uint64_t sum = std::uint64_t{load4(rest)} + load4(rest + 4);
+  for (int i = 0; i < 16; i += 4) sum += std::uint64_t{load4(s + i)} + load4(d + i);
   return sum;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sipshunt/common/cache_aligned.hpp"
+#include "sipshunt/common/octets.hpp"
 #include "sipshunt/common/prefix.hpp"
 #include "sipshunt/rules/rules.hpp"
 #include "sipshunt/sip/message.hpp"
@@ -20,10 +21,25 @@
 
 namespace sipshunt::rules {
 
-// By length, then by text: the order of the name tables the matcher searches (match.cpp), in
-// which most names are settled by their length alone.
+// Orders `a` and `b` by length, then by text (ignoring the case of `b` when kCaseless, `a` being
+// lower case then): the order of RuleSet::Impl::methods and other_names, where a name is mostly
+// settled by its length alone.
+template <bool kCaseless>
+[[nodiscard]] int compare_sized(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  if (!kCaseless && same_octets(a.data(), b.data(), a.size())) return 0;  // the usual outcome
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(kCaseless ? ascii_lower(b[i]) : b[i]);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+// The same order as a sort predicate: the name tables are sorted with it (rules.cpp) and
+// searched with compare_sized (match.cpp), so the two cannot disagree.
 [[nodiscard]] inline bool sized_less(std::string_view a, std::string_view b) noexcept {
-  return a.size() != b.size() ? a.size() < b.size() : a < b;
+  return compare_sized<false>(a, b) < 0;
 }
 
 // Lists of indices per key, flattened: items_[offsets_[k] .. offsets_[k+1]).

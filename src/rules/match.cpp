@@ -10,21 +10,6 @@
 namespace sipshunt::rules {
 namespace {
 
-// Orders `a` and `b` by length, then by text (ignoring the case of `b` when kCaseless, `a` being
-// lower case then): the order of RuleSet::Impl::methods and other_names, where a name is mostly
-// settled by its length alone.
-template <bool kCaseless>
-int compare_sized(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
-  if (!kCaseless && same_octets(a.data(), b.data(), a.size())) return 0;  // the usual outcome
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(kCaseless ? ascii_lower(b[i]) : b[i]);
-    if (x != y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
 // The index of `name` in `names` (ordered by compare_sized), -1 when absent.
 template <bool kCaseless>
 std::int32_t find_sized(const std::vector<std::string>& names, std::string_view name) noexcept {

@@ -12,13 +12,13 @@
 
 namespace sipshunt {
 
-[[nodiscard]] SIPSHUNT_ALWAYS_INLINE std::uint32_t load4(const char* s) noexcept {
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE std::uint32_t load4(const void* s) noexcept {
   std::uint32_t v;
   std::memcpy(&v, s, 4);
   return v;
 }
 
-[[nodiscard]] SIPSHUNT_ALWAYS_INLINE std::uint64_t load8(const char* s) noexcept {
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE std::uint64_t load8(const void* s) noexcept {
   std::uint64_t v;
   std::memcpy(&v, s, 8);
   return v;
