@@ -95,6 +95,10 @@ struct RuleSet::Impl {
   // Field of each header id; at kOther, kByName when some field is a header without an id.
   static constexpr std::int16_t kByName = -2;
   std::array<std::int16_t, static_cast<std::size_t>(sip::HeaderId::kCount)> field_of_id{};
+  // Bit i set when field_of_id[i] is not -1: the walk over a message's header fields tests one
+  // bit per field and looks up only the fields some rule scans.
+  std::uint32_t scanned_ids = 0;
+  static_assert(static_cast<std::size_t>(sip::HeaderId::kCount) <= 32, "one bit of scanned_ids per id");
   std::vector<std::string> other_names;     // lower-case, by sized_less: headers without a HeaderId
   std::vector<std::int16_t> other_fields;   // parallel to other_names
   std::uint32_t patterns = 0;

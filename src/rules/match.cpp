@@ -103,8 +103,10 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
   if (m.ruri_field >= 0) scan(m.ruri_field, msg.request_uri);
   if (m.fields.size() > (m.ruri_field >= 0 ? 1u : 0u)) {
     for (std::uint16_t i = 0; i < msg.header_count; ++i) {
-      const std::int32_t f = m.header_field(msg.headers[i]);
-      if (f >= 0) scan(f, msg.headers[i].value);
+      const sip::Header& h = msg.headers[i];
+      if (((m.scanned_ids >> static_cast<unsigned>(h.id)) & 1) == 0) continue;
+      const std::int32_t f = m.header_field(h);
+      if (f >= 0) scan(f, h.value);
     }
   }
 

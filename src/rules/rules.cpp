@@ -294,6 +294,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
     m.other_names.push_back(name);
     m.other_fields.push_back(fi);
   }
+  for (std::size_t id = 0; id < m.field_of_id.size(); ++id) {
+    if (m.field_of_id[id] != -1) m.scanned_ids |= std::uint32_t{1} << id;
+  }
 
   // Source prefixes: a node satisfies a src condition when one of the condition's prefixes
   // contains the node's prefix (the longest match for an address implies all shorter ones).
