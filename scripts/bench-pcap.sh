@@ -71,15 +71,9 @@ for ((q = 0; q < MAX_WORKERS; q++)); do
   python3 perf/dataplane/make_invites.py "$N" "$WORK/invites$q.pcap" "$PROXY" $((q * N))
 done
 
-# 100 rules: 99 that an ordinary INVITE does not match, over several scanned fields, then `any`.
-{
-  echo "# 100 rules for bench-pcap.sh"
-  for i in $(seq -w 1 30); do echo "rule ua-$i: header User-Agent ~ /scanner-$i|sipvicious-$i/i => drop"; done
-  for i in $(seq -w 1 30); do echo "rule toll-$i: method INVITE and ruri ~ /^sip:\\+1800555$i[0-9]{2}@/ => pool core"; done
-  for i in $(seq 1 20); do echo "rule src-$i: src 203.0.113.$i/32 and method INVITE, REGISTER => drop"; done
-  for i in $(seq -w 1 19); do echo "rule ivr-$i: header To ~ /<sip:ivr-$i@/ => pool core"; done
-  echo "rule rest: any => pool core"
-} >"$WORK/rules100.rules"
+# 100 rules: 99 that an ordinary INVITE does not match, over several scanned fields, then `any`
+# (one file, also read by perf/rules' benchmarks).
+RULES100=$ROOT/perf/rules/pcap100.rules
 
 # Memory per process: hugepages when the script can reserve them (400 MB per worker), else 4 KiB
 # pages.
@@ -187,7 +181,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
       case "$w" in *p) procs=${w%p}; w=${w%p} ;; esac
       case "$set" in
         default) run_one "default" "$ROOT/dispatch-rules/default.rules" "$w" "$procs" ;;
-        100) run_one "100 rules" "$WORK/rules100.rules" "$w" "$procs" ;;
+        100) run_one "100 rules" "$RULES100" "$w" "$procs" ;;
         *) echo "bench-pcap: unknown rule set $set (default, 100)" >&2; exit 2 ;;
       esac
     done

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -38,17 +41,14 @@ inline std::string rule_text(int count, bool with_match) {
   return s;
 }
 
-// The 100 rules of scripts/bench-pcap.sh (keep the two alike): 30 User-Agent blocks, 30 toll-free
-// Request-URI routes with a method, 20 source drops with a method, 19 To routes, then `any`. None
-// of the first 99 matches perf/sip/messages.hpp's kInviteSoftphone; the last one does.
+// The 100 rules of scripts/bench-pcap.sh, from their one file (perf/rules/pcap100.rules): 30
+// User-Agent blocks, 30 toll-free Request-URI routes with a method, 20 source drops with a method,
+// 19 To routes, then `any`. None of the first 99 matches perf/sip/messages.hpp's kInviteSoftphone;
+// the last one does.
 inline std::string pcap_rule_text() {
-  std::string s;
-  const auto two = [](int i) { return std::string(i < 10 ? "0" : "") + std::to_string(i); };
-  for (int i = 1; i <= 30; ++i) s += "rule ua-" + two(i) + ": header User-Agent ~ /scanner-" + two(i) + "|sipvicious-" + two(i) + "/i => drop\n";
-  for (int i = 1; i <= 30; ++i) s += "rule toll-" + two(i) + ": method INVITE and ruri ~ /^sip:\\+1800555" + two(i) + "[0-9]{2}@/ => pool core\n";
-  for (int i = 1; i <= 20; ++i) s += "rule src-" + std::to_string(i) + ": src 203.0.113." + std::to_string(i) + "/32 and method INVITE, REGISTER => drop\n";
-  for (int i = 1; i <= 19; ++i) s += "rule ivr-" + two(i) + ": header To ~ /<sip:ivr-" + two(i) + "@/ => pool core\n";
-  return s + "rule rest: any => pool core\n";
+  std::ifstream in(SIPSHUNT_PCAP_RULES);
+  if (!in) throw std::runtime_error(std::string("cannot read ") + SIPSHUNT_PCAP_RULES);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // A temporary folder holding the rule file as bench.rules (and a config, for the path benchmark).
