@@ -11,7 +11,7 @@
 
 namespace sipshunt::proxy::detail {
 
-void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes, const std::string* pin,
+void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes, const std::string* record_route_end,
                      const StrictRoute& strict, Outcome& r) noexcept {
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
   net::NextHop hop;
@@ -30,20 +30,20 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // Max-Forwards and Record-Route where they are), so each is placed in one comparison
   // (rewrite.hpp). Only the insertions before the first Via share a position: they keep this order.
   const std::size_t via_at = c.offset(m.find(sip::HeaderId::kVia)->line.data());
-  edits.add(via_at, 0, egress.via_prefix, text.hex(branch_hash(m)), "\r\n");
+  edits.add(via_at, 0, egress.via_prefix, text.hex(branch_hash(m), "", "\r\n"));
   // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
   // is record-routed once per side, the side it leaves by on top (the next hop's first route),
   // both with the pin, before any Record-Route already there, else after our Via.
-  const sip::Header* rr = pin != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
+  const sip::Header* rr = record_route_end != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
   const auto record_route = [&](std::size_t at) {
-    edits.add(at, 0, egress.record_route_prefix, *pin, ">\r\n");
+    edits.add(at, 0, egress.record_route_prefix, *record_route_end);
     ++added;
     if (hop.network != c.network) {
-      edits.add(at, 0, c.s.networks[c.network].record_route_prefix, *pin, ">\r\n");
+      edits.add(at, 0, c.s.networks[c.network].record_route_prefix, *record_route_end);
       ++added;
     }
   };
-  if (pin != nullptr && rr == nullptr) record_route(via_at);
+  if (record_route_end != nullptr && rr == nullptr) record_route(via_at);
   if (m.max_forwards < 0) {
     static_assert(kDefaultMaxForwards == 70, "the inserted text below");
     edits.add(via_at, 0, "Max-Forwards: 70\r\n");
