@@ -11,7 +11,7 @@
 
 namespace sipshunt::proxy::detail {
 
-void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes, const std::string* pin,
+void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes, const std::string* record_route_end,
                      const StrictRoute& strict, Outcome& r) noexcept {
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
   net::NextHop hop;
@@ -25,31 +25,37 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   std::uint32_t added = 1;
   std::uint32_t removed = 0;
 
+  // The edits are added in the order of their positions in the usual message (the Via,
+  // Record-Route and Max-Forwards inserted before the first Via, the top Via's own edits, then
+  // Max-Forwards and Record-Route where they are), so each is placed in one comparison
+  // (rewrite.hpp). Only the insertions before the first Via share a position: they keep this order.
   const std::size_t via_at = c.offset(m.find(sip::HeaderId::kVia)->line.data());
-  edits.add(via_at, 0, egress.via_prefix, text.hex(branch_hash(m)), "\r\n");
-  if (pin != nullptr) {
-    // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the
-    // request is record-routed once per side, the side it leaves by on top (the next hop's
-    // first route), both with the pin; equal positions keep insertion order.
-    const sip::Header* rr = m.find(sip::HeaderId::kRecordRoute);
-    const std::size_t at = rr != nullptr ? c.offset(rr->line.data()) : via_at;
-    edits.add(at, 0, egress.record_route_prefix, *pin, ">\r\n");
+  edits.add(via_at, 0, egress.via_prefix, text.hex(branch_hash(m), "", "\r\n"));
+  // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
+  // is record-routed once per side, the side it leaves by on top (the next hop's first route),
+  // both with the pin, before any Record-Route already there, else after our Via.
+  const sip::Header* rr = record_route_end != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
+  const auto record_route = [&](std::size_t at) {
+    edits.add(at, 0, egress.record_route_prefix, *record_route_end);
     ++added;
     if (hop.network != c.network) {
-      edits.add(at, 0, c.s.networks[c.network].record_route_prefix, *pin, ">\r\n");
+      edits.add(at, 0, c.s.networks[c.network].record_route_prefix, *record_route_end);
       ++added;
     }
-  }
+  };
+  if (record_route_end != nullptr && rr == nullptr) record_route(via_at);
   if (m.max_forwards < 0) {
     static_assert(kDefaultMaxForwards == 70, "the inserted text below");
     edits.add(via_at, 0, "Max-Forwards: 70\r\n");
     ++added;
-  } else {
+  }
+  add_top_via_edits(c, edits, text);
+  if (m.max_forwards >= 0) {
     const sip::Header* mf = m.find(sip::HeaderId::kMaxForwards);
     edits.add(c.offset(mf->value.data()), mf->value.size(),
               text.decimal(static_cast<std::uint32_t>(m.max_forwards - 1)));
   }
-  add_top_via_edits(c, edits, text);
+  if (rr != nullptr) record_route(c.offset(rr->line.data()));
   if (pop_routes > 0) {
     removed = remove_leading_routes(edits, c.data, m, pop_routes);
   } else if (strict.active && strict.last != nullptr) {
@@ -60,14 +66,12 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   if (m.header_count + added - removed > sip::kMaxHeaders)
     return reply(c, 513, default_phrase(513), Reason::kTooLarge, Extra::kNone, r);
 
-  const std::size_t end = framed_end(c);
-  sip::Writer w(c.out, c.cap);
-  edits.emit(c.data, 0, end, w, true);
-  if (w.overflow() || edits.full()) return drop(r, Reason::kTooLarge);
+  std::size_t length;
+  if (!edits.apply(c.data, framed_end(c), c.out, c.cap, length)) return drop(r, Reason::kTooLarge);
   r.verdict = Verdict::kForward;
   r.next_hop = dest;
   r.route = hop;
-  r.length = static_cast<std::uint32_t>(w.size());
+  r.length = static_cast<std::uint32_t>(length);
 }
 
 }  // namespace sipshunt::proxy::detail

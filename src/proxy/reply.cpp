@@ -72,7 +72,7 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
     h = hash_text(from->value, h);
     h = hash_text(cseq->value, h);
     h = hash_text(first_via->value, h);
-    edits.add(c.offset_end(to->value), 0, ";tag=", text.hex(h));
+    edits.add(c.offset_end(to->value), 0, text.hex(h, ";tag="));
   }
 
   sip::Writer w(c.out, c.cap);

@@ -36,15 +36,13 @@ inline void response(Context& c, Outcome& r) noexcept {
 
   Edits edits;
   remove_first_value(edits, c.data, m, top.value, top.header, &next.value, next.header);
-  const std::size_t end = framed_end(c);
-  sip::Writer w(c.out, c.cap);
-  edits.emit(c.data, 0, end, w, true);
-  if (w.overflow()) return drop(r, Reason::kTooLarge);
+  std::size_t length;
+  if (!edits.apply(c.data, framed_end(c), c.out, c.cap, length)) return drop(r, Reason::kTooLarge);
   r.verdict = Verdict::kForward;
   r.reason = Reason::kResponse;
   r.next_hop = dest;
   r.route = hop;
-  r.length = static_cast<std::uint32_t>(w.size());
+  r.length = static_cast<std::uint32_t>(length);
 }
 
 }  // namespace sipshunt::proxy::detail

@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/compiler.hpp"
 #include "sipshunt/sip/message.hpp"
 #include "sipshunt/sip/writer.hpp"
 
@@ -27,45 +29,78 @@ struct Piece {
 struct Edit {
   std::uint32_t pos;    // offset in the input
   std::uint32_t del;    // input octets replaced
-  std::uint32_t count;  // pieces inserted at pos, in order
+  std::uint32_t count;  // pieces inserted at pos, in order (some may be empty)
   Piece pieces[kMaxPieces];
 };
 
 // Up to kMaxEdits edits, applied in position order (equal positions: insertion order). Only the
 // one-octet order list is sorted; the edits stay where they were written (no 64-octet swaps).
+// The work a rewrite can do once is done while adding, not per piece while copying: an edit
+// after every other (the usual order of the callers) costs one comparison to place; overlap is
+// checked against its neighbours in the order (so every two consecutive edits are disjoint, and
+// the output is the input's length less the octets deleted plus those inserted); the octets
+// deleted and inserted are summed, so apply() checks the capacity once and copies unchecked.
 class Edits {
  public:
-  void add(std::size_t pos, std::size_t del, std::string_view a, std::string_view b = {},
-           std::string_view c = {}) noexcept {
-    if (n_ == kMaxEdits) {
-      full_ = true;
-      return;
+  void add(std::size_t pos, std::size_t del) noexcept {
+    if (Edit* e = place(pos, del)) e->count = 0;
+  }
+  void add(std::size_t pos, std::size_t del, std::string_view a) noexcept {
+    if (Edit* e = place(pos, del)) {
+      e->count = 1;
+      e->pieces[0] = piece(a);
     }
-    Edit& e = e_[n_];
-    e.pos = static_cast<std::uint32_t>(pos);
-    e.del = static_cast<std::uint32_t>(del);
-    std::uint32_t k = 0;
-    if (!a.empty()) e.pieces[k++] = {a.data(), static_cast<std::uint32_t>(a.size())};
-    if (!b.empty()) e.pieces[k++] = {b.data(), static_cast<std::uint32_t>(b.size())};
-    if (!c.empty()) e.pieces[k++] = {c.data(), static_cast<std::uint32_t>(c.size())};
-    e.count = k;
-    std::size_t i = n_;
-    while (i > 0 && e_[order_[i - 1]].pos > e.pos) {
-      order_[i] = order_[i - 1];
-      --i;
+  }
+  void add(std::size_t pos, std::size_t del, std::string_view a, std::string_view b) noexcept {
+    if (Edit* e = place(pos, del)) {
+      e->count = 2;
+      e->pieces[0] = piece(a);
+      e->pieces[1] = piece(b);
     }
-    order_[i] = static_cast<std::uint8_t>(n_++);
+  }
+  void add(std::size_t pos, std::size_t del, std::string_view a, std::string_view b, std::string_view c) noexcept {
+    if (Edit* e = place(pos, del)) {
+      e->count = 3;
+      e->pieces[0] = piece(a);
+      e->pieces[1] = piece(b);
+      e->pieces[2] = piece(c);
+    }
   }
   [[nodiscard]] bool full() const noexcept { return full_; }
 
+  // The whole input [0, end) with every edit applied, into out[0, cap): the length written, or
+  // false (nothing usable written) when an edit was refused (more than kMaxEdits, overlapping
+  // another, reaching past `end`) or the output would exceed `cap`.
+  [[nodiscard]] bool apply(const char* in, std::size_t end, char* out, std::size_t cap,
+                           std::size_t& length) const noexcept {
+    if (full_ || overlap_ || last_end_ > end) return false;
+    const std::size_t total = end - deleted_ + inserted_;  // deleted_ <= end: the edits are disjoint, inside [0, end)
+    if (total > cap) return false;
+    char* o = out;
+    std::size_t cursor = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      const Edit& e = e_[order_[i]];
+      o = copy(o, in + cursor, e.pos - cursor);
+      for (std::uint32_t k = 0; k < e.count; ++k) o = copy(o, e.pieces[k].data, e.pieces[k].size);
+      cursor = e.pos + e.del;
+    }
+    copy(o, in + cursor, end - cursor);
+    length = total;
+    return true;
+  }
+
   // Copies input [begin, end) to `w`, applying the edits positioned in that range (and, when
-  // `last`, the insertions at `end` itself).
+  // `last`, the insertions at `end` itself): the stateless reply's copy of selected header lines.
   void emit(const char* in, std::size_t begin, std::size_t end, sip::Writer& w, bool last) const noexcept {
+    if (overlap_) {  // overlapping edits: never built, never sent
+      w.fail();
+      return;
+    }
     std::size_t cursor = begin;
     for (std::size_t i = 0; i < n_; ++i) {
       const Edit& e = e_[order_[i]];
       if (e.pos < begin || e.pos > end || (e.pos == end && !last)) continue;
-      if (e.pos < cursor || e.pos + e.del > end) {  // overlapping edits: never built, never sent
+      if (e.pos + e.del > end) {  // an edit across the end of the range: never built, never sent
         w.fail();
         return;
       }
@@ -77,13 +112,61 @@ class Edits {
   }
 
  private:
+  Piece piece(std::string_view s) noexcept {
+    inserted_ += static_cast<std::uint32_t>(s.size());
+    return {s.data(), static_cast<std::uint32_t>(s.size())};
+  }
+  SIPSHUNT_ALWAYS_INLINE static char* copy(char* o, const char* s, std::size_t n) noexcept {
+    sip::copy_bytes(o, s, n);
+    return o + n;
+  }
+
+  // The slot of a new edit at `pos` deleting `del` octets, placed in the order; null when full.
+  Edit* place(std::size_t pos, std::size_t del) noexcept {
+    if (n_ == kMaxEdits) {
+      full_ = true;
+      return nullptr;
+    }
+    const auto p = static_cast<std::uint32_t>(pos);
+    const auto d = static_cast<std::uint32_t>(del);
+    std::size_t i = n_;
+    if (p >= last_pos_) {  // after every edit so far
+      overlap_ |= p < last_end_;
+      last_pos_ = p;
+      last_end_ = p + d;
+    } else {  // before the last: moved into place, checked against the edits either side
+      while (i > 0 && e_[order_[i - 1]].pos > p) {
+        order_[i] = order_[i - 1];
+        --i;
+      }
+      if (i > 0) {
+        const Edit& before = e_[order_[i - 1]];
+        overlap_ |= before.pos + before.del > p;
+      }
+      overlap_ |= p + d > e_[order_[i + 1]].pos;  // there is one after: p < last_pos_
+    }
+    order_[i] = static_cast<std::uint8_t>(n_);
+    deleted_ += d;
+    Edit& e = e_[n_++];
+    e.pos = p;
+    e.del = d;
+    return &e;
+  }
+
   Edit e_[kMaxEdits];  // not zeroed: only e_[0..n_) is read
   std::uint8_t order_[kMaxEdits];
   std::size_t n_ = 0;
+  std::uint32_t last_pos_ = 0;  // the position and end of the last edit in the order
+  std::uint32_t last_end_ = 0;
+  std::uint32_t deleted_ = 0;   // octets deleted and inserted by all the edits
+  std::uint32_t inserted_ = 0;
   bool full_ = false;
+  bool overlap_ = false;
 };
 
-// Small formatted texts (digits, IP literals, hashes) that edits point into.
+// Small formatted texts (digits, IP literals, hashes) that edits point into. A literal joined to
+// a text (`;received=` and the address, the hash and its CRLF) is one piece, so one copy in
+// Edits::apply instead of two: a fixed-size store here costs less than a piece there.
 class Text {
  public:
   char* take(std::size_t n) noexcept {
@@ -92,19 +175,31 @@ class Text {
     used_ += n;
     return p;
   }
-  std::string_view decimal(std::uint32_t v) noexcept {
-    char* p = take(sip::kMaxDecimal<std::uint32_t>);
-    return p == nullptr ? std::string_view{} : std::string_view(p, sip::write_decimal(v, p));
-  }
-  std::string_view hex(std::uint64_t v) noexcept {
-    char* p = take(16);
+  // `lead` (a literal), then the decimal form of `v`.
+  template <std::size_t N = 1>
+  std::string_view decimal(std::uint32_t v, const char (&lead)[N] = "") noexcept {
+    char* p = take(N - 1 + sip::kMaxDecimal<std::uint32_t>);
     if (p == nullptr) return {};
-    sip::write_hex16(v, p);
-    return {p, 16};
+    std::memcpy(p, lead, N - 1);
+    return {p, N - 1 + sip::write_decimal(v, p + N - 1)};
   }
-  std::string_view ip(const IpAddress& a) noexcept {
-    char* p = take(48);
-    return p == nullptr ? std::string_view{} : std::string_view(p, format_ip(a, p));
+  // `lead`, then the 16 hex digits of `v`, then `trail` (literals).
+  template <std::size_t N = 1, std::size_t M = 1>
+  std::string_view hex(std::uint64_t v, const char (&lead)[N] = "", const char (&trail)[M] = "") noexcept {
+    char* p = take(N - 1 + 16 + M - 1);
+    if (p == nullptr) return {};
+    std::memcpy(p, lead, N - 1);
+    sip::write_hex16(v, p + N - 1);
+    std::memcpy(p + N - 1 + 16, trail, M - 1);
+    return {p, N - 1 + 16 + M - 1};
+  }
+  // `lead` (a literal), then the address as a SIP IP literal.
+  template <std::size_t N = 1>
+  std::string_view ip(const IpAddress& a, const char (&lead)[N] = "") noexcept {
+    char* p = take(N - 1 + 48);
+    if (p == nullptr) return {};
+    std::memcpy(p, lead, N - 1);
+    return {p, N - 1 + format_ip(a, p + N - 1)};
   }
 
  private:
@@ -118,11 +213,11 @@ class Text {
 inline bool remove_first_value(Edits& edits, const char* in, const sip::Message& m, std::string_view first,
                                std::uint16_t header, const std::string_view* next, std::uint16_t next_header) noexcept {
   if (next != nullptr && next_header == header) {
-    edits.add(static_cast<std::size_t>(first.data() - in), static_cast<std::size_t>(next->data() - first.data()), {});
+    edits.add(static_cast<std::size_t>(first.data() - in), static_cast<std::size_t>(next->data() - first.data()));
     return false;
   }
   const std::string_view line = m.headers[header].line;
-  edits.add(static_cast<std::size_t>(line.data() - in), line.size(), {});
+  edits.add(static_cast<std::size_t>(line.data() - in), line.size());
   return true;
 }
 

@@ -45,11 +45,11 @@ inline std::uint32_t add_strict_route_edits(const Context& c, const StrictRoute&
   const std::size_t n = m.route_count;
   if (n > 1 && m.routes[n - 2].header == strict.last->header) {
     const std::size_t from = c.offset_end(m.routes[n - 2].value);
-    edits.add(from, c.offset_end(strict.last->value) - from, {});
+    edits.add(from, c.offset_end(strict.last->value) - from);
     return 0;
   }
   const std::string_view line = m.headers[strict.last->header].line;
-  edits.add(c.offset(line.data()), line.size(), {});
+  edits.add(c.offset(line.data()), line.size());
   return 1;
 }
 

@@ -32,7 +32,7 @@ inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexce
       sip::Param rport;
       name_end = sip::find_param(v.params, "rport", rport) ? rport.name.data() + rport.name.size() : nullptr;
     }
-    if (name_end != nullptr) edits.add(c.offset(name_end), 0, "=", text.decimal(c.src.port));
+    if (name_end != nullptr) edits.add(c.offset(name_end), 0, text.decimal(c.src.port, "="));
   }
   // With rport, received is written whatever the sent-by says: the host is read only without it.
   if (!v.has_rport && host_is(v.host, c.src.ip)) return;
@@ -44,11 +44,11 @@ inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexce
     }
     sip::Param received;  // a bare ";received": give it a value
     if (sip::find_param(v.params, "received", received)) {
-      edits.add(c.offset(received.name.data() + received.name.size()), 0, "=", text.ip(c.src.ip));
+      edits.add(c.offset(received.name.data() + received.name.size()), 0, text.ip(c.src.ip, "="));
       return;
     }
   }
-  edits.add(c.offset_end(v.value), 0, ";received=", text.ip(c.src.ip));
+  edits.add(c.offset_end(v.value), 0, text.ip(c.src.ip, ";received="));
 }
 
 

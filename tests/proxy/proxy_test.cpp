@@ -1191,6 +1191,30 @@ TEST_F(ProxyTest, OutputBufferTooSmallIsADropNotAnOverflow) {
   EXPECT_EQ(r.reason, Reason::kTooLarge);
 }
 
+// The rewrite checks its output's size once, before copying (rewrite.hpp, Edits::apply): a
+// buffer of exactly that size gets it whole, one octet less gets nothing (no write past it:
+// the buffer is allocated to its size, so the sanitizer build sees any).
+TEST_F(ProxyTest, OutputExactlyAtCapacityIsSentOneOctetLessIsTooLarge) {
+  const std::string messages[] = {invite(), in_dialog("BYE", "b1", "z9hG4bKcap", 2),
+                                  response_with_vias("Via: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bKx\n"
+                                                     "Via: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKy;rport=9\n")};
+  for (const std::string& in : messages) {
+    const Step whole = h.run(in, kCaller);
+    ASSERT_EQ(whole.r.verdict, Verdict::kForward) << to_string(whole.r.reason);
+    for (const std::size_t cap : {whole.out.size(), whole.out.size() - 1}) {
+      std::unique_ptr<char[]> out(new char[cap]);
+      const Outcome r = process(h.snapshot(), h.worker(), in.data(), in.size(), kCaller, 0, out.get(), cap, 0);
+      if (cap == whole.out.size()) {
+        ASSERT_EQ(r.verdict, Verdict::kForward) << to_string(r.reason);
+        EXPECT_EQ(std::string_view(out.get(), r.length), whole.out);
+      } else {
+        EXPECT_EQ(r.verdict, Verdict::kDrop);
+        EXPECT_EQ(r.reason, Reason::kTooLarge);
+      }
+    }
+  }
+}
+
 // `m` with header lines "X-Pad-N: N" after its start line until it holds `lines` header fields.
 std::string padded_to(std::string m, std::size_t lines) {
   sip::Message parsed;
