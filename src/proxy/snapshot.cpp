@@ -163,6 +163,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
     const std::uint32_t mask = s->by_address.mask();
     for (std::size_t i = 0; i < s->backends.size(); ++i) {
       const IpAddress& ip = s->backends[i].endpoint.ip;
+      s->by_address.address_bits |= std::uint64_t{1} << BackendIndex::address_bit(ip);
       std::uint32_t slot = static_cast<std::uint32_t>(detail::hash_endpoint(Endpoint{ip, 0})) & mask;
       while (s->by_address.slots[slot] >= 0 &&
              s->backends[static_cast<std::size_t>(s->by_address.slots[slot])].endpoint.ip != ip)
@@ -182,6 +183,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
 }
 
 std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept {
+  if (((s.by_address.address_bits >> BackendIndex::address_bit(source.ip)) & 1) == 0) return -1;
   const auto& slots = s.by_address.slots;
   if (slots.empty()) return -1;
   const std::uint32_t mask = s.by_address.mask();

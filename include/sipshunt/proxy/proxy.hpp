@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -128,7 +129,16 @@ struct NetworkView {
 // workers probe it without allocating.
 struct BackendIndex {
   std::vector<std::int32_t> slots;     // backend index or -1; size is a power of two
+  // Bit address_bit(a) set for every backend address a: most datagrams come from clients, and a
+  // clear bit says at once that a source is no backend, before hashing it for the slots.
+  std::uint64_t address_bits = 0;
   [[nodiscard]] std::uint32_t mask() const noexcept { return static_cast<std::uint32_t>(slots.size() - 1); }
+  [[nodiscard]] static unsigned address_bit(const IpAddress& a) noexcept {
+    std::uint64_t lo, hi;
+    std::memcpy(&lo, a.bytes.data(), 8);
+    std::memcpy(&hi, a.bytes.data() + 8, 8);
+    return static_cast<unsigned>(((lo ^ hi) * 0x9e3779b97f4a7c15ULL) >> 58);  // the product's top 6 bits
+  }
 };
 
 // Everything a decision needs, immutable once published; workers share it read-only.
