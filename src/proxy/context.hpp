@@ -11,6 +11,7 @@
 #include "ip_literal.hpp"
 #include "sipshunt/balance/maglev.hpp"
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/common/octets.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 
 namespace sipshunt::proxy::detail {
@@ -129,11 +130,11 @@ SIPSHUNT_ALWAYS_INLINE void drop(Outcome& r, Reason reason) noexcept {
   return n;
 }
 
-[[nodiscard]] inline bool is_ack(const sip::Message& m) noexcept { return m.method == "ACK"; }
+[[nodiscard]] inline bool is_ack(const sip::Message& m) noexcept { return same_text(m.method, "ACK"); }
 
 // The requests we record-route: those that create a dialog.
 [[nodiscard]] inline bool creates_dialog(const sip::Message& m) noexcept {
-  return m.to_tag.empty() && (m.method == "INVITE" || m.method == "SUBSCRIBE" || m.method == "REFER");
+  return m.to_tag.empty() && (same_text(m.method, "INVITE") || same_text(m.method, "SUBSCRIBE") || same_text(m.method, "REFER"));
 }
 
 }  // namespace sipshunt::proxy::detail

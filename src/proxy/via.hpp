@@ -12,6 +12,7 @@
 #include "context.hpp"
 #include "hash.hpp"
 #include "rewrite.hpp"
+#include "sipshunt/common/octets.hpp"
 #include "sipshunt/sip/params.hpp"
 #include "sipshunt/sip/writer.hpp"
 
@@ -59,7 +60,7 @@ inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexce
   const sip::Via& v = m.vias[0];
   constexpr std::string_view kCookie = sip::kBranchCookie;
   std::uint64_t h;
-  if (v.has_branch && v.branch.size() > kCookie.size() && v.branch.substr(0, kCookie.size()) == kCookie) {
+  if (v.has_branch && v.branch.size() > kCookie.size() && same_octets(v.branch.data(), kCookie.data(), kCookie.size())) {
     h = hash_text(v.branch, 0x3261);
     h = hash_text(v.host, h);
     const std::uint16_t port = via_port(v);

@@ -33,11 +33,6 @@ using detail::lookup_header;
 using detail::parse_start_line;
 using detail::sv;
 
-// Equality of two short strings (method names) without a call to memcmp.
-SIPSHUNT_ALWAYS_INLINE bool same(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && same_octets(a.data(), b.data(), a.size());
-}
-
 SIPSHUNT_ALWAYS_INLINE void note(Status& err, Status s) noexcept {
   if (err == Status::kOk) err = s;
 }
@@ -303,7 +298,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
   if (m.first[static_cast<std::size_t>(HeaderId::kFrom)] == kNoHeader) return Status::kMissingFrom;
   if (m.first[static_cast<std::size_t>(HeaderId::kTo)] == kNoHeader) return Status::kMissingTo;
   if (m.first[static_cast<std::size_t>(HeaderId::kCSeq)] == kNoHeader) return Status::kMissingCSeq;
-  if (m.is_request && !same(m.cseq_method, m.method)) return Status::kCSeqMethodMismatch;
+  if (m.is_request && !same_text(m.cseq_method, m.method)) return Status::kCSeqMethodMismatch;
   if (m.has_content_length && m.content_length > avail) return Status::kContentLengthBeyondDatagram;
   return Status::kOk;
 }

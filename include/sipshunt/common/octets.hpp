@@ -1,12 +1,13 @@
 // hot path
-// Octet-level helpers the SIP parser and the rules' matcher share: unaligned word loads, the
-// equality of short runs without a library call (for a few dozen octets, cheaper than memcmp),
-// ASCII lower case.
+// Octet-level helpers the SIP parser, the rules' matcher and the proxy share: unaligned word
+// loads, the equality of short runs without a library call (for a few dozen octets, cheaper than
+// memcmp), ASCII lower case.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include "sipshunt/common/compiler.hpp"
 
@@ -34,6 +35,12 @@ namespace sipshunt {
   if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
   if (n >= 2) return a[0] == b[0] && a[n - 1] == b[n - 1] && a[n / 2] == b[n / 2];
   return n == 0 || a[0] == b[0];
+}
+
+// a == b for short texts (method names, literals) without a call to memcmp, which
+// std::string_view's == makes whenever the length is not a constant.
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE bool same_text(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && same_octets(a.data(), b.data(), a.size());
 }
 
 // ASCII lower case: header names compare without case (RFC 3261 §7.3.1), as do regexes with the
