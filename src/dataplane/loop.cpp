@@ -202,13 +202,6 @@ void Worker::drop(rte_mbuf* m, Drop why) noexcept {
   rte_pktmbuf_free(m);
 }
 
-void Worker::tx(std::uint16_t port, rte_mbuf* m) noexcept {
-  TxBuffer& b = tx_[port];
-  b.pkts[b.count++] = m;
-  b.bytes += m->pkt_len;
-  if (b.count == kTxBuffer) flush(port);
-}
-
 void Worker::flush(std::uint16_t port) noexcept {
   TxBuffer& b = tx_[port];
   if (b.count == 0) return;

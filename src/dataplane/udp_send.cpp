@@ -81,9 +81,7 @@ SIPSHUNT_ALWAYS_INLINE bool Worker::send_udp_templated(rte_mbuf* m, bool payload
     flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
   }
   m->ol_flags = flags;
-  m->tx_offload = 0;  // one store for the lengths below (the other offload fields unused: zero)
-  m->l2_len = t.l2_len();
-  m->l3_len = t.l3_len();
+  m->tx_offload = rte_mbuf_tx_offload(t.l2_len(), t.l3_len(), 0, 0, 0, 0, 0);  // one store, not two bit fields
   m->vlan_tci = nc.vlan;  // as rte_vlan_insert leaves it (the tag is in the frame)
   m->data_off = static_cast<std::uint16_t>(eth - static_cast<unsigned char*>(m->buf_addr));
   m->data_len = static_cast<std::uint16_t>(t.size() + length);

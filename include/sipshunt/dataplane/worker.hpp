@@ -115,7 +115,8 @@ class Worker {
   void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, const Endpoint& source,
                   std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
-  // that goes out to this worker's HEP Tap (when mirroring is on and the call is sampled).
+  // that goes out to this worker's HEP Tap when the call is sampled. Called only when mirroring is
+  // on (shared_.mirror_taps set): the caller checks, so the usual datagram pays no call.
   void mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
               const char* out, const proxy::Snapshot& snap) noexcept;
   // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to `dst` by
