@@ -16,12 +16,14 @@ namespace sipshunt::net {
 [[nodiscard]] std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum = 0) noexcept;
 
 // Folds a running sum into 16 bits and complements it: the value to store in a checksum field.
+// Each step adds the halves and puts the carry back (an end-around carry, RFC 1071 §2).
 [[nodiscard]] inline std::uint16_t checksum_fold(std::uint64_t sum) noexcept {
-  sum = (sum & 0xffffffffu) + (sum >> 32);
-  sum = (sum & 0xffffffffu) + (sum >> 32);
-  sum = (sum & 0xffffu) + (sum >> 16);
-  sum = (sum & 0xffffu) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum & 0xffffu);
+  const auto lo = static_cast<std::uint32_t>(sum);
+  std::uint32_t s32 = lo + static_cast<std::uint32_t>(sum >> 32);
+  s32 += s32 < lo;  // the carry out of the 32-bit add
+  std::uint32_t s16 = (s32 & 0xffffu) + (s32 >> 16);  // at most 0x1fffe
+  s16 += s16 >> 16;
+  return static_cast<std::uint16_t>(~s16 & 0xffffu);
 }
 
 // Checksum of an IPv4 header of `len` bytes whose checksum field holds zero (or verify: a header
