@@ -14,9 +14,6 @@
 namespace sipshunt::dataplane {
 
 void Worker::handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
-  PortCounters& counted = counters_.ports[port];
-  bump(counted.rx_packets);
-  bump(counted.rx_bytes, m->pkt_len);
   if (SIPSHUNT_UNLIKELY(m->data_len < net::kEthernetHeaderLen)) return drop(m, Drop::kRunt);
   auto* eth = rte_pktmbuf_mtod(m, unsigned char*);
   const PortContext& pc = shared_.ports[port];

@@ -8,6 +8,8 @@
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
+#include <cstring>
+
 #include "packet.hpp"
 #include "udp_in.hpp"
 #include "sipshunt/dataplane/worker.hpp"
@@ -20,8 +22,21 @@ namespace sipshunt::dataplane {
 void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
   const NetworkContext& nc = shared_.networks[network];
   auto* l3 = rte_pktmbuf_mtod_offset(m, unsigned char*, net::kEthernetHeaderLen);
+  // The usual datagram, decoded in place: UDP right behind the fixed header, to the arrival
+  // network's SIP address, in one segment, its payload within the frame. Anything else (or in
+  // doubt) takes the general path below, which counts the same drops.
+  const std::uint32_t avail = m->data_len - net::kEthernetHeaderLen;
+  if (SIPSHUNT_LIKELY(avail >= net::kIpv6HeaderLen && (l3[0] >> 4) == 6 && l3[6] == net::kIpProtoUdp &&
+                      m->nb_segs == 1 && std::memcmp(l3 + 24, nc.sip_address.bytes.data(), 16) == 0)) {
+    const std::uint16_t payload = net::load_be16(l3 + 4);
+    if (SIPSHUNT_LIKELY(payload != 0 && payload <= avail - net::kIpv6HeaderLen)) {
+      const std::uint32_t frame = net::kEthernetHeaderLen + net::kIpv6HeaderLen + payload;
+      if (m->pkt_len > frame) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->pkt_len - frame));
+      return handle_udp(m, l3, net::kIpv6HeaderLen, payload, net::load_ipv6(l3 + 8), network, now, snap);
+    }
+  }
   net::Ipv6 ip;
-  if (net::parse_ipv6(l3, m->data_len - net::kEthernetHeaderLen, ip) != net::Ipv6Check::kOk) {
+  if (net::parse_ipv6(l3, avail, ip) != net::Ipv6Check::kOk) {
     return drop(m, Drop::kBadIpv6);
   }
   const bool multicast = net::is_multicast_v6(ip.dst);

@@ -105,6 +105,7 @@ void Worker::drain() noexcept {
 void Worker::poll_once() noexcept {
   if (shared_.qsbr != nullptr) rte_rcu_qsbr_quiescent(shared_.qsbr, index_);
   const proxy::Snapshot* snap = shared_.snapshot.load(std::memory_order_acquire);
+  if (SIPSHUNT_UNLIKELY(snap != templates_for_)) build_templates(snap);
   if (SIPSHUNT_UNLIKELY(pending_scratch_.load(std::memory_order_relaxed) != nullptr)) {
     // A scratch for a new rule set (offered before that snapshot was stored, and prepared for
     // the previous rule set too, so it serves whichever of the two `snap` is). Swapped in here,
@@ -131,10 +132,16 @@ void Worker::poll_once() noexcept {
     if (n == 0) continue;
     total += n;
     for (unsigned i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    // The port's receive counters once per burst (handle() may free or reuse the mbuf, so each
+    // length is read before it).
+    std::uint64_t bytes = 0;
     for (unsigned i = 0; i < n; ++i) {
       if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+      bytes += pkts[i]->pkt_len;
       handle(pkts[i], p, now, snap);
     }
+    bump(counters_.ports[p].rx_packets, n);
+    bump(counters_.ports[p].rx_bytes, bytes);
   }
   last_busy_ = total != 0;
   if (total != 0) {
@@ -193,13 +200,6 @@ void Worker::drain_control_tx(std::uint64_t now) noexcept {
 void Worker::drop(rte_mbuf* m, Drop why) noexcept {
   bump(counters_.drops[static_cast<std::size_t>(why)]);
   rte_pktmbuf_free(m);
-}
-
-void Worker::tx(std::uint16_t port, rte_mbuf* m) noexcept {
-  TxBuffer& b = tx_[port];
-  b.pkts[b.count++] = m;
-  b.bytes += m->pkt_len;
-  if (b.count == kTxBuffer) flush(port);
 }
 
 void Worker::flush(std::uint16_t port) noexcept {

@@ -11,7 +11,6 @@ namespace sipshunt::dataplane {
 
 void Worker::mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
                     const char* out, const proxy::Snapshot& snap) noexcept {
-  if (SIPSHUNT_LIKELY(shared_.mirror_taps == nullptr)) return;
   mirror::Tap& tap = *shared_.mirror_taps[index_];
   if (!tap.samples_all()) {
     const std::string_view call_id = proxy_->message.call_id;

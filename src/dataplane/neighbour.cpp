@@ -28,7 +28,7 @@ void Worker::send_frame(rte_mbuf* m, std::uint16_t network, const IpAddress& nex
   const net::MacAddress& ours = shared_.ports[shared_.networks[network].port].mac;
   const std::uint16_t type = next_hop.family == Family::kIPv6 ? net::kEtherTypeIpv6 : net::kEtherTypeIpv4;
   net::MacAddress mac;
-  if (SIPSHUNT_LIKELY(shared_.neighbours != nullptr && shared_.neighbours->lookup(network, next_hop, mac))) {
+  if (SIPSHUNT_LIKELY(shared_.neighbours != nullptr && neighbour_cache_.lookup(*shared_.neighbours, network, next_hop, mac))) {
     net::write_ethernet(eth, mac, ours, type);
     return transmit(network, m);
   }

@@ -1,6 +1,6 @@
 // hot path
-// Private to src/dataplane: the per-packet helpers and buffer sizes that the worker's files
-// share. Inline here so that splitting dataplane::Worker over several files adds no call on the
+// Private to src/dataplane: the per-packet helpers (and Worker::tx) and buffer sizes that the
+// worker's files share. Inline here so that splitting dataplane::Worker over several files adds no call on the
 // per-packet path.
 #pragma once
 
@@ -11,6 +11,7 @@
 
 #include "sipshunt/common/compiler.hpp"
 #include "sipshunt/dataplane/counters.hpp"
+#include "sipshunt/dataplane/worker.hpp"
 #include "sipshunt/net/headers.hpp"
 #include "sipshunt/proxy/proxy.hpp"
 
@@ -43,3 +44,16 @@ SIPSHUNT_ALWAYS_INLINE bool writable(const rte_mbuf* m) noexcept {
 }
 
 }  // namespace sipshunt::dataplane::detail
+
+namespace sipshunt::dataplane {
+
+// Queues a whole frame on `port`'s tx buffer (sent after the burst, or now when it is full).
+// Inline: once per frame sent, and a call costs as much as the queueing.
+SIPSHUNT_ALWAYS_INLINE void Worker::tx(std::uint16_t port, rte_mbuf* m) noexcept {
+  TxBuffer& b = tx_[port];
+  b.pkts[b.count++] = m;
+  b.bytes += m->pkt_len;
+  if (SIPSHUNT_UNLIKELY(b.count == kTxBuffer)) flush(port);
+}
+
+}  // namespace sipshunt::dataplane

@@ -47,7 +47,7 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
   const std::uint64_t t0 = timed ? rte_rdtsc() : 0;
   const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, network, out, capacity, now_ns);
   if (SIPSHUNT_UNLIKELY(timed)) counters_.processing.record(shared_.clock.ns(rte_rdtsc() - t0), kProcessingBoundsNs);
-  mirror(payload, length, source, r, out, *snap);
+  if (SIPSHUNT_UNLIKELY(shared_.mirror_taps != nullptr)) mirror(payload, length, source, r, out, *snap);
   switch (r.verdict) {
     case proxy::Verdict::kForward:
     case proxy::Verdict::kReply: {

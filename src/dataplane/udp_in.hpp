@@ -13,13 +13,16 @@
 
 namespace sipshunt::dataplane {
 
-inline void Worker::handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail,
+SIPSHUNT_ALWAYS_INLINE void Worker::handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail,
                                const IpAddress& src, std::uint16_t network, std::uint64_t now,
                                const proxy::Snapshot* snap) noexcept {
   if (SIPSHUNT_UNLIKELY(l4_avail < net::kUdpHeaderLen)) return drop(m, Drop::kBadUdp);
   const std::uint32_t l4_offset = net::kEthernetHeaderLen + l3_len;
   unsigned char udp_hdr[net::kUdpHeaderLen];
-  const auto* udp = static_cast<const unsigned char*>(rte_pktmbuf_read(m, l4_offset, net::kUdpHeaderLen, udp_hdr));
+  // One segment (all but a reassembled datagram): the header is in place, no copy to ask for.
+  const auto* udp = SIPSHUNT_LIKELY(m->nb_segs == 1)
+                        ? l3 + l3_len
+                        : static_cast<const unsigned char*>(rte_pktmbuf_read(m, l4_offset, net::kUdpHeaderLen, udp_hdr));
   const std::uint16_t ulen = net::load_be16(udp + 4);
   if (SIPSHUNT_UNLIKELY(ulen < net::kUdpHeaderLen || ulen > l4_avail)) return drop(m, Drop::kBadUdp);
   if (net::load_be16(udp + 2) != shared_.sip_port) return drop(m, Drop::kClosedPort);

@@ -96,47 +96,16 @@ std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum)
   return sum + load4(last);
 }
 
-std::uint64_t udp_pseudo_sum(const void* src_addr, const void* dst_addr, std::uint16_t udp_length) noexcept {
-  const unsigned char rest[4] = {0, 17, static_cast<unsigned char>(udp_length >> 8),  // zero, IPPROTO_UDP, length
-                                 static_cast<unsigned char>(udp_length)};
-  return std::uint64_t{load4(src_addr)} + load4(dst_addr) + load4(rest);
-}
-
 std::uint16_t udp_checksum(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
   const std::uint16_t c =
       checksum_fold(checksum_add(udp, udp_length, udp_pseudo_sum(src_addr, dst_addr, static_cast<std::uint16_t>(udp_length))));
   return c == 0 ? 0xffff : c;
 }
 
-bool udp_checksum_ok(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
-  const auto* u = static_cast<const unsigned char*>(udp);
-  if (udp_length >= 8 && u[6] == 0 && u[7] == 0) return true;  // sender did not compute one
-  return checksum_fold(checksum_add(udp, udp_length, udp_pseudo_sum(src_addr, dst_addr, static_cast<std::uint16_t>(udp_length)))) == 0;
-}
-
-std::uint64_t ipv6_pseudo_sum(const void* src_addr, const void* dst_addr, std::uint32_t length,
-                              std::uint8_t next_header) noexcept {
-  const unsigned char rest[8] = {static_cast<unsigned char>(length >> 24), static_cast<unsigned char>(length >> 16),
-                                 static_cast<unsigned char>(length >> 8),  static_cast<unsigned char>(length),
-                                 0, 0, 0, next_header};
-  const auto* s = static_cast<const unsigned char*>(src_addr);
-  const auto* d = static_cast<const unsigned char*>(dst_addr);
-  std::uint64_t sum = std::uint64_t{load4(rest)} + load4(rest + 4);
-  for (int i = 0; i < 16; i += 4) sum += std::uint64_t{load4(s + i)} + load4(d + i);
-  return sum;
-}
-
 std::uint16_t udp6_checksum(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
   const std::uint16_t c = checksum_fold(
       checksum_add(udp, udp_length, ipv6_pseudo_sum(src_addr, dst_addr, static_cast<std::uint32_t>(udp_length), 17)));
   return c == 0 ? 0xffff : c;
-}
-
-bool udp6_checksum_ok(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
-  const auto* u = static_cast<const unsigned char*>(udp);
-  if (udp_length < 8 || (u[6] == 0 && u[7] == 0)) return false;  // mandatory over IPv6
-  return checksum_fold(checksum_add(
-             udp, udp_length, ipv6_pseudo_sum(src_addr, dst_addr, static_cast<std::uint32_t>(udp_length), 17))) == 0;
 }
 
 std::uint16_t icmpv6_checksum(const void* src_addr, const void* dst_addr, const void* msg, std::size_t length) noexcept {

@@ -86,28 +86,6 @@ std::size_t arp_request_to_reply(unsigned char* frame, const Arp& request, const
   return kEthernetHeaderLen + kArpLen;
 }
 
-Ipv4Check parse_ipv4(const unsigned char* p, std::size_t avail, bool verify_checksum, Ipv4& out) noexcept {
-  if (avail < kIpv4HeaderLen) return Ipv4Check::kTooShort;
-  if ((p[0] >> 4) != 4) return Ipv4Check::kBadVersion;
-  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0f) * 4;
-  if (ihl < kIpv4HeaderLen || ihl > avail) return Ipv4Check::kBadHeaderLength;
-  const std::uint16_t total = load_be16(p + 2);
-  if (total < ihl || total > avail) return Ipv4Check::kBadTotalLength;
-  if (verify_checksum && ipv4_header_checksum(p, ihl) != 0) return Ipv4Check::kBadChecksum;
-  out.header_len = static_cast<std::uint8_t>(ihl);
-  out.total_len = total;
-  out.id = load_be16(p + 4);
-  const std::uint16_t frag = load_be16(p + 6);
-  out.dont_fragment = (frag & 0x4000) != 0;
-  out.more_fragments = (frag & 0x2000) != 0;
-  out.fragment_offset = static_cast<std::uint16_t>((frag & 0x1fff) * 8);
-  out.ttl = p[8];
-  out.protocol = p[9];
-  out.src = load_ipv4(p + 12);
-  out.dst = load_ipv4(p + 16);
-  return Ipv4Check::kOk;
-}
-
 void write_ipv4(unsigned char* p, const Ipv4Out& h, bool checksum) noexcept {
   p[0] = 0x45;
   p[1] = 0;

@@ -70,13 +70,17 @@ std::ptrdiff_t NeighbourTable::insert(const Key& key) {
 }
 
 void NeighbourTable::set_mac(std::size_t i, const MacAddress* mac) noexcept {
-  slots_[i].mac.store(mac != nullptr ? (kValid | mac->to_u64()) : 0, std::memory_order_release);
+  const std::uint64_t v = mac != nullptr ? (kValid | mac->to_u64()) : 0;
+  if (slots_[i].mac.load(std::memory_order_relaxed) == v) return;  // a refresh: cached lookups stay right
+  slots_[i].mac.store(v, std::memory_order_release);
+  changed();
 }
 
 void NeighbourTable::erase(std::size_t i) noexcept {
   slots_[i].tag.store(kTombstone, std::memory_order_release);
   slots_[i].mac.store(0, std::memory_order_release);
   meta_[i] = Meta{};
+  changed();
 }
 
 bool NeighbourTable::confirm(std::uint16_t network, const IpAddress& ip, const MacAddress& mac, std::uint64_t now_ns) {

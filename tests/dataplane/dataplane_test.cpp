@@ -42,6 +42,7 @@ namespace {
 
 constexpr std::uint32_t kOurIp = 0xc6120001;     // 198.18.0.1
 constexpr std::uint32_t kClientIp = 0xc612000a;  // 198.18.0.10
+constexpr std::uint32_t kVip = 0xc0000250;      // 192.0.2.80: a service address (use_service_address)
 const MacAddress kClientMac = *MacAddress::parse("02:00:00:00:00:0a");
 const MacAddress kB1Mac = *MacAddress::parse("02:00:00:00:00:15");
 const MacAddress kB2Mac = *MacAddress::parse("02:00:00:00:00:16");
@@ -255,6 +256,23 @@ class Dataplane : public ::testing::Test {
     std::memcpy(rte_mbuf_to_priv(m), &meta, sizeof meta);
     return rte_ring_enqueue(shared_->control_tx, m) == 0;
   }
+  // Network 0 gets the service address kVip (README "Running several instances"), in Shared and
+  // in a newly published snapshot, as a restart with that config would give it.
+  void use_service_address() {
+    shared_->networks[0].sip_address = IpAddress::v4(kVip);
+    auto loaded = config::load_string(config_text() + R"(
+[[dpdk.ports]]
+name = "lan"
+device = "net_ring0"
+address = "198.18.0.1"
+service_address = "192.0.2.80"
+)",
+                                      "/tmp/dp.toml");
+    ASSERT_TRUE(loaded) << loaded.error().to_string();
+    snapshot_ = proxy::build_snapshot(std::make_shared<const config::Config>(*loaded), nullptr, {}, 2);
+    shared_->snapshot.store(snapshot_.get());
+  }
+
   void resolve_backends() {
     neighbours_->confirm(0, IpAddress::v4(0xc6120015), kB1Mac, 0);
     neighbours_->confirm(0, IpAddress::v4(0xc6120016), kB2Mac, 0);
@@ -375,6 +393,35 @@ TEST_F(Dataplane, SameCallIdSameBackend) {
   std::set<std::uint32_t> used;
   for (auto& [cid, b] : first) used.insert(b);
   EXPECT_EQ(used.size(), 2u);  // 40 Call-IDs over two backends: both get some
+}
+
+// The headers of what we forward come from a per-network template and a per-worker memo of the
+// neighbour table (src/dataplane/README.md): a next hop that moves to another MAC, and a network
+// whose SIP address changes with a new snapshot, are both seen by the next datagram.
+TEST_F(Dataplane, ForwardedHeadersFollowANeighbourMoveAndANewSnapshot) {
+  resolve_backends();
+  const auto forward_one = [&](const std::string& cid) {
+    inject(sip_frame(invite(cid)));
+    worker_->poll_once();
+    auto out = sent();
+    EXPECT_EQ(out.size(), 1u);
+    return out.empty() ? Sent{} : out[0];
+  };
+  const Sent first = forward_one("move-1@x");
+  ASSERT_TRUE(first.udp_ok);
+  const bool to_b1 = first.ip.dst == IpAddress::v4(0xc6120015);
+  EXPECT_EQ(first.dst_mac, to_b1 ? kB1Mac : kB2Mac);
+  const MacAddress moved{{0x02, 0, 0, 0, 0x77, 0x77}};
+  neighbours_->confirm(0, first.ip.dst, moved, 1);
+  const Sent second = forward_one("move-1@x");  // same Call-ID: same backend
+  EXPECT_EQ(second.ip.dst, first.ip.dst);
+  EXPECT_EQ(second.dst_mac, moved);
+  EXPECT_TRUE(second.udp_ok);
+
+  use_service_address();
+  const Sent third = forward_one("move-2@x");
+  EXPECT_EQ(third.ip.src, IpAddress::v4(kVip));
+  EXPECT_TRUE(third.udp_ok);
 }
 
 // One SIP datagram in kProcessingSampleEvery is timed into the processing histogram: the 1st,
@@ -650,19 +697,7 @@ TEST_F(Dataplane, NoSnapshotNoForwarding) {
 // sends leaves from it with it in Via; ARP for it is not answered (routers reach it through the
 // interface address) and health probes leave from the interface address.
 TEST_F(Dataplane, ServiceAddressCarriesSipAndTheInterfaceAddressTheRest) {
-  constexpr std::uint32_t kVip = 0xc0000250;  // 192.0.2.80
-  shared_->networks[0].sip_address = IpAddress::v4(kVip);
-  auto loaded = config::load_string(config_text() + R"(
-[[dpdk.ports]]
-name = "lan"
-device = "net_ring0"
-address = "198.18.0.1"
-service_address = "192.0.2.80"
-)",
-                                    "/tmp/dp.toml");
-  ASSERT_TRUE(loaded) << loaded.error().to_string();
-  snapshot_ = proxy::build_snapshot(std::make_shared<const config::Config>(*loaded), nullptr, {}, 2);
-  shared_->snapshot.store(snapshot_.get());
+  use_service_address();
   resolve_backends();
 
   std::vector<unsigned char> u(kUdpHeaderLen);

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -22,8 +23,10 @@
 #include "sipshunt/common/address.hpp"
 #include "sipshunt/dataplane/counters.hpp"
 #include "sipshunt/dataplane/shared.hpp"
+#include "sipshunt/net/frame_template.hpp"
 #include "sipshunt/net/hold_queue.hpp"
 #include "sipshunt/net/ipv6.hpp"
+#include "sipshunt/net/neighbour_cache.hpp"
 #include "sipshunt/rules/rules.hpp"
 
 struct rte_mbuf;
@@ -112,7 +115,8 @@ class Worker {
   void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, const Endpoint& source,
                   std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
-  // that goes out to this worker's HEP Tap (when mirroring is on and the call is sampled).
+  // that goes out to this worker's HEP Tap when the call is sampled. Called only when mirroring is
+  // on (shared_.mirror_taps set): the caller checks, so the usual datagram pays no call.
   void mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
               const char* out, const proxy::Snapshot& snap) noexcept;
   // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to `dst` by
@@ -126,6 +130,12 @@ class Worker {
   // answers must come back to this instance, not to a service address several instances share).
   void send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
                        std::uint64_t now) noexcept;
+  // The usual case of send_udp (from the SIP address, one frame, next hop resolved): the headers
+  // from the network's template. False, `m` untouched, when it does not apply.
+  bool send_udp_templated(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
+                          const net::NextHop& route) noexcept;
+  // Rebuilds templates_ from shared_.networks (a new snapshot: networks are part of the config).
+  void build_templates(const proxy::Snapshot* snap) noexcept;
   // neighbour.cpp: send_frame fills the Ethernet addresses of an IP frame and queues it, or
   // holds it for resolution; service_hold retries what is held; post tells the control lcore.
   void send_frame(rte_mbuf* m, std::uint16_t network, const IpAddress& next_hop, std::uint64_t now) noexcept;
@@ -158,6 +168,11 @@ class Worker {
   // bytes of headroom for the UDP header when fragmenting).
   std::unique_ptr<char[]> linear_in_;
   std::unique_ptr<char[]> linear_out_;
+  // Per network: the headers of what we send from its SIP address (net/frame_template.hpp), and
+  // the snapshot they were built for (rebuilt when a new one is seen).
+  std::array<net::FrameTemplate, kMaxNetworks> templates_{};
+  const proxy::Snapshot* templates_for_ = nullptr;
+  net::NeighbourCache neighbour_cache_;
   std::uint16_t ip_id_ = 0;
   std::uint32_t ipv6_id_ = 0;
   std::uint64_t last_timer_ = 0;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <string_view>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/net/checksum.hpp"
 
 namespace sipshunt::net {
 
@@ -39,14 +41,16 @@ inline constexpr std::uint8_t kIpProtoIcmp = 1;
 inline constexpr std::uint8_t kIpProtoUdp = 17;
 inline constexpr std::uint8_t kDefaultTtl = 64;
 
+// One load or store and a byte swap (compilers do not always merge the byte-wise form).
 inline std::uint16_t load_be16(const void* p) noexcept {
-  const auto* b = static_cast<const unsigned char*>(p);
-  return static_cast<std::uint16_t>((b[0] << 8) | b[1]);
+  std::uint16_t v;
+  std::memcpy(&v, p, 2);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
+  return v;
 }
 inline void store_be16(void* p, std::uint16_t v) noexcept {
-  auto* b = static_cast<unsigned char*>(p);
-  b[0] = static_cast<unsigned char>(v >> 8);
-  b[1] = static_cast<unsigned char>(v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
+  std::memcpy(p, &v, 2);
 }
 inline std::uint32_t load_be32(const void* p) noexcept {
   const auto* b = static_cast<const unsigned char*>(p);
@@ -165,7 +169,29 @@ struct Ipv4 {
 
 // Validates and decodes the header at `p` with `avail` bytes after the Ethernet header (which may
 // include Ethernet padding beyond total_len). `verify_checksum` false when the NIC checked it.
-[[nodiscard]] Ipv4Check parse_ipv4(const unsigned char* p, std::size_t avail, bool verify_checksum, Ipv4& out) noexcept;
+// Inline: on every received datagram, and the fields its caller does not read are never decoded.
+[[nodiscard]] inline Ipv4Check parse_ipv4(const unsigned char* p, std::size_t avail, bool verify_checksum, Ipv4& out) noexcept {
+  if (avail < kIpv4HeaderLen) return Ipv4Check::kTooShort;
+  if ((p[0] >> 4) != 4) return Ipv4Check::kBadVersion;
+  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0f) * 4;
+  if (ihl < kIpv4HeaderLen || ihl > avail) return Ipv4Check::kBadHeaderLength;
+  const std::uint16_t total = load_be16(p + 2);
+  if (total < ihl || total > avail) return Ipv4Check::kBadTotalLength;
+  if (verify_checksum && ipv4_header_checksum(p, ihl) != 0) return Ipv4Check::kBadChecksum;
+  out.header_len = static_cast<std::uint8_t>(ihl);
+  out.total_len = total;
+  out.id = load_be16(p + 4);
+  const std::uint16_t frag = load_be16(p + 6);
+  out.dont_fragment = (frag & 0x4000) != 0;
+  out.more_fragments = (frag & 0x2000) != 0;
+  out.fragment_offset = static_cast<std::uint16_t>((frag & 0x1fff) * 8);
+  out.ttl = p[8];
+  out.protocol = p[9];
+  out.src = load_ipv4(p + 12);
+  out.dst = load_ipv4(p + 16);
+  return Ipv4Check::kOk;
+}
+
 
 // Writes a 20-byte header. `fragment_offset` in bytes (multiple of 8). Checksum computed unless
 // `checksum` is false (offloaded: the field is left zero).

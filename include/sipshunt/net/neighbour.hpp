@@ -71,6 +71,10 @@ class NeighbourTable {
     }
     return false;
   }
+  // Bumped whenever an entry's MAC changes or an entry goes away (never by a refresh that keeps
+  // the MAC): a reader that remembers a lookup (NeighbourCache) may reuse it while this is unchanged.
+  // Read with acquire, before the lookup it guards.
+  [[nodiscard]] std::uint64_t changes() const noexcept { return changes_.load(std::memory_order_acquire); }
 
   // ---- the single writer (control lcore)
   // ARP or ND showed `ip` at `mac` on `network` (a request or solicitation for us, or an answer to
@@ -137,6 +141,7 @@ class NeighbourTable {
   [[nodiscard]] bool slot_is(std::size_t i, const Key& key) const noexcept;
   void set_mac(std::size_t i, const MacAddress* mac) noexcept;
   void erase(std::size_t i) noexcept;
+  void changed() noexcept { changes_.store(changes_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
 
   std::size_t mask_ = 0;
   unsigned shift_ = 0;
@@ -145,6 +150,10 @@ class NeighbourTable {
   std::unique_ptr<Meta[]> meta_;
   std::uint64_t generation_ = 0;
   std::uint64_t full_ = 0;
+  // Every worker reads it per datagram: a line of its own, so the writer's other fields (written on
+  // every insert) never take it from the workers' caches.
+  alignas(64) std::atomic<std::uint64_t> changes_{0};
+  char pad_[64 - sizeof(std::atomic<std::uint64_t>)]{};
 };
 
 }  // namespace sipshunt::net
