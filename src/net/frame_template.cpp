@@ -33,7 +33,7 @@ FrameTemplate::FrameTemplate(const MacAddress& src_mac, std::uint16_t vlan, cons
     h.src = src;
     h.dst = IpAddress{Family::kIPv4, {}};
     write_ipv4(l3, h, false);
-    ipv4_sum_ = word32(l3 + 8) + word32(l3 + 12);
+    ipv4_sum_ = std::uint64_t{load4(l3 + 8)} + load4(l3 + 12);
   }
   write_udp(l3 + l3_len_, src_port, 0, 0);
   const unsigned char proto[2] = {0, kIpProtoUdp};

@@ -24,7 +24,8 @@ const MacAddress kTheirs{{0x02, 0, 0, 0, 0, 0x99}};
 
 // The frame as the general send path builds it: each header written field by field.
 std::vector<unsigned char> by_fields(std::uint16_t vlan, const IpAddress& src, const IpAddress& dst,
-                                     std::uint16_t dst_port, std::uint16_t id, const std::vector<unsigned char>& payload) {
+                                     std::uint16_t dst_port, std::uint16_t id, const std::vector<unsigned char>& payload,
+                                     std::uint16_t src_port = 5060) {
   const bool v6 = src.family == Family::kIPv6;
   const std::size_t l2 = kEthernetHeaderLen + (vlan != 0 ? kVlanTagLen : 0);
   const std::size_t l3 = v6 ? kIpv6HeaderLen : kIpv4HeaderLen;
@@ -39,7 +40,7 @@ std::vector<unsigned char> by_fields(std::uint16_t vlan, const IpAddress& src, c
   unsigned char* udp = ip + l3;
   const auto udp_len = static_cast<std::uint16_t>(kUdpHeaderLen + payload.size());
   std::copy(payload.begin(), payload.end(), udp + kUdpHeaderLen);
-  write_udp(udp, 5060, dst_port, udp_len);
+  write_udp(udp, src_port, dst_port, udp_len);
   if (v6) {
     Ipv6Out h;
     h.src = src;
@@ -90,14 +91,18 @@ TEST(FrameTemplate, SameBytesAsTheHeadersWrittenFieldByField) {
       {100, *IpAddress::parse("198.19.0.1"), *IpAddress::parse("203.0.113.250")},
       {0, *IpAddress::parse("2001:db8::1"), *IpAddress::parse("2001:db8:1::ffff:21")},
       {4094, *IpAddress::parse("2001:db8::1"), *IpAddress::parse("2001:db8::2")},
+      // All-ones words: partial sums past 32 bits must carry, not wrap.
+      {4095, *IpAddress::parse("255.255.255.254"), *IpAddress::parse("255.255.255.253")},
   };
   for (const Shape& s : shapes) {
-    const FrameTemplate t(kOurs, s.vlan, s.src, 5060);
-    for (std::size_t n : {0, 1, 2, 3, 7, 899, 1400, 1401}) {
-      for (std::uint16_t id : {0, 1, 0xffff, 0x1234}) {
-        const auto payload = payload_of(n);
-        EXPECT_EQ(from_template(t, s.dst, 5080, id, payload), by_fields(s.vlan, s.src, s.dst, 5080, id, payload))
-            << s.src.to_string() << " vlan " << s.vlan << " length " << n << " id " << id;
+    for (std::uint16_t port : {std::uint16_t{5060}, std::uint16_t{0xffff}}) {
+      const FrameTemplate t(kOurs, s.vlan, s.src, port);
+      for (std::size_t n : {0, 1, 2, 3, 7, 899, 1400, 1401}) {
+        for (std::uint16_t id : {0, 1, 0xffff, 0x1234}) {
+          const auto payload = payload_of(n);
+          EXPECT_EQ(from_template(t, s.dst, port, id, payload), by_fields(s.vlan, s.src, s.dst, port, id, payload, port))
+              << s.src.to_string() << " vlan " << s.vlan << " length " << n << " id " << id << " port " << port;
+        }
       }
     }
   }

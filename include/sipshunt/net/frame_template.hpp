@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "sipshunt/common/address.hpp"
+#include "sipshunt/common/octets.hpp"
 #include "sipshunt/net/checksum.hpp"
 #include "sipshunt/net/headers.hpp"
 
@@ -54,14 +55,14 @@ class FrameTemplate {
       std::memcpy(l3 + 16, dst.bytes.data(), 4);
       if (ipv4_checksum) {
         const std::uint16_t c =
-            checksum_fold(ipv4_sum_ + word32(l3) + word32(l3 + 4) + word32(l3 + 16));
+            checksum_fold(ipv4_sum_ + load4(l3) + load4(l3 + 4) + load4(l3 + 16));
         std::memcpy(l3 + 10, &c, 2);
       }
-      pseudo += word32(l3 + 16);
+      pseudo += load4(l3 + 16);
     } else {
       store_be16(l3 + 4, udp_len);
       std::memcpy(l3 + 24, dst.bytes.data(), 16);
-      for (std::size_t i = 0; i < 16; i += 4) pseudo += word32(l3 + 24 + i);
+      for (std::size_t i = 0; i < 16; i += 4) pseudo += load4(l3 + 24 + i);
     }
     store_be16(udp + 2, dst_port);
     store_be16(udp + 4, udp_len);
@@ -70,7 +71,7 @@ class FrameTemplate {
       // and the UDP header's four words: ports, length, the zero checksum.
       std::uint16_t len_word;
       std::memcpy(&len_word, udp + 4, 2);
-      pseudo += len_word + word32(udp) + word32(udp + 4);
+      pseudo += std::uint64_t{len_word} + load4(udp) + load4(udp + 4);
       std::uint16_t c = checksum_fold(checksum_add(payload, length, pseudo));
       if (c == 0) c = 0xffff;  // RFC 768: a computed zero is sent as all ones
       std::memcpy(udp + 6, &c, 2);
@@ -79,12 +80,6 @@ class FrameTemplate {
   }
 
  private:
-  static std::uint64_t word32(const unsigned char* p) noexcept {
-    std::uint32_t w;
-    std::memcpy(&w, p, 4);
-    return w;
-  }
-
   std::array<unsigned char, kRoom> bytes_{};  // right-aligned: the headers are the last size_ octets
   Family family_ = Family::kNone;
   std::uint8_t size_ = 0;
