@@ -77,7 +77,14 @@ SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(const Blocks& b, const char* d, std:
   v.transport = sv(s, 8, t);
   const std::size_t h = t + 1;
   t = pop(m);
-  if (t == h && (s[h] != '[' || !fast_ipv6_ref(m, s, n, h, t))) return kNpos;  // LWS, ...
+  if (t == h) {  // LWS, ... or an IPv6 reference
+    // Through copies: m and t stay in registers on the usual path, not in memory for the call.
+    M wm = m;
+    std::size_t wt;
+    if (s[h] != '[' || !fast_ipv6_ref(wm, s, n, h, wt)) return kNpos;
+    m = wm;
+    t = wt;
+  }
   v.host = sv(s, h, t);
   via_reset_params(v);
   if (!fast_port(m, s, n, t, v.port, v.has_port)) return kNpos;
