@@ -133,7 +133,7 @@ __attribute__((noinline)) bool fast_ipv6_ref(M& m, const char* s, std::size_t n,
                                           std::size_t& t) noexcept {
   const std::size_t q = fast_ipv6_ref_end(s, h, n);
   if (q == kNpos) return false;
-  m &= ~M{0} << q;  // q <= n < the window's width; the bits from n up stay set
+  forget_below(m, q);  // q <= n < the window's width; the bits from n up stay set
   t = pop(m);
   return t == q;
 }

@@ -312,6 +312,45 @@ SIPSHUNT_ALWAYS_INLINE std::size_t pop(Mask128& m) noexcept {
   return t;
 }
 
+// The same window as two words, for the top Via's fast path (out of the driver's loop): a pop
+// touches one word, not the carry chain of `m &= m - 1` on an __int128. The fast paths inlined
+// into the driver keep Mask128: there this form made GCC allocate the driver's registers worse
+// and the parse cost more (perf/README.md, "Parser").
+struct Mask2x64 {
+  std::uint64_t lo, hi;
+};
+
+SIPSHUNT_ALWAYS_INLINE bool window(const Blocks& b, std::size_t p, std::size_t n, Mask2x64& out) noexcept {
+  const std::size_t blk = p >> 6, off = p & 63;
+  if (blk + 1 >= b.count) return false;  // n >= 64 (shorter values take one word)
+  const std::uint64_t w0 = b.sp[blk], w1 = b.sp[blk + 1];
+  out.lo = (w0 >> off) | ((w1 << 1) << (63 - off));  // two shifts: none by 64 when off is 0
+  out.hi = w1 >> off;
+  if (off + n > 128) {  // off > 0 here, since n < 128
+    if (blk + 2 >= b.count) return false;
+    out.hi |= b.sp[blk + 2] << (64 - off);
+  }
+  out.hi |= ~std::uint64_t{0} << (n - 64);
+  return true;
+}
+SIPSHUNT_ALWAYS_INLINE std::size_t pop(Mask2x64& m) noexcept {
+  if (SIPSHUNT_LIKELY(m.lo != 0)) return pop(m.lo);
+  return 64 + pop(m.hi);
+}
+
+// Forgets a window's delimiters before q (< its width).
+template <class M>
+SIPSHUNT_ALWAYS_INLINE void forget_below(M& m, std::size_t q) noexcept {
+  m &= ~M{0} << q;
+}
+SIPSHUNT_ALWAYS_INLINE void forget_below(Mask2x64& m, std::size_t q) noexcept {
+  if (q < 64) {
+    m.lo &= ~std::uint64_t{0} << q;
+  } else {
+    m = {0, m.hi & (~std::uint64_t{0} << (q - 64))};
+  }
+}
+
 // Finds delimiters (non-token octets) before lim, one 64-octet block at a time with the block's
 // mask in a register, so stepping from one delimiter to the next is a shift and a tzcnt.
 class Cursor {

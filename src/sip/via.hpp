@@ -69,7 +69,7 @@ SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(const Blocks& b, const char* d, std:
   if (n < 13 || n > kWindowMax<M> || load8(d + p) != 0x2f302e322f504953ull || !window(b, p, n, m))
     return kNpos;  // not "SIP/2.0/..."
   const char* s = d + p;  // offsets below are relative to the value; s[n] is LWS or CR
-  m &= ~M{0xff};  // the two '/'
+  forget_below(m, 8);  // the two '/'
   std::size_t t = pop(m);
   if (t == 8 || t + 1 >= n || s[t] != ' ') return kNpos;
   v.protocol = sv(s, 0, 3);
@@ -77,7 +77,14 @@ SIPSHUNT_ALWAYS_INLINE std::size_t via_fast(const Blocks& b, const char* d, std:
   v.transport = sv(s, 8, t);
   const std::size_t h = t + 1;
   t = pop(m);
-  if (t == h && (s[h] != '[' || !fast_ipv6_ref(m, s, n, h, t))) return kNpos;  // LWS, ...
+  if (t == h) {  // LWS, ... or an IPv6 reference
+    // Through copies: m and t stay in registers on the usual path, not in memory for the call.
+    M wm = m;
+    std::size_t wt;
+    if (s[h] != '[' || !fast_ipv6_ref(wm, s, n, h, wt)) return kNpos;
+    m = wm;
+    t = wt;
+  }
   v.host = sv(s, h, t);
   via_reset_params(v);
   if (!fast_port(m, s, n, t, v.port, v.has_port)) return kNpos;
@@ -151,7 +158,7 @@ __attribute__((noinline)) std::size_t via_general(Cursor& c, const char* d, std:
 // only the ones a decision reads: Message::vias).
 Status decode_via(const Blocks& b, const char* d, std::size_t p, std::size_t e, Via* out,
                   std::uint8_t& count, std::size_t max, std::uint16_t hidx, Status too_many) noexcept {
-  return decode_list<via_fast<std::uint64_t>, via_fast<Mask128>, via_general>(
+  return decode_list<via_fast<std::uint64_t>, via_fast<Mask2x64>, via_general>(
       b, d, p, e, out, count, max, hidx, Status::kBadVia, too_many);
 }
 

@@ -188,7 +188,7 @@ TEST(ViaFastPath, Ipv6SentByDecodesAsTheGeneralDecoderDoes) {
       {"SIP/2.0/UDP [[2001:db8::1]]", false},
       {"SIP/2.0/UDP  [2001:db8::1]", false},                        // two SP
   };
-  check_against_general<via_fast<std::uint64_t>, via_fast<Mask128>, via_general, Via>(cases, same_via);
+  check_against_general<via_fast<std::uint64_t>, via_fast<Mask2x64>, via_general, Via>(cases, same_via);
 }
 
 // Parameter values drawn from the octets that end or continue a value (':' '[' ']' ',' ';' '=' SP
@@ -201,7 +201,7 @@ TEST(ViaFastPath, ParameterValuesWithColonsDecodeAsTheGeneralDecoderDoes) {
     const std::string value = "SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;received=" +
                               random.text("0123456789abcdefABCDEF:::::..[],;= \"/x", 1 + random.next() % 40) +
                               (random.next() % 2 == 0 ? ";rport" : "");
-    taken += taken_as_general<via_fast<std::uint64_t>, via_fast<Mask128>, via_general, Via>(value, random.next() % 64,
+    taken += taken_as_general<via_fast<std::uint64_t>, via_fast<Mask2x64>, via_general, Via>(value, random.next() % 64,
                                                                                             same_via);
   }
   EXPECT_GT(taken, 1000);
@@ -220,7 +220,7 @@ TEST(FastPaths, RandomIpv6ReferencesDecodeAsTheGeneralDecodersDo) {
     if (random.next() % 4 != 0) ref += "]";
     if (random.next() % 2 == 0) ref += ":5060";
     if (i % 2 == 0) {
-      via_taken += taken_as_general<via_fast<std::uint64_t>, via_fast<Mask128>, via_general, Via>(
+      via_taken += taken_as_general<via_fast<std::uint64_t>, via_fast<Mask2x64>, via_general, Via>(
           "SIP/2.0/UDP " + ref + ";branch=z9hG4bK1;rport", random.next() % 64, same_via);
     } else {
       route_taken += taken_as_general<route_fast<std::uint64_t>, route_fast<Mask128>, route_general, RouteValue>(
@@ -233,7 +233,7 @@ TEST(FastPaths, RandomIpv6ReferencesDecodeAsTheGeneralDecodersDo) {
                                "[2001:0db8:0000:0000:0000:ff00:0042:8329]"}) {
     const Placed v("SIP/2.0/UDP " + std::string(ref) + ":5064;branch=z9hG4bK1;rport", 5);
     Via f{};
-    ASSERT_NE((fast<via_fast<std::uint64_t>, via_fast<Mask128>>(v, f)), kNpos) << ref;
+    ASSERT_NE((fast<via_fast<std::uint64_t>, via_fast<Mask2x64>>(v, f)), kNpos) << ref;
     EXPECT_EQ(f.host, ref);
   }
 }
@@ -241,7 +241,7 @@ TEST(FastPaths, RandomIpv6ReferencesDecodeAsTheGeneralDecodersDo) {
 TEST(ViaFastPath, Ipv6ReceivedIsTakenWhole) {
   const Placed v("SIP/2.0/UDP [2001:db8:18::10]:5060;branch=z9hG4bK1;rport=5060;received=2001:db8:18::10", 3);
   Via f{};
-  ASSERT_NE((fast<via_fast<std::uint64_t>, via_fast<Mask128>>(v, f)), kNpos);
+  ASSERT_NE((fast<via_fast<std::uint64_t>, via_fast<Mask2x64>>(v, f)), kNpos);
   EXPECT_EQ(f.received, "2001:db8:18::10");
   EXPECT_EQ(f.rport, "5060");
 }
@@ -249,7 +249,7 @@ TEST(ViaFastPath, Ipv6ReceivedIsTakenWhole) {
 TEST(ViaFastPath, Ipv6HostKeepsItsBrackets) {
   const Placed v("SIP/2.0/UDP [2001:db8:18::10]:5060;branch=z9hG4bK776asdhds.1;rport", 7);
   Via f{};
-  ASSERT_NE((fast<via_fast<std::uint64_t>, via_fast<Mask128>>(v, f)), kNpos);
+  ASSERT_NE((fast<via_fast<std::uint64_t>, via_fast<Mask2x64>>(v, f)), kNpos);
   EXPECT_EQ(f.host, "[2001:db8:18::10]");
   EXPECT_EQ(f.port, 5060);
   EXPECT_EQ(f.branch, "z9hG4bK776asdhds.1");
