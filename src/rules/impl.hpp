@@ -88,6 +88,11 @@ struct RuleSet::Impl {
   // Methods: distinct names (by sized_less) and, per method condition, the method ids it lists.
   std::vector<std::string> methods;
   Lists method_conds;
+  // methods[method_by_size[n] .. method_by_size[n + 1]) are the methods of n octets, for n up to
+  // kSizedMethod: a method is settled by its length and, usually, one compare (a longer one by a
+  // binary search of the whole table).
+  static constexpr std::size_t kSizedMethod = 15;
+  std::array<std::uint32_t, kSizedMethod + 2> method_by_size{};
 
   // Fields and patterns. Pattern ids are global (bit positions in the scratch bitset).
   std::vector<Field> fields;

@@ -64,6 +64,11 @@ Prefilter Prefilter::of(std::span<const Lead> leads, bool caseless) {
   p.lead = std::move(common);
   p.at_start = at_start;
   p.caseless = caseless;
+  const auto fold = [caseless](char c) -> char { return caseless && c >= 'a' && c <= 'z' ? 0x20 : 0; };
+  p.first = p.lead.front();
+  p.last = p.lead.back();
+  p.fold_first = fold(p.first);
+  p.fold_last = fold(p.last);
   return p;
 }
 

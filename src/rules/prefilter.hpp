@@ -1,11 +1,10 @@
-// hot path (Prefilter::admits); deriving one is control plane (prefilter.cpp)
+// hot path (Prefilter::admits, and its search in prefilter_search.cpp); deriving one is control plane (prefilter.cpp)
 // A field's prefilter: a literal that every match of every pattern of the field begins with, read
 // off the patterns' text when compiling. A value without it cannot match any of them, so its
 // Hyperscan scan (a few hundred instructions even on a short value) is skipped. Private to the
 // rules module.
 #pragma once
 
-#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +29,9 @@ struct Prefilter {
   std::string lead;       // empty: every value is scanned
   bool at_start = false;  // the value must begin with `lead`; else contain it
   bool caseless = false;  // `lead` is lower case and compared ignoring ASCII case
+  // What the search for `lead` tests first at each place: an octet o there may be its first
+  // (last) octet when (o | fold) equals first (last); fold is 0x20 for a caseless letter, else 0.
+  char first = 0, last = 0, fold_first = 0, fold_last = 0;
 
   // From the leads of all the field's patterns (`caseless` when any of them has the i flag): their
   // longest common prefix, which every match of any of them begins with.
@@ -38,27 +40,15 @@ struct Prefilter {
   // False only when no pattern of the field can match `value`.
   [[nodiscard]] bool admits(std::string_view value) const noexcept {
     if (lead.empty()) return true;
-    if (at_start) return value.size() >= lead.size() && equal(value.data());
     if (value.size() < lead.size()) return false;
-    const char* p = value.data();
-    const char* const last = p + (value.size() - lead.size());  // the last place `lead` can start
-    const char first = lead[0];
-    if (caseless && first >= 'a' && first <= 'z') {
-      for (; p <= last; ++p) {
-        if ((*p | 0x20) == first && equal(p)) return true;
-      }
-      return false;
-    }
-    // The first character compares exactly: jump between its occurrences.
-    for (; p <= last; ++p) {
-      p = static_cast<const char*>(std::memchr(p, first, static_cast<std::size_t>(last - p) + 1));
-      if (p == nullptr) return false;
-      if (equal(p)) return true;
-    }
-    return false;
+    if (at_start) return equal(value.data());
+    return contains(value);
   }
 
  private:
+  // Whether `lead` occurs in `value` (at least lead.size() octets): prefilter_search.cpp.
+  [[nodiscard]] bool contains(std::string_view value) const noexcept;
+
   [[nodiscard]] bool equal(const char* p) const noexcept {
     if (!caseless) return same_octets(p, lead.data(), lead.size());
     for (std::size_t i = 0; i < lead.size(); ++i) {

@@ -142,6 +142,10 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
   }
   std::sort(m.methods.begin(), m.methods.end(), sized_less);
   m.methods.erase(std::unique(m.methods.begin(), m.methods.end()), m.methods.end());
+  for (std::size_t n = 0; n < m.method_by_size.size(); ++n) {
+    const auto first = std::find_if(m.methods.begin(), m.methods.end(), [n](const std::string& s) { return s.size() >= n; });
+    m.method_by_size[n] = static_cast<std::uint32_t>(first - m.methods.begin());
+  }
 
   // Fields and patterns.
   std::vector<FieldBuild> fields;

@@ -3,6 +3,8 @@
 // reference, on the differential test's subset where it agrees with Hyperscan).
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <random>
 #include <regex>
 #include <string>
 #include <vector>
@@ -87,6 +89,46 @@ TEST(RulesPrefilter, FieldLeadIsTheCommonPrefix) {
   EXPECT_EQ(i.lead, "scanner");
   EXPECT_TRUE(i.admits("a sCaNnEr"));
   EXPECT_FALSE(i.admits("a scanne"));
+}
+
+// The search for an unanchored lead tests sixteen places at a time, the last ones in a block
+// overlapping the one before, then compares the lead where its first and last octets agree: against
+// a plain search over every place, on values from 0 to 80 octets (so every block boundary),
+// leads of 1 to 12 octets from a small alphabet (many partial candidates), with and without case.
+TEST(RulesPrefilter, UnanchoredSearchAgreesWithAPlainSearch) {
+  std::mt19937 rng(12);
+  const std::string alphabet = "<sSiIpP:-";
+  const auto pick = [&](std::size_t n) {
+    std::string t;
+    for (std::size_t i = 0; i < n; ++i) t += alphabet[rng() % alphabet.size()];
+    return t;
+  };
+  int found = 0, refused = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const bool caseless = rng() % 2 == 0;
+    const std::string lead = pick(1 + rng() % 12);
+    std::string value = pick(rng() % 81);
+    if (rng() % 2 == 0 && lead.size() <= value.size()) {  // plant it, anywhere up to the very end
+      std::string planted = lead;
+      if (caseless) {
+        for (char& c : planted) c = rng() % 2 ? static_cast<char>(std::toupper(c)) : ascii_lower(c);
+      }
+      value.replace(rng() % (value.size() - lead.size() + 1), lead.size(), planted);
+    }
+    const Prefilter p = Prefilter::of(std::vector<Lead>{{lead, false}}, caseless);
+    bool expected = false;
+    for (std::size_t at = 0; at + p.lead.size() <= value.size() && !expected; ++at) {
+      expected = true;
+      for (std::size_t j = 0; j < p.lead.size(); ++j) {
+        const char c = caseless ? ascii_lower(value[at + j]) : value[at + j];
+        expected = expected && c == p.lead[j];
+      }
+    }
+    ASSERT_EQ(p.admits(value), expected) << "lead '" << lead << "' " << (caseless ? "i " : "") << "value '" << value << "'";
+    (expected ? found : refused) += 1;
+  }
+  EXPECT_GT(found, 5000);
+  EXPECT_GT(refused, 5000);
 }
 
 TEST(RulesPrefilter, RefusedValuesAreNotScannedYetEveryMatchIsFound) {
