@@ -16,6 +16,11 @@ def annotate(out, *args):
     return subprocess.run(["callgrind_annotate", *args, out], check=True, capture_output=True, text=True).stdout
 
 
+def counts(line, counted):
+    at = line.find(counted)
+    return at >= 0 and "{lambda" not in line[at:] and "::$_" not in line[at:]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -32,7 +37,9 @@ def main():
         if m:
             pending.append(int(m.group(1).replace(",", "")))
         elif re.match(r"\s*[\d,]+ \([^)]*\)\s+\*", line):
-            if a.counted in line:
+            # The function itself, not a lambda defined in it (GCC "{lambda", clang "::$_"), whose
+            # name begins the same way and whose calls are not the function's.
+            if counts(line, a.counted):
                 calls = sum(pending)
                 break
             pending = []
