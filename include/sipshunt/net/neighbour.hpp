@@ -151,9 +151,9 @@ class NeighbourTable {
   std::uint64_t generation_ = 0;
   std::uint64_t full_ = 0;
   // Every worker reads it per datagram: a line of its own, so the writer's other fields (written on
-  // every insert) never take it from the workers' caches.
+  // every insert) never take it from the workers' caches. Last member: the class's size rounds up
+  // to its 64-octet alignment, so nothing else shares that line.
   alignas(64) std::atomic<std::uint64_t> changes_{0};
-  char pad_[64 - sizeof(std::atomic<std::uint64_t>)]{};
 };
 
 }  // namespace sipshunt::net
