@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +35,14 @@ struct IpAddress {
   // Parses a literal ("198.18.0.1", "2001:db8::1", "[2001:db8::1]"): parse_ip_literal() below.
   [[nodiscard]] static std::optional<IpAddress> parse(std::string_view text) noexcept;
   [[nodiscard]] std::string to_string() const;  // control plane only
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // Two word compares and the family: the defaulted == compared the array through a memcmp call,
+  // and addresses are compared on the per-packet path (neighbour memo, our addresses, backends).
+  friend bool operator==(const IpAddress& a, const IpAddress& b) noexcept {
+    std::uint64_t x[2], y[2];
+    std::memcpy(x, a.bytes.data(), 16);
+    std::memcpy(y, b.bytes.data(), 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0 && a.family == b.family;
+  }
 };
 
 struct Endpoint {

@@ -8,7 +8,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "sipshunt/common/address.hpp"
 #include "sipshunt/common/compiler.hpp"
@@ -27,7 +26,7 @@ class NeighbourCache {
                             MacAddress& mac) noexcept {
     const std::uint64_t now = table.changes();
     Entry& e = entries_[slot(network, ip)];
-    if (SIPSHUNT_LIKELY(e.changes == now && e.network == network && same(e.ip, ip))) {
+    if (SIPSHUNT_LIKELY(e.changes == now && e.network == network && e.ip == ip)) {
       mac = e.mac;
       return true;
     }
@@ -46,13 +45,6 @@ class NeighbourCache {
     std::uint16_t network = 0;
     MacAddress mac;
   };
-  // IpAddress's operator== is a call to memcmp here: two words and the family instead.
-  static bool same(const IpAddress& a, const IpAddress& b) noexcept {
-    std::uint64_t x[2], y[2];
-    std::memcpy(x, a.bytes.data(), 16);
-    std::memcpy(y, b.bytes.data(), 16);
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0 && a.family == b.family;
-  }
   static std::size_t slot(std::uint16_t network, const IpAddress& ip) noexcept {
     // IPv4 uses bytes[0..3] (the rest zero); IPv6 hosts differ in the last octets.
     return (ip.bytes[3] ^ ip.bytes[15] ^ (ip.bytes[14] << 1) ^ (network << 3)) & (kEntries - 1);
