@@ -13,7 +13,28 @@
 
 namespace sipshunt::dataplane {
 
-void Worker::handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
+void Worker::handle(rte_mbuf* m, std::uint16_t port) noexcept {
+  // The usual frame: untagged IPv4 (neither in band nor stripped by the device) on a port whose
+  // first link is the untagged one with an IPv4 network. It needs few registers, so the call on
+  // to handle_ipv4 is a jump without a frame of its own; anything else (or in doubt) takes
+  // handle_frame, which decides the same for this frame and counts every drop.
+  const PortContext& pc = shared_.ports[port];
+  const auto* eth = rte_pktmbuf_mtod(m, const unsigned char*);
+  if (SIPSHUNT_LIKELY(m->data_len >= net::kEthernetHeaderLen && net::load_be16(eth + 12) == net::kEtherTypeIpv4 &&
+                      (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) == 0 && pc.link_count != 0 &&
+                      pc.links[0].vlan == 0 && pc.links[0].v4 != kNoNetwork &&
+                      (detail::mac_is(eth, pc.mac) || detail::mac_is_broadcast(eth) ||
+                       detail::mac_is_ipv6_multicast(eth)))) {
+    const std::uint16_t network = pc.links[0].v4;
+    PortCounters& on = counters_.networks[network];
+    bump(on.rx_packets);
+    bump(on.rx_bytes, m->pkt_len);
+    return handle_ipv4(m, network);
+  }
+  handle_frame(m, port);
+}
+
+void Worker::handle_frame(rte_mbuf* m, std::uint16_t port) noexcept {
   if (SIPSHUNT_UNLIKELY(m->data_len < net::kEthernetHeaderLen)) return drop(m, Drop::kRunt);
   auto* eth = rte_pktmbuf_mtod(m, unsigned char*);
   const PortContext& pc = shared_.ports[port];
@@ -52,8 +73,8 @@ void Worker::handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const pr
   PortCounters& on = counters_.networks[network];
   bump(on.rx_packets);
   bump(on.rx_bytes, m->pkt_len);
-  if (SIPSHUNT_LIKELY(type == net::kEtherTypeIpv4)) return handle_ipv4(m, network, now, snap);
-  if (type == net::kEtherTypeIpv6) return handle_ipv6(m, network, now, snap);
+  if (SIPSHUNT_LIKELY(type == net::kEtherTypeIpv4)) return handle_ipv4(m, network);
+  if (type == net::kEtherTypeIpv6) return handle_ipv6(m, network);
   handle_arp(m, network);
 }
 

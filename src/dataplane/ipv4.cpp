@@ -15,7 +15,7 @@
 
 namespace sipshunt::dataplane {
 
-void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
+void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network) noexcept {
   const PortContext& pc = shared_.ports[shared_.networks[network].port];
   auto* l3 = rte_pktmbuf_mtod_offset(m, unsigned char*, net::kEthernetHeaderLen);
   bool verify = true;
@@ -37,8 +37,7 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network, std::uint64_t now, 
       if (m->pkt_len > net::kEthernetHeaderLen + total) {
         rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->pkt_len - net::kEthernetHeaderLen - total));
       }
-      return handle_udp(m, l3, net::kIpv4HeaderLen, total - net::kIpv4HeaderLen, net::load_ipv4(l3 + 12), network,
-                        now, snap);
+      return handle_udp(m, l3, net::kIpv4HeaderLen, total - net::kIpv4HeaderLen, net::load_ipv4(l3 + 12), network);
     }
   }
   net::Ipv4 ip;
@@ -56,7 +55,7 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network, std::uint64_t now, 
     bump(counters_.fragments_in);
     m->l2_len = net::kEthernetHeaderLen;
     m->l3_len = ip.header_len;
-    rte_mbuf* whole = rte_ipv4_frag_reassemble_packet(frag_table_, death_row_.get(), m, now,
+    rte_mbuf* whole = rte_ipv4_frag_reassemble_packet(frag_table_, death_row_.get(), m, last_tsc_,
                                                       reinterpret_cast<rte_ipv4_hdr*>(l3));
     if (whole == nullptr) return;  // kept until the rest arrives (or on death row)
     bump(counters_.reassembled);
@@ -67,8 +66,7 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network, std::uint64_t now, 
   }
 
   if (ip.protocol == net::kIpProtoUdp) {
-    return handle_udp(m, l3, ip.header_len, static_cast<std::uint32_t>(ip.total_len - ip.header_len), ip.src, network,
-                      now, snap);
+    return handle_udp(m, l3, ip.header_len, static_cast<std::uint32_t>(ip.total_len - ip.header_len), ip.src, network);
   }
   if (ip.protocol == net::kIpProtoIcmp && m->nb_segs == 1 && detail::writable(m)) {
     return handle_icmp(m, network, l3, ip.header_len, ip.total_len);

@@ -19,7 +19,7 @@
 
 namespace sipshunt::dataplane {
 
-void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept {
+void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network) noexcept {
   const NetworkContext& nc = shared_.networks[network];
   auto* l3 = rte_pktmbuf_mtod_offset(m, unsigned char*, net::kEthernetHeaderLen);
   // The usual datagram, decoded in place: UDP right behind the fixed header, to the arrival
@@ -32,7 +32,7 @@ void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, 
     if (SIPSHUNT_LIKELY(payload != 0 && payload <= avail - net::kIpv6HeaderLen)) {
       const std::uint32_t frame = net::kEthernetHeaderLen + net::kIpv6HeaderLen + payload;
       if (m->pkt_len > frame) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->pkt_len - frame));
-      return handle_udp(m, l3, net::kIpv6HeaderLen, payload, net::load_ipv6(l3 + 8), network, now, snap);
+      return handle_udp(m, l3, net::kIpv6HeaderLen, payload, net::load_ipv6(l3 + 8), network);
     }
   }
   net::Ipv6 ip;
@@ -57,7 +57,7 @@ void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, 
     m->l2_len = net::kEthernetHeaderLen;
     m->l3_len = net::kIpv6HeaderLen + net::kIpv6FragmentHeaderLen;
     rte_mbuf* whole = rte_ipv6_frag_reassemble_packet(
-        frag_table_, death_row_.get(), m, now, reinterpret_cast<rte_ipv6_hdr*>(l3),
+        frag_table_, death_row_.get(), m, last_tsc_, reinterpret_cast<rte_ipv6_hdr*>(l3),
         reinterpret_cast<rte_ipv6_fragment_ext*>(l3 + net::kIpv6HeaderLen));
     if (whole == nullptr) return;  // kept until the rest arrives (or on death row)
     bump(counters_.reassembled);
@@ -68,7 +68,7 @@ void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, 
   }
 
   if (SIPSHUNT_LIKELY(next == net::kIpProtoUdp)) {
-    return handle_udp(m, l3, net::kIpv6HeaderLen, ip.payload_len, ip.src, network, now, snap);
+    return handle_udp(m, l3, net::kIpv6HeaderLen, ip.payload_len, ip.src, network);
   }
   if (next == net::kIpProtoIcmpv6 && m->nb_segs == 1 && ip.payload_len >= 4) {
     const std::uint8_t type = l3[net::kIpv6HeaderLen];

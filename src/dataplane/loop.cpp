@@ -105,6 +105,7 @@ void Worker::drain() noexcept {
 void Worker::poll_once() noexcept {
   if (shared_.qsbr != nullptr) rte_rcu_qsbr_quiescent(shared_.qsbr, index_);
   const proxy::Snapshot* snap = shared_.snapshot.load(std::memory_order_acquire);
+  snap_ = snap;
   if (SIPSHUNT_UNLIKELY(snap != templates_for_)) build_templates(snap);
   if (SIPSHUNT_UNLIKELY(pending_scratch_.load(std::memory_order_relaxed) != nullptr)) {
     // A scratch for a new rule set (offered before that snapshot was stored, and prepared for
@@ -138,7 +139,7 @@ void Worker::poll_once() noexcept {
     for (unsigned i = 0; i < n; ++i) {
       if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
       bytes += pkts[i]->pkt_len;
-      handle(pkts[i], p, now, snap);
+      handle(pkts[i], p);
     }
     bump(counters_.ports[p].rx_packets, n);
     bump(counters_.ports[p].rx_bytes, bytes);

@@ -1,10 +1,11 @@
 // SIP on a worker: the hand-off of a datagram to proxy::process, with its output placed behind
 // the input in the same mbuf when it fits (else in the per-worker linear buffer), then either
-// sent on (udp_send.cpp), or, for a health probe's reply, posted to the health mailbox.
+// sent on (udp_send.hpp, udp_send.cpp), or, for a health probe's reply, posted to the health mailbox.
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include "packet.hpp"
+#include "udp_send.hpp"
 #include "sipshunt/dataplane/worker.hpp"
 #include "sipshunt/health/post_reply.hpp"
 #include "sipshunt/common/address.hpp"
@@ -13,9 +14,9 @@
 
 namespace sipshunt::dataplane {
 
-void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length,
-                        const Endpoint& source, std::uint16_t network, std::uint64_t now,
-                        const proxy::Snapshot* snap) noexcept {
+void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, std::uint16_t network) noexcept {
+  const proxy::Snapshot* snap = snap_;
+  const Endpoint& source = source_;
   if (SIPSHUNT_UNLIKELY(snap == nullptr)) {
     bump(counters_.drops[static_cast<std::size_t>(Drop::kNoSnapshot)]);
     if (m != nullptr) rte_pktmbuf_free(m);
@@ -27,7 +28,7 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
   char* out = nullptr;
   std::size_t capacity = 0;
   bool out_in_m = false;
-  if (payload_in_m && detail::writable(m)) {
+  if (m != nullptr && detail::writable(m)) {
     const auto end = reinterpret_cast<std::uintptr_t>(payload) + length + net::kMaxUdpFrameOverhead;
     const auto start = (end + 63) & ~std::uintptr_t{63};
     const auto buf_end = reinterpret_cast<std::uintptr_t>(m->buf_addr) + m->buf_len;
@@ -56,8 +57,10 @@ void Worker::handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std
         rte_pktmbuf_free(m);
         m = nullptr;
       }
-      // The proxy looked the route up (its network's SIP address is in our Via): send by it, from it.
-      return send_udp(m, out_in_m, out, r.length, r.next_hop, r.route, From::kSipAddress, now);
+      // The proxy looked the route up (its network's SIP address is in our Via): send by it, from it,
+      // from the network's header template when it applies (no call), else header by header.
+      if (SIPSHUNT_LIKELY(send_udp_templated(m, out_in_m, out, r.length, r.next_hop, r.route))) return;
+      return send_udp(m, out_in_m, out, r.length, r.next_hop, r.route, From::kSipAddress, last_tsc_);
     }
     case proxy::Verdict::kLocal: {
       const health::ProbeCodec* codec = shared_.probe_codec.load(std::memory_order_acquire);

@@ -14,8 +14,7 @@
 namespace sipshunt::dataplane {
 
 SIPSHUNT_ALWAYS_INLINE void Worker::handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail,
-                               const IpAddress& src, std::uint16_t network, std::uint64_t now,
-                               const proxy::Snapshot* snap) noexcept {
+                               const IpAddress& src, std::uint16_t network) noexcept {
   if (SIPSHUNT_UNLIKELY(l4_avail < net::kUdpHeaderLen)) return drop(m, Drop::kBadUdp);
   const std::uint32_t l4_offset = net::kEthernetHeaderLen + l3_len;
   unsigned char udp_hdr[net::kUdpHeaderLen];
@@ -26,7 +25,6 @@ SIPSHUNT_ALWAYS_INLINE void Worker::handle_udp(rte_mbuf* m, const unsigned char*
   const std::uint16_t ulen = net::load_be16(udp + 4);
   if (SIPSHUNT_UNLIKELY(ulen < net::kUdpHeaderLen || ulen > l4_avail)) return drop(m, Drop::kBadUdp);
   if (net::load_be16(udp + 2) != shared_.sip_port) return drop(m, Drop::kClosedPort);
-  const Endpoint source{src, net::load_be16(udp)};
   bool check = true;
   if (shared_.ports[shared_.networks[network].port].rx_udp_checksum && m->nb_segs == 1) {
     const std::uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
@@ -41,17 +39,17 @@ SIPSHUNT_ALWAYS_INLINE void Worker::handle_udp(rte_mbuf* m, const unsigned char*
   if (SIPSHUNT_LIKELY(m->nb_segs == 1)) {
     const unsigned char* u = l3 + l3_len;
     if (check && !checksum_ok(u)) return drop(m, Drop::kBadUdpChecksum);
-    return handle_sip(m, true, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen,
-                      source, network, now, snap);
+    source_ = Endpoint{src, net::load_be16(u)};
+    return handle_sip(m, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen, network);
   }
   // A reassembled datagram spans segments: copy it out once (any UDP length fits).
   static_assert(detail::kLinearSize >= 0xffff, "linear_in_ holds the largest UDP datagram");
   const auto* u = static_cast<const unsigned char*>(rte_pktmbuf_read(m, l4_offset, ulen, linear_in_.get()));
   if (u == nullptr) return drop(m, Drop::kBadUdp);
   if (check && !checksum_ok(u)) return drop(m, Drop::kBadUdpChecksum);
+  source_ = Endpoint{src, net::load_be16(u)};
   rte_pktmbuf_free(m);
-  handle_sip(nullptr, false, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen, source,
-             network, now, snap);
+  handle_sip(nullptr, reinterpret_cast<const char*>(u + net::kUdpHeaderLen), ulen - net::kUdpHeaderLen, network);
 }
 
 }  // namespace sipshunt::dataplane

@@ -36,68 +36,35 @@ void Worker::send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std:
 }
 
 void Worker::build_templates(const proxy::Snapshot* snap) noexcept {
-  for (std::uint16_t i = 0; i < shared_.network_count; ++i) {
+  templates_ = {};  // no template (no family): the general path
+  template_use_ = {};
+  for (std::uint16_t i = 0; shared_.neighbours != nullptr && i < shared_.network_count; ++i) {
     const NetworkContext& nc = shared_.networks[i];
-    templates_[i] = net::FrameTemplate(shared_.ports[nc.port].mac, nc.vlan, nc.sip_address, shared_.sip_port);
+    const PortContext& pc = shared_.ports[nc.port];
+    const net::FrameTemplate t(pc.mac, nc.vlan, nc.sip_address, shared_.sip_port);
+    if (t.l3_len() + net::kUdpHeaderLen > nc.mtu) continue;
+    templates_[i] = t;
+    TemplateUse& u = template_use_[i];
+    const bool v6 = t.family() == Family::kIPv6;
+    u.max_length = static_cast<std::uint32_t>(nc.mtu - t.l3_len() - net::kUdpHeaderLen);
+    u.port = nc.port;
+    u.vlan = nc.vlan;
+    u.ipv4_checksum = !pc.tx_ipv4_checksum;
+    u.udp_checksum = !pc.tx_udp_checksum;
+    u.udp_offload = pc.tx_udp_checksum;
+    if (pc.tx_udp_checksum) {
+      u.ol_flags = v6 ? (RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM)
+                      : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM | (pc.tx_ipv4_checksum ? RTE_MBUF_F_TX_IP_CKSUM : 0));
+    } else if (!v6 && pc.tx_ipv4_checksum) {
+      u.ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+    }
+    u.tx_offload = rte_mbuf_tx_offload(t.l2_len(), t.l3_len(), 0, 0, 0, 0, 0);  // one store, not two bit fields
   }
   templates_for_ = snap;
 }
 
-// Inlined into send_udp, its one caller: the usual datagram pays no second call.
-SIPSHUNT_ALWAYS_INLINE bool Worker::send_udp_templated(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length,
-                                const Endpoint& dst, const net::NextHop& route) noexcept {
-  if (SIPSHUNT_UNLIKELY(route.network >= shared_.network_count || shared_.neighbours == nullptr)) return false;
-  const net::FrameTemplate& t = templates_[route.network];
-  const NetworkContext& nc = shared_.networks[route.network];
-  // One frame (else fragments: the general path), of the route's family.
-  if (SIPSHUNT_UNLIKELY(t.family() != dst.ip.family || t.l3_len() + net::kUdpHeaderLen + length > nc.mtu)) return false;
-  net::MacAddress mac;
-  // Unresolved: the general path holds the frame while the control lcore resolves the next hop.
-  if (SIPSHUNT_UNLIKELY(!neighbour_cache_.lookup(*shared_.neighbours, route.network, route.address, mac))) return false;
-  if (!payload_in_m) {
-    if (m == nullptr) m = rte_pktmbuf_alloc(shared_.pool);
-    if (SIPSHUNT_UNLIKELY(m == nullptr)) {
-      detail::count_drop(counters_, Drop::kNoMbuf);
-      return true;
-    }
-    char* to = rte_pktmbuf_mtod_offset(m, char*, net::kMaxUdpFrameOverhead);
-    std::memcpy(to, payload, length);
-    payload = to;
-  }
-  const PortContext& pc = shared_.ports[nc.port];
-  const bool v6 = dst.ip.family == Family::kIPv6;
-  auto* eth = t.write(reinterpret_cast<unsigned char*>(payload), length, mac, dst.ip, dst.port,
-                      v6 ? 0 : next_ip_id(), !pc.tx_ipv4_checksum, !pc.tx_udp_checksum);
-  unsigned char* l3 = eth + t.l2_len();
-  std::uint64_t flags = 0;
-  if (pc.tx_udp_checksum) {
-    // The device sums the datagram; it wants the pseudo header's sum in the field (DPDK's rule).
-    flags = v6 ? (RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM)
-               : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM | (pc.tx_ipv4_checksum ? RTE_MBUF_F_TX_IP_CKSUM : 0));
-    const std::uint16_t ph = v6 ? rte_ipv6_phdr_cksum(reinterpret_cast<const rte_ipv6_hdr*>(l3), flags)
-                                : rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr*>(l3), flags);
-    std::memcpy(l3 + t.l3_len() + 6, &ph, 2);
-  } else if (!v6 && pc.tx_ipv4_checksum) {
-    flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-  }
-  m->ol_flags = flags;
-  m->tx_offload = rte_mbuf_tx_offload(t.l2_len(), t.l3_len(), 0, 0, 0, 0, 0);  // one store, not two bit fields
-  m->vlan_tci = nc.vlan;  // as rte_vlan_insert leaves it (the tag is in the frame)
-  m->data_off = static_cast<std::uint16_t>(eth - static_cast<unsigned char*>(m->buf_addr));
-  m->data_len = static_cast<std::uint16_t>(t.size() + length);
-  m->pkt_len = m->data_len;
-  PortCounters& c = counters_.networks[route.network];
-  bump(c.tx_packets);
-  bump(c.tx_bytes, m->pkt_len);
-  tx(nc.port, m);
-  return true;
-}
-
 void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
                       const net::NextHop& route, From from, std::uint64_t now) noexcept {
-  if (SIPSHUNT_LIKELY(from == From::kSipAddress) && send_udp_templated(m, payload_in_m, payload, length, dst, route)) {
-    return;
-  }
   if (SIPSHUNT_UNLIKELY(route.network >= shared_.network_count ||
                         shared_.networks[route.network].address.family != dst.ip.family)) {
     detail::count_drop(counters_, Drop::kNoRoute);

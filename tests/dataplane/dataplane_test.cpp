@@ -541,6 +541,33 @@ TEST_F(Dataplane, FragmentsInReassembledFragmentsOutIntact) {
   EXPECT_EQ(payload.rfind("INVITE ", 0), 0u);
 }
 
+// The usual datagram's headers come from the network's template, which the worker takes only
+// when the datagram fits one frame (the MTU less the IPv4 and UDP headers): a forward that fills
+// the MTU to the octet leaves in one frame, one octet more leaves in fragments.
+TEST_F(Dataplane, AForwardFillingTheMtuGoesInOneFrameOneOctetMoreInFragments) {
+  resolve_backends();
+  inject(sip_frame(invite("mtu-a@x", 1000)));
+  worker_->poll_once();
+  auto probe = sent();
+  ASSERT_EQ(probe.size(), 1u);
+  // The rewrite adds the same octets to each of these INVITEs (Call-IDs of one length).
+  const std::size_t fill = 1000 + (1500 - kIpv4HeaderLen - kUdpHeaderLen) - probe[0].payload.size();
+  inject(sip_frame(invite("mtu-b@x", fill)));
+  worker_->poll_once();
+  auto one = sent();
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].payload.size(), 1472u);
+  EXPECT_EQ(one[0].frame.size(), 1514u);
+  EXPECT_TRUE(one[0].udp_ok);
+  EXPECT_EQ(worker_->counters().fragments_out, 0u);
+  inject(sip_frame(invite("mtu-c@x", fill + 1)));
+  worker_->poll_once();
+  auto two = sent();
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(worker_->counters().fragments_out, 2u);
+  for (const auto& f : two) EXPECT_LE(f.frame.size(), 1514u);
+}
+
 TEST_F(Dataplane, HoldQueueOverflowIsCounted) {
   const std::size_t n = dataplane::Worker::kHoldCapacity + 40;
   for (std::size_t sent_count = 0; sent_count < n;) {
@@ -941,6 +968,20 @@ TEST_F(DataplaneNetworks, VlanTagInBandOrStrippedIsTakenOffAndPutBackOnReplies) 
   const auto ev = events();
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[0].network, 2);  // learned on the VLAN's network, not the port's untagged one
+}
+
+// An IPv4 frame whose tag the device stripped into the mbuf (af_packet) belongs to the VLAN's
+// network, not to the port's untagged one, although nothing in the frame says so.
+TEST_F(DataplaneNetworks, AnIpv4FrameWithItsTagStrippedArrivesOnTheVlansNetwork) {
+  const auto f = ip_frame(udp(invite("stripped")), kIpProtoUdp, kClientIp, 0xc6130001);
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(f.size())), f.data(), f.size());
+  m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+  m->vlan_tci = 100;
+  ASSERT_EQ(rte_ring_enqueue(rx_, m), 0);
+  worker_->poll_once();
+  EXPECT_EQ(worker_->counters().networks[2].rx_packets, 1u);
+  EXPECT_EQ(worker_->counters().networks[0].rx_packets, 0u);
 }
 
 TEST_F(DataplaneNetworks, ForwardsToAVlanNetworkGoTagged) {

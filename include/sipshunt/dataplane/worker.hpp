@@ -9,7 +9,7 @@
 // One class, its members defined in src/dataplane/ by job: loop.cpp (run, poll_once, timer, tx
 // buffers, drain, scratch hand-off), ethernet.cpp (destination MAC, VLAN tag in and out, dispatch),
 // arp.cpp, ipv4.cpp and ipv6.cpp (with reassembly), nd.cpp, icmp.cpp, sip.cpp (proxy hand-off,
-// probe replies), mirror.cpp (HEP Tap), udp_send.cpp (headers, fragmentation), neighbour.cpp (next-hop MAC, hold queue,
+// probe replies), mirror.cpp (HEP Tap), udp_send.hpp and udp_send.cpp (headers, fragmentation), neighbour.cpp (next-hop MAC, hold queue,
 // events to the control lcore); see src/dataplane/README.md.
 #pragma once
 
@@ -91,13 +91,17 @@ class Worker {
   void drop(rte_mbuf* m, Drop why) noexcept;
   // ethernet.cpp: every received frame starts in handle(); transmit() sends a whole frame out
   // of `network` (its port, with its VLAN tag pushed).
-  void handle(rte_mbuf* m, std::uint16_t port, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  // The receive path takes the burst's snapshot and TSC from snap_ and last_tsc_ (set by
+  // poll_once before it), not as arguments passed down through every layer.
+  void handle(rte_mbuf* m, std::uint16_t port) noexcept;
+  // Every frame handle() does not take on its short path (tagged, ARP, IPv6, not for us, runts).
+  [[gnu::noinline]] void handle_frame(rte_mbuf* m, std::uint16_t port) noexcept;
   void transmit(std::uint16_t network, rte_mbuf* m) noexcept;
   // arp.cpp
   void handle_arp(rte_mbuf* m, std::uint16_t network) noexcept;
   // ipv4.cpp, ipv6.cpp
-  void handle_ipv4(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
-  void handle_ipv6(rte_mbuf* m, std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+  void handle_ipv4(rte_mbuf* m, std::uint16_t network) noexcept;
+  void handle_ipv6(rte_mbuf* m, std::uint16_t network) noexcept;
   // Is `a` the address of one of our networks (any network: SIP for any of our addresses is
   // accepted on any of them)? `network` is checked first.
   [[nodiscard]] bool is_ours(const IpAddress& a, std::uint16_t network) const noexcept;
@@ -109,11 +113,9 @@ class Worker {
   // udp_in.hpp (inline, shared by ipv4.cpp and ipv6.cpp): the UDP datagram behind an IP header
   // of `l3_len` octets with `l4_avail` octets after it, from `src`, checked and handed to handle_sip.
   void handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail,
-                  const IpAddress& src, std::uint16_t network, std::uint64_t now,
-                  const proxy::Snapshot* snap) noexcept;
-  // sip.cpp: a datagram from `source` that arrived on `network`.
-  void handle_sip(rte_mbuf* m, bool payload_in_m, const char* payload, std::uint32_t length, const Endpoint& source,
-                  std::uint16_t network, std::uint64_t now, const proxy::Snapshot* snap) noexcept;
+                  const IpAddress& src, std::uint16_t network) noexcept;
+  // sip.cpp: a datagram from source_ that arrived on `network`, in `m` (null: a copy, at `payload`).
+  void handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, std::uint16_t network) noexcept;
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
   // that goes out to this worker's HEP Tap when the call is sampled. Called only when mirroring is
   // on (shared_.mirror_taps set): the caller checks, so the usual datagram pays no call.
@@ -130,11 +132,13 @@ class Worker {
   // answers must come back to this instance, not to a service address several instances share).
   void send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
                        std::uint64_t now) noexcept;
-  // The usual case of send_udp (from the SIP address, one frame, next hop resolved): the headers
-  // from the network's template. False, `m` untouched, when it does not apply.
+  // udp_send.hpp (inline, for handle_sip): the usual case of send_udp (from the SIP address, one
+  // frame, next hop resolved), the headers from the network's template. False, `m` untouched, when
+  // it does not apply: then send_udp.
   bool send_udp_templated(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
                           const net::NextHop& route) noexcept;
-  // Rebuilds templates_ from shared_.networks (a new snapshot: networks are part of the config).
+  // Rebuilds templates_ and template_use_ from shared_.networks (a new snapshot: networks are part
+  // of the config); none (the general path) without a neighbour table or for an MTU below the headers.
   void build_templates(const proxy::Snapshot* snap) noexcept;
   // neighbour.cpp: send_frame fills the Ethernet addresses of an IP frame and queues it, or
   // holds it for resolution; service_hold retries what is held; post tells the control lcore.
@@ -171,12 +175,28 @@ class Worker {
   // Per network: the headers of what we send from its SIP address (net/frame_template.hpp), and
   // the snapshot they were built for (rebuilt when a new one is seen).
   std::array<net::FrameTemplate, kMaxNetworks> templates_{};
+  // Beside each template, what the templated send reads of its network and port, settled when the
+  // templates are built (a port's offloads do not change while it runs), so the usual datagram
+  // neither looks them up nor branches on them.
+  struct TemplateUse {
+    std::uint32_t max_length = 0;  // the largest payload that fits one frame (the network's MTU)
+    std::uint16_t port = 0;
+    std::uint16_t vlan = 0;        // the network's tag (in the template's bytes), for vlan_tci
+    bool ipv4_checksum = false;    // computed here, not by the device
+    bool udp_checksum = false;
+    bool udp_offload = false;      // the device sums the datagram (the pseudo header's sum goes in)
+    std::uint64_t ol_flags = 0;
+    std::uint64_t tx_offload = 0;  // l2_len and l3_len
+  };
+  std::array<TemplateUse, kMaxNetworks> template_use_{};
   const proxy::Snapshot* templates_for_ = nullptr;
   net::NeighbourCache neighbour_cache_;
   std::uint16_t ip_id_ = 0;
   std::uint32_t ipv6_id_ = 0;
   std::uint64_t last_timer_ = 0;
-  std::uint64_t last_tsc_ = 0;
+  std::uint64_t last_tsc_ = 0;  // the TSC poll_once read for this burst
+  const proxy::Snapshot* snap_ = nullptr;  // the snapshot poll_once loaded for this burst
+  Endpoint source_;  // the datagram handle_sip works on came from here (set by handle_udp)
   std::uint64_t now_ns_ = 0;  // shared_.clock.ns(last_tsc_)
   std::uint32_t empty_polls_ = 0;
   bool last_busy_ = false;
