@@ -7,13 +7,17 @@ function) divided by the number of calls made into COUNTED (a function name pref
   callgrind_report.py CALLGRIND_OUT COUNTED [--top N]
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
 
 
 def annotate(out, *args):
-    return subprocess.run(["callgrind_annotate", *args, out], check=True, capture_output=True, text=True).stdout
+    # Run from / : under a directory that holds the sources, callgrind_annotate shortens file names
+    # and then leaves out the callers of a function built with debug info (its call counts).
+    return subprocess.run(["callgrind_annotate", "--auto=no", *args, os.path.abspath(out)], check=True,
+                          capture_output=True, text=True, cwd="/").stdout
 
 
 def counts(line, counted):
@@ -39,23 +43,26 @@ def main():
         elif re.match(r"\s*[\d,]+ \([^)]*\)\s+\*", line):
             # The function itself, not a lambda defined in it (GCC "{lambda", clang "::$_"), whose
             # name begins the same way and whose calls are not the function's.
+            # With debug info the function is listed once per source file its lines came from
+            # (inlined headers); the calls into it are under one of those entries: sum them all.
             if counts(line, a.counted):
-                calls = sum(pending)
-                break
+                calls += sum(pending)
             pending = []
         elif not line.strip():
             pending = []
     if calls == 0:
         sys.exit(f"callgrind_report: no call into {a.counted} in {a.out}")
     print(f"{total / calls:.0f} instructions per call ({total} over {calls} calls)")
-    top = a.top
-    listing = annotate(a.out, "--inclusive=no")
+    # Own cost per function, summed over the source files its lines came from (with debug info a
+    # function is listed once per file it inlined code from).
+    own = {}
+    listing = annotate(a.out, "--inclusive=no", "--threshold=100")
     for line in listing[listing.find("file:function"):].splitlines():
-        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:(.*?) \[", line)
-        if m and top > 0:
-            top -= 1
-            print(f"{int(m.group(1).replace(',', '')) / calls:8.0f}  {m.group(2)[:110]}")
-
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:(.*?) \[", line) or re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:(.*)$", line)
+        if m:
+            own[m.group(2)] = own.get(m.group(2), 0) + int(m.group(1).replace(",", ""))
+    for name, cost in sorted(own.items(), key=lambda kv: -kv[1])[: a.top]:
+        print(f"{cost / calls:8.0f}  {name[:110]}")
 
 if __name__ == "__main__":
     main()
