@@ -36,7 +36,7 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // both with the pin, before any Record-Route already there, else after our Via.
   const sip::Header* rr = record_route_end != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
   const auto record_route = [&](std::size_t at) {
-    edits.add(at, 0, egress.record_route_prefix, *record_route_end);
+    edits.add_insertion(at, egress.record_route_prefix, *record_route_end);
     ++added;
     if (hop.network != c.network) {
       edits.add(at, 0, c.s.networks[c.network].record_route_prefix, *record_route_end);

@@ -17,7 +17,7 @@
 namespace sipshunt::proxy::detail {
 
 inline constexpr std::size_t kMaxEdits = 12;
-inline constexpr std::size_t kMaxPieces = 3;
+inline constexpr std::size_t kMaxPieces = 4;
 
 // Plain members without initialisers (std::string_view has them): an Edits' array of edits is
 // left as it is until written, not zeroed piece by piece on every forward.
@@ -65,6 +65,21 @@ class Edits {
       e->pieces[1] = piece(b);
       e->pieces[2] = piece(c);
     }
+  }
+  // `a` and `b` inserted at `pos` after the pieces of the edit added last when that one inserts
+  // at `pos` without deleting and has room for them (one edit less to place and to apply: our
+  // Via and Record-Route before the first Via), else as a new edit: the same output either way.
+  void add_insertion(std::size_t pos, std::string_view a, std::string_view b) noexcept {
+    if (n_ > 0) {
+      Edit& e = e_[n_ - 1];
+      if (e.pos == pos && e.del == 0 && e.count + 2 <= kMaxPieces) {
+        e.pieces[e.count] = piece(a);
+        e.pieces[e.count + 1] = piece(b);
+        e.count += 2;
+        return;
+      }
+    }
+    add(pos, 0, a, b);
   }
   [[nodiscard]] bool full() const noexcept { return full_; }
 
@@ -192,6 +207,18 @@ class Text {
     sip::write_hex16(v, p + N - 1);
     std::memcpy(p + N - 1 + 16, trail, M - 1);
     return {p, N - 1 + 16 + M - 1};
+  }
+  // `lead`, the decimal form of `v`, `middle` (literals), then the address as a SIP IP literal.
+  template <std::size_t N, std::size_t M>
+  std::string_view decimal_ip(std::uint32_t v, const char (&lead)[N], const IpAddress& a,
+                              const char (&middle)[M]) noexcept {
+    char* p = take(N - 1 + sip::kMaxDecimal<std::uint32_t> + M - 1 + 48);
+    if (p == nullptr) return {};
+    std::memcpy(p, lead, N - 1);
+    std::size_t n = N - 1 + sip::write_decimal(v, p + N - 1);
+    std::memcpy(p + n, middle, M - 1);
+    n += M - 1;
+    return {p, n + format_ip(a, p + n)};
   }
   // `lead` (a literal), then the address as a SIP IP literal.
   template <std::size_t N = 1>
