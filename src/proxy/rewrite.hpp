@@ -17,7 +17,7 @@
 namespace sipshunt::proxy::detail {
 
 inline constexpr std::size_t kMaxEdits = 12;
-inline constexpr std::size_t kMaxPieces = 4;
+inline constexpr std::size_t kMaxPieces = 3;
 
 // Plain members without initialisers (std::string_view has them): an Edits' array of edits is
 // left as it is until written, not zeroed piece by piece on every forward.
@@ -66,20 +66,19 @@ class Edits {
       e->pieces[2] = piece(c);
     }
   }
-  // `a` and `b` inserted at `pos` after the pieces of the edit added last when that one inserts
-  // at `pos` without deleting and has room for them (one edit less to place and to apply: our
-  // Via and Record-Route before the first Via), else as a new edit: the same output either way.
-  void add_insertion(std::size_t pos, std::string_view a, std::string_view b) noexcept {
+  // `a` inserted at `pos` after the pieces of the edit added last when that one inserts at `pos`
+  // without deleting and has room (one edit less to place and to apply: our Via and
+  // Record-Route before the first Via), else as a new edit: the same output either way, since
+  // the edit added last comes after every other edit at `pos` in the order.
+  void add_insertion(std::size_t pos, std::string_view a) noexcept {
     if (n_ > 0) {
       Edit& e = e_[n_ - 1];
-      if (e.pos == pos && e.del == 0 && e.count + 2 <= kMaxPieces) {
-        e.pieces[e.count] = piece(a);
-        e.pieces[e.count + 1] = piece(b);
-        e.count += 2;
+      if (e.pos == pos && e.del == 0 && e.count < kMaxPieces) {
+        e.pieces[e.count++] = piece(a);
         return;
       }
     }
-    add(pos, 0, a, b);
+    add(pos, 0, a);
   }
   [[nodiscard]] bool full() const noexcept { return full_; }
 

@@ -569,6 +569,7 @@ TEST_F(ProxyTest, MaxForwardsEdgeCases) {
       {"Max-Forwards: 0", Verdict::kReply, 483, nullptr},
       {"Max-Forwards: 1", Verdict::kForward, 0, "Max-Forwards: 0"},
       {"Max-Forwards: 255", Verdict::kForward, 0, "Max-Forwards: 254"},
+      {"Max-Forwards: 101", Verdict::kForward, 0, "Max-Forwards: 100"},
       {"Max-Forwards: 256", Verdict::kReply, 400, nullptr},
       {"Max-Forwards:   010", Verdict::kForward, 0, "Max-Forwards:   9"},
   };
