@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "sipshunt/common/compiler.hpp"
+#include "sipshunt/common/decimal_octet.hpp"
 #include "sipshunt/common/hex.hpp"
 
 namespace sipshunt {
@@ -178,20 +179,7 @@ bool parse_ipv6(std::string_view text, IpAddress& out) noexcept {
 
 namespace {
 
-// Decimal text of each octet value in the low three bytes (memory order), its length in the top
-// byte: an IPv4 address is four loads and stores, no division.
-constexpr std::array<std::uint32_t, 256> make_decimal_octets() {
-  std::array<std::uint32_t, 256> t{};
-  for (unsigned v = 0; v < 256; ++v) {
-    const unsigned len = v >= 100 ? 3 : v >= 10 ? 2 : 1;
-    const unsigned digits[3] = {v / 100, v / 10 % 10, v % 10};
-    std::uint32_t e = len << 24;
-    for (unsigned k = 0; k < len; ++k) e |= (std::uint32_t{'0'} + digits[3 - len + k]) << (8 * k);
-    t[v] = e;
-  }
-  return t;
-}
-constexpr std::array<std::uint32_t, 256> kDecimalOctet = make_decimal_octets();
+using detail::kDecimalOctet;  // common/decimal_octet.hpp
 
 // Dotted quad; writes up to 4 octets past the returned length (callers give 46, format_ip).
 std::size_t format_ipv4(const std::uint8_t* b, char* out) noexcept {

@@ -36,10 +36,11 @@ inline void backend_request(Context& c, std::uint32_t own, const StrictRoute& st
   if (is_self(c.s, dest)) return drop(r, Reason::kNextHopIsSelf);
   // Dialogs a backend starts are record-routed with its own pin, so the far end's in-dialog
   // requests come back through us to the same backend.
-  const std::string* record_route_end = c.s.record_route && creates_dialog(m)
-                                            ? &c.s.backends[static_cast<std::size_t>(source_backend)].record_route_end
-                                            : nullptr;
-  return forward_request(c, dest, own, record_route_end, strict, r);
+  const std::vector<std::string>* record_routes =
+      c.s.record_route && creates_dialog(m)
+          ? &c.s.backends[static_cast<std::size_t>(source_backend)].record_route_lines
+          : nullptr;
+  return forward_request(c, dest, own, record_routes, strict, r);
 }
 
 }  // namespace sipshunt::proxy::detail

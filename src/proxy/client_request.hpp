@@ -58,8 +58,9 @@ inline void client_request(Context& c, std::uint32_t own, const StrictRoute& str
   }
   r.backend = target;
   const BackendView& b = c.s.backends[static_cast<std::size_t>(target)];
-  const std::string* record_route_end = c.s.record_route && creates_dialog(m) ? &b.record_route_end : nullptr;
-  return forward_request(c, b.endpoint, own, record_route_end, strict, r);
+  const std::vector<std::string>* record_routes =
+      c.s.record_route && creates_dialog(m) ? &b.record_route_lines : nullptr;
+  return forward_request(c, b.endpoint, own, record_routes, strict, r);
 }
 
 }  // namespace sipshunt::proxy::detail

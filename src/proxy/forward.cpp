@@ -6,13 +6,14 @@
 // those additions would take past sip::kMaxHeaders is answered 513 instead (README.md "What is
 // validated"): the next parser (ours in a second tier) would refuse what we sent.
 #include "rewrite.hpp"
+#include "sipshunt/common/decimal_octet.hpp"
 #include "steps.hpp"
 #include "via.hpp"
 
 namespace sipshunt::proxy::detail {
 
-void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes, const std::string* record_route_end,
-                     const StrictRoute& strict, Outcome& r) noexcept {
+void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
+                     const std::vector<std::string>* record_routes, const StrictRoute& strict, Outcome& r) noexcept {
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
   net::NextHop hop;
   if (!route_to(c.s, dest.ip, hop)) return drop(r, Reason::kNoRoute);
@@ -34,16 +35,16 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
   // is record-routed once per side, the side it leaves by on top (the next hop's first route),
   // both with the pin, before any Record-Route already there, else after our Via.
-  const sip::Header* rr = record_route_end != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
+  const sip::Header* rr = record_routes != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
   const auto record_route = [&](std::size_t at) {
-    edits.add(at, 0, egress.record_route_prefix, *record_route_end);
+    edits.add_insertion(at, (*record_routes)[hop.network]);
     ++added;
     if (hop.network != c.network) {
-      edits.add(at, 0, c.s.networks[c.network].record_route_prefix, *record_route_end);
+      edits.add_insertion(at, (*record_routes)[c.network]);
       ++added;
     }
   };
-  if (record_route_end != nullptr && rr == nullptr) record_route(via_at);
+  if (record_routes != nullptr && rr == nullptr) record_route(via_at);
   if (m.max_forwards < 0) {
     static_assert(kDefaultMaxForwards == 70, "the inserted text below");
     edits.add(via_at, 0, "Max-Forwards: 70\r\n");
@@ -51,9 +52,12 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   }
   add_top_via_edits(c, edits, text);
   if (m.max_forwards >= 0) {
+    // 1..255 here (the parser refuses more, process() answers 0 with 483): the new value's text
+    // is read from the octets' decimal table, nothing formatted.
     const sip::Header* mf = m.find(sip::HeaderId::kMaxForwards);
+    const auto next = static_cast<std::uint32_t>(m.max_forwards - 1);
     edits.add(c.offset(mf->value.data()), mf->value.size(),
-              text.decimal(static_cast<std::uint32_t>(m.max_forwards - 1)));
+              next < 255 ? decimal_octet(static_cast<std::uint8_t>(next)) : text.decimal(next));
   }
   if (rr != nullptr) record_route(c.offset(rr->line.data()));
   if (pop_routes > 0) {

@@ -15,6 +15,9 @@ namespace sipshunt::proxy::detail {
 [[nodiscard]] inline std::uint64_t hash_text(std::string_view text, std::uint64_t seed) noexcept {
   return hash_bytes(text.data(), text.size(), seed);
 }
+// XXH3 of an RFC 3261 branch, then of its Via's sent-by host and port (each seeded with the last),
+// as hash_bytes() three times would give.
+[[nodiscard]] std::uint64_t hash_branch(std::string_view branch, std::string_view host, std::uint16_t port) noexcept;
 [[nodiscard]] std::uint64_t hash_endpoint(const Endpoint& e) noexcept;
 
 }  // namespace sipshunt::proxy::detail

@@ -66,6 +66,20 @@ class Edits {
       e->pieces[2] = piece(c);
     }
   }
+  // `a` inserted at `pos` after the pieces of the edit added last when that one inserts at `pos`
+  // without deleting and has room (one edit less to place and to apply: our Via and
+  // Record-Route before the first Via), else as a new edit: the same output either way, since
+  // the edit added last comes after every other edit at `pos` in the order.
+  void add_insertion(std::size_t pos, std::string_view a) noexcept {
+    if (n_ > 0) {
+      Edit& e = e_[n_ - 1];
+      if (e.pos == pos && e.del == 0 && e.count < kMaxPieces) {
+        e.pieces[e.count++] = piece(a);
+        return;
+      }
+    }
+    add(pos, 0, a);
+  }
   [[nodiscard]] bool full() const noexcept { return full_; }
 
   // The whole input [0, end) with every edit applied, into out[0, cap): the length written, or
@@ -192,6 +206,18 @@ class Text {
     sip::write_hex16(v, p + N - 1);
     std::memcpy(p + N - 1 + 16, trail, M - 1);
     return {p, N - 1 + 16 + M - 1};
+  }
+  // `lead`, the decimal form of `v`, `middle` (literals), then the address as a SIP IP literal.
+  template <std::size_t N, std::size_t M>
+  std::string_view decimal_ip(std::uint32_t v, const char (&lead)[N], const IpAddress& a,
+                              const char (&middle)[M]) noexcept {
+    char* p = take(N - 1 + sip::kMaxDecimal<std::uint32_t> + M - 1 + 48);
+    if (p == nullptr) return {};
+    std::memcpy(p, lead, N - 1);
+    std::size_t n = N - 1 + sip::write_decimal(v, p + N - 1);
+    std::memcpy(p + n, middle, M - 1);
+    n += M - 1;
+    return {p, n + format_ip(a, p + n)};
   }
   // `lead` (a literal), then the address as a SIP IP literal.
   template <std::size_t N = 1>

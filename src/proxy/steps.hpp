@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "context.hpp"
 #include "strict_route.hpp"
@@ -22,10 +23,11 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
            Outcome& r) noexcept;
 
 // forward.cpp: the request in `c` sent on to `dest`, rewritten (our Via, Max-Forwards, the
-// `pop_routes` Route values of ours at the top removed, Record-Route ending in
-// `record_route_end` (the backend's BackendView::record_route_end: its pin) when not null,
+// `pop_routes` Route values of ours at the top removed, our Record-Route from `record_routes`
+// (a backend's BackendView::record_route_lines: its pin, per network) when not null,
 // strict-route restore).
-void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes, const std::string* record_route_end,
+void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
+                     const std::vector<std::string>* record_routes,
                      const StrictRoute& strict, Outcome& r) noexcept;
 
 }  // namespace sipshunt::proxy::detail

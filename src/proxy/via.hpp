@@ -22,8 +22,9 @@ namespace sipshunt::proxy::detail {
 // (and always when rport was asked for, as RFC 3581 requires); a bare `rport` gets the source port.
 // An IPv6 source is written without brackets (RFC 3261 via-received is IPv6address; RFC 5118 §4.5:
 // accept `received` with or without them, never send them); a bracketed one naming the source stays.
-inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexcept {
+SIPSHUNT_ALWAYS_INLINE void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexcept {
   const sip::Via& v = c.m.vias[0];
+  const char* rport_end = nullptr;  // where a bare rport's value goes
   if (v.has_rport && v.rport.empty()) {
     // The parser's empty value view sits right after the name; check that before trusting it.
     const char* name_end = v.rport.data();
@@ -33,11 +34,15 @@ inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexce
       sip::Param rport;
       name_end = sip::find_param(v.params, "rport", rport) ? rport.name.data() + rport.name.size() : nullptr;
     }
-    if (name_end != nullptr) edits.add(c.offset(name_end), 0, text.decimal(c.src.port, "="));
+    rport_end = name_end;
   }
+  const auto add_rport = [&] {
+    if (rport_end != nullptr) edits.add(c.offset(rport_end), 0, text.decimal(c.src.port, "="));
+  };
   // With rport, received is written whatever the sent-by says: the host is read only without it.
   if (!v.has_rport && host_is(v.host, c.src.ip)) return;
   if (v.has_received) {
+    add_rport();
     if (!v.received.empty()) {
       if (host_is(v.received, c.src.ip)) return;
       edits.add(c.offset(v.received.data()), v.received.size(), text.ip(c.src.ip));
@@ -48,8 +53,17 @@ inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexce
       edits.add(c.offset(received.name.data() + received.name.size()), 0, text.ip(c.src.ip, "="));
       return;
     }
+    rport_end = nullptr;  // added above
   }
-  edits.add(c.offset_end(v.value), 0, text.ip(c.src.ip, ";received="));
+  const std::size_t end = c.offset_end(v.value);
+  if (rport_end == v.value.data() + v.value.size()) {
+    // A bare rport as the last parameter (the usual softphone Via): its value and the received
+    // parameter after it are one text, so one edit and one copy.
+    edits.add(end, 0, text.decimal_ip(c.src.port, "=", c.src.ip, ";received="));
+    return;
+  }
+  add_rport();
+  edits.add(end, 0, text.ip(c.src.ip, ";received="));
 }
 
 
@@ -61,10 +75,7 @@ inline void add_top_via_edits(const Context& c, Edits& edits, Text& text) noexce
   constexpr std::string_view kCookie = sip::kBranchCookie;
   std::uint64_t h;
   if (v.has_branch && v.branch.size() > kCookie.size() && same_octets(v.branch.data(), kCookie.data(), kCookie.size())) {
-    h = hash_text(v.branch, 0x3261);
-    h = hash_text(v.host, h);
-    const std::uint16_t port = via_port(v);
-    h = hash_bytes(&port, sizeof port, h);
+    h = hash_branch(v.branch, v.host, via_port(v));
   } else {
     h = hash_text(m.request_uri, 0x2543);
     std::string_view from_tag;  // decoded here only: parse() does not (empty when malformed)

@@ -88,6 +88,10 @@ TEST_F(ProxyTest, InviteIsForwardedWithOurViaRecordRouteAndDecrementedMaxForward
   const std::string branch = top_branch(o.out);
   ASSERT_EQ(branch.substr(0, 7), "z9hG4bK");
   EXPECT_TRUE(is_hex16(branch.substr(7))) << branch;
+  // The same branch as every earlier version (XXH3 of z9hG4bK776asdhds, 198.18.0.2, 5060): an
+  // instance upgraded while its peers still run the old one must give a retransmission, its
+  // CANCEL and its ACK the branch the old one gave.
+  EXPECT_EQ(branch, "z9hG4bK9d4871cfe0458c51");
   const std::string expected = crlf(
       "INVITE sip:bob@example.com SIP/2.0\n"
       "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=" + branch + "\n"
@@ -527,6 +531,16 @@ TEST_F(ProxyTest, Rfc3581ReceivedAndRport) {
       {"10.0.0.1;received=10.9.9.9;branch=z9hG4bK1", "198.18.0.4:5060",
        "10.0.0.1;received=198.18.0.4;branch=z9hG4bK1"},
       {"[2001:db8::1]:5060;branch=z9hG4bK1", "198.18.0.4:5060", "[2001:db8::1]:5060;branch=z9hG4bK1;received=198.18.0.4"},
+      // A bare rport after a received parameter: the port is written whatever received says.
+      {"198.18.0.2;branch=z9hG4bK1;received=198.18.0.3;rport", "198.18.0.3:6000",
+       "198.18.0.2;branch=z9hG4bK1;received=198.18.0.3;rport=6000"},
+      {"198.18.0.2;branch=z9hG4bK1;received=10.9.9.9;rport", "198.18.0.3:6000",
+       "198.18.0.2;branch=z9hG4bK1;received=198.18.0.3;rport=6000"},
+      {"198.18.0.2;branch=z9hG4bK1;received;rport", "198.18.0.3:6000",
+       "198.18.0.2;branch=z9hG4bK1;received=198.18.0.3;rport=6000"},
+      // A bare rport last: its value and the received parameter written as one text.
+      {"198.18.0.2:5060;branch=z9hG4bK1;rport", "198.18.0.5:65535",
+       "198.18.0.2:5060;branch=z9hG4bK1;rport=65535;received=198.18.0.5"},
   };
   for (const Case& c : cases) {
     const std::string in = crlf("OPTIONS sip:x@example.com SIP/2.0\nVia: SIP/2.0/UDP " + c.via +
@@ -555,6 +569,7 @@ TEST_F(ProxyTest, MaxForwardsEdgeCases) {
       {"Max-Forwards: 0", Verdict::kReply, 483, nullptr},
       {"Max-Forwards: 1", Verdict::kForward, 0, "Max-Forwards: 0"},
       {"Max-Forwards: 255", Verdict::kForward, 0, "Max-Forwards: 254"},
+      {"Max-Forwards: 101", Verdict::kForward, 0, "Max-Forwards: 100"},
       {"Max-Forwards: 256", Verdict::kReply, 400, nullptr},
       {"Max-Forwards:   010", Verdict::kForward, 0, "Max-Forwards:   9"},
   };

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <random>
 
@@ -39,6 +40,16 @@ TEST(SipWriter, DecimalAndHex) {
   }
   sip::write_hex16(0x0123456789abcdefull, buf);
   EXPECT_EQ(std::string_view(buf, 16), "0123456789abcdef");
+  // Every nibble value in every position, against printf, writing exactly 16 octets.
+  for (std::uint64_t i = 0; i < 100000; ++i) {
+    const std::uint64_t v = i < 256 ? 0x1111111111111111ull * (i & 15) ^ (i >> 4) << (4 * (i & 15)) : rng();
+    char expected[17];
+    std::snprintf(expected, sizeof expected, "%016llx", static_cast<unsigned long long>(v));
+    std::memset(buf, '.', sizeof buf);
+    sip::write_hex16(v, buf);
+    ASSERT_EQ(std::string_view(buf, 16), std::string_view(expected, 16)) << std::hex << v;
+    ASSERT_EQ(buf[16], '.');
+  }
 }
 
 TEST(SipWriter, CopyBytesEveryLength) {

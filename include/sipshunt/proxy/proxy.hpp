@@ -88,7 +88,9 @@ struct BackendView {
   bool up = true;             // health
   config::AdminState admin = config::AdminState::kEnabled;
   std::string pin;            // the pin parameter value (name, %-escaped where not a URI paramchar)
-  std::string record_route_end;  // pin + ">\r\n": the end of our Record-Route line (NetworkView)
+  // Our Record-Route line with this pin, one per network (index as Snapshot::networks):
+  // NetworkView::record_route_prefix + pin + ">\r\n", inserted as one piece.
+  std::vector<std::string> record_route_lines;
   std::int32_t next_same_address = -1;  // the next backend (config order) on the same address, -1 none
 
   // New calls: up and enabled. Pinned (in-dialog) requests: up and not disabled (drained accepts).
@@ -115,8 +117,8 @@ struct RuleView {
 
 // One of our networks as the proxy sees it (README.md "Networks"): its SIP address and the
 // preformatted starts of the Via and Record-Route lines that carry it. A Record-Route line is
-// record_route_prefix + the backend's record_route_end (its pin + ">\r\n"): two pieces of one
-// edit, no allocation.
+// record_route_prefix + a backend's pin + ">\r\n", preformatted per backend and network
+// (BackendView::record_route_lines): one piece of an edit, no allocation.
 struct NetworkView {
   std::string name;
   Endpoint sip;                        // (network address, config self port)

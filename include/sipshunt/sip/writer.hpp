@@ -11,6 +11,10 @@
 #include <limits>
 #include <string_view>
 
+#if defined(__SSSE3__)
+#include <immintrin.h>
+#endif
+
 #include "sipshunt/common/address.hpp"
 #include "sipshunt/common/compiler.hpp"
 #include "sipshunt/common/hex.hpp"
@@ -106,13 +110,25 @@ inline std::size_t write_decimal(T v, char* out) noexcept {
   return n;
 }
 
-// Writes 16 lowercase hex digits of `v`, most significant first, two per table load.
+// Writes 16 lowercase hex digits of `v`, most significant first. With SSSE3 the 16 nibbles are
+// spread to one octet each (the octets byte-swapped, high and low nibbles interleaved) and turned
+// into digits by one shuffle of "0123456789abcdef": a dozen instructions instead of eight table
+// loads and stores (the branch of every forwarded request, perf/README.md).
 inline void write_hex16(std::uint64_t v, char* out) noexcept {
+#if defined(__SSSE3__)
+  const __m128i octets = _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(v)));
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i nibbles =
+      _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi64(octets, 4), low4), _mm_and_si128(octets, low4));
+  const __m128i digits = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi8(digits, nibbles));
+#else
   for (int i = 7; i >= 0; --i) {
     const std::uint16_t pair = hex_pair(static_cast<std::uint8_t>(v));
     std::memcpy(out + 2 * i, &pair, 2);
     v >>= 8;
   }
+#endif
 }
 
 // Bounded output into a caller's buffer: a write past the capacity sets overflow() and writes
