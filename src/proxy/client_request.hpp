@@ -4,6 +4,7 @@
 // pool, no-match reply) and a Maglev lookup of the Call-ID in the chosen pool.
 #pragma once
 
+#include "decide.hpp"
 #include "steps.hpp"
 
 namespace sipshunt::proxy::detail {
@@ -36,7 +37,7 @@ inline void client_request(Context& c, std::uint32_t own, const StrictRoute& str
     }
   }
   if (target < 0) {
-    const Decision d = decide(c.s, c.w, m, c.src);
+    const Decision d = client_decision(c.s, c.w, m, c.src);
     r.rule = d.rule;
     switch (d.kind) {
       case rules::ActionKind::kDrop:

@@ -8,6 +8,7 @@
 #include "backend_request.hpp"
 #include "client_request.hpp"
 #include "count.hpp"
+#include "request_uri.hpp"
 #include "response.hpp"
 
 namespace sipshunt::proxy {
@@ -15,37 +16,6 @@ namespace sipshunt::proxy {
 namespace {
 
 using namespace detail;
-
-// RFC 5118 §4.2: an IPv6 address in a SIP URI is written in brackets (RFC 3261 §25.1
-// IPv6reference); "sip:2001:db8::10" is answered 400. The hostport of a sip/sips Request-URI (after
-// any userinfo, before any parameter) that is not bracketed and holds more than one ':' is that.
-[[nodiscard]] inline bool unbracketed_ipv6_host(std::string_view uri) noexcept {
-  std::size_t at;
-  if (uri.size() > 4 && (uri[3] == ':') && sip::iequals(uri.substr(0, 3), "sip")) {
-    at = 4;
-  } else if (uri.size() > 5 && uri[4] == ':' && sip::iequals(uri.substr(0, 4), "sips")) {
-    at = 5;
-  } else {
-    return false;
-  }
-  // This runs for every request: most Request-URIs hold at most one ':' after the scheme (the
-  // port's), which two vectorised memchr calls settle; only the rest get the careful scan.
-  const char* const end = uri.data() + uri.size();
-  const auto* first = static_cast<const char*>(std::memchr(uri.data() + at, ':', uri.size() - at));
-  if (first == nullptr || std::memchr(first + 1, ':', static_cast<std::size_t>(end - first - 1)) == nullptr) return false;
-  // The host starts after the last '@' before the first ';' or '?'; a bracketed one is settled
-  // there (every RFC 5118 Request-URI), else its colons are counted up to that ';' or '?'.
-  const char* const begin = uri.data() + at;
-  const char* stop = static_cast<const char*>(std::memchr(begin, ';', static_cast<std::size_t>(end - begin)));
-  if (stop == nullptr) stop = end;
-  if (const auto* q = static_cast<const char*>(std::memchr(begin, '?', static_cast<std::size_t>(stop - begin)))) stop = q;
-  const auto* last_at = static_cast<const char*>(memrchr(begin, '@', static_cast<std::size_t>(stop - begin)));
-  const char* const host = last_at != nullptr ? last_at + 1 : begin;
-  if (host == end || *host == '[') return false;
-  unsigned colons = 0;
-  for (const char* p = host; p != stop; ++p) colons += *p == ':';
-  return colons > 1;
-}
 
 void request(Context& c, Outcome& r) noexcept {
   const sip::Message& m = c.m;
@@ -61,11 +31,14 @@ void request(Context& c, Outcome& r) noexcept {
           return reply(c, 420, default_phrase(420), Reason::kUnsupportedExtension, Extra::kUnsupported, r);
     }
   }
-  if (unbracketed_ipv6_host(m.request_uri))
+  // RFC 5118 §4.2: an IPv6 address in a SIP URI is written in brackets (RFC 3261 §25.1
+  // IPv6reference); "sip:2001:db8::10" is answered 400 (request_uri.hpp).
+  const RequestUriShape uri = request_uri_shape(m.request_uri, c.data + c.size);
+  if (uri.unbracketed_ipv6)
     return reply(c, 400, default_phrase(400), reason_for(sip::Status::kBadRequestUri), Extra::kNone, r);
   const std::uint32_t own = m.route_count > 0 ? own_routes(c.s, m) : 0;
   // Loose routing first: with our Route on top the Request-URI is not ours to restore.
-  const StrictRoute strict = own > 0 ? StrictRoute{} : strict_route(c.s, m);
+  const StrictRoute strict = own > 0 ? StrictRoute{} : strict_route(c.s, m, uri.has_at);
   const std::int32_t backend = find_backend(c.s, c.src);
   if (backend >= 0) return backend_request(c, own, strict, backend, r);
   return client_request(c, own, strict, r);

@@ -23,11 +23,12 @@ struct StrictRoute {
   const sip::RouteValue* last = nullptr;  // the value that becomes the Request-URI; null: none
 };
 
-[[nodiscard]] inline StrictRoute strict_route(const Snapshot& s, const sip::Message& m) noexcept {
+// `ruri_has_at`: whether the Request-URI holds a '@' (request_uri.hpp finds it).
+[[nodiscard]] inline StrictRoute strict_route(const Snapshot& s, const sip::Message& m, bool ruri_has_at) noexcept {
   StrictRoute sr;
   const std::string_view ruri = m.request_uri;
   // Cheap test first: most Request-URIs have a user part, ours never.
-  if (ruri.find('@') != std::string_view::npos) return sr;
+  if (ruri_has_at) return sr;
   sip::Uri u;
   if (!sip::parse_uri(ruri, u) || !u.user.empty() || !names_us(s, u)) return sr;
   if (!sip::find_param(u.params, kPinParam, sr.pin)) return sr;

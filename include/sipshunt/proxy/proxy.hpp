@@ -257,7 +257,7 @@ struct Outcome {
 // The index in Snapshot::networks of the network named `name`, -1 none. Control plane.
 [[nodiscard]] int find_network(const Snapshot& s, std::string_view name) noexcept;
 
-// The decision point for a client request that no pin routes (src/proxy/decide.cpp): the rule
+// The decision point for a client request that no pin routes (src/proxy/decide.hpp): the rule
 // index that matched (-1 none) turned into an action. Exposed for tests and `explain`.
 struct Decision {
   rules::ActionKind kind = rules::ActionKind::kDrop;

@@ -1,0 +1,120 @@
+// hot path
+// What the request checks read of the Request-URI before routing: whether its host is an IPv6
+// address without brackets (RFC 5118 §4.2, a 400) and whether it holds a '@' (strict routing's
+// cheap test, strict_route.hpp). One pass over the URI's octets answers both.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#if defined(__AVX2__) || defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "sipshunt/common/compiler.hpp"
+#include "sipshunt/common/octets.hpp"
+
+namespace sipshunt::proxy::detail {
+
+struct RequestUriShape {
+  bool unbracketed_ipv6 = false;  // RFC 5118 §4.2: answered 400
+  bool has_at = false;            // a '@' anywhere in the URI
+};
+
+// The general test: the hostport of a sip/sips Request-URI (after any userinfo, before any
+// parameter or header) that is not bracketed and holds more than one ':'. `at`: the offset after
+// the scheme's ':'. Reached only for URIs with two ':' or more after the scheme (an IPv6 host, a
+// user part with a password or a ':' in a parameter) or longer than the one-pass window below.
+[[nodiscard]] inline bool unbracketed_ipv6_host_after(std::string_view uri, std::size_t at) noexcept {
+  const char* const end = uri.data() + uri.size();
+  const auto* first = static_cast<const char*>(std::memchr(uri.data() + at, ':', uri.size() - at));
+  if (first == nullptr || std::memchr(first + 1, ':', static_cast<std::size_t>(end - first - 1)) == nullptr) return false;
+  // The host starts after the last '@' before the first ';' or '?'; a bracketed one is settled
+  // there (every RFC 5118 Request-URI), else its colons are counted up to that ';' or '?'.
+  const char* const begin = uri.data() + at;
+  const char* stop = static_cast<const char*>(std::memchr(begin, ';', static_cast<std::size_t>(end - begin)));
+  if (stop == nullptr) stop = end;
+  if (const auto* q = static_cast<const char*>(std::memchr(begin, '?', static_cast<std::size_t>(stop - begin)))) stop = q;
+  const auto* last_at = static_cast<const char*>(memrchr(begin, '@', static_cast<std::size_t>(stop - begin)));
+  const char* const host = last_at != nullptr ? last_at + 1 : begin;
+  if (host == end || *host == '[') return false;
+  unsigned colons = 0;
+  for (const char* p = host; p != stop; ++p) colons += *p == ':';
+  return colons > 1;
+}
+
+// The offset after "sip:" or "sips:" (any case, RFC 3261 §19.1.1), 0 for any other scheme. The
+// scheme's letters are compared as one word with their case bit set; ':' is compared as it is.
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE std::size_t sip_scheme_end(std::string_view uri) noexcept {
+  if (uri.size() > 4 && (load4(uri.data()) | 0x00202020u) == 0x3a706973u) return 4;  // "sip:"
+  if (uri.size() > 5 && (load4(uri.data()) | 0x20202020u) == 0x73706973u && uri[4] == ':') return 5;  // "sips:"
+  return 0;
+}
+
+// The shape from the positions of the URI's ':' and '@' (bit i: octet i). With two ':' at most in
+// the whole URI the host cannot be an unbracketed IPv6 address: a sip/sips scheme takes one.
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE RequestUriShape shape_from_marks(std::string_view uri, std::uint64_t colons,
+                                                                      std::uint64_t ats) noexcept {
+  RequestUriShape shape;
+  shape.has_at = ats != 0;
+  const std::uint64_t after_first = colons & (colons - 1);
+  if (SIPSHUNT_UNLIKELY((after_first & (after_first - 1)) != 0)) {
+    if (const std::size_t at = sip_scheme_end(uri); at != 0) shape.unbracketed_ipv6 = unbracketed_ipv6_host_after(uri, at);
+  }
+  return shape;
+}
+
+#if defined(__AVX2__) || defined(__SSE2__)
+// The ':' and '@' among the 32 octets at p (bit i: octet i).
+SIPSHUNT_ALWAYS_INLINE void marks32(const char* p, std::uint32_t& colons, std::uint32_t& ats) noexcept {
+#if defined(__AVX2__)
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  colons = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(':'))));
+  ats = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('@'))));
+#else
+  const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+  const __m128i colon = _mm_set1_epi8(':'), at = _mm_set1_epi8('@');
+  colons = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, colon))) |
+           static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, colon))) << 16;
+  ats = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, at))) |
+        static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, at))) << 16;
+#endif
+}
+#endif
+
+// Both answers for a Request-URI. `readable_end`: the end of the datagram holding it. Most
+// Request-URIs are 64 octets or shorter: their ':' and '@' are found with one or two 32-octet
+// loads and two compares each (16-octet loads without AVX2), and only a URI with three ':' or
+// more takes the general test above. The loads read the 64 octets from the URI's first: only
+// when those are inside the datagram, which the length check below makes sure of. For a parsed
+// request (sip::parse returned kOk) the Request-URI is followed by " SIP/2.0", the line end and
+// the header lines the parser requires (Via, From, To, Call-ID and CSeq), so it holds for any
+// usual request; a longer URI, or a datagram too short, takes the octet scans (memchr) as before.
+[[nodiscard]] SIPSHUNT_ALWAYS_INLINE RequestUriShape request_uri_shape(std::string_view uri,
+                                                                       const char* readable_end) noexcept {
+  const char* const p = uri.data();
+  const std::size_t n = uri.size();
+#if defined(__AVX2__) || defined(__SSE2__)
+  if (SIPSHUNT_LIKELY(n - 1 < 64 && readable_end - p >= 64)) {  // 1 to 64 octets
+    std::uint32_t c, a;
+    marks32(p, c, a);
+    std::uint64_t colons = c, ats = a;
+    if (n > 32) {
+      marks32(p + 32, c, a);
+      colons |= std::uint64_t{c} << 32;
+      ats |= std::uint64_t{a} << 32;
+    }
+    const std::uint64_t in_uri = ~std::uint64_t{0} >> (64 - n);
+    return shape_from_marks(uri, colons & in_uri, ats & in_uri);
+  }
+#endif
+  RequestUriShape shape;
+  shape.has_at = uri.find('@') != std::string_view::npos;
+  if (const std::size_t at = sip_scheme_end(uri); at != 0) shape.unbracketed_ipv6 = unbracketed_ipv6_host_after(uri, at);
+  return shape;
+}
+
+}  // namespace sipshunt::proxy::detail
