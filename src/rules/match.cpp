@@ -3,6 +3,7 @@
 // database once, then the rules in file order over the matched pattern bits (compilation:
 // rules.cpp).
 #include <algorithm>
+#include <bit>
 
 #include "impl.hpp"
 #include "sipshunt/rules/rules.hpp"
@@ -57,13 +58,8 @@ int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned i
 }  // namespace
 
 // Methods compare with case (RFC 3261 §7.1), header names without (§7.3.1).
-std::int32_t RuleSet::Impl::method_id(std::string_view method) const noexcept {
-  const std::size_t n = method.size();
-  if (n > kSizedMethod) return find_sized<false>(methods, method);
-  for (std::uint32_t i = method_by_size[n]; i < method_by_size[n + 1]; ++i) {
-    if (same_octets(methods[i].data(), method.data(), n)) return static_cast<std::int32_t>(i);
-  }
-  return -1;
+std::int32_t RuleSet::Impl::long_method_id(std::string_view method) const noexcept {
+  return find_sized<false>(methods, method);
 }
 
 std::int32_t RuleSet::Impl::other_header_field(std::string_view name) const noexcept {
@@ -83,7 +79,11 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
   // 1. Scan every field that has patterns, each field once.
   //    A value the field's prefilter refuses matches none of its patterns; a value the field's
   //    memo holds is answered from it (the ids its scan reported).
-  ScanContext ctx{s.bits.data(), s.matched.data(), 0, {}, 0};
+  // `reported` is written by a scan before it is read: left uninitialised.
+  ScanContext ctx;
+  ctx.bits = s.bits.data();
+  ctx.matched = s.matched.data();
+  ctx.count = 0;
   bool failed = false;
   // Inlined at both call sites: out of line, its prologue and epilogue cost about as much as a
   // refused value's whole prefilter test.
@@ -109,14 +109,32 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
     }
   };
   if (m.ruri_field >= 0) scan(m.ruri_field, msg.request_uri);
-  if (m.fields.size() > (m.ruri_field >= 0 ? 1u : 0u)) {
-    // Most fields are skipped on one bit test: the loop keeps the ids in a register and walks
-    // a pointer, so a skipped field costs a load, a test and the loop's own step.
-    const std::uint32_t scanned_ids = m.scanned_ids;
-    for (const sip::Header *h = msg.headers, *const end = msg.headers + msg.header_count; h != end; ++h) {
-      if (((scanned_ids >> static_cast<unsigned>(h->id)) & 1) == 0) continue;
-      const std::int32_t f = m.header_field(*h);
-      if (f >= 0) scan(f, h->value);
+  {
+    // A field of an id a message has at most one of is where Message::first says.
+    for (std::uint32_t ids = m.single_ids; ids != 0; ids &= ids - 1) {
+      const auto id = static_cast<std::size_t>(std::countr_zero(ids));
+      const std::uint16_t i = msg.first[id];
+      if (i != sip::kNoHeader) scan(m.field_of_id[id], msg.headers[i].value);
+    }
+    // The others are found by walking the fields from the first of them (Message::first; from
+    // the top when some scanned header has no id, bit 0). Most fields are skipped on one bit
+    // test: the loop keeps the ids in a register and walks a pointer, so a skipped field costs
+    // a load, a test and the loop's own step.
+    const std::uint32_t walked_ids = m.walked_ids;
+    if (walked_ids != 0) {
+      std::size_t start = 0;
+      if ((walked_ids & 1) == 0) {
+        start = sip::kNoHeader;
+        for (std::uint32_t ids = walked_ids; ids != 0; ids &= ids - 1) {
+          start = std::min<std::size_t>(start, msg.first[std::countr_zero(ids)]);
+        }
+      }
+      const sip::Header* const end = msg.headers + msg.header_count;
+      for (const sip::Header* h = start < msg.header_count ? msg.headers + start : end; h != end; ++h) {
+        if (((walked_ids >> static_cast<unsigned>(h->id)) & 1) == 0) continue;
+        const std::int32_t f = m.header_field(*h);
+        if (f >= 0) scan(f, h->value);
+      }
     }
   }
 

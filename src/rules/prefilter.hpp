@@ -48,6 +48,10 @@ struct Prefilter {
  private:
   // Whether `lead` occurs in `value` (at least lead.size() octets): prefilter_search.cpp.
   [[nodiscard]] bool contains(std::string_view value) const noexcept;
+  // Whether `lead` occurs at a place from `from` on: the block of `width` places where
+  // contains() found a candidate, one by one, then contains() again over the rest.
+  [[nodiscard]] __attribute__((noinline)) bool found_from(std::string_view value, std::size_t from,
+                                                          std::size_t width) const noexcept;
 
   [[nodiscard]] bool equal(const char* p) const noexcept {
     if (!caseless) return same_octets(p, lead.data(), lead.size());

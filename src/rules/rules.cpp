@@ -299,7 +299,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::span<const std::fil
     m.other_fields.push_back(fi);
   }
   for (std::size_t id = 0; id < m.field_of_id.size(); ++id) {
-    if (m.field_of_id[id] != -1) m.scanned_ids |= std::uint32_t{1} << id;
+    if (m.field_of_id[id] == -1) continue;
+    const std::uint32_t bit = std::uint32_t{1} << id;
+    (bit & Impl::kSingleIds ? m.single_ids : m.walked_ids) |= bit;
   }
 
   // Source prefixes: a node satisfies a src condition when one of the condition's prefixes

@@ -79,6 +79,23 @@ TEST(RuleSemantics, NoRuleMatches) {
   EXPECT_EQ(decide(*empty, request("BYE", "sip:bob@example.com")), "(none)");
 }
 
+// A header a message may carry several fields of is scanned in every one of them, wherever they
+// are; To, of which a message that parsed has one, is found through Message::first
+// (match.cpp), also when other scanned headers come before or after it.
+TEST(RuleSemantics, EveryFieldOfAScannedHeaderIsScanned) {
+  auto c = compile_text(
+      "rule ua: header User-Agent ~ /evil/ => drop\n"
+      "rule to: header To ~ /carol/ => drop\n"
+      "rule rest: any => pool core\n");
+  COMPILE_OK(c);
+  EXPECT_EQ(decide(*c, request("INVITE", "sip:bob@example.com", {"User-Agent: good", "User-Agent: evil 1.0"})), "ua");
+  EXPECT_EQ(decide(*c, request("INVITE", "sip:bob@example.com", {"User-Agent: evil", "Subject: x", "User-Agent: good"})), "ua");
+  EXPECT_EQ(decide(*c, request("INVITE", "sip:bob@example.com", {"User-Agent: good", "User-Agent: good"})), "rest");
+  std::string to_carol = request("INVITE", "sip:bob@example.com", {"User-Agent: good"});
+  to_carol.replace(to_carol.find("<sip:bob@"), 9, "<sip:carol@");
+  EXPECT_EQ(decide(*c, to_carol), "to");
+}
+
 TEST(RuleSemantics, ConjunctionNeedsEveryCondition) {
   auto c = compile_text("rule both: method INVITE and ruri ~ /^sip:1800/ and header Subject ~ /urgent/ => drop\n");
   COMPILE_OK(c);
