@@ -22,6 +22,9 @@ void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, 
     if (m != nullptr) rte_pktmbuf_free(m);
     return;
   }
+  // Sampled timing (dataplane/counters.hpp): the count before this datagram's bump, so the first
+  // datagram is timed, from the one load the bump makes.
+  const bool timed = (read(counters_.sip_in) & (kProcessingSampleEvery - 1)) == 0;
   bump(counters_.sip_in);
   // Output goes behind the input in the same buffer when it fits (no second mbuf, no copy),
   // leaving room in front of it for the new headers (Ethernet, a VLAN tag, IPv4 or IPv6, UDP).
@@ -43,12 +46,16 @@ void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, 
     capacity = detail::kLinearSize;
   }
   const std::uint64_t now_ns = now_ns_;  // once per burst: the TSC-to-ns division is not free
-  // Sampled timing (dataplane/counters.hpp): sip_in was just bumped, so the first datagram is timed.
-  const bool timed = (read(counters_.sip_in) & (kProcessingSampleEvery - 1)) == 1;
   const std::uint64_t t0 = timed ? rte_rdtsc() : 0;
   const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, network, out, capacity, now_ns);
   if (SIPSHUNT_UNLIKELY(timed)) counters_.processing.record(shared_.clock.ns(rte_rdtsc() - t0), kProcessingBoundsNs);
   if (SIPSHUNT_UNLIKELY(shared_.mirror_taps != nullptr)) mirror(payload, length, source, r, out, *snap);
+  // The usual verdict first: a forward of output already in m, sent from the template.
+  if (SIPSHUNT_LIKELY(r.verdict == proxy::Verdict::kForward && out_in_m)) {
+    bump(counters_.sip_forwarded);
+    if (SIPSHUNT_LIKELY(send_udp_templated(m, true, out, r.length, r.next_hop, r.route))) return;
+    return send_udp(m, true, out, r.length, r.next_hop, r.route, From::kSipAddress, last_tsc_);
+  }
   switch (r.verdict) {
     case proxy::Verdict::kForward:
     case proxy::Verdict::kReply: {

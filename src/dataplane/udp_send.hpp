@@ -24,9 +24,10 @@ SIPSHUNT_ALWAYS_INLINE bool Worker::send_udp_templated(rte_mbuf* m, bool payload
   // Of the route's family (a network without a template has none) and one frame (else fragments:
   // the general path).
   if (SIPSHUNT_UNLIKELY(t.family() != dst.ip.family || length > u.max_length)) return false;
-  net::MacAddress mac;
   // Unresolved: the general path holds the frame while the control lcore resolves the next hop.
-  if (SIPSHUNT_UNLIKELY(!neighbour_cache_.lookup(*shared_.neighbours, route.network, route.address, mac))) return false;
+  // The MAC is copied from the memo straight into the frame.
+  const net::MacAddress* mac = neighbour_cache_.find(*shared_.neighbours, route.network, route.address);
+  if (SIPSHUNT_UNLIKELY(mac == nullptr)) return false;
   if (!payload_in_m) {
     if (m == nullptr) m = rte_pktmbuf_alloc(shared_.pool);
     if (SIPSHUNT_UNLIKELY(m == nullptr)) {
@@ -38,7 +39,7 @@ SIPSHUNT_ALWAYS_INLINE bool Worker::send_udp_templated(rte_mbuf* m, bool payload
     payload = to;
   }
   const bool v6 = dst.ip.family == Family::kIPv6;
-  auto* eth = t.write(reinterpret_cast<unsigned char*>(payload), length, mac, dst.ip, dst.port,
+  auto* eth = t.write(reinterpret_cast<unsigned char*>(payload), length, *mac, dst.ip, dst.port,
                       v6 ? 0 : next_ip_id(), u.ipv4_checksum, u.udp_checksum);
   if (SIPSHUNT_UNLIKELY(u.udp_offload)) {
     // The device sums the datagram; it wants the pseudo header's sum in the field (DPDK's rule).

@@ -33,11 +33,13 @@ FrameTemplate::FrameTemplate(const MacAddress& src_mac, std::uint16_t vlan, cons
     h.src = src;
     h.dst = IpAddress{Family::kIPv4, {}};
     write_ipv4(l3, h, false);
-    ipv4_sum_ = std::uint64_t{load4(l3 + 8)} + load4(l3 + 12);
+    // Words 0-3: version, TOS, flags, TTL, protocol, source; the length, id, checksum and
+    // destination are zero here and added per datagram.
+    ipv4_sum_ = std::uint64_t{load4(l3)} + load4(l3 + 4) + load4(l3 + 8) + load4(l3 + 12);
   }
   write_udp(l3 + l3_len_, src_port, 0, 0);
   const unsigned char proto[2] = {0, kIpProtoUdp};
-  pseudo_sum_ = checksum_add(proto, 2, checksum_add(l3 + (v6 ? 8 : 12), v6 ? 16 : 4));
+  pseudo_sum_ = checksum_add(proto, 2, checksum_add(l3 + (v6 ? 8 : 12), v6 ? 16 : 4)) + load4(l3 + l3_len_);  // + source port
 }
 
 }  // namespace sipshunt::net

@@ -57,6 +57,27 @@ TEST(Checksum, MatchesNaiveReferenceOnEveryLengthAndAlignment) {
   }
 }
 
+// checksum_fold against the fold of RFC 1071 §4.1 (add the carries back until none is left), on
+// 64-bit sums whose halves and quarters sit at the carry edges, and on random ones.
+TEST(Checksum, FoldMatchesTheEndAroundCarryLoop) {
+  const auto reference = [](std::uint64_t s) {
+    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    return static_cast<std::uint16_t>(~s & 0xffff);
+  };
+  const std::uint32_t edges[] = {0, 1, 0x7fff, 0x8000, 0xfffe, 0xffff, 0x10000, 0x1fffe, 0xfffe0001,
+                                 0xffff0000, 0xffff0001, 0xfffffffe, 0xffffffff};
+  for (const std::uint32_t hi : edges)
+    for (const std::uint32_t lo : edges) {
+      const std::uint64_t s = (std::uint64_t{hi} << 32) | lo;
+      EXPECT_EQ(checksum_fold(s), reference(s)) << std::hex << s;
+    }
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 200000; ++i) {
+    const std::uint64_t s = rng() >> (i % 40);
+    ASSERT_EQ(checksum_fold(s), reference(s)) << std::hex << s;
+  }
+}
+
 TEST(Checksum, LargestDatagramOfAllOnesDoesNotOverflow) {
   std::vector<unsigned char> d(65535, 0xff);
   EXPECT_EQ(stored(checksum_fold(checksum_add(d.data(), d.size()))), naive_checksum(d));

@@ -16,14 +16,15 @@ namespace sipshunt::net {
 [[nodiscard]] std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum = 0) noexcept;
 
 // Folds a running sum into 16 bits and complements it: the value to store in a checksum field.
-// Each step adds the halves and puts the carry back (an end-around carry, RFC 1071 §2).
+// Each step adds the halves and puts the carry back (an end-around carry, RFC 1071 §2). The
+// 32-to-16 step adds the word to itself rotated by 16: the upper half of that sum is hi + lo with
+// the carry out of lo + hi (the lower half) already in it, one rotate and one add.
 [[nodiscard]] inline std::uint16_t checksum_fold(std::uint64_t sum) noexcept {
   const auto lo = static_cast<std::uint32_t>(sum);
   std::uint32_t s32 = lo + static_cast<std::uint32_t>(sum >> 32);
   s32 += s32 < lo;  // the carry out of the 32-bit add
-  std::uint32_t s16 = (s32 & 0xffffu) + (s32 >> 16);  // at most 0x1fffe
-  s16 += s16 >> 16;
-  return static_cast<std::uint16_t>(~s16 & 0xffffu);
+  s32 += (s32 >> 16) | (s32 << 16);
+  return static_cast<std::uint16_t>(~s32 >> 16);
 }
 
 // Checksum of an IPv4 header of `len` bytes whose checksum field holds zero (or verify: a header

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -48,30 +49,31 @@ class FrameTemplate {
     unsigned char* const udp = payload - kUdpHeaderLen;
     std::memcpy(frame, dst_mac.bytes.data(), 6);
     const auto udp_len = static_cast<std::uint16_t>(kUdpHeaderLen + length);
+    // The per-datagram fields go in from registers and are added to the sums from there (no
+    // reload of what was just stored); two big-endian fields side by side are one 32-bit store.
     std::uint64_t pseudo = pseudo_sum_;
     if (family_ == Family::kIPv4) {
-      store_be16(l3 + 2, static_cast<std::uint16_t>(kIpv4HeaderLen + udp_len));
-      store_be16(l3 + 4, ipv4_id);
-      std::memcpy(l3 + 16, dst.bytes.data(), 4);
+      const std::uint32_t len_id = be16_pair(static_cast<std::uint16_t>(kIpv4HeaderLen + udp_len), ipv4_id);
+      const std::uint32_t dst4 = load4(dst.bytes.data());
+      std::memcpy(l3 + 2, &len_id, 4);
+      std::memcpy(l3 + 16, &dst4, 4);
       if (ipv4_checksum) {
-        const std::uint16_t c =
-            checksum_fold(ipv4_sum_ + load4(l3) + load4(l3 + 4) + load4(l3 + 16));
+        const std::uint16_t c = checksum_fold(ipv4_sum_ + len_id + dst4);
         std::memcpy(l3 + 10, &c, 2);
       }
-      pseudo += load4(l3 + 16);
+      pseudo += dst4;
     } else {
       store_be16(l3 + 4, udp_len);
       std::memcpy(l3 + 24, dst.bytes.data(), 16);
-      for (std::size_t i = 0; i < 16; i += 4) pseudo += load4(l3 + 24 + i);
+      for (std::size_t i = 0; i < 16; i += 4) pseudo += load4(dst.bytes.data() + i);
     }
-    store_be16(udp + 2, dst_port);
-    store_be16(udp + 4, udp_len);
+    const std::uint32_t port_len = be16_pair(dst_port, udp_len);
+    std::memcpy(udp + 2, &port_len, 4);
     if (udp_checksum) {
-      // Pseudo-header length (RFC 768; RFC 8200 §8.1: its 32-bit length's upper half is zero here)
-      // and the UDP header's four words: ports, length, the zero checksum.
-      std::uint16_t len_word;
-      std::memcpy(&len_word, udp + 4, 2);
-      pseudo += std::uint64_t{len_word} + load4(udp) + load4(udp + 4);
+      // The UDP header's destination port and length, and the pseudo header's length (RFC 768;
+      // RFC 8200 §8.1: its 32-bit length's upper half is zero here); the source port is in
+      // pseudo_sum_, the checksum field is zero.
+      pseudo += std::uint64_t{port_len} + be16_native(udp_len);
       std::uint16_t c = checksum_fold(checksum_add(payload, length, pseudo));
       if (c == 0) c = 0xffff;  // RFC 768: a computed zero is sent as all ones
       std::memcpy(udp + 6, &c, 2);
@@ -80,13 +82,25 @@ class FrameTemplate {
   }
 
  private:
+  // The value a native 16-bit load gives of `v` stored big-endian, and of `a` then `b` so stored
+  // as a 32-bit load gives (RFC 1071 §2: the sum is byte-order independent, so these add as loaded).
+  static std::uint16_t be16_native(std::uint16_t v) noexcept {
+    if constexpr (std::endian::native == std::endian::little) return __builtin_bswap16(v);
+    return v;
+  }
+  static std::uint32_t be16_pair(std::uint16_t a, std::uint16_t b) noexcept {
+    if constexpr (std::endian::native == std::endian::little)
+      return std::uint32_t{be16_native(a)} | std::uint32_t{be16_native(b)} << 16;
+    return std::uint32_t{a} << 16 | b;
+  }
+
   std::array<unsigned char, kRoom> bytes_{};  // right-aligned: the headers are the last size_ octets
   Family family_ = Family::kNone;
   std::uint8_t size_ = 0;
   std::uint8_t l2_len_ = 0;
   std::uint8_t l3_len_ = 0;
-  std::uint64_t ipv4_sum_ = 0;    // IPv4 header words 2 and 3 (TTL, protocol, zero checksum; source)
-  std::uint64_t pseudo_sum_ = 0;  // UDP pseudo header: source address and protocol
+  std::uint64_t ipv4_sum_ = 0;    // the template's IPv4 header (total length, id, checksum, destination zero)
+  std::uint64_t pseudo_sum_ = 0;  // UDP pseudo header's source address and protocol, and the UDP source port
 };
 
 }  // namespace sipshunt::net

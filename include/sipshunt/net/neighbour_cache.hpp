@@ -24,18 +24,25 @@ class NeighbourCache {
   // (not remembered: the next datagram asks the table again).
   [[nodiscard]] bool lookup(const NeighbourTable& table, std::uint16_t network, const IpAddress& ip,
                             MacAddress& mac) noexcept {
+    const MacAddress* m = find(table, network, ip);
+    if (m == nullptr) return false;
+    mac = *m;
+    return true;
+  }
+
+  // The same, the MAC read where the memo keeps it (valid until the next call): nullptr when
+  // unresolved. For a caller that copies it once, into the frame.
+  [[nodiscard]] const MacAddress* find(const NeighbourTable& table, std::uint16_t network, const IpAddress& ip) noexcept {
     const std::uint64_t now = table.changes();
     Entry& e = entries_[slot(network, ip)];
-    if (SIPSHUNT_LIKELY(e.changes == now && e.network == network && e.ip == ip)) {
-      mac = e.mac;
-      return true;
-    }
-    if (!table.lookup(network, ip, mac)) return false;
+    if (SIPSHUNT_LIKELY(e.changes == now && e.network == network && e.ip == ip)) return &e.mac;
+    MacAddress mac;
+    if (!table.lookup(network, ip, mac)) return nullptr;
     e.changes = now;  // read before the lookup: a change since makes the next use miss
     e.network = network;
     e.ip = ip;
     e.mac = mac;
-    return true;
+    return &e.mac;
   }
 
  private:
