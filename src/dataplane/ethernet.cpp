@@ -22,9 +22,7 @@ void Worker::handle(rte_mbuf* m, std::uint16_t port) noexcept {
   const auto* eth = rte_pktmbuf_mtod(m, const unsigned char*);
   if (SIPSHUNT_LIKELY(m->data_len >= net::kEthernetHeaderLen && net::load_be16(eth + 12) == net::kEtherTypeIpv4 &&
                       (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) == 0 && pc.link_count != 0 &&
-                      pc.links[0].vlan == 0 && pc.links[0].v4 != kNoNetwork &&
-                      (detail::mac_is(eth, pc.mac) || detail::mac_is_broadcast(eth) ||
-                       detail::mac_is_ipv6_multicast(eth)))) {
+                      pc.links[0].vlan == 0 && pc.links[0].v4 != kNoNetwork && detail::mac_accepted(eth, pc.mac))) {
     const std::uint16_t network = pc.links[0].v4;
     PortCounters& on = counters_.networks[network];
     bump(on.rx_packets);
@@ -38,10 +36,7 @@ void Worker::handle_frame(rte_mbuf* m, std::uint16_t port) noexcept {
   if (SIPSHUNT_UNLIKELY(m->data_len < net::kEthernetHeaderLen)) return drop(m, Drop::kRunt);
   auto* eth = rte_pktmbuf_mtod(m, unsigned char*);
   const PortContext& pc = shared_.ports[port];
-  if (SIPSHUNT_UNLIKELY(!detail::mac_is(eth, pc.mac) && !detail::mac_is_broadcast(eth) &&
-                        !detail::mac_is_ipv6_multicast(eth))) {
-    return drop(m, Drop::kNotForUs);
-  }
+  if (SIPSHUNT_UNLIKELY(!detail::mac_accepted(eth, pc.mac))) return drop(m, Drop::kNotForUs);
   std::uint16_t type = net::load_be16(eth + 12);
   // A device that strips the tag (af_packet: the kernel hands it over as auxdata) says so in the
   // mbuf; otherwise the tag is in band. Either way one tag is all we take (no QinQ).

@@ -34,6 +34,10 @@ SIPSHUNT_ALWAYS_INLINE bool mac_is_broadcast(const unsigned char* p) noexcept {
 SIPSHUNT_ALWAYS_INLINE bool mac_is_ipv6_multicast(const unsigned char* p) noexcept {
   return p[0] == 0x33 && p[1] == 0x33;
 }
+// A frame a worker takes: to the port's MAC, broadcast, or an IPv6 multicast group.
+SIPSHUNT_ALWAYS_INLINE bool mac_accepted(const unsigned char* p, const net::MacAddress& ours) noexcept {
+  return mac_is(p, ours) || mac_is_broadcast(p) || mac_is_ipv6_multicast(p);
+}
 SIPSHUNT_ALWAYS_INLINE void count_drop(WorkerCounters& c, Drop why, std::uint64_t n = 1) noexcept {
   bump(c.drops[static_cast<std::size_t>(why)], n);
 }

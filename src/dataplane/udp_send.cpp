@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "packet.hpp"
+#include "udp_send.hpp"
 #include "sipshunt/dataplane/worker.hpp"
 #include "sipshunt/net/checksum.hpp"
 #include "sipshunt/net/fragment.hpp"
@@ -50,14 +51,8 @@ void Worker::build_templates(const proxy::Snapshot* snap) noexcept {
     u.port = nc.port;
     u.vlan = nc.vlan;
     u.ipv4_checksum = !pc.tx_ipv4_checksum;
-    u.udp_checksum = !pc.tx_udp_checksum;
     u.udp_offload = pc.tx_udp_checksum;
-    if (pc.tx_udp_checksum) {
-      u.ol_flags = v6 ? (RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM)
-                      : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM | (pc.tx_ipv4_checksum ? RTE_MBUF_F_TX_IP_CKSUM : 0));
-    } else if (!v6 && pc.tx_ipv4_checksum) {
-      u.ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-    }
+    u.ol_flags = detail::udp_tx_flags(pc, v6);
     u.tx_offload = rte_mbuf_tx_offload(t.l2_len(), t.l3_len(), 0, 0, 0, 0, 0);  // one store, not two bit fields
   }
   templates_for_ = snap;
@@ -93,7 +88,7 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
     auto* l3 = udp - ip_len;
     auto* eth = l3 - net::kEthernetHeaderLen;
     net::write_udp(udp, shared_.sip_port, dst.port, static_cast<std::uint16_t>(udp_len));
-    std::uint64_t flags = 0;
+    const std::uint64_t flags = detail::udp_tx_flags(pc, v6);
     if (SIPSHUNT_LIKELY(!v6)) {
       net::Ipv4Out h;
       h.src = src;
@@ -102,13 +97,11 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
       h.id = next_ip_id();
       net::write_ipv4(l3, h, !pc.tx_ipv4_checksum);
       if (pc.tx_udp_checksum) {
-        flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM | (pc.tx_ipv4_checksum ? RTE_MBUF_F_TX_IP_CKSUM : 0);
         const std::uint16_t ph = rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr*>(l3), flags);
         std::memcpy(udp + 6, &ph, 2);
       } else {
         const std::uint16_t c = net::udp_checksum(l3 + 12, l3 + 16, udp, udp_len);
         std::memcpy(udp + 6, &c, 2);
-        if (pc.tx_ipv4_checksum) flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
       }
     } else {
       net::Ipv6Out h;
@@ -117,7 +110,6 @@ void Worker::send_udp(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32
       h.payload_len = static_cast<std::uint16_t>(udp_len);
       net::write_ipv6(l3, h);
       if (pc.tx_udp_checksum) {
-        flags = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
         const std::uint16_t ph = rte_ipv6_phdr_cksum(reinterpret_cast<const rte_ipv6_hdr*>(l3), flags);
         std::memcpy(udp + 6, &ph, 2);
       } else {

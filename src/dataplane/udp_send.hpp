@@ -16,6 +16,18 @@
 
 namespace sipshunt::dataplane {
 
+namespace detail {
+// The mbuf's offload flags for a UDP datagram out of port `pc`: the checksums the device computes
+// (DPDK's TX_*_CKSUM, with the family's TX_IPV4/TX_IPV6), none when it computes neither.
+SIPSHUNT_ALWAYS_INLINE std::uint64_t udp_tx_flags(const PortContext& pc, bool v6) noexcept {
+  if (pc.tx_udp_checksum) {
+    return v6 ? (RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM)
+              : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM | (pc.tx_ipv4_checksum ? RTE_MBUF_F_TX_IP_CKSUM : 0));
+  }
+  return !v6 && pc.tx_ipv4_checksum ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM : 0;
+}
+}  // namespace detail
+
 SIPSHUNT_ALWAYS_INLINE bool Worker::send_udp_templated(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length,
                                 const Endpoint& dst, const net::NextHop& route) noexcept {
   if (SIPSHUNT_UNLIKELY(route.network >= kMaxNetworks)) return false;
@@ -40,7 +52,7 @@ SIPSHUNT_ALWAYS_INLINE bool Worker::send_udp_templated(rte_mbuf* m, bool payload
   }
   const bool v6 = dst.ip.family == Family::kIPv6;
   auto* eth = t.write(reinterpret_cast<unsigned char*>(payload), length, *mac, dst.ip, dst.port,
-                      v6 ? 0 : next_ip_id(), u.ipv4_checksum, u.udp_checksum);
+                      v6 ? 0 : next_ip_id(), u.ipv4_checksum, !u.udp_offload);
   if (SIPSHUNT_UNLIKELY(u.udp_offload)) {
     // The device sums the datagram; it wants the pseudo header's sum in the field (DPDK's rule).
     unsigned char* l3 = eth + t.l2_len();

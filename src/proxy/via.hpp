@@ -36,13 +36,17 @@ SIPSHUNT_ALWAYS_INLINE void add_top_via_edits(const Context& c, Edits& edits, Te
     }
     rport_end = name_end;
   }
-  const auto add_rport = [&] {
-    if (rport_end != nullptr) edits.add(c.offset(rport_end), 0, text.decimal(c.src.port, "="));
-  };
   // With rport, received is written whatever the sent-by says: the host is read only without it.
   if (!v.has_rport && host_is(v.host, c.src.ip)) return;
+  const std::size_t end = c.offset_end(v.value);
+  if (!v.has_received && rport_end == v.value.data() + v.value.size()) {
+    // A bare rport as the last parameter (the usual softphone Via): its value and the received
+    // parameter after it are one text, so one edit and one copy.
+    edits.add(end, 0, text.decimal_ip(c.src.port, "=", c.src.ip, ";received="));
+    return;
+  }
+  if (rport_end != nullptr) edits.add(c.offset(rport_end), 0, text.decimal(c.src.port, "="));
   if (v.has_received) {
-    add_rport();
     if (!v.received.empty()) {
       if (host_is(v.received, c.src.ip)) return;
       edits.add(c.offset(v.received.data()), v.received.size(), text.ip(c.src.ip));
@@ -53,16 +57,7 @@ SIPSHUNT_ALWAYS_INLINE void add_top_via_edits(const Context& c, Edits& edits, Te
       edits.add(c.offset(received.name.data() + received.name.size()), 0, text.ip(c.src.ip, "="));
       return;
     }
-    rport_end = nullptr;  // added above
   }
-  const std::size_t end = c.offset_end(v.value);
-  if (rport_end == v.value.data() + v.value.size()) {
-    // A bare rport as the last parameter (the usual softphone Via): its value and the received
-    // parameter after it are one text, so one edit and one copy.
-    edits.add(end, 0, text.decimal_ip(c.src.port, "=", c.src.ip, ";received="));
-    return;
-  }
-  add_rport();
   edits.add(end, 0, text.ip(c.src.ip, ";received="));
 }
 

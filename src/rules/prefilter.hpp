@@ -48,6 +48,9 @@ struct Prefilter {
  private:
   // Whether `lead` occurs in `value` (at least lead.size() octets): prefilter_search.cpp.
   [[nodiscard]] bool contains(std::string_view value) const noexcept;
+  // contains()'s search by blocks of L::kWidth places (prefilter_search.cpp's Lanes16, Lanes32).
+  template <class L>
+  [[nodiscard]] bool search_blocks(std::string_view value, std::size_t places) const noexcept;
   // Whether `lead` occurs at a place from `from` on: the block of `width` places where
   // contains() found a candidate, one by one, then contains() again over the rest.
   [[nodiscard]] __attribute__((noinline)) bool found_from(std::string_view value, std::size_t from,

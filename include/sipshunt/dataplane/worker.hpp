@@ -182,8 +182,7 @@ class Worker {
     std::uint32_t max_length = 0;  // the largest payload that fits one frame (the network's MTU)
     std::uint16_t port = 0;
     std::uint16_t vlan = 0;        // the network's tag (in the template's bytes), for vlan_tci
-    bool ipv4_checksum = false;    // computed here, not by the device
-    bool udp_checksum = false;
+    bool ipv4_checksum = false;    // the IPv4 header's checksum computed here, not by the device
     bool udp_offload = false;      // the device sums the datagram (the pseudo header's sum goes in)
     std::uint64_t ol_flags = 0;
     std::uint64_t tx_offload = 0;  // l2_len and l3_len
