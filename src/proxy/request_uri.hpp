@@ -25,8 +25,8 @@ struct RequestUriShape {
 
 // The general test: the hostport of a sip/sips Request-URI (after any userinfo, before any
 // parameter or header) that is not bracketed and holds more than one ':'. `at`: the offset after
-// the scheme's ':'. Reached only for URIs with two ':' or more after the scheme (an IPv6 host, a
-// user part with a password or a ':' in a parameter) or longer than the one-pass window below.
+// the scheme's ':'. Reached only for URIs longer than the 64-octet window below (or within 64
+// octets of the datagram's end), and on builds without SSE2.
 [[nodiscard]] inline bool unbracketed_ipv6_host_after(std::string_view uri, std::size_t at) noexcept {
   const char* const end = uri.data() + uri.size();
   const auto* first = static_cast<const char*>(std::memchr(uri.data() + at, ':', uri.size() - at));
@@ -53,42 +53,57 @@ struct RequestUriShape {
   return 0;
 }
 
-// The shape from the positions of the URI's ':' and '@' (bit i: octet i). With two ':' at most in
-// the whole URI the host cannot be an unbracketed IPv6 address: a sip/sips scheme takes one.
-[[nodiscard]] SIPSHUNT_ALWAYS_INLINE RequestUriShape shape_from_marks(std::string_view uri, std::uint64_t colons,
-                                                                      std::uint64_t ats) noexcept {
-  RequestUriShape shape;
-  shape.has_at = ats != 0;
-  const std::uint64_t after_first = colons & (colons - 1);
-  if (SIPSHUNT_UNLIKELY((after_first & (after_first - 1)) != 0)) {
-    if (const std::size_t at = sip_scheme_end(uri); at != 0) shape.unbracketed_ipv6 = unbracketed_ipv6_host_after(uri, at);
-  }
-  return shape;
+#if defined(__AVX2__) || defined(__SSE2__)
+// The octets equal to C... among the 64 at p (bit i: octet i), one mask per octet value, each
+// half loaded once; `n` > 32 reads them all, else the first 32 only (the bits above stay clear).
+template <char... C>
+SIPSHUNT_ALWAYS_INLINE void marks(const char* p, std::size_t n, std::uint64_t* out) noexcept {
+  const auto half = [out](const char* q, unsigned shift) {
+    std::size_t i = 0;
+#if defined(__AVX2__)
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+    ((out[i++] |= std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(C))))}
+                  << shift),
+     ...);
+#else
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
+    ((out[i++] |= (std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, _mm_set1_epi8(C))))} |
+                   std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, _mm_set1_epi8(C))))} << 16)
+                  << shift),
+     ...);
+#endif
+  };
+  for (std::size_t i = 0; i < sizeof...(C); ++i) out[i] = 0;
+  half(p, 0);
+  if (n > 32) half(p + 32, 32);
 }
 
-#if defined(__AVX2__) || defined(__SSE2__)
-// The ':' and '@' among the 32 octets at p (bit i: octet i).
-SIPSHUNT_ALWAYS_INLINE void marks32(const char* p, std::uint32_t& colons, std::uint32_t& ats) noexcept {
-#if defined(__AVX2__)
-  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  colons = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(':'))));
-  ats = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('@'))));
-#else
-  const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-  const __m128i colon = _mm_set1_epi8(':'), at = _mm_set1_epi8('@');
-  colons = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, colon))) |
-           static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, colon))) << 16;
-  ats = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, at))) |
-        static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, at))) << 16;
-#endif
+// The RFC 5118 §4.2 test for a URI of 1 to 64 octets with 64 readable from its first, its ':'
+// and '@' already marked: the rule of unbracketed_ipv6_host_after on masks, no scan (every IPv6
+// Request-URI, bracketed or not, has three ':' or more and comes here).
+[[nodiscard]] inline bool unbracketed_ipv6_host_in_window(std::string_view uri, std::uint64_t colons,
+                                                          std::uint64_t ats) noexcept {
+  const std::size_t at = sip_scheme_end(uri);  // < n <= 64
+  if (at == 0) return false;
+  const std::size_t n = uri.size();
+  const std::uint64_t after_scheme = (~std::uint64_t{0} >> (64 - n)) & (~std::uint64_t{0} << at);
+  std::uint64_t m[2];
+  marks<';', '?'>(uri.data(), n, m);
+  const std::uint64_t ends = (m[0] | m[1]) & after_scheme;
+  const std::size_t stop = ends != 0 ? static_cast<std::size_t>(__builtin_ctzll(ends)) : n;  // <= 64
+  const std::uint64_t hostport = after_scheme & (stop == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << stop) - 1);
+  const std::uint64_t last_ats = ats & hostport;
+  const std::size_t host = last_ats != 0 ? 64 - static_cast<std::size_t>(__builtin_clzll(last_ats)) : at;
+  if (host >= stop || uri[host] == '[') return false;  // host < stop <= 64 below
+  return __builtin_popcountll(colons & hostport & (~std::uint64_t{0} << host)) > 1;
 }
 #endif
 
 // Both answers for a Request-URI. `readable_end`: the end of the datagram holding it. Most
 // Request-URIs are 64 octets or shorter: their ':' and '@' are found with one or two 32-octet
 // loads and two compares each (16-octet loads without AVX2), and only a URI with three ':' or
-// more takes the general test above. The loads read the 64 octets from the URI's first: only
+// more takes the window test above (two compares more). The loads read the 64 octets from the URI's first: only
 // when those are inside the datagram, which the length check below makes sure of. For a parsed
 // request (sip::parse returned kOk) the Request-URI is followed by " SIP/2.0", the line end and
 // the header lines the parser requires (Via, From, To, Call-ID and CSeq), so it holds for any
@@ -99,16 +114,18 @@ SIPSHUNT_ALWAYS_INLINE void marks32(const char* p, std::uint32_t& colons, std::u
   const std::size_t n = uri.size();
 #if defined(__AVX2__) || defined(__SSE2__)
   if (SIPSHUNT_LIKELY(n - 1 < 64 && readable_end - p >= 64)) {  // 1 to 64 octets
-    std::uint32_t c, a;
-    marks32(p, c, a);
-    std::uint64_t colons = c, ats = a;
-    if (n > 32) {
-      marks32(p + 32, c, a);
-      colons |= std::uint64_t{c} << 32;
-      ats |= std::uint64_t{a} << 32;
-    }
     const std::uint64_t in_uri = ~std::uint64_t{0} >> (64 - n);
-    return shape_from_marks(uri, colons & in_uri, ats & in_uri);
+    std::uint64_t m[2];
+    marks<':', '@'>(p, n, m);
+    const std::uint64_t colons = m[0] & in_uri, ats = m[1] & in_uri;
+    RequestUriShape shape;
+    shape.has_at = ats != 0;
+    // With two ':' at most in the whole URI the host cannot be an unbracketed IPv6 address: a
+    // sip/sips scheme takes one.
+    const std::uint64_t after_first = colons & (colons - 1);
+    if (SIPSHUNT_UNLIKELY((after_first & (after_first - 1)) != 0))
+      shape.unbracketed_ipv6 = unbracketed_ipv6_host_in_window(uri, colons, ats);
+    return shape;
   }
 #endif
   RequestUriShape shape;
