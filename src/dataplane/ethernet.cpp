@@ -14,20 +14,29 @@
 namespace sipshunt::dataplane {
 
 void Worker::handle(rte_mbuf* m, std::uint16_t port) noexcept {
-  // The usual frame: untagged IPv4 (neither in band nor stripped by the device) on a port whose
-  // first link is the untagged one with an IPv4 network. It needs few registers, so the call on
-  // to handle_ipv4 is a jump without a frame of its own; anything else (or in doubt) takes
-  // handle_frame, which decides the same for this frame and counts every drop.
+  // The usual frame: untagged IPv4 or IPv6 (neither in band nor stripped by the device) on a port
+  // whose first link is the untagged one with a network of that family. It needs few registers,
+  // so the call on to handle_ipv4 or handle_ipv6 is a jump without a frame of its own; anything
+  // else (or in doubt) takes handle_frame, which decides the same for this frame and counts every drop.
   const PortContext& pc = shared_.ports[port];
   const auto* eth = rte_pktmbuf_mtod(m, const unsigned char*);
-  if (SIPSHUNT_LIKELY(m->data_len >= net::kEthernetHeaderLen && net::load_be16(eth + 12) == net::kEtherTypeIpv4 &&
-                      (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) == 0 && pc.link_count != 0 &&
-                      pc.links[0].vlan == 0 && pc.links[0].v4 != kNoNetwork && detail::mac_accepted(eth, pc.mac))) {
-    const std::uint16_t network = pc.links[0].v4;
+  const auto plain = [&](std::uint16_t type, std::uint16_t PortLink::*family) {
+    return m->data_len >= net::kEthernetHeaderLen && net::load_be16(eth + 12) == type &&
+           (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) == 0 && pc.link_count != 0 && pc.links[0].vlan == 0 &&
+           pc.links[0].*family != kNoNetwork && detail::mac_accepted(eth, pc.mac);
+  };
+  const auto count_in = [&](std::uint16_t network) {
     PortCounters& on = counters_.networks[network];
     bump(on.rx_packets);
     bump(on.rx_bytes, m->pkt_len);
-    return handle_ipv4(m, network);
+  };
+  if (SIPSHUNT_LIKELY(plain(net::kEtherTypeIpv4, &PortLink::v4))) {
+    count_in(pc.links[0].v4);
+    return handle_ipv4(m, pc.links[0].v4);
+  }
+  if (plain(net::kEtherTypeIpv6, &PortLink::v6)) {
+    count_in(pc.links[0].v6);
+    return handle_ipv6(m, pc.links[0].v6);
   }
   handle_frame(m, port);
 }
