@@ -190,6 +190,9 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
       const std::uint64_t mk = blk < kMaxBlocks ? sp[blk] >> (pos & 63) : 0;
       if (SIPSHUNT_LIKELY(mk != 0)) {
         ne = pos + static_cast<std::size_t>(__builtin_ctzll(mk));
+      } else if (blk + 1 < blocks.count && sp[blk + 1] != 0) {
+        // The name runs into the next block (whose mask is stored: it holds the CR at the latest).
+        ne = ((blk + 1) << 6) + static_cast<std::size_t>(__builtin_ctzll(sp[blk + 1]));
       } else {
         Cursor c(blocks, pos, cr);
         ne = c.next(pos);

@@ -272,6 +272,30 @@ TEST(HeaderLines, NamesAtEveryBlockOffset) {
   }
 }
 
+// A name that runs past the block its line starts in ends at the next block's stored mask; one
+// longer than a block at the first delimiter found past both: every length around one and two
+// blocks at every block offset gives the same fields.
+TEST(HeaderLines, NamesIntoLaterBlocksAtEveryOffset) {
+  Message& m = msg();
+  for (const std::size_t len : {63, 64, 65, 127, 128, 129, 150}) {
+    std::string name = "X-";
+    while (name.size() < len) name += static_cast<char>('a' + name.size() % 26);
+    for (std::size_t pad = 1; pad <= 140; ++pad) {
+      SCOPED_TRACE("len " + std::to_string(len) + ", pad " + std::to_string(pad));
+      const std::string x(pad, 'x');
+      ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x, name + ": v", "Subject: s", name + " : w"}), m),
+                Status::kOk);
+      ASSERT_EQ(m.header_count, 10);
+      EXPECT_EQ(m.headers[7].name, name);
+      EXPECT_EQ(m.headers[7].value, "v");
+      EXPECT_EQ(m.headers[8].id, HeaderId::kSubject);
+      EXPECT_EQ(m.headers[8].value, "s");
+      EXPECT_EQ(m.headers[9].name, name);
+      EXPECT_EQ(m.headers[9].value, "w");
+    }
+  }
+}
+
 TEST(HeaderLines, LeadingCrlfsOverSeveralBlocks) {
   // RFC 3261 §7.5: CRLFs before the start line are skipped, however many blocks they fill.
   Message& m = msg();
