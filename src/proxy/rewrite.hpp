@@ -131,7 +131,7 @@ class Edits {
     return {s.data(), static_cast<std::uint32_t>(s.size())};
   }
   SIPSHUNT_ALWAYS_INLINE static char* copy(char* o, const char* s, std::size_t n) noexcept {
-    sip::copy_bytes(o, s, n);
+    sip::copy_bytes_wide(o, s, n);
     return o + n;
   }
 
