@@ -18,11 +18,7 @@
 
 namespace sipshunt {
 
-bool IpAddress::is_unsendable() const noexcept {
-  if (family == Family::kIPv4) {
-    const std::uint32_t a = v4_host_order();
-    return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe;  // unspecified, broadcast, 224/4
-  }
+bool IpAddress::is_unsendable_other() const noexcept {
   if (family == Family::kIPv6) {
     if (bytes[0] == 0xff) return true;  // multicast
     for (auto b : bytes)

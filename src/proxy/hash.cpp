@@ -22,7 +22,10 @@ std::uint64_t hash_bytes(const void* data, std::size_t size, std::uint64_t seed)
 // directly it is inlined here and the port's run, its length known, takes the 1-3 octet case
 // alone (perf/README.md "The forward rewrite in fewer instructions"). Our branch must not change
 // between versions (rolling upgrades): tests/proxy pins it.
-std::uint64_t hash_branch(std::string_view branch, std::string_view host, std::uint16_t port) noexcept {
+// Flattened: GCC otherwise keeps XXH3_avalanche and XXH3_mul128_fold64 out of line, five calls
+// per branch.
+__attribute__((flatten)) std::uint64_t hash_branch(std::string_view branch, std::string_view host,
+                                                   std::uint16_t port) noexcept {
   const auto xxh3 = [](const void* data, std::size_t size, std::uint64_t seed) {
     return XXH3_64bits_internal(data, size, seed, XXH3_kSecret, sizeof(XXH3_kSecret), XXH3_hashLong_64b_withSeed);
   };

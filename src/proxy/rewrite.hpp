@@ -68,7 +68,7 @@ class Edits {
   }
   // `a` inserted at `pos` after the pieces of the edit added last when that one inserts at `pos`
   // without deleting and has room (one edit less to place and to apply: our Via and
-  // Record-Route before the first Via), else as a new edit: the same output either way, since
+  // Record-Routes before the first Via), else as a new edit: the same output either way, since
   // the edit added last comes after every other edit at `pos` in the order.
   void add_insertion(std::size_t pos, std::string_view a) noexcept {
     if (n_ > 0) {
@@ -131,7 +131,7 @@ class Edits {
     return {s.data(), static_cast<std::uint32_t>(s.size())};
   }
   SIPSHUNT_ALWAYS_INLINE static char* copy(char* o, const char* s, std::size_t n) noexcept {
-    sip::copy_bytes(o, s, n);
+    sip::copy_bytes_wide(o, s, n);
     return o + n;
   }
 

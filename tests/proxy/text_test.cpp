@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ip_literal.hpp"
 #include "ipv6_text.hpp"
@@ -61,6 +62,21 @@ TEST(SipWriter, CopyBytesEveryLength) {
     EXPECT_EQ(dst[0], '.');
     EXPECT_EQ(std::string_view(dst + 1, n), std::string_view(src + 3, n)) << n;
     EXPECT_EQ(dst[n + 1], '.') << n;
+  }
+}
+
+// The rewrite's copy: every length through its 32-, 64-, 128-octet cases and the four-move turns,
+// from a source that ends where the copy does (an ASan build reports any read past it), writing
+// nothing outside [dst, dst + n).
+TEST(SipWriter, CopyBytesWideEveryLength) {
+  for (std::size_t n = 0; n <= 600; ++n) {
+    std::vector<char> src(n + 1);
+    for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<char>('A' + (i * 7 + n) % 53);
+    std::vector<char> dst(n + 2, '.');
+    sip::copy_bytes_wide(dst.data() + 1, src.data() + 1, n);
+    ASSERT_EQ(dst[0], '.') << n;
+    ASSERT_EQ(std::string_view(dst.data() + 1, n), std::string_view(src.data() + 1, n)) << n;
+    ASSERT_EQ(dst[n + 1], '.') << n;
   }
 }
 

@@ -30,10 +30,19 @@ struct IpAddress {
     return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
            (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
   }
-  // Broadcast, multicast or unspecified: never a destination (DESIGN.md, proxy rule 3).
-  [[nodiscard]] bool is_unsendable() const noexcept;
+  // Broadcast, multicast or unspecified: never a destination (DESIGN.md, proxy rule 3). Inline:
+  // the forward of every request checks its destination (a call cost more than the IPv4 test).
+  [[nodiscard]] bool is_unsendable() const noexcept {
+    if (family == Family::kIPv4) {
+      const std::uint32_t a = v4_host_order();
+      return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe;  // unspecified, broadcast, 224/4
+    }
+    return is_unsendable_other();
+  }
   // Parses a literal ("198.18.0.1", "2001:db8::1", "[2001:db8::1]"): parse_ip_literal() below.
   [[nodiscard]] static std::optional<IpAddress> parse(std::string_view text) noexcept;
+  // is_unsendable() of an IPv6 address or none (out of line: the rarer families).
+  [[nodiscard]] bool is_unsendable_other() const noexcept;
   [[nodiscard]] std::string to_string() const;  // control plane only
   // Two word compares and the family: the defaulted == compared the array through a memcmp call,
   // and addresses are compared on the per-packet path (neighbour memo, our addresses, backends).
