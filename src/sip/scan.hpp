@@ -176,6 +176,56 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t with_block(const char* s, std::size_t avail
 }
 #endif
 
+#if SIPSHUNT_SIP_SIMD > 0
+// Nibble tables for "kUriBad but not '`'": octet c is one iff lo[c & 15] & hi[c >> 4] != 0.
+// Bit 0: high nibble 0, 1 or 8..f (controls, non-ASCII), any low; bit 1: high 2, low 0 or 2 (SP
+// '"'); bit 2: high 3 or 5, low c or e ("<>\\^"); bit 3: high 7, low b..d or f ("{|}" DEL). '`'
+// is left out: a token character, which the parsers never test against kUriBad.
+constexpr Nibbles make_uri_bad_nibbles() {
+  Nibbles t{};
+  for (int lane = 0; lane < 4; ++lane) {
+    for (int x = 0; x < 16; ++x) {
+      t.hi[lane * 16 + x] = static_cast<std::uint8_t>(x <= 1 || x >= 8 ? 1 : x == 2 ? 2 : x == 3 || x == 5 ? 4 : x == 7 ? 8 : 0);
+      t.lo[lane * 16 + x] = static_cast<std::uint8_t>(1 | (x == 0 || x == 2 ? 2 : 0) | (x == 0xc || x == 0xe ? 4 : 0) |
+                                                      (x == 0xb || x == 0xc || x == 0xd || x == 0xf ? 8 : 0));
+    }
+  }
+  return t;
+}
+inline constexpr Nibbles kUriBadNib = make_uri_bad_nibbles();
+constexpr bool uri_bad_nibbles_match() {
+  for (int c = 0; c < 256; ++c) {
+    const bool nib = (kUriBadNib.lo[c & 15] & kUriBadNib.hi[c >> 4]) != 0;
+    if (nib != (kUriBad.v[c] && c != '`')) return false;
+  }
+  return true;
+}
+static_assert(uri_bad_nibbles_match());
+
+// Bit i set when s[i] is a kUriBad octet other than '`', for the 64 octets at s (all readable).
+SIPSHUNT_ALWAYS_INLINE std::uint64_t uri_bad_bits(const char* s) noexcept {
+#if SIPSHUNT_SIP_SIMD == 512
+  const __m512i x = _mm512_loadu_si512(s);
+  const __m512i nib = splat(kSplat.low_nibble);
+  const __m512i lo = _mm512_shuffle_epi8(_mm512_load_si512(kUriBadNib.lo), _mm512_and_si512(x, nib));
+  const __m512i hi = _mm512_shuffle_epi8(_mm512_load_si512(kUriBadNib.hi), _mm512_and_si512(_mm512_srli_epi16(x, 4), nib));
+  return _mm512_test_epi8_mask(lo, hi);
+#else
+  const auto half = [](const char* h) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h));
+    const __m256i nib = splat(kSplat.low_nibble);
+    const __m256i lo = _mm256_shuffle_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(kUriBadNib.lo)),
+                                           _mm256_and_si256(x, nib));
+    const __m256i hi = _mm256_shuffle_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(kUriBadNib.hi)),
+                                           _mm256_and_si256(_mm256_srli_epi16(x, 4), nib));
+    return ~static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256())));
+  };
+  return std::uint64_t{half(s)} | (std::uint64_t{half(s + 32)} << 32);
+#endif
+}
+#endif
+
 // Bit i set when s[i] is '\n', for the 64 octets at s of which `avail` (> 0) are readable.
 SIPSHUNT_ALWAYS_INLINE std::uint64_t newline_mask(const char* s, std::size_t avail) noexcept {
 #if SIPSHUNT_SIP_SIMD == 512
