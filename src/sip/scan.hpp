@@ -202,26 +202,38 @@ constexpr bool uri_bad_nibbles_match() {
 }
 static_assert(uri_bad_nibbles_match());
 
-// Bit i set when s[i] is a kUriBad octet other than '`', for the 64 octets at s (all readable).
-SIPSHUNT_ALWAYS_INLINE std::uint64_t uri_bad_bits(const char* s) noexcept {
+// Two masks of the 64 octets at s (all readable), from one load: bit i of the result set when
+// s[i] is a kUriBad octet other than '`', of `nontoken` when s[i] is not a token character (the
+// start line's fast path takes both: parse_start_line).
+SIPSHUNT_ALWAYS_INLINE std::uint64_t uri_bad_bits(const char* s, std::uint64_t& nontoken) noexcept {
 #if SIPSHUNT_SIP_SIMD == 512
   const __m512i x = _mm512_loadu_si512(s);
   const __m512i nib = splat(kSplat.low_nibble);
-  const __m512i lo = _mm512_shuffle_epi8(_mm512_load_si512(kUriBadNib.lo), _mm512_and_si512(x, nib));
-  const __m512i hi = _mm512_shuffle_epi8(_mm512_load_si512(kUriBadNib.hi), _mm512_and_si512(_mm512_srli_epi16(x, 4), nib));
-  return _mm512_test_epi8_mask(lo, hi);
+  const __m512i lo = _mm512_and_si512(x, nib);  // octets from 0x80 up: no bit in either hi table
+  const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), nib);
+  nontoken = _mm512_testn_epi8_mask(_mm512_shuffle_epi8(_mm512_load_si512(kNib.lo), lo),
+                                    _mm512_shuffle_epi8(_mm512_load_si512(kNib.hi), hi));
+  return _mm512_test_epi8_mask(_mm512_shuffle_epi8(_mm512_load_si512(kUriBadNib.lo), lo),
+                               _mm512_shuffle_epi8(_mm512_load_si512(kUriBadNib.hi), hi));
 #else
-  const auto half = [](const char* h) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h));
-    const __m256i nib = splat(kSplat.low_nibble);
-    const __m256i lo = _mm256_shuffle_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(kUriBadNib.lo)),
-                                           _mm256_and_si256(x, nib));
-    const __m256i hi = _mm256_shuffle_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(kUriBadNib.hi)),
-                                           _mm256_and_si256(_mm256_srli_epi16(x, 4), nib));
-    return ~static_cast<std::uint32_t>(
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256())));
+  const auto table = [](const std::uint8_t (&t)[64]) {
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(t));
   };
-  return std::uint64_t{half(s)} | (std::uint64_t{half(s + 32)} << 32);
+  std::uint32_t nt[2], bad[2];
+  for (int k = 0; k < 2; ++k) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + 32 * k));
+    const __m256i nib = splat(kSplat.low_nibble);
+    const __m256i lo = _mm256_and_si256(x, nib);
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), nib);
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i tok = _mm256_and_si256(_mm256_shuffle_epi8(table(kNib.lo), lo), _mm256_shuffle_epi8(table(kNib.hi), hi));
+    const __m256i ub =
+        _mm256_and_si256(_mm256_shuffle_epi8(table(kUriBadNib.lo), lo), _mm256_shuffle_epi8(table(kUriBadNib.hi), hi));
+    nt[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, zero)));
+    bad[k] = ~static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(ub, zero)));
+  }
+  nontoken = std::uint64_t{nt[0]} | (std::uint64_t{nt[1]} << 32);
+  return std::uint64_t{bad[0]} | (std::uint64_t{bad[1]} << 32);
 #endif
 }
 #endif

@@ -91,19 +91,21 @@ __attribute__((noinline)) Status start_line_general(const Blocks& blocks, const 
 // needs few registers and no frame of its own.
 Status parse_start_line(const Blocks& blocks, const char* d, std::size_t b, std::size_t e, Message& m) noexcept {
 #if SIPSHUNT_SIP_SIMD > 0
-  // With SIMD the URI's octets are classified at once (uri_bad_bits), which reads the 64 octets
+  // With SIMD the line's octets are classified here (uri_bad_bits), which reads the 64 octets
   // from b: a line in a shorter rest of the datagram takes start_line_general().
-  if (std::uint64_t mk; e - b < 64 && e - b > 9 && blocks.size - b >= 64 &&
-                        load8(d + e - 8) == 0x302e322f50495320ull && window(blocks, b, e - b - 8, mk)) {
+  if (e - b < 64 && e - b > 9 && blocks.size - b >= 64 && load8(d + e - 8) == 0x302e322f50495320ull) {
     const char* s = d + b;
     const std::size_t n = e - b - 8;  // up to the SP before "SIP/2.0"
-    const std::size_t t = pop(mk);
-    // A Status-Line never passes: its first delimiter is the '/' of "SIP/". s[n] is the SP
-    // before "SIP/2.0", an octet of kUriBad, so the first after the method's SP is at n at the
-    // latest; n when the URI holds none. The same answer as the loop below: kUriBad's octets
-    // other than '`' (which uri_bad_bits leaves out) are all delimiters, and '`' is a token.
+    std::uint64_t nontoken;
+    const std::uint64_t bad = uri_bad_bits(s, nontoken);
+    // s[n] is the SP before "SIP/2.0": not a token, and an octet of kUriBad, so the first of
+    // either kind is at n at the latest. A Status-Line never passes: its first delimiter is the
+    // '/' of "SIP/". n for the URI when it holds no kUriBad octet: the same answer as the loop
+    // below, since kUriBad's octets other than '`' (which uri_bad_bits leaves out) are all
+    // delimiters, and '`' is a token.
+    const auto t = static_cast<std::size_t>(__builtin_ctzll(nontoken));
     if (t != 0 && t < n && s[t] == ' ' && t + 1 < n &&
-        static_cast<std::size_t>(__builtin_ctzll(uri_bad_bits(s) & (~std::uint64_t{0} << (t + 1)))) == n) {
+        static_cast<std::size_t>(__builtin_ctzll(bad & (~std::uint64_t{0} << (t + 1)))) == n) {
       m.start_line = sv(d, b, e);
       m.is_request = true;
       m.method = sv(s, 0, t);
