@@ -84,55 +84,50 @@ __attribute__((noinline)) Status start_line_general(const Blocks& blocks, const 
   return vk == 1 ? Status::kOk : Status::kBadVersion;
 }
 
+// The usual request line, the line at s (len octets, starting at b in the datagram): under 64
+// octets, ending in " SIP/2.0", a token method, one SP and a URI without kUriBad delimiters. t is
+// then the method's end. False for every other line (start_line_general() decides those).
+SIPSHUNT_ALWAYS_INLINE bool usual_request_line(const Blocks& blocks, const char* s, std::size_t b, std::size_t len,
+                                               std::size_t& t) noexcept {
+  if (len >= 64 || len <= 9 || load8(s + len - 8) != 0x302e322f50495320ull) return false;
+  const std::size_t n = len - 8;  // up to the SP before "SIP/2.0"
+#if SIPSHUNT_SIP_SIMD > 0
+  // The line's octets classified here (uri_bad_bits), which reads the 64 from b. s[n] is the SP
+  // before "SIP/2.0": not a token, and an octet of kUriBad, so the first of either kind is at n at
+  // the latest. A Status-Line never passes: its first delimiter is the '/' of "SIP/". n for the
+  // URI when it holds no kUriBad octet: the same answer as the loop below, since kUriBad's octets
+  // other than '`' (which uri_bad_bits leaves out) are all delimiters, and '`' is a token.
+  if (blocks.size - b < 64) return false;
+  std::uint64_t nontoken;
+  const std::uint64_t bad = uri_bad_bits(s, nontoken);
+  t = static_cast<std::size_t>(__builtin_ctzll(nontoken));
+  return t != 0 && t < n && s[t] == ' ' && t + 1 < n &&
+         static_cast<std::size_t>(__builtin_ctzll(bad & (~std::uint64_t{0} << (t + 1)))) == n;
+#else
+  // The delimiters from the driver's stored masks, each after the method's SP tested.
+  std::uint64_t mk;
+  if (!window(blocks, b, n, mk)) return false;
+  t = pop(mk);
+  // A Status-Line never passes: its first delimiter is the '/' of "SIP/".
+  if (t == 0 || t >= n || s[t] != ' ' || t + 1 >= n || s[t + 1] == '<') return false;
+  std::size_t q = pop(mk);
+  while (q < n && !kUriBad[s[q]]) q = pop(mk);
+  return q == n;
+#endif
+}
+
 // Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP
 // Status-Code SP Reason-Phrase. [b, e) excludes the CRLF. kBadVersion still fills the fields.
-// The usual request line, under 64 octets and ending in " SIP/2.0", is checked here from one
-// delimiter mask (method and URI); any other line goes to start_line_general(), so this part
-// needs few registers and no frame of its own.
+// The usual request line is taken here (usual_request_line); any other line goes to
+// start_line_general(), so this part needs few registers.
 Status parse_start_line(const Blocks& blocks, const char* d, std::size_t b, std::size_t e, Message& m) noexcept {
-#if SIPSHUNT_SIP_SIMD > 0
-  // With SIMD the line's octets are classified here (uri_bad_bits), which reads the 64 octets
-  // from b: a line in a shorter rest of the datagram takes start_line_general().
-  if (e - b < 64 && e - b > 9 && blocks.size - b >= 64 && load8(d + e - 8) == 0x302e322f50495320ull) {
-    const char* s = d + b;
-    const std::size_t n = e - b - 8;  // up to the SP before "SIP/2.0"
-    std::uint64_t nontoken;
-    const std::uint64_t bad = uri_bad_bits(s, nontoken);
-    // s[n] is the SP before "SIP/2.0": not a token, and an octet of kUriBad, so the first of
-    // either kind is at n at the latest. A Status-Line never passes: its first delimiter is the
-    // '/' of "SIP/". n for the URI when it holds no kUriBad octet: the same answer as the loop
-    // below, since kUriBad's octets other than '`' (which uri_bad_bits leaves out) are all
-    // delimiters, and '`' is a token.
-    const auto t = static_cast<std::size_t>(__builtin_ctzll(nontoken));
-    if (t != 0 && t < n && s[t] == ' ' && t + 1 < n &&
-        static_cast<std::size_t>(__builtin_ctzll(bad & (~std::uint64_t{0} << (t + 1)))) == n) {
-      m.start_line = sv(d, b, e);
-      m.is_request = true;
-      m.method = sv(s, 0, t);
-      m.request_uri = sv(s, t + 1, n);
-      return Status::kOk;
-    }
+  if (std::size_t t; usual_request_line(blocks, d + b, b, e - b, t)) {
+    m.start_line = sv(d, b, e);
+    m.is_request = true;
+    m.method = sv(d, b, b + t);
+    m.request_uri = sv(d, b + t + 1, e - 8);
+    return Status::kOk;
   }
-#else
-  if (std::uint64_t mk; e - b < 64 && e - b > 9 && load8(d + e - 8) == 0x302e322f50495320ull &&
-                        window(blocks, b, e - b - 8, mk)) {
-    const char* s = d + b;
-    const std::size_t n = e - b - 8;  // up to the SP before "SIP/2.0"
-    const std::size_t t = pop(mk);
-    // A Status-Line never passes: its first delimiter is the '/' of "SIP/".
-    if (t != 0 && t < n && s[t] == ' ' && t + 1 < n && s[t + 1] != '<') {
-      std::size_t q = pop(mk);
-      while (q < n && !kUriBad[s[q]]) q = pop(mk);
-      if (q == n) {
-        m.start_line = sv(d, b, e);
-        m.is_request = true;
-        m.method = sv(s, 0, t);
-        m.request_uri = sv(s, t + 1, n);
-        return Status::kOk;
-      }
-    }
-  }
-#endif
   return start_line_general(blocks, d, b, e, m);
 }
 
