@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "lexical.hpp"
 #include "scan.hpp"
@@ -23,14 +24,20 @@ inline constexpr std::size_t kWindowMax = sizeof(M) * 8 - 1;
 //   Fast*(const Blocks&, const char* d, std::size_t p, std::size_t n, Out&): position after the
 //     element, or kNpos to fall back (it may have written to Out);
 //   General(Cursor& over [p, e), const char* d, std::size_t p, std::size_t e, Out&): position
-//     after the element and its trailing LWS, or kNpos when malformed.
+//     after the element and its trailing LWS, or kNpos when malformed. Or General(const Blocks&,
+//     ...) making the Cursor itself: an out-of-line caller (decode_via) then keeps the Cursor's
+//     set-up, which may classify a block into an aligned stack copy, out of its own frame.
 template <auto Fast64, auto Fast128, auto General, class Out>
 SIPSHUNT_ALWAYS_INLINE std::size_t decode_with_fast_path(const Blocks& b, const char* d, std::size_t p,
                                                          std::size_t e, Out& out) noexcept {
   const std::size_t q = e - p < 64 ? Fast64(b, d, p, e - p, out) : Fast128(b, d, p, e - p, out);
   if (SIPSHUNT_LIKELY(q != kNpos)) return q;
-  Cursor c(b, p, e);
-  return General(c, d, p, e, out);
+  if constexpr (std::is_invocable_v<decltype(General), const Blocks&, const char*, std::size_t, std::size_t, Out&>) {
+    return General(b, d, p, e, out);
+  } else {
+    Cursor c(b, p, e);
+    return General(c, d, p, e, out);
+  }
 }
 
 // 1#element over [p, e): each element decoded as above into out[count], tagged with the index of

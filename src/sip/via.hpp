@@ -153,12 +153,20 @@ __attribute__((noinline)) std::size_t via_general(Cursor& c, const char* d, std:
   return p;
 }
 
+// via_general() with its Cursor made here, not in decode_via's frame (element.hpp
+// decode_with_fast_path).
+__attribute__((noinline)) std::size_t via_general_over(const Blocks& b, const char* d, std::size_t p,
+                                                       std::size_t e, Via& v) noexcept {
+  Cursor c(b, p, e);
+  return via_general(c, d, p, e, v);
+}
+
 // Via: 1#via-parm, the values decoded into out[count, max) and tagged with their field index.
 // At `max`: `too_many`, or with kOk the values after it are left undecoded (parse() decodes
 // only the ones a decision reads: Message::vias).
 Status decode_via(const Blocks& b, const char* d, std::size_t p, std::size_t e, Via* out,
                   std::uint8_t& count, std::size_t max, std::uint16_t hidx, Status too_many) noexcept {
-  return decode_list<via_fast<std::uint64_t>, via_fast<Mask2x64>, via_general>(
+  return decode_list<via_fast<std::uint64_t>, via_fast<Mask2x64>, via_general_over>(
       b, d, p, e, out, count, max, hidx, Status::kBadVia, too_many);
 }
 
