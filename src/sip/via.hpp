@@ -4,6 +4,9 @@
 // Internal linkage, in a header: the driver's calls stay local (README.md, "Grammars are headers").
 #pragma once
 
+#include <cstddef>
+#include <cstring>
+
 #include "element.hpp"
 #include "header_names.hpp"
 #include "lexical.hpp"
@@ -49,11 +52,10 @@ SIPSHUNT_ALWAYS_INLINE void via_reset_params(Via& v) noexcept {
   v.has_received = false;
   v.has_rport = false;
   v.has_maddr = false;
-  v.branch = {};
-  v.received = {};
-  v.rport = {};
-  v.maddr = {};
-  v.params = {};
+  // branch, received, rport, maddr, params: adjacent, cleared as one block (a few vector stores,
+  // where the five assignments took ten 8-octet ones).
+  static_assert(offsetof(Via, params) - offsetof(Via, branch) == 4 * sizeof(std::string_view));
+  std::memset(static_cast<void*>(&v.branch), 0, 5 * sizeof(std::string_view));
 }
 
 // The common shape, "SIP/2.0/T host[:port][;token[=value]]*" under 128 octets, with no LWS but
