@@ -195,7 +195,7 @@ std::size_t format_ipv4(const std::uint8_t* b, char* out) noexcept {
 }
 
 // The eight 16-bit groups of an IPv6 address as text: which are zero, and each in hex without
-// leading zeros (1 to 4 digits) followed by ':' (one eight-octet store; the caller keeps the ':'
+// leading zeros (1 to 4 digits) followed by ':' (one store of up to eight octets; the caller keeps the ':'
 // or not). With SSSE3 all 32 digits come from one table shuffle and the digits to skip from a
 // mask of the zero nibbles; else each group is two table loads (hex.hpp).
 class Ipv6Groups {
@@ -231,7 +231,7 @@ class Ipv6Groups {
     return words_[i] == 0xffff;
 #endif
   }
-  // Group i and a ':' at out (eight octets stored); the length of the group's digits.
+  // Group i and a ':' at out (up to eight octets stored); the length of the group's digits.
   SIPSHUNT_ALWAYS_INLINE std::size_t put(int i, char* out) const noexcept {
 #if defined(__SSSE3__)
     // The leading zero digits (3 at most: a 0 group is "0"): bit 3 set stops the count there.
