@@ -103,6 +103,10 @@ class RouteWatch(threading.Thread):
 # A process that sleeps 10 ms in a loop and writes down every wake-up more than 100 ms late
 # ("monotonic start, seconds late"): this shared VM at times runs none of our processes for a
 # second or more, and a failover measured across such a stall says nothing about our timers.
+# sipp's receive timeout for the callers (-recv_timeout): a message unanswered this long fails its call.
+RECV_TIMEOUT = 20.0
+
+
 STALL_WATCH = """
 import sys, time
 out = open(sys.argv[1], "w", buffering=1)
@@ -111,7 +115,7 @@ while True:
     time.sleep(0.01)
     late = time.monotonic() - t - 0.01
     if late > 0.1:
-        out.write(f"{t:.3f} {late:.3f}\n")
+        out.write(f"{t:.3f} {late:.3f}\\n")
 """
 
 
@@ -317,7 +321,7 @@ class ScaleEnv(Env):
         timeout = int(calls / rate) + 40
         args = ["timeout", str(timeout + 30), "sipp", f"{VIP}:5060", "-sf", scenario, "-t", "un", "-max_socket", "1000",
                 "-i", CLIENT_IP, "-m", str(calls), "-r", str(rate), "-nostdin",
-                "-cid_str", f"{phase}-%u@%s", "-recv_timeout", "20000", "-timeout", f"{timeout}s",
+                "-cid_str", f"{phase}-%u@%s", "-recv_timeout", str(int(RECV_TIMEOUT * 1000)), "-timeout", f"{timeout}s",
                 "-trace_stat", "-stf", self.path(f"{phase}.csv"), "-fd", "1",
                 "-trace_err", "-error_file", self.path(f"{phase}.err")]
         return self.popen(self.ns("client"), args, f"{phase}.out")
