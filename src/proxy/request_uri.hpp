@@ -54,29 +54,26 @@ struct RequestUriShape {
 }
 
 #if defined(__AVX2__) || defined(__SSE2__)
-// The octets equal to C... among the 64 at p (bit i: octet i), one mask per octet value, each
-// half loaded once; `n` > 32 reads them all, else the first 32 only (the bits above stay clear).
-template <char... C>
-SIPSHUNT_ALWAYS_INLINE void marks(const char* p, std::size_t n, std::uint64_t* out) noexcept {
-  const auto half = [out](const char* q, unsigned shift) {
-    std::size_t i = 0;
+// The octets equal to `c` among the 64 at p (bit i: octet i); `n` > 32 reads them all, else the
+// first 32 only (the bits above stay clear). Called for two octet values on the same p, the
+// compiler loads each half once.
+SIPSHUNT_ALWAYS_INLINE std::uint64_t marks(const char* p, std::size_t n, char c) noexcept {
+  const auto half = [c](const char* q) {
 #if defined(__AVX2__)
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
-    ((out[i++] |= std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(C))))}
-                  << shift),
-     ...);
+    return static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(c))));
 #else
-    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
-    ((out[i++] |= (std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, _mm_set1_epi8(C))))} |
-                   std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, _mm_set1_epi8(C))))} << 16)
-                  << shift),
-     ...);
+    const __m128i k = _mm_set1_epi8(c);
+    return static_cast<std::uint32_t>(
+               _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), k))) |
+           static_cast<std::uint32_t>(
+               _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)), k)))
+               << 16;
 #endif
   };
-  for (std::size_t i = 0; i < sizeof...(C); ++i) out[i] = 0;
-  half(p, 0);
-  if (n > 32) half(p + 32, 32);
+  std::uint64_t m = half(p);
+  if (n > 32) m |= std::uint64_t{half(p + 32)} << 32;
+  return m;
 }
 
 // The RFC 5118 §4.2 test for a URI of 1 to 64 octets with 64 readable from its first, its ':'
@@ -88,9 +85,7 @@ SIPSHUNT_ALWAYS_INLINE void marks(const char* p, std::size_t n, std::uint64_t* o
   if (at == 0) return false;
   const std::size_t n = uri.size();
   const std::uint64_t after_scheme = (~std::uint64_t{0} >> (64 - n)) & (~std::uint64_t{0} << at);
-  std::uint64_t m[2];
-  marks<';', '?'>(uri.data(), n, m);
-  const std::uint64_t ends = (m[0] | m[1]) & after_scheme;
+  const std::uint64_t ends = (marks(uri.data(), n, ';') | marks(uri.data(), n, '?')) & after_scheme;
   const std::size_t stop = ends != 0 ? static_cast<std::size_t>(__builtin_ctzll(ends)) : n;  // <= 64
   const std::uint64_t hostport = after_scheme & (stop == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << stop) - 1);
   const std::uint64_t last_ats = ats & hostport;
@@ -115,9 +110,7 @@ SIPSHUNT_ALWAYS_INLINE void marks(const char* p, std::size_t n, std::uint64_t* o
 #if defined(__AVX2__) || defined(__SSE2__)
   if (SIPSHUNT_LIKELY(n - 1 < 64 && readable_end - p >= 64)) {  // 1 to 64 octets
     const std::uint64_t in_uri = ~std::uint64_t{0} >> (64 - n);
-    std::uint64_t m[2];
-    marks<':', '@'>(p, n, m);
-    const std::uint64_t colons = m[0] & in_uri, ats = m[1] & in_uri;
+    const std::uint64_t colons = marks(p, n, ':') & in_uri, ats = marks(p, n, '@') & in_uri;
     RequestUriShape shape;
     shape.has_at = ats != 0;
     // With two ':' at most in the whole URI the host cannot be an unbracketed IPv6 address: a
