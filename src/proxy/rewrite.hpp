@@ -33,10 +33,11 @@ struct Edit {
   Piece pieces[kMaxPieces];
 };
 
-// Up to kMaxEdits edits, applied in position order (equal positions: insertion order). Only the
-// one-octet order list is sorted; the edits stay where they were written (no 64-octet swaps).
+// Up to kMaxEdits edits, applied in position order (equal positions: insertion order). They are
+// stored in that order, so apply() walks them as they lie (no index to follow per edit).
 // The work a rewrite can do once is done while adding, not per piece while copying: an edit
-// after every other (the usual order of the callers) costs one comparison to place; overlap is
+// after every other (the usual order of the callers) costs one comparison to place, one before
+// (rare) moves those after it up a slot; overlap is
 // checked against its neighbours in the order (so every two consecutive edits are disjoint, and
 // the output is the input's length less the octets deleted plus those inserted); the octets
 // deleted and inserted are summed, so apply() checks the capacity once and copies unchecked.
@@ -66,10 +67,10 @@ class Edits {
       e->pieces[2] = piece(c);
     }
   }
-  // `a` inserted at `pos` after the pieces of the edit added last when that one inserts at `pos`
-  // without deleting and has room (one edit less to place and to apply: our Via and
+  // `a` inserted at `pos` after the pieces of the last edit in the order when that one inserts at
+  // `pos` without deleting and has room (one edit less to place and to apply: our Via and
   // Record-Routes before the first Via), else as a new edit: the same output either way, since
-  // the edit added last comes after every other edit at `pos` in the order.
+  // a new edit at `pos` would come right after it.
   void add_insertion(std::size_t pos, std::string_view a) noexcept {
     if (n_ > 0) {
       Edit& e = e_[n_ - 1];
@@ -90,15 +91,20 @@ class Edits {
     if (full_ || overlap_ || last_end_ > end) return false;
     const std::size_t total = end - deleted_ + inserted_;  // deleted_ <= end: the edits are disjoint, inside [0, end)
     if (total > cap) return false;
+    // Everything an edit's copies need is read before they start: the output's stores may alias
+    // this object as far as the compiler knows, and would make it read each field again.
     char* o = out;
-    std::size_t cursor = 0;
-    for (std::size_t i = 0; i < n_; ++i) {
-      const Edit& e = e_[order_[i]];
-      o = copy(o, in + cursor, e.pos - cursor);
-      for (std::uint32_t k = 0; k < e.count; ++k) o = copy(o, e.pieces[k].data, e.pieces[k].size);
-      cursor = e.pos + e.del;
+    const char* from = in;
+    for (const Edit *e = e_, *last = e_ + n_; e != last; ++e) {
+      const char* at = in + e->pos;
+      const char* next = at + e->del;
+      const Piece* p = e->pieces;
+      const Piece* pieces_end = p + e->count;
+      o = copy(o, from, static_cast<std::size_t>(at - from));
+      for (; p != pieces_end; ++p) o = copy(o, p->data, p->size);
+      from = next;
     }
-    copy(o, in + cursor, end - cursor);
+    copy(o, from, static_cast<std::size_t>(in + end - from));
     length = total;
     return true;
   }
@@ -112,7 +118,7 @@ class Edits {
     }
     std::size_t cursor = begin;
     for (std::size_t i = 0; i < n_; ++i) {
-      const Edit& e = e_[order_[i]];
+      const Edit& e = e_[i];
       if (e.pos < begin || e.pos > end || (e.pos == end && !last)) continue;
       if (e.pos + e.del > end) {  // an edit across the end of the range: never built, never sent
         w.fail();
@@ -143,32 +149,33 @@ class Edits {
     }
     const auto p = static_cast<std::uint32_t>(pos);
     const auto d = static_cast<std::uint32_t>(del);
-    std::size_t i = n_;
-    if (p >= last_pos_) {  // after every edit so far
-      overlap_ |= p < last_end_;
-      last_pos_ = p;
-      last_end_ = p + d;
-    } else {  // before the last: moved into place, checked against the edits either side
-      while (i > 0 && e_[order_[i - 1]].pos > p) {
-        order_[i] = order_[i - 1];
-        --i;
-      }
-      if (i > 0) {
-        const Edit& before = e_[order_[i - 1]];
-        overlap_ |= before.pos + before.del > p;
-      }
-      overlap_ |= p + d > e_[order_[i + 1]].pos;  // there is one after: p < last_pos_
-    }
-    order_[i] = static_cast<std::uint8_t>(n_);
     deleted_ += d;
+    if (p < last_pos_) return place_before_last(p, d);
+    overlap_ |= p < last_end_;  // after every edit so far
+    last_pos_ = p;
+    last_end_ = p + d;
     Edit& e = e_[n_++];
     e.pos = p;
     e.del = d;
     return &e;
   }
+  // Rare (the callers add in position order): the edits after `p` move up a slot, and the new
+  // one is checked against those either side. Out of line: it keeps place() short.
+  [[gnu::noinline]] Edit* place_before_last(std::uint32_t p, std::uint32_t d) noexcept {
+    std::size_t i = n_++;
+    while (i > 0 && e_[i - 1].pos > p) {
+      e_[i] = e_[i - 1];
+      --i;
+    }
+    if (i > 0) overlap_ |= e_[i - 1].pos + e_[i - 1].del > p;
+    overlap_ |= p + d > e_[i + 1].pos;  // there is one after: p < last_pos_
+    Edit& e = e_[i];
+    e.pos = p;
+    e.del = d;
+    return &e;
+  }
 
-  Edit e_[kMaxEdits];  // not zeroed: only e_[0..n_) is read
-  std::uint8_t order_[kMaxEdits];
+  Edit e_[kMaxEdits];  // in position order; not zeroed: only e_[0..n_) is read
   std::size_t n_ = 0;
   std::uint32_t last_pos_ = 0;  // the position and end of the last edit in the order
   std::uint32_t last_end_ = 0;
