@@ -35,19 +35,17 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
   // is record-routed once per side, the side it leaves by on top (the next hop's first route),
   // both with the pin, before any Record-Route already there, else after our Via (the first
-  // line then the third piece of our Via's edit: one edit, no add_insertion).
+  // line then the third piece of our Via's edit: one edit).
   const sip::Header* rr = record_routes != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
-  const auto record_route = [&](std::size_t at, bool first_placed) {
-    if (!first_placed) edits.add_insertion(at, (*record_routes)[hop.network]);
+  const auto record_route_ingress = [&](std::size_t at) {  // the second line, when it crosses
+    if (hop.network == c.network) return;
+    edits.add_insertion(at, (*record_routes)[c.network]);
     ++added;
-    if (hop.network != c.network) {
-      edits.add_insertion(at, (*record_routes)[c.network]);
-      ++added;
-    }
   };
   if (record_routes != nullptr && rr == nullptr) {
     edits.add(via_at, 0, egress.via_prefix, branch, (*record_routes)[hop.network]);
-    record_route(via_at, true);
+    ++added;
+    record_route_ingress(via_at);
   } else {
     edits.add(via_at, 0, egress.via_prefix, branch);
   }
@@ -65,7 +63,12 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
     edits.add(c.offset(mf->value.data()), mf->value.size(),
               next < 255 ? decimal_octet(static_cast<std::uint8_t>(next)) : text.decimal(next));
   }
-  if (rr != nullptr) record_route(c.offset(rr->line.data()), false);
+  if (rr != nullptr) {
+    const std::size_t at = c.offset(rr->line.data());
+    edits.add_insertion(at, (*record_routes)[hop.network]);
+    ++added;
+    record_route_ingress(at);
+  }
   if (pop_routes > 0) {
     removed = remove_leading_routes(edits, c.data, m, pop_routes);
   } else if (strict.active && strict.last != nullptr) {
