@@ -34,8 +34,8 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   const std::string_view branch = text.hex(branch_hash(m), "", "\r\n");
   // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
   // is record-routed once per side, the side it leaves by on top (the next hop's first route),
-  // both with the pin, before any Record-Route already there, else after our Via (the first
-  // line then the third piece of our Via's edit: one edit).
+  // both with the pin, before any Record-Route already there, else after our Via (the lines then
+  // the third and fourth pieces of our Via's edit: one edit).
   const sip::Header* rr = record_routes != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
   const auto record_route_ingress = [&](std::size_t at) {  // the second line, when it crosses
     if (hop.network == c.network) return;

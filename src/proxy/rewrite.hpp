@@ -17,7 +17,7 @@
 namespace sipshunt::proxy::detail {
 
 inline constexpr std::size_t kMaxEdits = 12;
-inline constexpr std::size_t kMaxPieces = 3;
+inline constexpr std::size_t kMaxPieces = 4;
 
 // Plain members without initialisers (std::string_view has them): an Edits' array of edits is
 // left as it is until written, not zeroed piece by piece on every forward.
