@@ -27,10 +27,12 @@ SIPSHUNT_ALWAYS_INLINE void add_top_via_edits(const Context& c, Edits& edits, Te
   const char* rport_end = nullptr;  // where a bare rport's value goes
   if (v.has_rport && v.rport.empty()) {
     // The parser's empty value view sits right after the name; check that before trusting it.
+    // The name in any case (RFC 3261 §7.3.1) by one word and one octet: its octets are all
+    // letters, so OR 0x20 folds exactly their two cases ("rpor" is 0x726f7072 little-endian).
     const char* name_end = v.rport.data();
     const char* params = v.params.data();
     if (name_end == nullptr || name_end < params + 6 || name_end > params + v.params.size() ||
-        !sip::iequals(std::string_view(name_end - 5, 5), "rport")) {
+        (load4(name_end - 5) | 0x20202020u) != 0x726f7072u || (name_end[-1] | 0x20) != 't') {
       sip::Param rport;
       name_end = sip::find_param(v.params, "rport", rport) ? rport.name.data() + rport.name.size() : nullptr;
     }
