@@ -19,6 +19,9 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   if (!route_to(c.s, dest.ip, hop)) return drop(r, Reason::kNoRoute);
   const NetworkView& egress = c.s.networks[hop.network];
   const sip::Message& m = c.m;
+  // The branch is hashed (a call) before the edit list and the texts exist: the compiler then
+  // knows them empty when the first edit and text are added and leaves out their checks.
+  const std::uint64_t branch_h = branch_hash(m);
   Edits edits;
   Text text;
   // Header fields the rewrite adds (our Via, Record-Route, Max-Forwards) and removes (our Route
@@ -31,7 +34,7 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // Max-Forwards and Record-Route where they are), so each is placed in one comparison
   // (rewrite.hpp). Only the insertions before the first Via share a position: they keep this order.
   const std::size_t via_at = c.offset(m.find(sip::HeaderId::kVia)->line.data());
-  const std::string_view branch = text.hex(branch_hash(m), "", "\r\n");
+  const std::string_view branch = text.hex(branch_h, "", "\r\n");
   // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
   // is record-routed once per side, the side it leaves by on top (the next hop's first route),
   // both with the pin, before any Record-Route already there, else after our Via (the lines then
