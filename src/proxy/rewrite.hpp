@@ -43,6 +43,10 @@ struct Edit {
 // deleted and inserted are summed, so apply() checks the capacity once and copies unchecked.
 class Edits {
  public:
+  Edits() noexcept = default;
+  Edits(const Edits&) = delete;  // end_ points into the object itself
+  Edits& operator=(const Edits&) = delete;
+
   void add(std::size_t pos, std::size_t del) noexcept {
     if (Edit* e = place(pos, del)) e->count = 0;
   }
@@ -72,8 +76,8 @@ class Edits {
   // Record-Routes before the first Via), else as a new edit: the same output either way, since
   // a new edit at `pos` would come right after it.
   void add_insertion(std::size_t pos, std::string_view a) noexcept {
-    if (n_ > 0) {
-      Edit& e = e_[n_ - 1];
+    if (end_ != e_) {
+      Edit& e = end_[-1];
       if (e.pos == pos && e.del == 0 && e.count < kMaxPieces) {
         e.pieces[e.count++] = piece(a);
         return;
@@ -95,7 +99,7 @@ class Edits {
     // this object as far as the compiler knows, and would make it read each field again.
     char* o = out;
     const char* from = in;
-    for (const Edit *e = e_, *last = e_ + n_; e != last; ++e) {
+    for (const Edit *e = e_, *last = end_; e != last; ++e) {
       const char* at = in + e->pos;
       const char* next = at + e->del;
       const Piece* p = e->pieces;
@@ -117,8 +121,8 @@ class Edits {
       return;
     }
     std::size_t cursor = begin;
-    for (std::size_t i = 0; i < n_; ++i) {
-      const Edit& e = e_[i];
+    for (const Edit* p = e_; p != end_; ++p) {
+      const Edit& e = *p;
       if (e.pos < begin || e.pos > end || (e.pos == end && !last)) continue;
       if (e.pos + e.del > end) {  // an edit across the end of the range: never built, never sent
         w.fail();
@@ -143,7 +147,7 @@ class Edits {
 
   // The slot of a new edit at `pos` deleting `del` octets, placed in the order; null when full.
   Edit* place(std::size_t pos, std::size_t del) noexcept {
-    if (n_ == kMaxEdits) {
+    if (end_ == e_ + kMaxEdits) {
       full_ = true;
       return nullptr;
     }
@@ -154,7 +158,7 @@ class Edits {
     overlap_ |= p < last_end_;  // after every edit so far
     last_pos_ = p;
     last_end_ = p + d;
-    Edit& e = e_[n_++];
+    Edit& e = *end_++;
     e.pos = p;
     e.del = d;
     return &e;
@@ -162,7 +166,7 @@ class Edits {
   // Rare (the callers add in position order): the edits after `p` move up a slot, and the new
   // one is checked against those either side. Out of line: it keeps place() short.
   [[gnu::noinline]] Edit* place_before_last(std::uint32_t p, std::uint32_t d) noexcept {
-    std::size_t i = n_++;
+    auto i = static_cast<std::size_t>(end_++ - e_);
     while (i > 0 && e_[i - 1].pos > p) {
       e_[i] = e_[i - 1];
       --i;
@@ -175,8 +179,8 @@ class Edits {
     return &e;
   }
 
-  Edit e_[kMaxEdits];  // in position order; not zeroed: only e_[0..n_) is read
-  std::size_t n_ = 0;
+  Edit e_[kMaxEdits];  // in position order; not zeroed: only [e_, end_) is read
+  Edit* end_ = e_;     // a pointer, not a count: one add to take the next slot (an Edit is 80 octets)
   std::uint32_t last_pos_ = 0;  // the position and end of the last edit in the order
   std::uint32_t last_end_ = 0;
   std::uint32_t deleted_ = 0;   // octets deleted and inserted by all the edits
