@@ -94,6 +94,24 @@ TEST(Edits, EditsPastTheEndAndOneTooManyAreRefused) {
   EXPECT_EQ(rewritten(full, kIn), "<refused>");
 }
 
+// add_insertion joins the last edit when that one inserts at the same position without deleting
+// and has room for another piece (our Via and Record-Route lines before the first Via), else it
+// adds an edit: the output is the same as with one edit per insertion, its size counted either way.
+TEST(Edits, InsertionsJoinTheLastEditAtTheirPositionWhileItHasRoom) {
+  Edits e;
+  e.add(4, 0, "a", "b", "c");
+  e.add_insertion(4, "d");  // the fourth piece
+  e.add_insertion(4, "e");  // no room: an edit of its own, right after
+  e.add_insertion(9, "f");  // another position
+  const std::string whole = "0123abcde45678f9abcdef";
+  EXPECT_EQ(rewritten(e, kIn, whole.size()), whole);
+  EXPECT_EQ(rewritten(e, kIn, whole.size() - 1), "<refused>");
+  Edits deleting;  // an insertion at a deleting edit's position is an edit of its own, inside it
+  deleting.add(3, 2, "x");
+  deleting.add_insertion(3, "y");
+  EXPECT_EQ(rewritten(deleting, kIn), "<refused>");
+}
+
 // The output's size is the input's less the octets deleted plus those inserted, checked once:
 // exactly that capacity is enough, one octet less is refused.
 TEST(Edits, CapacityIsCheckedAgainstTheExactOutputSize) {
