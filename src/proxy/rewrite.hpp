@@ -37,10 +37,10 @@ struct Edit {
 // stored in that order, so apply() walks them as they lie (no index to follow per edit).
 // The work a rewrite can do once is done while adding, not per piece while copying: an edit
 // after every other (the usual order of the callers) costs one comparison to place, one before
-// (rare) moves those after it up a slot; overlap is
-// checked against its neighbours in the order (so every two consecutive edits are disjoint, and
-// the output is the input's length less the octets deleted plus those inserted); the octets
-// deleted and inserted are summed, so apply() checks the capacity once and copies unchecked.
+// (rare) moves those after it up a slot; overlap is checked against its neighbours in the order
+// (so every two consecutive edits are disjoint, and the output is the input's length less the
+// octets deleted plus those inserted); the octets deleted and inserted are summed, so apply()
+// checks the capacity once and copies unchecked.
 class Edits {
  public:
   Edits() noexcept = default;
