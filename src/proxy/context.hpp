@@ -105,10 +105,7 @@ SIPSHUNT_ALWAYS_INLINE void drop(Outcome& r, Reason reason) noexcept {
     hop.address = dst;
     return true;
   }
-  const auto found = s.routes.lookup(dst);
-  if (!found) return false;
-  hop = *found;
-  return true;
+  return s.routes.lookup(dst, hop);
 }
 
 // How many Route values at the top of the set are ours to remove (RFC 3261 §16.4): the top one

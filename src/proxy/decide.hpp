@@ -16,7 +16,9 @@ namespace sipshunt::proxy::detail {
 // The action of rule `rule` (an index in Snapshot::rule_views; -1: no rule matched).
 [[nodiscard]] SIPSHUNT_ALWAYS_INLINE Decision rule_decision(const Snapshot& snapshot, std::int32_t rule) noexcept {
   Decision d;
-  if (rule >= 0 && static_cast<std::size_t>(rule) < snapshot.rule_views.size()) {
+  // The bound in octets: the vector's size is its length in octets divided by sizeof(RuleView)
+  // (80, a multiply), the length itself is one subtraction.
+  if (rule >= 0 && static_cast<std::size_t>(rule) * sizeof(RuleView) < snapshot.rule_views.size() * sizeof(RuleView)) {
     const RuleView& r = snapshot.rule_views[static_cast<std::size_t>(rule)];
     d.rule = rule;
     d.kind = r.kind;

@@ -73,9 +73,12 @@ Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data,
     drop(r, Reason::kTooLarge);
   } else {
     sip::Message& m = worker.message;
-    const sip::Status status = sip::parse(data, size, m);
     if (network >= snapshot.network_count) network = snapshot.self_network;
-    Context c{snapshot, worker, data, size, source, network, out, out_capacity, now_ns, m, status == sip::Status::kOk};
+    // The context is filled before parsing, so the arguments go to its place in memory once
+    // rather than being kept across the call (saved and reloaded) and then stored.
+    Context c{snapshot, worker, data, size, source, network, out, out_capacity, now_ns, m, false};
+    const sip::Status status = sip::parse(data, size, m);
+    c.parsed = status == sip::Status::kOk;
     if (status != sip::Status::kOk) {
       invalid(c, status, r);
     } else if (m.is_request) {

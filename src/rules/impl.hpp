@@ -160,6 +160,11 @@ struct Scratch::Impl {
   // A memo of results per field (memo.hpp), for the first kMemoFields fields of a set: 4 KiB each.
   static constexpr std::size_t kMemoFields = 16;
   std::vector<FieldMemo, CacheAlignedAllocator<FieldMemo>> memos;
+  // What Scratch::prepare made room for, as counts match() compares in one instruction each
+  // (a vector's size is two loads and a shift, a division for memos): the pattern ids `bits`
+  // and `matched` both hold (non-zero only once `hs` is allocated), and memos.size().
+  std::uint32_t pattern_room = 0;
+  std::uint32_t memo_fields = 0;
 };
 
 }  // namespace sipshunt::rules

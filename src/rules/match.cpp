@@ -71,7 +71,8 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
   const Impl& m = *impl_;
   Scratch::Impl& s = *scratch.impl();
   Match out;
-  if (s.bits.size() * 64 < m.patterns || s.matched.size() < m.patterns || (m.patterns != 0 && s.hs == nullptr)) {
+  // Room for every pattern id (and a Hyperscan scratch when there are patterns).
+  if (s.pattern_room < m.patterns) {
     out.error = true;
     return out;
   }
@@ -90,7 +91,7 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
   const auto scan = [&](std::int32_t fi, std::string_view text) __attribute__((always_inline)) {
     const Field& f = m.fields[static_cast<std::size_t>(fi)];
     if (!f.prefilter.admits(text)) return;
-    FieldMemo* memo = static_cast<std::size_t>(fi) < s.memos.size() ? &s.memos[static_cast<std::size_t>(fi)] : nullptr;
+    FieldMemo* memo = static_cast<std::uint32_t>(fi) < s.memo_fields ? &s.memos[static_cast<std::size_t>(fi)] : nullptr;
     std::size_t slot = 0;
     if (memo != nullptr && memo->usable(text)) {
       if (const FieldMemo::Entry* e = memo->find(m.serial, text, slot)) {

@@ -86,6 +86,8 @@ bool Scratch::prepare(const RuleSet& set) {
   if (impl_->matched.size() < r.patterns) impl_->matched.resize(r.patterns);
   const std::size_t memos = std::min(r.fields.size(), Impl::kMemoFields);
   if (impl_->memos.size() < memos) impl_->memos.resize(memos);
+  impl_->pattern_room = static_cast<std::uint32_t>(std::min(impl_->bits.size() * 64, impl_->matched.size()));
+  impl_->memo_fields = static_cast<std::uint32_t>(impl_->memos.size());
   return true;
 }
 

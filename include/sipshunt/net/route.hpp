@@ -29,13 +29,22 @@ class RouteTable {
   [[nodiscard]] static Result<RouteTable> build(const std::vector<config::Network>& networks,
                                                 const std::vector<config::Route>& routes);
 
-  // Next hop for `dst`, or nullopt: no route. Connected subnets win over static routes of the
-  // same length.
-  [[nodiscard]] std::optional<NextHop> lookup(const IpAddress& dst) const noexcept {
+  // Next hop for `dst` into `hop`; false (`hop` untouched): no route. Connected subnets win over
+  // static routes of the same length. Filled in place: the proxy's per-request route (a
+  // returned std::optional was built on the stack and copied twice more).
+  [[nodiscard]] bool lookup(const IpAddress& dst, NextHop& hop) const noexcept {
     const std::uint32_t i = table_.lookup(dst);
-    if (i == PrefixTable::kNoMatch) return std::nullopt;
+    if (i == PrefixTable::kNoMatch) return false;
     const Entry& e = entries_[i];
-    return NextHop{e.network, e.connected ? dst : e.via};
+    hop.network = e.network;
+    hop.address = e.connected ? dst : e.via;
+    return true;
+  }
+  // The same as an optional: nullopt, no route.
+  [[nodiscard]] std::optional<NextHop> lookup(const IpAddress& dst) const noexcept {
+    NextHop hop;
+    if (!lookup(dst, hop)) return std::nullopt;
+    return hop;
   }
   [[nodiscard]] const std::vector<config::Network>& networks() const noexcept { return networks_; }
 
