@@ -26,7 +26,7 @@ void request(Context& c, Outcome& r) noexcept {
     for (std::size_t i = 0; i < m.header_count; ++i) {
       if (m.headers[i].id != sip::HeaderId::kProxyRequire) continue;
       std::string_view tag;
-      for (sip::ListIterator it(m.headers[i].value); it.next(tag);)
+      for (sip::ListIterator it(m.headers[i].value()); it.next(tag);)
         if (!tag.empty())
           return reply(c, 420, default_phrase(420), Reason::kUnsupportedExtension, Extra::kUnsupported, r);
     }
@@ -69,6 +69,7 @@ void invalid(Context& c, sip::Status status, Outcome& r) noexcept {
 Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data, std::size_t size, const Endpoint& source,
                std::uint16_t network, char* out, std::size_t out_capacity, std::uint64_t now_ns) noexcept {
   Outcome r;
+  static_assert(kMaxDatagram <= sip::kMaxMessageSize, "sip::Header keeps 32-bit offsets into the datagram");
   if (size > kMaxDatagram) {
     drop(r, Reason::kTooLarge);
   } else {

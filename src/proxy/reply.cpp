@@ -65,14 +65,14 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
     has_tag = !c.m.to_tag.empty();
   } else {
     std::string_view tag;
-    has_tag = sip::find_param(header_params(to->value), "tag", tag);
+    has_tag = sip::find_param(header_params(to->value()), "tag", tag);
   }
   if (!has_tag) {
-    std::uint64_t h = hash_text(call_id->value, 0x7a6);
-    h = hash_text(from->value, h);
-    h = hash_text(cseq->value, h);
-    h = hash_text(first_via->value, h);
-    edits.add(c.offset_end(to->value), 0, text.hex(h, ";tag="));
+    std::uint64_t h = hash_text(call_id->value(), 0x7a6);
+    h = hash_text(from->value(), h);
+    h = hash_text(cseq->value(), h);
+    h = hash_text(first_via->value(), h);
+    edits.add(c.offset_end(to->value()), 0, text.hex(h, ";tag="));
   }
 
   sip::Writer w(c.out, c.cap);
@@ -85,8 +85,8 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
   for (std::size_t i = 0; i < c.m.header_count; ++i) {
     const sip::Header& h = c.m.headers[i];
     if (h.id == sip::HeaderId::kVia || &h == from || &h == to || &h == call_id || &h == cseq) {
-      const std::size_t b = c.offset(h.line.data());
-      edits.emit(c.data, b, b + h.line.size(), w, false);
+      const std::size_t b = c.offset(h.line().data());
+      edits.emit(c.data, b, b + h.line().size(), w, false);
     }
   }
   if (extra == Extra::kUnsupported) {
@@ -95,7 +95,7 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
     for (std::size_t i = 0; i < c.m.header_count; ++i) {
       if (c.m.headers[i].id != sip::HeaderId::kProxyRequire) continue;
       std::string_view tag;
-      for (sip::ListIterator it(c.m.headers[i].value); it.next(tag);) {
+      for (sip::ListIterator it(c.m.headers[i].value()); it.next(tag);) {
         if (tag.empty()) continue;
         if (!first) w.put(", ");
         w.put(tag);

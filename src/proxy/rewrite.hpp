@@ -253,7 +253,7 @@ inline bool remove_first_value(Edits& edits, const char* in, const sip::Message&
     edits.add(static_cast<std::size_t>(first.data() - in), static_cast<std::size_t>(next->data() - first.data()));
     return false;
   }
-  const std::string_view line = m.headers[header].line;
+  const std::string_view line = m.headers[header].line();
   edits.add(static_cast<std::size_t>(line.data() - in), line.size());
   return true;
 }

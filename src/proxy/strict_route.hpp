@@ -49,7 +49,7 @@ inline std::uint32_t add_strict_route_edits(const Context& c, const StrictRoute&
     edits.add(from, c.offset_end(strict.last->value) - from);
     return 0;
   }
-  const std::string_view line = m.headers[strict.last->header].line;
+  const std::string_view line = m.headers[strict.last->header].line();
   edits.add(c.offset(line.data()), line.size());
   return 1;
 }

@@ -145,7 +145,7 @@ struct RuleSet::Impl {
   [[nodiscard]] std::int32_t long_method_id(std::string_view method) const noexcept;
   [[nodiscard]] std::int32_t header_field(const sip::Header& h) const noexcept {
     const std::int16_t f = field_of_id[static_cast<std::size_t>(h.id)];
-    return f != kByName ? f : other_header_field(h.name);
+    return f != kByName ? f : other_header_field(h.name());
   }
   [[nodiscard]] std::int32_t other_header_field(std::string_view name) const noexcept;
 };

@@ -115,7 +115,7 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
     for (std::uint32_t ids = m.single_ids; ids != 0; ids &= ids - 1) {
       const auto id = static_cast<std::size_t>(std::countr_zero(ids));
       const std::uint16_t i = msg.first[id];
-      if (i != sip::kNoHeader) scan(m.field_of_id[id], msg.headers[i].value);
+      if (i != sip::kNoHeader) scan(m.field_of_id[id], msg.headers[i].value());
     }
     // The others are found by walking the fields from the first of them (Message::first; from
     // the top when some scanned header has no id, bit 0). Most fields are skipped on one bit
@@ -134,7 +134,7 @@ Match RuleSet::match(const sip::Message& msg, const Endpoint& source, Scratch& s
       for (const sip::Header* h = start < msg.header_count ? msg.headers + start : end; h != end; ++h) {
         if (((walked_ids >> static_cast<unsigned>(h->id)) & 1) == 0) continue;
         const std::int32_t f = m.header_field(*h);
-        if (f >= 0) scan(f, h->value);
+        if (f >= 0) scan(f, h->value());
       }
     }
   }

@@ -60,9 +60,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::string_view whole(p, size);
   helpers(whole);
-  for (std::size_t i = 0; i < m.header_count; ++i) helpers(m.headers[i].value);
+  for (std::size_t i = 0; i < m.header_count; ++i) helpers(m.headers[i].value());
   if (m.is_request && !m.request_uri.empty()) helpers(m.request_uri);
   for (std::size_t i = 0; i < m.header_count; ++i)
-    if (header_id(m.headers[i].name) != m.headers[i].id) fail("header_id disagrees with the table");
+    if (header_id(m.headers[i].name()) != m.headers[i].id) fail("header_id disagrees with the table");
   return 0;
 }

@@ -111,7 +111,7 @@ TEST_P(Rfc5118, ResponsesFindTheirWayBack) {
       const sip::Header& hd = fwd->headers[i];
       if (hd.id == sip::HeaderId::kVia || hd.id == sip::HeaderId::kFrom || hd.id == sip::HeaderId::kTo ||
           hd.id == sip::HeaderId::kCallId || hd.id == sip::HeaderId::kCSeq)
-        resp.append(hd.line);
+        resp.append(hd.line());
     }
     resp += "Content-Length: 0\r\n\r\n";
     const Run y = run(resp);

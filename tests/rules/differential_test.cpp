@@ -178,7 +178,7 @@ bool iequals(std::string_view a, std::string_view b) {
 bool same_header(const sip::Header& h, const std::string& rule_name) {
   const sip::HeaderId id = sip::header_id(rule_name);
   if (id != sip::HeaderId::kOther) return h.id == id;
-  return h.id == sip::HeaderId::kOther && iequals(h.name, rule_name);
+  return h.id == sip::HeaderId::kOther && iequals(h.name(), rule_name);
 }
 
 bool holds(const RefCond& c, const sip::Message& msg, const IpAddress& src) {
@@ -195,7 +195,7 @@ bool holds(const RefCond& c, const sip::Message& msg, const IpAddress& src) {
     case RefCond::kHeader:
       for (std::uint16_t i = 0; i < msg.header_count; ++i) {
         const sip::Header& h = msg.headers[i];
-        if (same_header(h, c.header) && std::regex_search(h.value.begin(), h.value.end(), *c.re)) return true;
+        if (same_header(h, c.header) && std::regex_search(h.value().begin(), h.value().end(), *c.re)) return true;
       }
       return false;
     case RefCond::kSrc:

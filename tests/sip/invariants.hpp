@@ -28,12 +28,12 @@ inline const char* check_invariants(const Message& m, const char* data, std::siz
   if (m.route_count > kMaxRoutes) return "route count too large";
   for (std::size_t i = 0; i < m.header_count; ++i) {
     const Header& h = m.headers[i];
-    if (!inside(h.name) || !inside(h.value) || !inside(h.line)) return "header view outside the datagram";
-    if (h.name.empty() || h.line.size() < 3) return "empty header name or line";
-    if (h.line.data() != h.name.data()) return "header line does not start at its name";
-    if (h.line.substr(h.line.size() - 2) != "\r\n") return "header line does not end with CRLF";
-    if (h.value.data() < h.name.data() + h.name.size() ||
-        h.value.data() + h.value.size() > h.line.data() + h.line.size())
+    if (!inside(h.name()) || !inside(h.value()) || !inside(h.line())) return "header view outside the datagram";
+    if (h.name().empty() || h.line().size() < 3) return "empty header name or line";
+    if (h.line().data() != h.name().data()) return "header line does not start at its name";
+    if (h.line().substr(h.line().size() - 2) != "\r\n") return "header line does not end with CRLF";
+    if (h.value().data() < h.name().data() + h.name().size() ||
+        h.value().data() + h.value().size() > h.line().data() + h.line().size())
       return "header value outside its line";
     if (static_cast<std::size_t>(h.id) >= static_cast<std::size_t>(HeaderId::kCount)) return "bad header id";
   }

@@ -83,7 +83,7 @@ TEST(HeaderNames, TableThroughParse) {
     ASSERT_EQ(parse_checked(invite_with({c.line}), m), Status::kOk);
     const Header& h = m.headers[m.header_count - 1];
     EXPECT_EQ(h.id, c.id);
-    EXPECT_EQ(h.name, c.name);
+    EXPECT_EQ(h.name(), c.name);
     EXPECT_EQ(header_id(c.name), c.id);
     if (c.id != HeaderId::kOther) {
       ASSERT_NE(m.find(c.id), nullptr);
@@ -147,13 +147,13 @@ TEST(HeaderLines, Table) {
     EXPECT_EQ(to_string(st), to_string(c.status)) << printable(c.msg);
     if (c.status != Status::kOk) continue;
     const Header& h = m.headers[m.header_count - 1];
-    EXPECT_EQ(printable(h.value), printable(c.value));
-    EXPECT_EQ(printable(h.line), printable(c.line));
+    EXPECT_EQ(printable(h.value()), printable(c.value));
+    EXPECT_EQ(printable(h.line()), printable(c.line));
     // The table covers the whole header section: lines are contiguous and end at the empty line.
-    const char* at = m.headers[0].line.data();
+    const char* at = m.headers[0].line().data();
     for (std::size_t i = 0; i < m.header_count; ++i) {
-      EXPECT_EQ(m.headers[i].line.data(), at) << i;
-      at += m.headers[i].line.size();
+      EXPECT_EQ(m.headers[i].line().data(), at) << i;
+      at += m.headers[i].line().size();
     }
     EXPECT_EQ(at, m.data + m.headers_end);
   }
@@ -181,9 +181,9 @@ TEST(HeaderLines, ManyFoldedLines) {
   for (int i = 0; i < 1000; ++i) v += "\r\n b";
   Message& m = msg();
   ASSERT_EQ(parse_checked(remember(invite_with({v, "X-After: 1"})), m), Status::kOk);
-  EXPECT_EQ(m.find(HeaderId::kSubject)->line.size(), v.size() + 2);
-  EXPECT_EQ(m.find(HeaderId::kSubject)->value.size(), v.size() - 9);
-  EXPECT_EQ(m.headers[m.header_count - 1].value, "1");
+  EXPECT_EQ(m.find(HeaderId::kSubject)->line().size(), v.size() + 2);
+  EXPECT_EQ(m.find(HeaderId::kSubject)->value().size(), v.size() - 9);
+  EXPECT_EQ(m.headers[m.header_count - 1].value(), "1");
 }
 
 TEST(HeaderLines, LongHeaderSection) {
@@ -199,7 +199,7 @@ TEST(HeaderLines, LongHeaderSection) {
   EXPECT_EQ(all[1].host, "last.example.com");
   ASSERT_EQ(m.route_count, 1);
   EXPECT_EQ(m.routes[0].uri.host, "p1.example.com");
-  EXPECT_EQ(m.find(HeaderId::kOther)->value.size(), big.size());
+  EXPECT_EQ(m.find(HeaderId::kOther)->value().size(), big.size());
 }
 
 // The line ends are found block by block as the fields are decoded (src/sip/README.md, "How a
@@ -213,14 +213,14 @@ TEST(HeaderLines, LineEndsAtEveryBlockOffset) {
     const std::string folded = "Subject: a\r\n b";
     ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x, folded, "X-After: 1"}), m), Status::kOk);
     EXPECT_EQ(m.header_count, 9);
-    EXPECT_EQ(m.find(HeaderId::kSubject)->value, "a\r\n b");
-    EXPECT_EQ(m.headers[6].value, x);
-    EXPECT_EQ(m.headers[8].value, "1");
+    EXPECT_EQ(m.find(HeaderId::kSubject)->value(), "a\r\n b");
+    EXPECT_EQ(m.headers[6].value(), x);
+    EXPECT_EQ(m.headers[8].value(), "1");
     EXPECT_EQ(m.to_tag, "");
     EXPECT_EQ(m.cseq, 1u);
     // The empty line right after a line end at every offset.
     ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x}), m), Status::kOk);
-    EXPECT_EQ(m.headers[m.header_count - 1].value, x);
+    EXPECT_EQ(m.headers[m.header_count - 1].value(), x);
     // A bare LF at every offset ends the walk; the fields before it are still filed.
     ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x + "\nX-B: 2"}), m), Status::kBadHeaderLine);
     EXPECT_EQ(m.header_count, 6);
@@ -263,11 +263,11 @@ TEST(HeaderLines, NamesAtEveryBlockOffset) {
     for (std::size_t i = 0; i < std::size(want); ++i) {
       SCOPED_TRACE(i);
       const Header& h = m.headers[6 + i];
-      EXPECT_EQ(h.name, want[i].name);
+      EXPECT_EQ(h.name(), want[i].name);
       EXPECT_EQ(h.id, want[i].id);
-      EXPECT_EQ(h.value, want[i].value);
-      EXPECT_EQ(h.line.substr(0, h.name.size()), h.name);
-      EXPECT_EQ(h.line.substr(h.line.size() - 2), "\r\n");
+      EXPECT_EQ(h.value(), want[i].value);
+      EXPECT_EQ(h.line().substr(0, h.name().size()), h.name());
+      EXPECT_EQ(h.line().substr(h.line().size() - 2), "\r\n");
     }
   }
 }
@@ -286,12 +286,12 @@ TEST(HeaderLines, NamesIntoLaterBlocksAtEveryOffset) {
       ASSERT_EQ(parse_checked(invite_with({"X-Pad: " + x, name + ": v", "Subject: s", name + " : w"}), m),
                 Status::kOk);
       ASSERT_EQ(m.header_count, 10);
-      EXPECT_EQ(m.headers[7].name, name);
-      EXPECT_EQ(m.headers[7].value, "v");
+      EXPECT_EQ(m.headers[7].name(), name);
+      EXPECT_EQ(m.headers[7].value(), "v");
       EXPECT_EQ(m.headers[8].id, HeaderId::kSubject);
-      EXPECT_EQ(m.headers[8].value, "s");
-      EXPECT_EQ(m.headers[9].name, name);
-      EXPECT_EQ(m.headers[9].value, "w");
+      EXPECT_EQ(m.headers[8].value(), "s");
+      EXPECT_EQ(m.headers[9].name(), name);
+      EXPECT_EQ(m.headers[9].value(), "w");
     }
   }
 }
@@ -305,7 +305,7 @@ TEST(HeaderLines, LeadingCrlfsOverSeveralBlocks) {
     for (std::size_t i = 0; i < n; ++i) lead += "\r\n";
     ASSERT_EQ(parse_checked(lead + invite_with({"Subject: s"}), m), Status::kOk);
     EXPECT_EQ(m.method, "INVITE");
-    EXPECT_EQ(m.find(HeaderId::kSubject)->value, "s");
+    EXPECT_EQ(m.find(HeaderId::kSubject)->value(), "s");
     EXPECT_EQ(parse_checked(lead + "INVITE sip:a@b SIP/2.0\n" + std::string(kVia) + "\r\n\r\n", m),
               Status::kBadStartLine);
     EXPECT_EQ(parse_checked(lead + "\nINVITE sip:a@b SIP/2.0\r\n\r\n", m), Status::kBadStartLine);
@@ -555,7 +555,7 @@ TEST(Fields, ProxyRequireTokensThroughListIterator) {
   for (std::size_t i = 0; i < m.header_count; ++i) {
     if (m.headers[i].id != HeaderId::kProxyRequire) continue;
     std::string_view t;
-    for (ListIterator it(m.headers[i].value); it.next(t);) tokens.emplace_back(t);
+    for (ListIterator it(m.headers[i].value()); it.next(t);) tokens.emplace_back(t);
   }
   EXPECT_EQ(tokens, (std::vector<std::string>{"noProxiesSupportThis", "norDoAnyProxiesSupportThis", "third"}));
 }
@@ -856,7 +856,7 @@ TEST(Errors, SemanticErrorsKeepTheWholeTable) {
     Message& m = msg();
     EXPECT_EQ(parse_checked(remember(c.msg), m), c.status);
     ASSERT_NE(m.find(HeaderId::kSubject), nullptr);
-    EXPECT_EQ(m.find(HeaderId::kSubject)->value, "after");
+    EXPECT_EQ(m.find(HeaderId::kSubject)->value(), "after");
     EXPECT_EQ(m.decoded_vias, 1);
     EXPECT_EQ(m.vias[0].branch, "z9hG4bK74bf9");
     EXPECT_EQ(from_tag_of(m), "9fxced76sl");
