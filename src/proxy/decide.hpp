@@ -15,11 +15,14 @@ namespace sipshunt::proxy::detail {
 
 // The action of rule `rule` (an index in Snapshot::rule_views; -1: no rule matched).
 [[nodiscard]] SIPSHUNT_ALWAYS_INLINE Decision rule_decision(const Snapshot& snapshot, std::int32_t rule) noexcept {
-  Decision d;
   // The bound in octets: the vector's size is its length in octets divided by sizeof(RuleView)
   // (80, a multiply), the length itself is one subtraction.
   if (rule >= 0 && static_cast<std::size_t>(rule) * sizeof(RuleView) < snapshot.rule_views.size() * sizeof(RuleView)) {
     const RuleView& r = snapshot.rule_views[static_cast<std::size_t>(rule)];
+    // The forwarding case built whole, not over a default-initialised Decision.
+    if (r.kind == rules::ActionKind::kPool && r.pool >= 0)
+      return Decision{rules::ActionKind::kPool, Reason::kForwarded, rule, r.pool, 0, {}};
+    Decision d;
     d.rule = rule;
     d.kind = r.kind;
     switch (r.kind) {
@@ -45,6 +48,7 @@ namespace sipshunt::proxy::detail {
     }
     return d;
   }
+  Decision d;
   if (snapshot.default_pool >= 0) {
     d.kind = rules::ActionKind::kPool;
     d.pool = snapshot.default_pool;
