@@ -10,10 +10,9 @@ only the INVITE that scripts/bench-pcap.sh replays.
 
   make_calls.py N CLIENT.pcap BACKEND.pcap PROXY_IN PROXY_OUT BACKEND_IP...
 """
-import struct
 import sys
 
-from make_invites import frame, invite
+from make_invites import frame, invite, write_pcap
 
 
 def in_dialog(i, method, cseq, src, sport, proxy_in, proxy_out, backend, pin):
@@ -57,14 +56,6 @@ def response(i, code, phrase, cseq, method, src, sport, proxy_in, proxy_out, bac
             f"{ctype}Content-Length: {len(body)}\r\n\r\n{body}").encode()
 
 
-def write(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for k, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", 1, k, len(fr), len(fr)))
-            f.write(fr)
-
-
 def main():
     n, client_out, backend_out, proxy_in, proxy_out = int(sys.argv[1]), *sys.argv[2:6]
     backends = sys.argv[6:]
@@ -83,8 +74,8 @@ def main():
         client.append(frame(src, sport, in_dialog(i, "BYE", 2, src, sport, proxy_in, proxy_out, bip, pin), proxy_in))
         backend.append(frame(bip, 5060, response(i, 200, "OK", 2, "BYE", src, sport, proxy_in, proxy_out, bip, pin),
                              proxy_out))
-    write(client_out, client)
-    write(backend_out, backend)
+    write_pcap(client_out, client)
+    write_pcap(backend_out, backend)
     print(f"{n} calls: {len(client)} client datagrams -> {client_out}, {len(backend)} backend ones -> {backend_out}")
 
 

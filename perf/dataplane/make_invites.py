@@ -85,19 +85,22 @@ def frame(src, sport, payload, proxy):
     return eth + iph + udp + payload
 
 
+def write_pcap(path, frames):
+    """A classic pcap of Ethernet frames, one a second (net_pcap replays them as fast as it can)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for k, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", 1, k, len(fr), len(fr)))
+            f.write(fr)
+
+
 def main():
     n, out = int(sys.argv[1]), sys.argv[2]
     proxy = sys.argv[3] if len(sys.argv) > 3 else "198.18.0.1"
     first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-    with open(out, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        total = 0
-        for i in range(first, first + n):
-            fr = frame(*invite(i, proxy), proxy)
-            total += len(fr)
-            f.write(struct.pack("<IIII", 1, i, len(fr), len(fr)))
-            f.write(fr)
-    print(f"{n} INVITEs, {total / n:.0f} bytes per frame on average -> {out}")
+    frames = [frame(*invite(i, proxy), proxy) for i in range(first, first + n)]
+    write_pcap(out, frames)
+    print(f"{n} INVITEs, {sum(map(len, frames)) / n:.0f} bytes per frame on average -> {out}")
 
 
 if __name__ == "__main__":

@@ -72,8 +72,7 @@ Status decode_fields(const Message& m, HeaderId id, F&& decode) noexcept {
   for (std::uint16_t i = 0; i < m.header_count; ++i) {
     const Header& h = m.headers[i];
     if (h.id != id) continue;
-    const std::size_t b = static_cast<std::size_t>(h.value().data() - m.data);
-    const Status s = decode(blocks, b, b + h.value().size(), i);
+    const Status s = decode(blocks, h.value_begin, h.value_end, i);  // offsets into m.data
     if (s != Status::kOk) return s;
   }
   return Status::kOk;
