@@ -188,8 +188,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   return s;
 }
 
-std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept {
-  if (((s.by_address.address_bits >> BackendIndex::address_bit(source.ip)) & 1) == 0) return -1;
+std::int32_t find_backend_probe(const Snapshot& s, const Endpoint& source) noexcept {
   const auto& slots = s.by_address.slots;
   if (slots.empty()) return -1;
   const std::uint32_t mask = s.by_address.mask();
