@@ -87,14 +87,14 @@ class Edits {
     }
     add(pos, 0, a);
   }
-  [[nodiscard]] bool full() const noexcept { return full_; }
+  [[nodiscard]] bool full() const noexcept { return (refused_ & kFull) != 0; }
 
   // The whole input [0, end) with every edit applied, into out[0, cap): the length written, or
   // false (nothing usable written) when an edit was refused (more than kMaxEdits, overlapping
   // another, reaching past `end`) or the output would exceed `cap`.
   [[nodiscard]] bool apply(const char* in, std::size_t end, char* out, std::size_t cap,
                            std::size_t& length) const noexcept {
-    if (full_ || overlap_ || end_[-1].pos + end_[-1].del > end) return false;  // the last edit (or the sentinel)
+    if (refused_ != 0 || end_[-1].pos + end_[-1].del > end) return false;  // the last edit (or the sentinel)
     const std::size_t total = end - deleted_ + inserted_;  // deleted_ <= end: the edits are disjoint, inside [0, end)
     if (total > cap) return false;
     // Everything an edit's copies need is read before they start: the output's stores may alias
@@ -118,7 +118,7 @@ class Edits {
   // Copies input [begin, end) to `w`, applying the edits positioned in that range (and, when
   // `last`, the insertions at `end` itself): the stateless reply's copy of selected header lines.
   void emit(const char* in, std::size_t begin, std::size_t end, sip::Writer& w, bool last) const noexcept {
-    if (overlap_) {  // overlapping edits: never built, never sent
+    if ((refused_ & kOverlap) != 0) {  // overlapping edits: never built, never sent
       w.fail();
       return;
     }
@@ -150,7 +150,7 @@ class Edits {
   // The slot of a new edit at `pos` deleting `del` octets, placed in the order; null when full.
   Edit* place(std::size_t pos, std::size_t del) noexcept {
     if (end_ == e_ + 1 + kMaxEdits) {
-      full_ = true;
+      refused_ |= kFull;
       return nullptr;
     }
     const auto p = static_cast<std::uint32_t>(pos);
@@ -158,7 +158,7 @@ class Edits {
     deleted_ += d;
     const Edit& last = end_[-1];  // the last edit in the order, or the sentinel
     if (p < last.pos) return place_before_last(p, d);
-    overlap_ |= p < last.pos + last.del;  // after every edit so far
+    refused_ |= static_cast<std::uint8_t>(p < last.pos + last.del);  // kOverlap: after every edit so far
     Edit& e = *end_++;
     e.pos = p;
     e.del = d;
@@ -172,8 +172,8 @@ class Edits {
       e_[i] = e_[i - 1];
       --i;
     }
-    overlap_ |= e_[i - 1].pos + e_[i - 1].del > p;
-    overlap_ |= p + d > e_[i + 1].pos;  // there is one after: p is before the last edit's position
+    refused_ |= static_cast<std::uint8_t>(e_[i - 1].pos + e_[i - 1].del > p);  // kOverlap
+    refused_ |= static_cast<std::uint8_t>(p + d > e_[i + 1].pos);  // there is one after: p is before the last edit's position
     Edit& e = e_[i];
     e.pos = p;
     e.del = d;
@@ -186,8 +186,11 @@ class Edits {
   Edit* end_ = e_ + 1;  // a pointer, not a count: one add to take the next slot (an Edit is 80 octets)
   std::uint32_t deleted_ = 0;   // octets deleted and inserted by all the edits
   std::uint32_t inserted_ = 0;
-  bool full_ = false;
-  bool overlap_ = false;
+  // Why an edit was refused, one octet: apply() tests both at once. kOverlap is bit 0, so a
+  // comparison's result is or-ed in as it is.
+  static constexpr std::uint8_t kOverlap = 1;  // an edit overlapping another
+  static constexpr std::uint8_t kFull = 2;     // more than kMaxEdits
+  std::uint8_t refused_ = 0;
 };
 
 // Small formatted texts (digits, IP literals, hashes) that edits point into. A literal joined to
