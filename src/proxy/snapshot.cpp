@@ -146,6 +146,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
 
   for (std::size_t p = 0; p < s->pools.size(); ++p)
     if (s->pools[p].name == config->default_pool) s->default_pool = static_cast<std::int32_t>(p);
+  s->prefetch_pool = s->default_pool >= 0 ? s->default_pool : s->pools.size() == 1 ? 0 : -1;
 
   if (rules) {
     for (const rules::Rule& r : rules->rules()) {

@@ -165,6 +165,9 @@ struct Snapshot {
   bool routed = false;                 // destinations through `routes`, else all via network 0
   net::RouteTable routes;              // from the config's networks and routes
   std::int32_t default_pool = -1;      // index into pools, -1 none
+  // The pool whose Maglev slot an unpinned client request prefetches before the rules: the
+  // default pool, else the only pool; -1: every pool when there are few (client_request.hpp).
+  std::int32_t prefetch_pool = -1;
   std::uint16_t no_match_status = 404;
   std::string no_match_reason = "Not Found";
   bool record_route = true;
