@@ -15,7 +15,9 @@ namespace sipshunt::proxy::detail {
 void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
                      const std::vector<std::string>* record_routes, const StrictRoute& strict, Outcome& r) noexcept {
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
-  net::NextHop hop;
+  // The next hop straight into the outcome (no copy at the end); a drop or a reply below leaves
+  // it unread or sets its own (reply.cpp).
+  net::NextHop& hop = r.route;
   if (!route_to(c.s, dest.ip, hop)) return drop(r, Reason::kNoRoute);
   const NetworkView& egress = c.s.networks[hop.network];
   const sip::Message& m = c.m;
@@ -81,7 +83,6 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   if (!edits.apply(c.data, framed_end(c), c.out, c.cap, length)) return drop(r, Reason::kTooLarge);
   r.verdict = Verdict::kForward;
   r.next_hop = dest;
-  r.route = hop;
   r.length = static_cast<std::uint32_t>(length);
 }
 
