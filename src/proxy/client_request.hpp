@@ -10,11 +10,12 @@
 namespace sipshunt::proxy::detail {
 
 // Starts loading the Maglev slot of an unpinned client request, so the miss overlaps the rules:
-// the default pool's, else every pool's when there are few (a wrong guess costs one useless load).
+// the default pool's, else the only pool's (Snapshot::prefetch_pool: no loop), else every pool's
+// when there are few (a wrong guess costs one useless load).
 inline void prefetch_slot(Context& c) noexcept {
   const std::uint64_t h = call_id_hash(c);
-  if (c.s.default_pool >= 0) {
-    c.s.pools[static_cast<std::size_t>(c.s.default_pool)].table.prefetch(h);
+  if (c.s.prefetch_pool >= 0) {
+    c.s.pools[static_cast<std::size_t>(c.s.prefetch_pool)].table.prefetch(h);
   } else if (c.s.pools.size() <= 4) {
     for (const PoolView& p : c.s.pools) p.table.prefetch(h);
   }
@@ -60,7 +61,7 @@ inline void client_request(Context& c, std::uint32_t own, const StrictRoute& str
   r.backend = target;
   const BackendView& b = c.s.backends[static_cast<std::size_t>(target)];
   const std::vector<std::string>* record_routes =
-      c.s.record_route && creates_dialog(m) ? &b.record_route_lines : nullptr;
+      c.s.record_route && creates_dialog(m) ? &b.record_route_pairs : nullptr;
   return forward_request(c, b.endpoint, own, record_routes, strict, r);
 }
 

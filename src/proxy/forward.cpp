@@ -15,7 +15,9 @@ namespace sipshunt::proxy::detail {
 void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
                      const std::vector<std::string>* record_routes, const StrictRoute& strict, Outcome& r) noexcept {
   if (dest.ip.is_unsendable()) return drop(r, Reason::kUnsendableDestination);
-  net::NextHop hop;
+  // The next hop straight into the outcome (no copy at the end); a drop or a reply below leaves
+  // it unread or sets its own (reply.cpp).
+  net::NextHop& hop = r.route;
   if (!route_to(c.s, dest.ip, hop)) return drop(r, Reason::kNoRoute);
   const NetworkView& egress = c.s.networks[hop.network];
   const sip::Message& m = c.m;
@@ -38,17 +40,13 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
   // is record-routed once per side, the side it leaves by on top (the next hop's first route),
   // both with the pin, before any Record-Route already there, else after our Via (the lines then
-  // the third and fourth pieces of our Via's edit: one edit).
+  // the third piece of our Via's edit: one edit). Both lines are one text, built with the snapshot.
   const sip::Header* rr = record_routes != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
-  const auto record_route_ingress = [&](std::size_t at) {  // the second line, when it crosses
-    if (hop.network == c.network) return;
-    edits.add_insertion(at, (*record_routes)[c.network]);
-    ++added;
-  };
+  const std::uint32_t rr_fields = 1 + static_cast<std::uint32_t>(hop.network != c.network);
+  const auto rr_lines = [&] { return std::string_view{(*record_routes)[hop.network * c.s.network_count + c.network]}; };
   if (record_routes != nullptr && rr == nullptr) {
-    edits.add(via_at, 0, egress.via_prefix, branch, (*record_routes)[hop.network]);
-    ++added;
-    record_route_ingress(via_at);
+    edits.add(via_at, 0, egress.via_prefix, branch, rr_lines());
+    added += rr_fields;
   } else {
     edits.add(via_at, 0, egress.via_prefix, branch);
   }
@@ -68,9 +66,8 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   }
   if (rr != nullptr) {
     const std::size_t at = c.offset(rr->line().data());
-    edits.add_insertion(at, (*record_routes)[hop.network]);
-    ++added;
-    record_route_ingress(at);
+    edits.add_insertion(at, rr_lines());
+    added += rr_fields;
   }
   if (pop_routes > 0) {
     removed = remove_leading_routes(edits, c.data, m, pop_routes);
@@ -86,7 +83,6 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   if (!edits.apply(c.data, framed_end(c), c.out, c.cap, length)) return drop(r, Reason::kTooLarge);
   r.verdict = Verdict::kForward;
   r.next_hop = dest;
-  r.route = hop;
   r.length = static_cast<std::uint32_t>(length);
 }
 

@@ -43,7 +43,11 @@ struct Edit {
 // checks the capacity once and copies unchecked.
 class Edits {
  public:
-  Edits() noexcept = default;
+  Edits() noexcept {
+    e_[0].pos = 0;  // the sentinel: ends at 0, takes no piece (add_insertion)
+    e_[0].del = 0;
+    e_[0].count = kMaxPieces;
+  }
   Edits(const Edits&) = delete;  // end_ points into the object itself
   Edits& operator=(const Edits&) = delete;
 
@@ -76,30 +80,28 @@ class Edits {
   // Record-Routes before the first Via), else as a new edit: the same output either way, since
   // a new edit at `pos` would come right after it.
   void add_insertion(std::size_t pos, std::string_view a) noexcept {
-    if (end_ != e_) {
-      Edit& e = end_[-1];
-      if (e.pos == pos && e.del == 0 && e.count < kMaxPieces) {
-        e.pieces[e.count++] = piece(a);
-        return;
-      }
+    Edit& e = end_[-1];  // the sentinel when there is none: it has no room
+    if (e.pos == pos && e.del == 0 && e.count < kMaxPieces) {
+      e.pieces[e.count++] = piece(a);
+      return;
     }
     add(pos, 0, a);
   }
-  [[nodiscard]] bool full() const noexcept { return full_; }
+  [[nodiscard]] bool full() const noexcept { return (refused_ & kFull) != 0; }
 
   // The whole input [0, end) with every edit applied, into out[0, cap): the length written, or
   // false (nothing usable written) when an edit was refused (more than kMaxEdits, overlapping
   // another, reaching past `end`) or the output would exceed `cap`.
   [[nodiscard]] bool apply(const char* in, std::size_t end, char* out, std::size_t cap,
                            std::size_t& length) const noexcept {
-    if (full_ || overlap_ || last_end_ > end) return false;
+    if (refused_ != 0 || end_[-1].pos + end_[-1].del > end) return false;  // the last edit (or the sentinel)
     const std::size_t total = end - deleted_ + inserted_;  // deleted_ <= end: the edits are disjoint, inside [0, end)
     if (total > cap) return false;
     // Everything an edit's copies need is read before they start: the output's stores may alias
     // this object as far as the compiler knows, and would make it read each field again.
     char* o = out;
     const char* from = in;
-    for (const Edit *e = e_, *last = end_; e != last; ++e) {
+    for (const Edit *e = e_ + 1, *last = end_; e != last; ++e) {
       const char* at = in + e->pos;
       const char* next = at + e->del;
       const Piece* p = e->pieces;
@@ -116,12 +118,12 @@ class Edits {
   // Copies input [begin, end) to `w`, applying the edits positioned in that range (and, when
   // `last`, the insertions at `end` itself): the stateless reply's copy of selected header lines.
   void emit(const char* in, std::size_t begin, std::size_t end, sip::Writer& w, bool last) const noexcept {
-    if (overlap_) {  // overlapping edits: never built, never sent
+    if ((refused_ & kOverlap) != 0) {  // overlapping edits: never built, never sent
       w.fail();
       return;
     }
     std::size_t cursor = begin;
-    for (const Edit* p = e_; p != end_; ++p) {
+    for (const Edit* p = e_ + 1; p != end_; ++p) {
       const Edit& e = *p;
       if (e.pos < begin || e.pos > end || (e.pos == end && !last)) continue;
       if (e.pos + e.del > end) {  // an edit across the end of the range: never built, never sent
@@ -147,17 +149,16 @@ class Edits {
 
   // The slot of a new edit at `pos` deleting `del` octets, placed in the order; null when full.
   Edit* place(std::size_t pos, std::size_t del) noexcept {
-    if (end_ == e_ + kMaxEdits) {
-      full_ = true;
+    if (end_ == e_ + 1 + kMaxEdits) {
+      refused_ |= kFull;
       return nullptr;
     }
     const auto p = static_cast<std::uint32_t>(pos);
     const auto d = static_cast<std::uint32_t>(del);
     deleted_ += d;
-    if (p < last_pos_) return place_before_last(p, d);
-    overlap_ |= p < last_end_;  // after every edit so far
-    last_pos_ = p;
-    last_end_ = p + d;
+    const Edit& last = end_[-1];  // the last edit in the order, or the sentinel
+    if (p < last.pos) return place_before_last(p, d);
+    refused_ |= static_cast<std::uint8_t>(p < last.pos + last.del);  // kOverlap: after every edit so far
     Edit& e = *end_++;
     e.pos = p;
     e.del = d;
@@ -167,26 +168,29 @@ class Edits {
   // one is checked against those either side. Out of line: it keeps place() short.
   [[gnu::noinline]] Edit* place_before_last(std::uint32_t p, std::uint32_t d) noexcept {
     auto i = static_cast<std::size_t>(end_++ - e_);
-    while (i > 0 && e_[i - 1].pos > p) {
+    while (e_[i - 1].pos > p) {  // stops at the sentinel, at 0, at the latest
       e_[i] = e_[i - 1];
       --i;
     }
-    if (i > 0) overlap_ |= e_[i - 1].pos + e_[i - 1].del > p;
-    overlap_ |= p + d > e_[i + 1].pos;  // there is one after: p < last_pos_
+    refused_ |= static_cast<std::uint8_t>(e_[i - 1].pos + e_[i - 1].del > p);  // kOverlap
+    refused_ |= static_cast<std::uint8_t>(p + d > e_[i + 1].pos);  // there is one after: p is before the last edit's position
     Edit& e = e_[i];
     e.pos = p;
     e.del = d;
     return &e;
   }
 
-  Edit e_[kMaxEdits];  // in position order; not zeroed: only [e_, end_) is read
-  Edit* end_ = e_;     // a pointer, not a count: one add to take the next slot (an Edit is 80 octets)
-  std::uint32_t last_pos_ = 0;  // the position and end of the last edit in the order
-  std::uint32_t last_end_ = 0;
+  // e_[0] is a sentinel at 0 deleting nothing, so the last edit is always end_[-1] (no test for
+  // none); the edits follow in position order; not zeroed: only [e_ + 1, end_) is read.
+  Edit e_[1 + kMaxEdits];
+  Edit* end_ = e_ + 1;  // a pointer, not a count: one add to take the next slot (an Edit is 80 octets)
   std::uint32_t deleted_ = 0;   // octets deleted and inserted by all the edits
   std::uint32_t inserted_ = 0;
-  bool full_ = false;
-  bool overlap_ = false;
+  // Why an edit was refused, one octet: apply() tests both at once. kOverlap is bit 0, so a
+  // comparison's result is or-ed in as it is.
+  static constexpr std::uint8_t kOverlap = 1;  // an edit overlapping another
+  static constexpr std::uint8_t kFull = 2;     // more than kMaxEdits
+  std::uint8_t refused_ = 0;
 };
 
 // Small formatted texts (digits, IP literals, hashes) that edits point into. A literal joined to

@@ -117,7 +117,13 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
         }
       }
       bv.pin = encode_pin(b.name);
-      for (const NetworkView& n : s->networks) bv.record_route_lines.push_back(n.record_route_prefix + bv.pin + ">\r\n");
+      for (const NetworkView& out : s->networks) {
+        for (const NetworkView& in : s->networks) {
+          std::string lines = out.record_route_prefix + bv.pin + ">\r\n";
+          if (&in != &out) lines += in.record_route_prefix + bv.pin + ">\r\n";
+          bv.record_route_pairs.push_back(std::move(lines));
+        }
+      }
       const auto index = static_cast<std::uint32_t>(s->backends.size());
       view.members.push_back(index);
       if (bv.usable()) view.usable.push_back(index);
@@ -140,6 +146,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
 
   for (std::size_t p = 0; p < s->pools.size(); ++p)
     if (s->pools[p].name == config->default_pool) s->default_pool = static_cast<std::int32_t>(p);
+  s->prefetch_pool = s->default_pool >= 0 ? s->default_pool : s->pools.size() == 1 ? 0 : -1;
 
   if (rules) {
     for (const rules::Rule& r : rules->rules()) {
@@ -182,8 +189,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
   return s;
 }
 
-std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept {
-  if (((s.by_address.address_bits >> BackendIndex::address_bit(source.ip)) & 1) == 0) return -1;
+std::int32_t find_backend_probe(const Snapshot& s, const Endpoint& source) noexcept {
   const auto& slots = s.by_address.slots;
   if (slots.empty()) return -1;
   const std::uint32_t mask = s.by_address.mask();

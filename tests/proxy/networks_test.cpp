@@ -221,6 +221,24 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.index == 0 ? "Ipv4Ipv4" : info.index == 1 ? "Ipv6Ipv4Vlans" : "ServiceAddresses");
     });
 
+// A request that crosses networks and already carries a Record-Route (an upstream proxy's):
+// both of ours go right before it, the side it leaves by on top (RFC 3261 §16.6 step 4, RFC 5658).
+TEST(Networks, CrossingRecordRoutesGoBeforeOneAlreadyThere) {
+  Harness h(load_config(kTwoArmed));
+  std::string invite = invite_from("198.18.0.2:5060");
+  invite.insert(invite.find("To: "), "Record-Route: <sip:upstream.example.org;lr>\r\n");
+  const Step inv = h.run(invite, ep("198.18.0.2:5060"), 0, 0);
+  ASSERT_EQ(inv.r.verdict, Verdict::kForward) << to_string(inv.r.reason);
+  const std::string pin = h.snapshot().backends[static_cast<std::size_t>(inv.r.backend)].pin;
+  const auto rrs = lines_starting(inv.out, "Record-Route:");
+  ASSERT_EQ(rrs.size(), 3u) << inv.out;
+  EXPECT_EQ(rrs[0], "Record-Route: <sip:198.19.0.1:5060;lr;sipshunt-b=" + pin + ">");
+  EXPECT_EQ(rrs[1], "Record-Route: <sip:198.18.0.1:5060;lr;sipshunt-b=" + pin + ">");
+  EXPECT_EQ(rrs[2], "Record-Route: <sip:upstream.example.org;lr>");
+  EXPECT_NE(inv.out.find("Max-Forwards: 69\r\n" + rrs[0] + "\r\n" + rrs[1] + "\r\n" + rrs[2] + "\r\nTo: "),
+            std::string::npos) << inv.out;
+}
+
 // One network with a service address, proxy.address its interface address: Via and Record-Route
 // carry the service address; a response to it is ours, one to the interface address is not (no
 // Via of ours names it), and a Route naming the service address is ours.

@@ -88,9 +88,11 @@ struct BackendView {
   bool up = true;             // health
   config::AdminState admin = config::AdminState::kEnabled;
   std::string pin;            // the pin parameter value (name, %-escaped where not a URI paramchar)
-  // Our Record-Route line with this pin, one per network (index as Snapshot::networks):
-  // NetworkView::record_route_prefix + pin + ">\r\n", inserted as one piece.
-  std::vector<std::string> record_route_lines;
+  // Our Record-Route lines with this pin for a request leaving by network `out` that came in on
+  // network `in`, at out * Snapshot::network_count + in (indices as Snapshot::networks): the
+  // line of `out` (NetworkView::record_route_prefix + pin + ">\r\n"), then the line of `in` when
+  // it crosses networks (RFC 5658), inserted as one piece.
+  std::vector<std::string> record_route_pairs;
   std::int32_t next_same_address = -1;  // the next backend (config order) on the same address, -1 none
 
   // New calls: up and enabled. Pinned (in-dialog) requests: up and not disabled (drained accepts).
@@ -117,8 +119,8 @@ struct RuleView {
 
 // One of our networks as the proxy sees it (README.md "Networks"): its SIP address and the
 // preformatted starts of the Via and Record-Route lines that carry it. A Record-Route line is
-// record_route_prefix + a backend's pin + ">\r\n", preformatted per backend and network
-// (BackendView::record_route_lines): one piece of an edit, no allocation.
+// record_route_prefix + a backend's pin + ">\r\n", preformatted per backend and pair of networks
+// (BackendView::record_route_pairs): one piece of an edit, no allocation.
 struct NetworkView {
   std::string name;
   Endpoint sip;                        // (network address, config self port)
@@ -163,6 +165,9 @@ struct Snapshot {
   bool routed = false;                 // destinations through `routes`, else all via network 0
   net::RouteTable routes;              // from the config's networks and routes
   std::int32_t default_pool = -1;      // index into pools, -1 none
+  // The pool whose Maglev slot an unpinned client request prefetches before the rules: the
+  // default pool, else the only pool; -1: every pool when there are few (client_request.hpp).
+  std::int32_t prefetch_pool = -1;
   std::uint16_t no_match_status = 404;
   std::string no_match_reason = "Not Found";
   bool record_route = true;
@@ -195,8 +200,13 @@ struct BackendState {
 
 // Hot-path lookups in a snapshot: backend index or -1. find_backend: the backend on the source
 // address and port; else, with backend_source = "address" (the default), the first backend (config
-// order) on the source address.
-[[nodiscard]] std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept;
+// order) on the source address. Inline, the address bit test that answers most datagrams (they
+// come from clients) at once: no call for them; find_backend_probe() probes the slots.
+[[nodiscard]] std::int32_t find_backend_probe(const Snapshot& s, const Endpoint& source) noexcept;
+[[nodiscard]] inline std::int32_t find_backend(const Snapshot& s, const Endpoint& source) noexcept {
+  if (((s.by_address.address_bits >> BackendIndex::address_bit(source.ip)) & 1) == 0) return -1;
+  return find_backend_probe(s, source);
+}
 [[nodiscard]] std::int32_t find_pinned(const Snapshot& s, std::string_view pin) noexcept;
 // [proxy.hosts] entry for a host name (any case), or nullptr.
 [[nodiscard]] const config::HostMapping* find_host(const Snapshot& s, std::string_view host) noexcept;
