@@ -38,7 +38,7 @@ inline void backend_request(Context& c, std::uint32_t own, const StrictRoute& st
   // requests come back through us to the same backend.
   const std::vector<std::string>* record_routes =
       c.s.record_route && creates_dialog(m)
-          ? &c.s.backends[static_cast<std::size_t>(source_backend)].record_route_pairs
+          ? &c.s.backends[static_cast<std::size_t>(source_backend)].record_route_lines
           : nullptr;
   return forward_request(c, dest, own, record_routes, strict, r);
 }

@@ -61,7 +61,7 @@ inline void client_request(Context& c, std::uint32_t own, const StrictRoute& str
   r.backend = target;
   const BackendView& b = c.s.backends[static_cast<std::size_t>(target)];
   const std::vector<std::string>* record_routes =
-      c.s.record_route && creates_dialog(m) ? &b.record_route_pairs : nullptr;
+      c.s.record_route && creates_dialog(m) ? &b.record_route_lines : nullptr;
   return forward_request(c, b.endpoint, own, record_routes, strict, r);
 }
 

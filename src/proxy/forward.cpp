@@ -40,13 +40,17 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
   // is record-routed once per side, the side it leaves by on top (the next hop's first route),
   // both with the pin, before any Record-Route already there, else after our Via (the lines then
-  // the third piece of our Via's edit: one edit). Both lines are one text, built with the snapshot.
+  // the third and fourth pieces of our Via's edit: one edit).
   const sip::Header* rr = record_routes != nullptr ? m.find(sip::HeaderId::kRecordRoute) : nullptr;
-  const std::uint32_t rr_fields = 1 + static_cast<std::uint32_t>(hop.network != c.network);
-  const auto rr_lines = [&] { return std::string_view{(*record_routes)[hop.network * c.s.network_count + c.network]}; };
+  const auto record_route_ingress = [&](std::size_t at) {  // the second line, when it crosses
+    if (hop.network == c.network) return;
+    edits.add_insertion(at, (*record_routes)[c.network]);
+    ++added;
+  };
   if (record_routes != nullptr && rr == nullptr) {
-    edits.add(via_at, 0, egress.via_prefix, branch, rr_lines());
-    added += rr_fields;
+    edits.add(via_at, 0, egress.via_prefix, branch, (*record_routes)[hop.network]);
+    ++added;
+    record_route_ingress(via_at);
   } else {
     edits.add(via_at, 0, egress.via_prefix, branch);
   }
@@ -66,8 +70,9 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   }
   if (rr != nullptr) {
     const std::size_t at = c.offset(rr->line().data());
-    edits.add_insertion(at, rr_lines());
-    added += rr_fields;
+    edits.add_insertion(at, (*record_routes)[hop.network]);
+    ++added;
+    record_route_ingress(at);
   }
   if (pop_routes > 0) {
     removed = remove_leading_routes(edits, c.data, m, pop_routes);

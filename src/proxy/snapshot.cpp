@@ -117,13 +117,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::shared_ptr<const config::Con
         }
       }
       bv.pin = encode_pin(b.name);
-      for (const NetworkView& out : s->networks) {
-        for (const NetworkView& in : s->networks) {
-          std::string lines = out.record_route_prefix + bv.pin + ">\r\n";
-          if (&in != &out) lines += in.record_route_prefix + bv.pin + ">\r\n";
-          bv.record_route_pairs.push_back(std::move(lines));
-        }
-      }
+      for (const NetworkView& n : s->networks) bv.record_route_lines.push_back(n.record_route_prefix + bv.pin + ">\r\n");
       const auto index = static_cast<std::uint32_t>(s->backends.size());
       view.members.push_back(index);
       if (bv.usable()) view.usable.push_back(index);

@@ -24,7 +24,7 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
 
 // forward.cpp: the request in `c` sent on to `dest`, rewritten (our Via, Max-Forwards, the
 // `pop_routes` Route values of ours at the top removed, our Record-Route from `record_routes`
-// (a backend's BackendView::record_route_pairs: its pin, per pair of networks) when not null,
+// (a backend's BackendView::record_route_lines: its pin, per network) when not null,
 // strict-route restore).
 void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
                      const std::vector<std::string>* record_routes,

@@ -88,11 +88,9 @@ struct BackendView {
   bool up = true;             // health
   config::AdminState admin = config::AdminState::kEnabled;
   std::string pin;            // the pin parameter value (name, %-escaped where not a URI paramchar)
-  // Our Record-Route lines with this pin for a request leaving by network `out` that came in on
-  // network `in`, at out * Snapshot::network_count + in (indices as Snapshot::networks): the
-  // line of `out` (NetworkView::record_route_prefix + pin + ">\r\n"), then the line of `in` when
-  // it crosses networks (RFC 5658), inserted as one piece.
-  std::vector<std::string> record_route_pairs;
+  // Our Record-Route line with this pin, one per network (index as Snapshot::networks):
+  // NetworkView::record_route_prefix + pin + ">\r\n", inserted as one piece.
+  std::vector<std::string> record_route_lines;
   std::int32_t next_same_address = -1;  // the next backend (config order) on the same address, -1 none
 
   // New calls: up and enabled. Pinned (in-dialog) requests: up and not disabled (drained accepts).
@@ -119,8 +117,8 @@ struct RuleView {
 
 // One of our networks as the proxy sees it (README.md "Networks"): its SIP address and the
 // preformatted starts of the Via and Record-Route lines that carry it. A Record-Route line is
-// record_route_prefix + a backend's pin + ">\r\n", preformatted per backend and pair of networks
-// (BackendView::record_route_pairs): one piece of an edit, no allocation.
+// record_route_prefix + a backend's pin + ">\r\n", preformatted per backend and network
+// (BackendView::record_route_lines): one piece of an edit, no allocation.
 struct NetworkView {
   std::string name;
   Endpoint sip;                        // (network address, config self port)
