@@ -2,9 +2,11 @@
 // carry handling in the loop, folded once at the end. With AVX2, 32 octets per instruction
 // triple: each word is biased to a signed one (x - 0x8000, an XOR) so that VPMADDWD adds word
 // pairs into 32-bit lanes, and the bias (0x8000 per word loaded) is added back once; the last
-// 4..31 octets (or a short input) come from one masked load (whole 32-bit words, nothing read past them).
+// 4..31 octets (or a short input) come from one masked load (whole 32-bit words, nothing read past
+// them), the last 1..3 from the 32-bit word that ends the input.
 #include "sipshunt/net/checksum.hpp"
 
+#include <bit>
 #include <cstring>
 
 #include "sipshunt/common/compiler.hpp"
@@ -89,8 +91,15 @@ std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum)
   if (len >= 4) {
     std::size_t done;
     sum += sum_words_avx2(p, len, &done);
-    p += done;
-    len -= done;
+    // The last 0..3 octets from the four that end the input, shifted so that only they remain, at
+    // the start of their 32-bit word: one load (the byte loop below is a call to memcpy).
+    const std::size_t rest = len - done;
+    if (rest != 0) {
+      const std::uint32_t w = load4(p + len - 4);
+      const auto drop = static_cast<unsigned>(8 * (4 - rest));
+      sum += std::endian::native == std::endian::little ? w >> drop : static_cast<std::uint32_t>(w << drop);
+    }
+    return sum;
   }
 #else
   std::uint64_t a = 0, b = 0;  // two chains for instruction-level parallelism
