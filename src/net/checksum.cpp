@@ -28,8 +28,11 @@ alignas(64) constexpr std::int32_t kTailMask[16] = {-1, -1, -1, -1, -1, -1, -1, 
 // caller adds: `*done` is set to the octets summed. A lane gains at most 0xffff per vector and
 // the 64 KiB of a datagram are 2048 vectors: no lane comes near 2^31.
 SIPSHUNT_ALWAYS_INLINE std::uint64_t sum_words_avx2(const unsigned char* p, std::size_t len, std::size_t* done) noexcept {
-  const __m256i bias = _mm256_set1_epi16(static_cast<short>(0x8000));
-  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i bias = _mm256_set1_epi16(static_cast<short>(0x8000));
+  __m256i ones = _mm256_set1_epi16(1);
+  // Built once and kept in registers: GCC otherwise builds both constants again (six
+  // instructions) in every block below the loop.
+  asm("" : "+x"(bias), "+x"(ones));
   __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
   std::uint64_t vectors = 0;
   const unsigned char* q = p;
