@@ -95,7 +95,7 @@ std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum)
     std::size_t done;
     sum += sum_words_avx2(p, len, &done);
     // The last 0..3 octets from the four that end the input, shifted so that only they remain, at
-    // the start of their 32-bit word: one load (the byte loop below is a call to memcpy).
+    // the start of their 32-bit word: one load, not the byte loop below.
     const std::size_t rest = len - done;
     if (rest != 0) {
       const std::uint32_t w = load4(p + len - 4);
@@ -118,10 +118,12 @@ std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum)
   sum += a + b;
 #endif
   // 32-bit words and 16-bit words fold to the same 16-bit one's-complement sum; the last 0..3
-  // octets are a word padded with zero (an odd last octet is the first octet of its word).
-  unsigned char last[4] = {0, 0, 0, 0};
-  for (std::size_t i = 0; i < len; ++i) last[i] = p[i];
-  return sum + load4(last);
+  // octets are a word padded with zero (an odd last octet is the first octet of its word), built
+  // in a register (in a byte array it took a stack frame and a call to memcpy).
+  std::uint32_t w = 0;
+  for (std::size_t i = 0; i < len; ++i)
+    w |= std::uint32_t{p[i]} << (std::endian::native == std::endian::little ? 8 * i : 24 - 8 * i);
+  return sum + w;
 }
 
 std::uint16_t udp_checksum(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
