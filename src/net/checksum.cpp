@@ -2,9 +2,11 @@
 // carry handling in the loop, folded once at the end. With AVX2, 32 octets per instruction
 // triple: each word is biased to a signed one (x - 0x8000, an XOR) so that VPMADDWD adds word
 // pairs into 32-bit lanes, and the bias (0x8000 per word loaded) is added back once; the last
-// 4..31 octets (or a short input) come from one masked load (whole 32-bit words, nothing read past them).
+// 4..31 octets (or a short input) come from one masked load (whole 32-bit words, nothing read past
+// them), the last 1..3 from the 32-bit word that ends the input.
 #include "sipshunt/net/checksum.hpp"
 
+#include <bit>
 #include <cstring>
 
 #include "sipshunt/common/compiler.hpp"
@@ -26,8 +28,11 @@ alignas(64) constexpr std::int32_t kTailMask[16] = {-1, -1, -1, -1, -1, -1, -1, 
 // caller adds: `*done` is set to the octets summed. A lane gains at most 0xffff per vector and
 // the 64 KiB of a datagram are 2048 vectors: no lane comes near 2^31.
 SIPSHUNT_ALWAYS_INLINE std::uint64_t sum_words_avx2(const unsigned char* p, std::size_t len, std::size_t* done) noexcept {
-  const __m256i bias = _mm256_set1_epi16(static_cast<short>(0x8000));
-  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i bias = _mm256_set1_epi16(static_cast<short>(0x8000));
+  __m256i ones = _mm256_set1_epi16(1);
+  // Built once and kept in registers: GCC otherwise builds both constants again (six
+  // instructions) in every block below the loop.
+  asm("" : "+x"(bias), "+x"(ones));
   __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
   std::uint64_t vectors = 0;
   const unsigned char* q = p;
@@ -89,8 +94,15 @@ std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum)
   if (len >= 4) {
     std::size_t done;
     sum += sum_words_avx2(p, len, &done);
-    p += done;
-    len -= done;
+    // The last 0..3 octets from the four that end the input, shifted so that only they remain, at
+    // the start of their 32-bit word: one load, not the byte loop below.
+    const std::size_t rest = len - done;
+    if (rest != 0) {
+      const std::uint32_t w = load4(p + len - 4);
+      const auto drop = static_cast<unsigned>(8 * (4 - rest));
+      sum += std::endian::native == std::endian::little ? w >> drop : static_cast<std::uint32_t>(w << drop);
+    }
+    return sum;
   }
 #else
   std::uint64_t a = 0, b = 0;  // two chains for instruction-level parallelism
@@ -106,10 +118,12 @@ std::uint64_t checksum_add(const void* data, std::size_t len, std::uint64_t sum)
   sum += a + b;
 #endif
   // 32-bit words and 16-bit words fold to the same 16-bit one's-complement sum; the last 0..3
-  // octets are a word padded with zero (an odd last octet is the first octet of its word).
-  unsigned char last[4] = {0, 0, 0, 0};
-  for (std::size_t i = 0; i < len; ++i) last[i] = p[i];
-  return sum + load4(last);
+  // octets are a word padded with zero (an odd last octet is the first octet of its word), built
+  // in a register (in a byte array it took a stack frame and a call to memcpy).
+  std::uint32_t w = 0;
+  for (std::size_t i = 0; i < len; ++i)
+    w |= std::uint32_t{p[i]} << (std::endian::native == std::endian::little ? 8 * i : 24 - 8 * i);
+  return sum + w;
 }
 
 std::uint16_t udp_checksum(const void* src_addr, const void* dst_addr, const void* udp, std::size_t udp_length) noexcept {
