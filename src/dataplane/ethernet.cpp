@@ -18,11 +18,13 @@ void Worker::handle(rte_mbuf* m, std::uint16_t port) noexcept {
   // whose first link is the untagged one with a network of that family. It needs few registers,
   // so the call on to handle_ipv4 or handle_ipv6 is a jump without a frame of its own; anything
   // else (or in doubt) takes handle_frame, which decides the same for this frame and counts every drop.
+  // links[0] is read without testing link_count: a port without links has the default one there,
+  // with no network of either family (PortContext::links).
   const PortContext& pc = shared_.ports[port];
   const auto* eth = rte_pktmbuf_mtod(m, const unsigned char*);
   const auto plain = [&](std::uint16_t type, std::uint16_t PortLink::*family) {
     return m->data_len >= net::kEthernetHeaderLen && net::load_be16(eth + 12) == type &&
-           (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) == 0 && pc.link_count != 0 && pc.links[0].vlan == 0 &&
+           (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) == 0 && pc.links[0].vlan == 0 &&
            pc.links[0].*family != kNoNetwork && detail::mac_accepted(eth, pc.mac);
   };
   const auto count_in = [&](std::uint16_t network) {

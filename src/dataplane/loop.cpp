@@ -40,7 +40,8 @@ Worker::Worker(Shared& shared, std::uint32_t index)
       linear_in_(std::make_unique<char[]>(kLinearSize)),
       linear_out_(std::make_unique<char[]>(kLinearSize + kOutHeadroom)),
       ip_id_(static_cast<std::uint16_t>(index)),
-      ipv6_id_(index) {
+      ipv6_id_(index),
+      id_step_(shared.workers) {
   std::memset(death_row_.get(), 0, sizeof(rte_ip_frag_death_row));
   // 1024 buckets x 8 entries, at most 4096 datagrams in reassembly per worker at once.
   frag_table_ = rte_ip_frag_table_create(1024, 8, 4096, shared.reassembly_cycles, static_cast<int>(rte_socket_id()));

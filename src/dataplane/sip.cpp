@@ -24,8 +24,7 @@ void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, 
   }
   // Sampled timing (dataplane/counters.hpp): the count before this datagram's bump, so the first
   // datagram is timed, from the one load the bump makes.
-  const bool timed = (read(counters_.sip_in) & (kProcessingSampleEvery - 1)) == 0;
-  bump(counters_.sip_in);
+  const bool timed = (bump(counters_.sip_in) & (kProcessingSampleEvery - 1)) == 0;
   // Output goes behind the input in the same buffer when it fits (no second mbuf, no copy),
   // leaving room in front of it for the new headers (Ethernet, a VLAN tag, IPv4 or IPv6, UDP).
   char* out = nullptr;

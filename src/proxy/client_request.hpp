@@ -11,19 +11,21 @@ namespace sipshunt::proxy::detail {
 
 // Starts loading the Maglev slot of an unpinned client request, so the miss overlaps the rules:
 // the default pool's, else the only pool's (Snapshot::prefetch_pool: no loop), else every pool's
-// when there are few (a wrong guess costs one useless load).
-inline void prefetch_slot(Context& c) noexcept {
+// when there are few (a wrong guess costs one useless load). Returns the prefetch_pool's entry
+// (nullptr without one), read when the decision picks that pool: its slot is not mapped twice.
+inline const std::int32_t* prefetch_slot(Context& c) noexcept {
   const std::uint64_t h = call_id_hash(c);
-  if (c.s.prefetch_pool >= 0) {
-    c.s.pools[static_cast<std::size_t>(c.s.prefetch_pool)].table.prefetch(h);
-  } else if (c.s.pools.size() <= 4) {
+  if (c.s.prefetch_pool >= 0) return c.s.pools[static_cast<std::size_t>(c.s.prefetch_pool)].table.prefetch(h);
+  if (c.s.pools.size() <= 4) {
     for (const PoolView& p : c.s.pools) p.table.prefetch(h);
   }
+  return nullptr;
 }
 
 inline void client_request(Context& c, std::uint32_t own, const StrictRoute& strict, Outcome& r) noexcept {
   const bool own_route = own > 0;
-  if (!own_route && !strict.active) prefetch_slot(c);  // no pin: the rules and Maglev decide
+  const std::int32_t* entry = nullptr;
+  if (!own_route && !strict.active) entry = prefetch_slot(c);  // no pin: the rules and Maglev decide
   const sip::Message& m = c.m;
   std::int32_t target = -1;
   if (own_route || strict.active) {
@@ -49,7 +51,8 @@ inline void client_request(Context& c, std::uint32_t own, const StrictRoute& str
       case rules::ActionKind::kPool: {
         r.pool = d.pool;
         const PoolView& pool = c.s.pools[static_cast<std::size_t>(d.pool)];
-        const std::int32_t slot = pool.table.lookup(call_id_hash(c));
+        const std::int32_t slot =
+            entry != nullptr && d.pool == c.s.prefetch_pool ? *entry : pool.table.lookup(call_id_hash(c));
         if (slot < 0 || static_cast<std::size_t>(slot) >= pool.members.size())
           return reply(c, 503, default_phrase(503), Reason::kNoBackendUp, Extra::kRetryAfter, r);
         target = static_cast<std::int32_t>(pool.members[static_cast<std::size_t>(slot)]);

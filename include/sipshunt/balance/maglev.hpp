@@ -65,9 +65,14 @@ class MaglevTable {
   }
   // Starts loading the slot `hash` maps to. A worker meets distinct Call-IDs and the rest of its
   // traffic streams through the caches, so the 256 KiB table is mostly not in L1/L2 when the
-  // lookup comes: issuing the load early lets the work in between hide the miss.
-  void prefetch(std::uint64_t hash) const noexcept {
-    if (!entries_.empty()) __builtin_prefetch(&entries_[slot_of(hash, static_cast<std::uint32_t>(entries_.size()))]);
+  // lookup comes: issuing the load early lets the work in between hide the miss. Returns the
+  // entry prefetched (nullptr for an empty table), which the caller reads instead of a lookup()
+  // that would map the hash to its slot again.
+  const std::int32_t* prefetch(std::uint64_t hash) const noexcept {
+    if (entries_.empty()) return nullptr;
+    const std::int32_t* e = &entries_[slot_of(hash, static_cast<std::uint32_t>(entries_.size()))];
+    __builtin_prefetch(e);
+    return e;
   }
   // The slot a hash maps to in a table of `size` slots: floor(hash * size / 2^64).
   [[nodiscard]] static std::uint32_t slot_of(std::uint64_t hash, std::uint32_t size) noexcept {

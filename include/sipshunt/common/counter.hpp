@@ -13,10 +13,13 @@
 namespace sipshunt {
 
 // Single-writer increment: the owner's own load needs no ordering; the store is atomic so a
-// concurrent reader never sees a torn value.
-SIPSHUNT_ALWAYS_INLINE void bump(std::uint64_t& counter, std::uint64_t n = 1) noexcept {
+// concurrent reader never sees a torn value. Returns the count before it, from that one load (a
+// relaxed atomic load is not merged with another, so a read() before the bump would be a second).
+SIPSHUNT_ALWAYS_INLINE std::uint64_t bump(std::uint64_t& counter, std::uint64_t n = 1) noexcept {
   std::atomic_ref<std::uint64_t> ref(counter);
-  ref.store(ref.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  const std::uint64_t before = ref.load(std::memory_order_relaxed);
+  ref.store(before + n, std::memory_order_relaxed);
+  return before;
 }
 
 // Reader side (control thread).

@@ -55,7 +55,8 @@ struct PortContext {
   bool tx_ipv4_checksum = false;     // the NIC computes
   bool tx_udp_checksum = false;
   // The arrival network of a frame from its (VLAN, family): a few links per port, scanned in order
-  // (the untagged link first, where there is one).
+  // (the untagged link first, where there is one). Links past link_count stay default (no network
+  // of either family): Worker::handle reads links[0] without testing link_count.
   std::uint8_t link_count = 0;
   std::array<PortLink, kMaxLinksPerPort> links{};
 

@@ -146,11 +146,11 @@ class Worker {
   void service_hold(std::uint64_t now) noexcept;
   void post(NeighbourEvent::Kind kind, std::uint16_t network, const IpAddress& ip, std::uint64_t mac) noexcept;
   std::uint16_t next_ip_id() noexcept {
-    ip_id_ = static_cast<std::uint16_t>(ip_id_ + shared_.workers);
+    ip_id_ = static_cast<std::uint16_t>(ip_id_ + id_step_);
     return ip_id_;
   }
   std::uint32_t next_ipv6_id() noexcept {
-    ipv6_id_ += shared_.workers;
+    ipv6_id_ += id_step_;
     return ipv6_id_;
   }
 
@@ -192,6 +192,9 @@ class Worker {
   net::NeighbourCache neighbour_cache_;
   std::uint16_t ip_id_ = 0;
   std::uint32_t ipv6_id_ = 0;
+  // shared_.workers, fixed before the workers are made: the ids step by it from the worker's index
+  // (distinct per worker), read here without going through shared_ per datagram.
+  std::uint32_t id_step_ = 1;
   std::uint64_t last_timer_ = 0;
   std::uint64_t last_tsc_ = 0;  // the TSC poll_once read for this burst
   const proxy::Snapshot* snap_ = nullptr;  // the snapshot poll_once loaded for this burst
