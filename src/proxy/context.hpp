@@ -26,7 +26,7 @@ struct Context {
   char* out;
   std::size_t cap;
   std::uint64_t now;
-  const sip::Message& m;
+  const sip::Message& m;  // parsed from `data`: its Headers' offsets are offsets into it
   bool parsed;   // parse() returned kOk: the decoded fields (vias, tags...) can be used
   std::uint64_t call_id_hash = 0;  // balance::call_id_hash(m.call_id) once `hashed`
   bool hashed = false;

@@ -35,7 +35,7 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // Record-Route and Max-Forwards inserted before the first Via, the top Via's own edits, then
   // Max-Forwards and Record-Route where they are), so each is placed in one comparison
   // (rewrite.hpp). Only the insertions before the first Via share a position: they keep this order.
-  const std::size_t via_at = c.offset(m.find(sip::HeaderId::kVia)->line().data());
+  const std::size_t via_at = m.find(sip::HeaderId::kVia)->begin;
   const std::string_view branch = text.hex(branch_h, "", "\r\n");
   // RFC 3261 §16.6 step 4, RFC 5658: leaving by another network than it came in on, the request
   // is record-routed once per side, the side it leaves by on top (the next hop's first route),
@@ -65,11 +65,11 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
     // is read from the octets' decimal table, nothing formatted.
     const sip::Header* mf = m.find(sip::HeaderId::kMaxForwards);
     const auto next = static_cast<std::uint32_t>(m.max_forwards - 1);
-    edits.add(c.offset(mf->value().data()), mf->value().size(),
+    edits.add(mf->value_begin, mf->value_end - mf->value_begin,
               next < 255 ? decimal_octet(static_cast<std::uint8_t>(next)) : text.decimal(next));
   }
   if (rr != nullptr) {
-    const std::size_t at = c.offset(rr->line().data());
+    const std::size_t at = rr->begin;
     edits.add_insertion(at, (*record_routes)[hop.network]);
     ++added;
     record_route_ingress(at);

@@ -85,8 +85,7 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
   for (std::size_t i = 0; i < c.m.header_count; ++i) {
     const sip::Header& h = c.m.headers[i];
     if (h.id == sip::HeaderId::kVia || &h == from || &h == to || &h == call_id || &h == cseq) {
-      const std::size_t b = c.offset(h.line().data());
-      edits.emit(c.data, b, b + h.line().size(), w, false);
+      edits.emit(c.data, h.begin, h.end, w, false);
     }
   }
   if (extra == Extra::kUnsupported) {

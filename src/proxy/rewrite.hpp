@@ -257,8 +257,8 @@ inline bool remove_first_value(Edits& edits, const char* in, const sip::Message&
     edits.add(static_cast<std::size_t>(first.data() - in), static_cast<std::size_t>(next->data() - first.data()));
     return false;
   }
-  const std::string_view line = m.headers[header].line();
-  edits.add(static_cast<std::size_t>(line.data() - in), line.size());
+  const sip::Header& h = m.headers[header];  // offsets into `in`, the datagram m was parsed from
+  edits.add(h.begin, h.end - h.begin);
   return true;
 }
 

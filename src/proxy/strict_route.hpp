@@ -49,8 +49,8 @@ inline std::uint32_t add_strict_route_edits(const Context& c, const StrictRoute&
     edits.add(from, c.offset_end(strict.last->value) - from);
     return 0;
   }
-  const std::string_view line = m.headers[strict.last->header].line();
-  edits.add(c.offset(line.data()), line.size());
+  const sip::Header& h = m.headers[strict.last->header];
+  edits.add(h.begin, h.end - h.begin);
   return 1;
 }
 

@@ -9,8 +9,7 @@ Status decode_from_tag(const Message& m, std::string_view& tag) noexcept {
   const Header* h = m.find(HeaderId::kFrom);
   if (h == nullptr) return Status::kMissingFrom;
   const detail::Blocks blocks{m.data, m.size, nullptr, 0};  // no stored masks: classified on demand
-  const std::size_t b = static_cast<std::size_t>(h->value().data() - m.data);
-  const Status s = detail::decode_addr(blocks, m.data, b, b + h->value().size(), tag, Status::kBadFrom);
+  const Status s = detail::decode_addr(blocks, m.data, h->value_begin, h->value_end, tag, Status::kBadFrom);
   if (s != Status::kOk) tag = {};
   return s;
 }
