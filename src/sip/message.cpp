@@ -4,6 +4,7 @@
 // and value, files it in the header table and hands the values it decodes to their grammar's
 // decoder (one header per grammar); then it frames the body and checks the message is complete
 // (RFC 3261 §8.1.1).
+#include <cstddef>
 #include <cstring>
 #include <limits>
 
@@ -38,28 +39,34 @@ SIPSHUNT_ALWAYS_INLINE void note(Status& err, Status s) noexcept {
   if (err == Status::kOk) err = s;
 }
 
+// Zeroes [p, p + N) in pieces of at most 64 octets, which GCC writes as 16-octet vector stores
+// (a longer memset becomes `rep stos`, whose every turn callgrind counts).
+template <std::size_t N>
+SIPSHUNT_ALWAYS_INLINE void zero(void* p) noexcept {
+  if constexpr (N > 64) {
+    std::memset(p, 0, 64);
+    zero<N - 64>(static_cast<char*>(p) + 64);
+  } else {
+    std::memset(p, 0, N);
+  }
+}
+
 void reset(const char* data, std::size_t size, Message& m) noexcept {
   m.data = data;
   m.size = size;
-  m.is_request = false;
-  m.start_line = {};
-  m.method = {};
-  m.request_uri = {};
-  m.status_code = 0;
-  m.reason = {};
-  m.header_count = 0;
+  // Two runs of adjacent members cleared as blocks, in twelve stores (where one store per member
+  // took twenty-three): is_request up to the header table (the start line's fields,
+  // header_count), and call_id up to the end of body (max_forwards then set to -1).
+  static_assert(offsetof(Message, is_request) < offsetof(Message, header_count) &&
+                offsetof(Message, header_count) < offsetof(Message, headers));
+  zero<offsetof(Message, headers) - offsetof(Message, is_request)>(&m.is_request);
   std::memset(m.first, 0xff, sizeof m.first);
   m.decoded_vias = 0;
   m.route_count = 0;
-  m.call_id = {};
-  m.cseq = 0;
-  m.cseq_method = {};
+  static_assert(offsetof(Message, call_id) < offsetof(Message, max_forwards) &&
+                offsetof(Message, max_forwards) < offsetof(Message, body));
+  zero<offsetof(Message, body) + sizeof m.body - offsetof(Message, call_id)>(&m.call_id);
   m.max_forwards = -1;
-  m.to_tag = {};
-  m.has_content_length = false;
-  m.content_length = 0;
-  m.headers_end = 0;
-  m.body = {};
 }
 
 // The line ends of the header section, found as the driver goes (one pass: each 64-octet block is
