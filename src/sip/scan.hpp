@@ -204,7 +204,10 @@ static_assert(uri_bad_nibbles_match());
 
 // Two masks of the 64 octets at s (all readable), from one load: bit i of the result set when
 // s[i] is a kUriBad octet other than '`', of `nontoken` when s[i] is not a token character (the
-// start line's fast path takes both: parse_start_line).
+// start line's fast path takes both: parse_start_line). With AVX2, `nontoken` is computed for the
+// first 32 octets only and marks every octet from 32 on: the start line reads it for the method's
+// end, which is within them on any usual line (a 32-octet token then reads as ending at s[32],
+// which is right when s[32] is a delimiter and is tested by the caller).
 SIPSHUNT_ALWAYS_INLINE std::uint64_t uri_bad_bits(const char* s, std::uint64_t& nontoken) noexcept {
 #if SIPSHUNT_SIP_SIMD == 512
   const __m512i x = _mm512_loadu_si512(s);
@@ -219,20 +222,23 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t uri_bad_bits(const char* s, std::uint64_t& 
   const auto table = [](const std::uint8_t (&t)[64]) {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(t));
   };
-  std::uint32_t nt[2], bad[2];
+  std::uint32_t bad[2];
   for (int k = 0; k < 2; ++k) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + 32 * k));
     const __m256i nib = splat(kSplat.low_nibble);
     const __m256i lo = _mm256_and_si256(x, nib);
     const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), nib);
     const __m256i zero = _mm256_setzero_si256();
-    const __m256i tok = _mm256_and_si256(_mm256_shuffle_epi8(table(kNib.lo), lo), _mm256_shuffle_epi8(table(kNib.hi), hi));
+    if (k == 0) {
+      const __m256i tok =
+          _mm256_and_si256(_mm256_shuffle_epi8(table(kNib.lo), lo), _mm256_shuffle_epi8(table(kNib.hi), hi));
+      nontoken = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, zero))) |
+                 (~std::uint64_t{0} << 32);
+    }
     const __m256i ub =
         _mm256_and_si256(_mm256_shuffle_epi8(table(kUriBadNib.lo), lo), _mm256_shuffle_epi8(table(kUriBadNib.hi), hi));
-    nt[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(tok, zero)));
     bad[k] = ~static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(ub, zero)));
   }
-  nontoken = std::uint64_t{nt[0]} | (std::uint64_t{nt[1]} << 32);
   return std::uint64_t{bad[0]} | (std::uint64_t{bad[1]} << 32);
 #endif
 }

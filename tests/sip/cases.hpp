@@ -52,6 +52,14 @@ inline const std::vector<StartLineCase>& start_line_cases() {
       {"INVITE sip:bob\x01@b.example.com SIP/2.0", Status::kBadRequestUri, "", "", 0, ""},
       {"INVITE sip:b\xc3\xa9@b.example.com SIP/2.0", Status::kBadRequestUri, "", "", 0, ""},
       {"INVITE sip:\"bob\"@b.example.com SIP/2.0", Status::kBadRequestUri, "", "", 0, ""},
+      // Methods ending around octet 32 of a line under 64 octets (the AVX2 fast path classifies
+      // the method's octets in the first 32 only, and reads the octet at 32 as its end).
+      {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA sip:a@b SIP/2.0", Status::kOk, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sip:a@b", 0, ""},
+      {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA sip:a@b SIP/2.0", Status::kOk, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sip:a@b", 0, ""},
+      {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA sip:a@b SIP/2.0", Status::kOk, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sip:a@b", 0, ""},
+      {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@ sip:a@b SIP/2.0", Status::kBadMethod, "", "", 0, ""},
+      {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@ sip:a@b SIP/2.0", Status::kBadMethod, "", "", 0, ""},
+      {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@ sip:a@b SIP/2.0", Status::kBadMethod, "", "", 0, ""},
       // A Status-Line ending like a Request-Line is still a Status-Line (the request line's fast
       // path never takes it).
       {"SIP/2.0 200 SIP/2.0", Status::kOk, "", "", 200, "SIP/2.0"},
