@@ -12,6 +12,20 @@ namespace sipshunt::sip::detail {
 
 namespace {  // see the opening comment
 
+// Inside "<...>": 1 for the '>' that ends it, 2 for the octets that cannot stand in it ('<', '"'),
+// 0 for the rest (one table load per delimiter instead of three compares).
+struct AngleEnd {
+  std::uint8_t v[256];
+};
+constexpr AngleEnd make_angle_end() {
+  AngleEnd t{};
+  t.v[static_cast<unsigned char>('>')] = 1;
+  t.v[static_cast<unsigned char>('<')] = 2;
+  t.v[static_cast<unsigned char>('"')] = 2;
+  return t;
+}
+inline constexpr AngleEnd kAngleEnd = make_angle_end();
+
 // From / To of the usual shapes under 128 octets ("Name <uri>;tag=x", "\"A Name\" <uri>;tag=x",
 // "<uri>;tag=x", "uri;tag=x"; no quoted-pair, no LWS among the parameters), from one delimiter
 // mask. Returns p + n, or kNpos: use the general decoder.
@@ -35,10 +49,14 @@ SIPSHUNT_ALWAYS_INLINE std::size_t addr_fast(const Blocks& b, const char* d, std
     }
     if (ch == '<') {
       const std::size_t lt = t;
-      do {
+      for (;;) {  // to the '>', through the URI's other delimiters (':', '@', ';', '=', ...)
         t = pop(m);
-        if (t >= n || s[t] == '<' || s[t] == '"') return kNpos;
-      } while (s[t] != '>');
+        if (t >= n) return kNpos;
+        if (const std::uint8_t k = kAngleEnd.v[static_cast<unsigned char>(s[t])]; k != 0) {
+          if (k != 1) return kNpos;
+          break;
+        }
+      }
       if (t == lt + 1) return kNpos;
       const std::size_t a = t + 1;
       if (a == n) return p + n;
