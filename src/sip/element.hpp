@@ -86,7 +86,11 @@ SIPSHUNT_ALWAYS_INLINE bool fast_port(M& m, const char* s, std::size_t n, std::s
                                       std::uint16_t& port, bool& has_port) noexcept {
   if (s[t] == ':' && t < n) {
     const std::size_t q = pop(m);
-    if (parse_port(s, t + 1, q, port) != q) return false;
+    if (q - t == 5) {  // four digits (the octets up to q are in the value)
+      if (!port4(s + t + 1, port)) return false;
+    } else if (parse_port(s, t + 1, q, port) != q) {
+      return false;
+    }
     has_port = true;
     t = q;
   }

@@ -90,6 +90,21 @@ SIPSHUNT_ALWAYS_INLINE std::size_t parse_port(const char* d, std::size_t p, std:
   return q;
 }
 
+// A port of exactly four digits at s ("5060", "5061": the usual sent-by and URI port), decoded
+// as one 32-bit word: every octet tested for a digit at once, then digit pairs and the two pairs
+// combined by two multiplications. False when an octet is not a digit.
+SIPSHUNT_ALWAYS_INLINE bool port4(const char* s, std::uint16_t& port) noexcept {
+  const std::uint32_t x = load4(s);
+  // An octet below '0' sets its top bit in x - '0'; one above '9' in x + 0x46 (an octet from
+  // 0xba up wraps there, but is caught by the first term; a borrow or carry only follows an
+  // octet already caught).
+  if ((((x + 0x46464646u) | (x - 0x30303030u)) & 0x80808080u) != 0) return false;
+  const std::uint32_t y = x - 0x30303030u;                   // the digits, first one lowest
+  const std::uint32_t pairs = (y * 10 + (y >> 8)) & 0x00ff00ffu;  // d0 d1 and d2 d3
+  port = static_cast<std::uint16_t>((pairs & 0xff) * 100 + (pairs >> 16));
+  return true;
+}
+
 // The octets inside an IPv6 reference's brackets (RFC 3261 §25.1 IPv6reference): hex digits, ':'
 // and '.' (the embedded dotted quad). A table: one load and one test per octet.
 constexpr CharTable make_ipv6_ref_table() {

@@ -280,5 +280,26 @@ TEST(RouteFastPath, Ipv6HostDecodesAsTheGeneralDecoderDoes) {
                                                                                            same_route);
 }
 
+// The fast paths' four-octet port (lexical.hpp port4) against the octet loop (parse_port), over
+// every four-octet string of digits and the octets around the digit range and the word's carries
+// and borrows.
+TEST(FastPaths, FourOctetPortDecodesAsTheOctetLoop) {
+  const unsigned char octets[] = {0x00, ' ', '/', '0', '1', '2', '3', '4', '5', '6', '7',
+                                  '8', '9', ':', ';', 'a', 0x7f, 0x80, 0xb9, 0xba, 0xc9, 0xff};
+  char s[4];
+  for (unsigned char a : octets)
+    for (unsigned char b : octets)
+      for (unsigned char c : octets)
+        for (unsigned char d : octets) {
+          s[0] = static_cast<char>(a), s[1] = static_cast<char>(b), s[2] = static_cast<char>(c), s[3] = static_cast<char>(d);
+          std::uint16_t want = 0, got = 0;
+          const bool loop = parse_port(s, 0, 4, want) == 4;
+          ASSERT_EQ(port4(s, got), loop) << std::string(s, 4);
+          if (loop) {
+            ASSERT_EQ(got, want) << std::string(s, 4);
+          }
+        }
+}
+
 }  // namespace
 }  // namespace sipshunt::sip::detail
