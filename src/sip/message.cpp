@@ -69,6 +69,14 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
   m.max_forwards = -1;
 }
 
+// A Via field's values into m.vias, up to the ones a decision reads (the top one of a request,
+// the top two of a response: Message::vias), the rest left undecoded. Out of line with five
+// arguments, all in registers: decode_via's nine put three on the stack at every call.
+__attribute__((noinline)) Status decode_top_vias(const detail::Blocks& b, std::size_t p, std::size_t e, Message& m,
+                                                 std::uint16_t hidx) noexcept {
+  return decode_via(b, b.d, p, e, m.vias, m.decoded_vias, m.is_request ? 1 : kDecodedVias, hidx, Status::kOk);
+}
+
 // The line ends of the header section, found as the driver goes (one pass: each 64-octet block is
 // classified once, its line feeds walked while its fields are decoded). A field ends at a '\n'
 // after CR that is not followed by SP/HT (folding joined; the start line is never joined); the
@@ -261,7 +269,7 @@ Status parse(const char* data, std::size_t size, Message& m) noexcept {
       case HeaderId::kVia:
         // Only the Via values a decision reads (Message::vias); the rest stay undecoded.
         if (const std::uint8_t via_limit = m.is_request ? 1 : kDecodedVias; m.decoded_vias < via_limit)
-          s = decode_via(blocks, d, vb, ve, m.vias, m.decoded_vias, via_limit, idx, Status::kOk);
+          s = decode_top_vias(blocks, vb, ve, m, idx);
         break;
       case HeaderId::kCallId:
         if (dup)
