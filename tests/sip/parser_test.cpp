@@ -415,6 +415,18 @@ TEST(Via, LowerValuesAreNotDecoded) {
   EXPECT_EQ(parse_checked(trailing, m), Status::kBadVia);
 }
 
+// The top value's end must be the field's end or a comma: what follows the value otherwise is
+// parse()'s own finding, not only decode_vias()'s.
+TEST(Via, JunkAfterTheTopValueIsAFault) {
+  Message& m = msg();
+  for (const char* via : {"Via: SIP/2.0/UDP h x;branch=z9hG4bK1", "Via: SIP/2.0/UDP h:50x0;branch=z9hG4bK1",
+                          "Via: SIP/2.0/UDP h;branch=z9hG4bK1 x", "Via: SIP/2.0/UDP h x, SIP/2.0/UDP b"}) {
+    SCOPED_TRACE(via);
+    const std::string req = remember(build(kInviteLine, {via, kFrom, kTo, kCallId, kCSeq}));
+    EXPECT_EQ(to_string(parse_checked(req, m)), to_string(Status::kBadVia));
+  }
+}
+
 TEST(Via, TooManyVias) {
   std::string via = "Via: SIP/2.0/UDP h0;branch=z9hG4bK0";
   for (std::size_t i = 1; i <= kMaxVias; ++i) via += ", SIP/2.0/UDP h" + std::to_string(i) + ";branch=z9hG4bK1";
