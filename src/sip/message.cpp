@@ -74,19 +74,6 @@ void reset(const char* data, std::size_t size, Message& m) noexcept {
 // arguments, all in registers: decode_via's nine put three on the stack at every call.
 __attribute__((noinline)) Status decode_top_vias(const detail::Blocks& b, std::size_t p, std::size_t e, Message& m,
                                                  std::uint16_t hidx) noexcept {
-  if (m.decoded_vias == 0 && p != e) {
-    // The top value into vias[0] without the list loop's count and slot arithmetic (decode_list
-    // over the same value: a malformed one is kBadVia; after it ',' and another value, or e).
-    const char* d = b.d;
-    const std::size_t q = detail::decode_via_parm(b, d, p, e, m.vias[0]);
-    if (q == kNpos) return Status::kBadVia;
-    m.vias[0].header = hidx;
-    m.decoded_vias = 1;
-    if (q == e) return Status::kOk;
-    if (d[q] != ',') return Status::kBadVia;
-    p = detail::skip_lws(d, q + 1, e);
-    if (p == e) return Status::kBadVia;  // trailing comma
-  }
   return decode_via(b, b.d, p, e, m.vias, m.decoded_vias, m.is_request ? 1 : kDecodedVias, hidx, Status::kOk);
 }
 

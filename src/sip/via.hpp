@@ -163,13 +163,6 @@ __attribute__((noinline)) std::size_t via_general_over(const Blocks& b, const ch
   return via_general(c, d, p, e, v);
 }
 
-// One via-parm from p (before e) into v: the position after it and its trailing LWS (',' or e),
-// or kNpos when it is malformed.
-SIPSHUNT_ALWAYS_INLINE std::size_t decode_via_parm(const Blocks& b, const char* d, std::size_t p, std::size_t e,
-                                                   Via& v) noexcept {
-  return decode_with_fast_path<via_fast<std::uint64_t>, via_fast<Mask2x64>, via_general_over>(b, d, p, e, v);
-}
-
 // Via: 1#via-parm, the values decoded into out[count, max) and tagged with their field index.
 // At `max`: `too_many`, or with kOk the values after it are left undecoded (parse() decodes
 // only the ones a decision reads: Message::vias).
