@@ -111,9 +111,10 @@ class Worker {
   void handle_icmp(rte_mbuf* m, std::uint16_t network, unsigned char* l3, std::uint8_t ihl, std::uint16_t total) noexcept;
   void handle_icmpv6_echo(rte_mbuf* m, std::uint16_t network, unsigned char* l3, std::uint16_t length) noexcept;
   // udp_in.hpp (inline, shared by ipv4.cpp and ipv6.cpp): the UDP datagram behind an IP header
-  // of `l3_len` octets with `l4_avail` octets after it, from `src`, checked and handed to handle_sip.
-  void handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail,
-                  const IpAddress& src, std::uint16_t network) noexcept;
+  // of `family` and `l3_len` octets (its source address at the family's offset) with `l4_avail`
+  // octets after it, arrived on `network` of port `pc`, checked and handed to handle_sip.
+  void handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail, Family family,
+                  const PortContext& pc, std::uint16_t network) noexcept;
   // sip.cpp: a datagram from source_ that arrived on `network`, in `m` (null: a copy, at `payload`).
   void handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, std::uint16_t network) noexcept;
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
