@@ -121,7 +121,7 @@ void Worker::poll_once() noexcept {
   bump(last_busy_ ? counters_.busy_cycles : counters_.idle_cycles, now - last_tsc_);
   bump(counters_.loops);
   last_tsc_ = now;
-  now_ns_ = shared_.clock.ns(now);
+  datagram_.now_ns = shared_.clock.ns(now);
   if (now - last_timer_ >= shared_.drain_cycles) {
     last_timer_ = now;
     timer(now);

@@ -17,9 +17,9 @@ void Worker::mirror(const char* in, std::uint32_t in_length, const Endpoint& sou
     if (!tap.wants(call_id.empty() ? tap.next_key() : balance::call_id_hash(call_id))) return;
   }
   // Our side of both datagrams is the proxy's SIP address (the one in our Via).
-  (void)tap.push(mirror::Direction::kIn, source, snap.self, now_ns_, in, in_length);
+  (void)tap.push(mirror::Direction::kIn, source, snap.self, datagram_.now_ns, in, in_length);
   if (r.verdict == proxy::Verdict::kForward || r.verdict == proxy::Verdict::kReply)
-    (void)tap.push(mirror::Direction::kOut, snap.self, r.next_hop, now_ns_, out, r.length);
+    (void)tap.push(mirror::Direction::kOut, snap.self, r.next_hop, datagram_.now_ns, out, r.length);
 }
 
 }  // namespace sipshunt::dataplane

@@ -22,7 +22,7 @@ SIPSHUNT_ALWAYS_INLINE void Worker::handle_udp(rte_mbuf* m, const unsigned char*
   const std::uint32_t l4_offset = net::kEthernetHeaderLen + l3_len;
   unsigned char udp_hdr[net::kUdpHeaderLen];
   // One segment (all but a reassembled datagram): the header is in place, no copy to ask for.
-  // Read once: the stores into source_ below could alias the mbuf for the compiler.
+  // Read once: the stores into datagram_.source below could alias the mbuf for the compiler.
   const bool one_segment = m->nb_segs == 1;
   const auto* udp = SIPSHUNT_LIKELY(one_segment)
                         ? l3 + l3_len
@@ -41,17 +41,17 @@ SIPSHUNT_ALWAYS_INLINE void Worker::handle_udp(rte_mbuf* m, const unsigned char*
   const auto checksum_ok = [&](const unsigned char* u) {
     return v6 ? net::udp6_checksum_ok(l3 + 8, l3 + 24, u, ulen) : net::udp_checksum_ok(l3 + 12, l3 + 16, u, ulen);
   };
-  // The source goes from the headers straight into source_ (no Endpoint built and copied), before
+  // The source goes from the headers straight into datagram_.source (no Endpoint built and copied), before
   // the checksum call, so it is not kept across it; an IPv4 address leaves the rest zero.
-  source_.ip.family = family;
+  datagram_.source.ip.family = family;
   if (v6) {
-    std::memcpy(source_.ip.bytes.data(), l3 + 8, 16);
+    std::memcpy(datagram_.source.ip.bytes.data(), l3 + 8, 16);
   } else {
     const std::uint64_t a = load4(l3 + 12), none = 0;
-    std::memcpy(source_.ip.bytes.data(), &a, 8);
-    std::memcpy(source_.ip.bytes.data() + 8, &none, 8);
+    std::memcpy(datagram_.source.ip.bytes.data(), &a, 8);
+    std::memcpy(datagram_.source.ip.bytes.data() + 8, &none, 8);
   }
-  source_.port = net::load_be16(udp);
+  datagram_.source.port = net::load_be16(udp);
   if (SIPSHUNT_LIKELY(one_segment)) {
     const unsigned char* u = l3 + l3_len;
     if (check && !checksum_ok(u)) return drop(m, Drop::kBadUdpChecksum);

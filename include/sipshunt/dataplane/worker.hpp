@@ -27,6 +27,7 @@
 #include "sipshunt/net/hold_queue.hpp"
 #include "sipshunt/net/ipv6.hpp"
 #include "sipshunt/net/neighbour_cache.hpp"
+#include "sipshunt/proxy/datagram.hpp"
 #include "sipshunt/rules/rules.hpp"
 
 struct rte_mbuf;
@@ -115,7 +116,7 @@ class Worker {
   // octets after it, arrived on `network` of port `pc`, checked and handed to handle_sip.
   void handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail, Family family,
                   const PortContext& pc, std::uint16_t network) noexcept;
-  // sip.cpp: a datagram from source_ that arrived on `network`, in `m` (null: a copy, at `payload`).
+  // sip.cpp: a datagram from datagram_.source that arrived on `network`, in `m` (null: a copy, at `payload`).
   void handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, std::uint16_t network) noexcept;
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
   // that goes out to this worker's HEP Tap when the call is sampled. Called only when mirroring is
@@ -199,8 +200,9 @@ class Worker {
   std::uint64_t last_timer_ = 0;
   std::uint64_t last_tsc_ = 0;  // the TSC poll_once read for this burst
   const proxy::Snapshot* snap_ = nullptr;  // the snapshot poll_once loaded for this burst
-  Endpoint source_;  // the datagram handle_sip works on came from here (set by handle_udp)
-  std::uint64_t now_ns_ = 0;  // shared_.clock.ns(last_tsc_)
+  // What handle_sip hands to proxy::process: the source (set by handle_udp), the clock
+  // (shared_.clock.ns(last_tsc_), set per burst by poll_once), the rest per datagram by handle_sip.
+  proxy::Datagram datagram_;
   std::uint32_t empty_polls_ = 0;
   bool last_busy_ = false;
   bool online_ = false;
