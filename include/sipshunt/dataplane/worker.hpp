@@ -139,7 +139,7 @@ class Worker {
   // it does not apply: then send_udp.
   bool send_udp_templated(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
                           const net::NextHop& route) noexcept;
-  // Rebuilds templates_ and template_use_ from shared_.networks (a new snapshot: networks are part
+  // Rebuilds templates_ from shared_.networks (a new snapshot: networks are part
   // of the config); none (the general path) without a neighbour table or for an MTU below the headers.
   void build_templates(const proxy::Snapshot* snap) noexcept;
   // neighbour.cpp: send_frame fills the Ethernet addresses of an IP frame and queues it, or
@@ -176,7 +176,6 @@ class Worker {
   std::unique_ptr<char[]> linear_out_;
   // Per network: the headers of what we send from its SIP address (net/frame_template.hpp), and
   // the snapshot they were built for (rebuilt when a new one is seen).
-  std::array<net::FrameTemplate, kMaxNetworks> templates_{};
   // Beside each template, what the templated send reads of its network and port, settled when the
   // templates are built (a port's offloads do not change while it runs), so the usual datagram
   // neither looks them up nor branches on them.
@@ -189,7 +188,13 @@ class Worker {
     std::uint64_t ol_flags = 0;
     std::uint64_t tx_offload = 0;  // l2_len and l3_len
   };
-  std::array<TemplateUse, kMaxNetworks> template_use_{};
+  // Both in one entry of 128 octets: one base for the send, found by a shift.
+  struct alignas(128) Template {
+    net::FrameTemplate frame;
+    TemplateUse use;
+  };
+  static_assert(sizeof(Template) == 128, "a template and its use fit one 128-octet entry");
+  std::array<Template, kMaxNetworks> templates_{};
   const proxy::Snapshot* templates_for_ = nullptr;
   net::NeighbourCache neighbour_cache_;
   std::uint16_t ip_id_ = 0;
