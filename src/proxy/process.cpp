@@ -76,7 +76,7 @@ Outcome process(const Snapshot& snapshot, ThreadState& worker, const Datagram& i
     const std::uint16_t network = in.network < snapshot.network_count ? in.network : snapshot.self_network;
     // The context is filled before parsing, so the inputs go to its place in memory once
     // rather than being kept across the call (saved and reloaded) and then stored.
-    Context c{snapshot, worker, in.data, in.size, in.source, network, in.out, in.out_capacity, in.now_ns, m, false};
+    Context c{snapshot, worker, in.data, in.size, in.source, in.out, in.out_capacity, in.now_ns, m, 0, network, false, false};
     const sip::Status status = sip::parse(in.data, in.size, m);
     c.parsed = status == sip::Status::kOk;
     if (status != sip::Status::kOk) {
