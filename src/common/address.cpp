@@ -209,17 +209,19 @@ class Ipv6Groups {
     const __m128i d0 = _mm_unpacklo_epi8(high, low), d1 = _mm_unpackhi_epi8(high, low);  // digit values, in order
     const __m128i table = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
     const __m128i z = _mm_setzero_si128();
-    // Each group's leading zero digits, at most 3 (a 0 group is "0"): in the word as loaded (its
-    // first octet low) the first digit is bits 4-7, the second bits 0-3, the third bits 12-15.
-    // Each true compare is -1: the three summed are minus the count.
-    const auto zero_under = [&](short mask) { return _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16(mask)), z); };
-    const __m128i skip = _mm_sub_epi16(
-        z, _mm_add_epi16(_mm_add_epi16(zero_under(0x00f0), zero_under(0x00ff)), zero_under(static_cast<short>(0xf0ff))));
-    const __m128i lengths = _mm_sub_epi16(_mm_set1_epi16(5), skip);  // digits and the ':'
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(lengths_), _mm_packus_epi16(lengths, z));
+    // Each group's leading zero digits, at most 3 (a 0 group is "0"), by shifts (no mask
+    // constants): in the word as loaded the first octet is the low one, so the first digit is
+    // zero when `high`'s low octet is, the first two when the word's low octet is, the first three
+    // when that octet and the word's top four bits are. Each true compare is -1: the three summed
+    // are minus the count.
+    const __m128i first_octet = _mm_slli_epi16(v, 8);
+    const __m128i minus_skip =
+        _mm_add_epi16(_mm_add_epi16(_mm_cmpeq_epi16(_mm_slli_epi16(high, 8), z), _mm_cmpeq_epi16(first_octet, z)),
+                      _mm_cmpeq_epi16(_mm_or_si128(first_octet, _mm_srli_epi16(v, 12)), z));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(minus_skip_), _mm_packs_epi16(minus_skip, z));
     // Group i's four digits in the low half of lane i, the ':' above them, shifted right by the
     // digits to drop.
-    const __m128i bits = _mm_slli_epi16(skip, 3);
+    const __m128i bits = _mm_slli_epi16(_mm_sub_epi16(z, minus_skip), 3);
     const __m256i colon = _mm256_set1_epi64x(std::int64_t{':'} << 32);
     const auto words = [&](__m128i digits, __m128i shift) {
       const __m256i text = _mm256_or_si256(_mm256_cvtepu32_epi64(_mm_shuffle_epi8(table, digits)), colon);
@@ -235,7 +237,7 @@ class Ipv6Groups {
       const std::uint32_t text = (std::uint32_t{hex_pair(b[2 * i])} | (std::uint32_t{hex_pair(b[2 * i + 1])} << 16)) >>
                                  (8 * (4 - digits));
       text_[i] = text | (std::uint64_t{':'} << (8 * digits));
-      lengths_[i] = static_cast<std::uint8_t>(digits + 1);
+      minus_skip_[i] = static_cast<std::int8_t>(digits - 4);
       zero_ |= unsigned{w == 0} << i;
     }
 #endif
@@ -246,13 +248,13 @@ class Ipv6Groups {
   // Group i and a ':' at out (eight octets stored); the length of the group's digits and the ':'.
   SIPSHUNT_ALWAYS_INLINE std::size_t put(int i, char* out) const noexcept {
     std::memcpy(out, &text_[i], 8);
-    return lengths_[i];
+    return static_cast<std::size_t>(std::ptrdiff_t{minus_skip_[i]} + 5);  // one sign-extending load, no 32-bit step
   }
 
  private:
   static constexpr std::uint64_t kFfff = 0x3a66666666;  // "ffff:" as put() stores it (little-endian)
   std::uint64_t text_[8];        // group i's digits and ':', the first digit in the low octet
-  std::uint8_t lengths_[8];
+  std::int8_t minus_skip_[8];    // minus group i's leading zero digits (0 to -3)
   unsigned zero_ = 0;
 };
 
