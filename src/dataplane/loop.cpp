@@ -107,6 +107,7 @@ void Worker::poll_once() noexcept {
   if (shared_.qsbr != nullptr) rte_rcu_qsbr_quiescent(shared_.qsbr, index_);
   const proxy::Snapshot* snap = shared_.snapshot.load(std::memory_order_acquire);
   snap_ = snap;
+  mirror_taps_ = shared_.mirror_taps;  // may be set after the workers start: seen from the next burst
   if (SIPSHUNT_UNLIKELY(snap != templates_for_)) build_templates(snap);
   if (SIPSHUNT_UNLIKELY(pending_scratch_.load(std::memory_order_relaxed) != nullptr)) {
     // A scratch for a new rule set (offered before that snapshot was stored, and prepared for

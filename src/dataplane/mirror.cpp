@@ -11,7 +11,7 @@ namespace sipshunt::dataplane {
 
 void Worker::mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
                     const char* out, const proxy::Snapshot& snap) noexcept {
-  mirror::Tap& tap = *shared_.mirror_taps[index_];
+  mirror::Tap& tap = *mirror_taps_[index_];
   if (!tap.samples_all()) {
     const std::string_view call_id = proxy_->message.call_id;
     if (!tap.wants(call_id.empty() ? tap.next_key() : balance::call_id_hash(call_id))) return;

@@ -38,6 +38,7 @@ void Worker::send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std:
 
 void Worker::build_templates(const proxy::Snapshot* snap) noexcept {
   templates_ = {};  // no template (no family): the general path
+  template_neighbours_ = shared_.neighbours;
   for (std::uint16_t i = 0; shared_.neighbours != nullptr && i < shared_.network_count; ++i) {
     const NetworkContext& nc = shared_.networks[i];
     const PortContext& pc = shared_.ports[nc.port];

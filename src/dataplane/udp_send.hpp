@@ -38,7 +38,7 @@ SIPSHUNT_ALWAYS_INLINE bool Worker::send_udp_templated(rte_mbuf* m, bool payload
   if (SIPSHUNT_UNLIKELY(t.family() != dst.ip.family || length > u.max_length)) return false;
   // Unresolved: the general path holds the frame while the control lcore resolves the next hop.
   // The MAC is copied from the memo straight into the frame.
-  const net::MacAddress* mac = neighbour_cache_.find(*shared_.neighbours, route.network, route.address);
+  const net::MacAddress* mac = neighbour_cache_.find(*template_neighbours_, route.network, route.address);
   if (SIPSHUNT_UNLIKELY(mac == nullptr)) return false;
   if (!payload_in_m) {
     if (m == nullptr) m = rte_pktmbuf_alloc(shared_.pool);

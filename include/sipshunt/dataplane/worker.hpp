@@ -120,7 +120,7 @@ class Worker {
   void handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, std::uint16_t network) noexcept;
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
   // that goes out to this worker's HEP Tap when the call is sampled. Called only when mirroring is
-  // on (shared_.mirror_taps set): the caller checks, so the usual datagram pays no call.
+  // on (mirror_taps_ set): the caller checks, so the usual datagram pays no call.
   void mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
               const char* out, const proxy::Snapshot& snap) noexcept;
   // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to `dst` by
@@ -205,6 +205,10 @@ class Worker {
   std::uint64_t last_timer_ = 0;
   std::uint64_t last_tsc_ = 0;  // the TSC poll_once read for this burst
   const proxy::Snapshot* snap_ = nullptr;  // the snapshot poll_once loaded for this burst
+  // shared_.mirror_taps as poll_once read it for this burst (null: mirroring off), and the
+  // neighbour table the templates were built with (their sends read it): no load of shared_ first.
+  mirror::Tap* const* mirror_taps_ = nullptr;
+  const net::NeighbourTable* template_neighbours_ = nullptr;
   // What handle_sip hands to proxy::process: the source (set by handle_udp), the clock
   // (shared_.clock.ns(last_tsc_), set per burst by poll_once), the rest per datagram by handle_sip.
   proxy::Datagram datagram_;
