@@ -12,7 +12,7 @@
 #include "sipshunt/common/hex.hpp"
 #include "sipshunt/common/octets.hpp"
 
-#if defined(__SSSE3__)
+#if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -194,105 +194,114 @@ std::size_t format_ipv4(const std::uint8_t* b, char* out) noexcept {
   return n;
 }
 
-// The eight 16-bit groups of an IPv6 address as text: which are zero, and each in hex without
-// leading zeros (1 to 4 digits) followed by ':' (one store of up to eight octets; the caller keeps the ':'
-// or not). With SSSE3 all 32 digits come from one table shuffle and the digits to skip from a
-// mask of the zero nibbles; else each group is two table loads (hex.hpp).
+// The eight 16-bit groups of an IPv6 address as text: which are zero, and each one's hex digits
+// without leading zeros (1 to 4) followed by ':', as one 64-bit word that put() stores whole (the
+// caller keeps the ':' or not). With AVX2 all eight words come from vector steps: the 32 digits
+// from one table shuffle, each group's leading zero digits dropped by a shift of its own 64-bit
+// lane; else a loop over the groups with two table loads each (hex.hpp).
 class Ipv6Groups {
  public:
   explicit Ipv6Groups(const std::uint8_t* b) noexcept {
-#if defined(__SSSE3__)
+#if defined(__AVX2__)
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
     const __m128i nibble = _mm_set1_epi8(0x0f);
     const __m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), nibble), low = _mm_and_si128(v, nibble);
     const __m128i d0 = _mm_unpacklo_epi8(high, low), d1 = _mm_unpackhi_epi8(high, low);  // digit values, in order
     const __m128i table = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(text_), _mm_shuffle_epi8(table, d0));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(text_ + 16), _mm_shuffle_epi8(table, d1));
     const __m128i z = _mm_setzero_si128();
-    zero_digits_ = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(d0, z))) |
-                   static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(d1, z))) << 16;
-    const __m128i words = _mm_cmpeq_epi16(v, z);
-    zero_ = static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi16(words, z)));
+    // Each group's leading zero digits, at most 3 (a 0 group is "0"), by shifts (no mask
+    // constants): in the word as loaded the first octet is the low one, so the first digit is
+    // zero when `high`'s low octet is, the first two when the word's low octet is, the first three
+    // when that octet and the word's top four bits are. Each true compare is -1: the three summed
+    // are minus the count.
+    const __m128i first_octet = _mm_slli_epi16(v, 8);
+    const __m128i minus_skip =
+        _mm_add_epi16(_mm_add_epi16(_mm_cmpeq_epi16(_mm_slli_epi16(high, 8), z), _mm_cmpeq_epi16(first_octet, z)),
+                      _mm_cmpeq_epi16(_mm_or_si128(first_octet, _mm_srli_epi16(v, 12)), z));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(minus_skip_), _mm_packs_epi16(minus_skip, z));
+    // Group i's four digits in the low half of lane i, the ':' above them, shifted right by the
+    // digits to drop.
+    const __m128i bits = _mm_slli_epi16(_mm_sub_epi16(z, minus_skip), 3);
+    const __m256i colon = _mm256_set1_epi64x(std::int64_t{':'} << 32);
+    const auto words = [&](__m128i digits, __m128i shift) {
+      const __m256i text = _mm256_or_si256(_mm256_cvtepu32_epi64(_mm_shuffle_epi8(table, digits)), colon);
+      return _mm256_srlv_epi64(text, _mm256_cvtepu16_epi64(shift));
+    };
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(text_), words(d0, bits));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(text_ + 4), words(d1, _mm_unpackhi_epi64(bits, bits)));
+    zero_ = static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpeq_epi16(v, z), z)));
 #else
-    std::memcpy(words_, b, 16);
     for (int i = 0; i < 8; ++i) {
-      words_[i] = __builtin_bswap16(words_[i]);
-      zero_ |= unsigned{words_[i] == 0} << i;
+      const unsigned w = unsigned{b[2 * i]} << 8 | b[2 * i + 1];
+      const unsigned digits = (35 - static_cast<unsigned>(__builtin_clz(w | 1))) / 4;
+      const std::uint32_t text = (std::uint32_t{hex_pair(b[2 * i])} | (std::uint32_t{hex_pair(b[2 * i + 1])} << 16)) >>
+                                 (8 * (4 - digits));
+      text_[i] = text | (std::uint64_t{':'} << (8 * digits));
+      minus_skip_[i] = static_cast<std::int8_t>(digits - 4);
+      zero_ |= unsigned{w == 0} << i;
     }
 #endif
   }
   // Bit i: group i is 0.
   [[nodiscard]] unsigned zero() const noexcept { return zero_; }
-  [[nodiscard]] bool is_ffff(int i) const noexcept {
-#if defined(__SSSE3__)
-    return load4(text_ + 4 * i) == load4("ffff");
-#else
-    return words_[i] == 0xffff;
-#endif
-  }
-  // Group i and a ':' at out (up to eight octets stored); the length of the group's digits.
+  [[nodiscard]] bool is_ffff(int i) const noexcept { return text_[i] == kFfff; }
+  // Group i and a ':' at out (eight octets stored); the length of the group's digits and the ':'.
   SIPSHUNT_ALWAYS_INLINE std::size_t put(int i, char* out) const noexcept {
-#if defined(__SSSE3__)
-    // The leading zero digits (3 at most: a 0 group is "0"): bit 3 set stops the count there.
-    const auto skip = static_cast<unsigned>(__builtin_ctz(~(zero_digits_ >> (4 * i)) | 8u));
-    const std::uint64_t text = (std::uint64_t{load4(text_ + 4 * i)} >> (8 * skip)) | (std::uint64_t{':'} << (32 - 8 * skip));
-    std::memcpy(out, &text, 8);
-    return 4 - skip;
-#else
-    const unsigned w = words_[i];
-    const unsigned digits = (35 - static_cast<unsigned>(__builtin_clz(w | 1))) / 4;
-    const std::uint32_t text = (std::uint32_t{hex_pair(static_cast<std::uint8_t>(w >> 8))} |
-                                (std::uint32_t{hex_pair(static_cast<std::uint8_t>(w))} << 16)) >>
-                               (8 * (4 - digits));
-    std::memcpy(out, &text, 4);
-    out[digits] = ':';
-    return digits;
-#endif
+    std::memcpy(out, &text_[i], 8);
+    return static_cast<std::size_t>(std::ptrdiff_t{minus_skip_[i]} + 5);  // one sign-extending load, no 32-bit step
   }
 
  private:
-#if defined(__SSSE3__)
-  char text_[32];             // the four digits of group i at 4i
-  std::uint32_t zero_digits_;  // bit j: digit j is '0'
-#else
-  std::uint16_t words_[8];
-#endif
+  static constexpr std::uint64_t kFfff = 0x3a66666666;  // "ffff:" as put() stores it (little-endian)
+  std::uint64_t text_[8];        // group i's digits and ':', the first digit in the low octet
+  std::int8_t minus_skip_[8];    // minus group i's leading zero digits (0 to -3)
   unsigned zero_ = 0;
 };
+
+// For each mask of zero groups (bit i: group i is 0), the run RFC 5952 §4.2.2-4.2.3 writes as
+// "::": the longest of two or more zero groups, the first of equal ones. Its start in the low
+// nibble and its length in the high one; start 8 and length 0 when there is none.
+constexpr auto kZeroRuns = [] {
+  struct Table {
+    std::uint8_t run[256];
+  } t{};
+  for (unsigned mask = 0; mask < 256; ++mask) {
+    unsigned best = 8, best_len = 0;
+    for (unsigned i = 0; i < 8;) {
+      unsigned len = 0;
+      while (i + len < 8 && ((mask >> (i + len)) & 1) != 0) ++len;
+      if (len >= 2 && len > best_len) {
+        best = i;
+        best_len = len;
+      }
+      i += len == 0 ? 1 : len;
+    }
+    t.run[mask] = static_cast<std::uint8_t>(best | best_len << 4);
+  }
+  return t;
+}();
 
 // RFC 5952 text (what inet_ntop writes, without its printf): lowercase hex, no leading zeros, the
 // longest run of two or more zero groups (the first of equal runs) as "::", and the last 32 bits
 // dotted for IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses as glibc does.
 // Written by hand because the proxy formats an IPv6 source for every IPv6 message it forwards:
-// the zero runs are found on a mask of the zero groups, each group is one store (Ipv6Groups).
+// the run from a table on the mask of the zero groups, each group is one store (Ipv6Groups).
 // Writes up to 8 octets past the returned length (46 given: the longest text is 39).
 std::size_t format_ipv6(const std::uint8_t* b, char* out) noexcept {
   const Ipv6Groups groups(b);
-  const unsigned zero = groups.zero();  // bit i: group i is 0
-  int best = 8, best_len = 0;  // no run: the head is all 8 groups
-  if ((zero & (zero >> 1)) != 0) {  // a run of two or more
-    // After k steps, bit i of `run` is set when groups i..i+k are all 0: the last non-empty mask
-    // marks the starts of the longest runs, its lowest bit the first of them.
-    unsigned run = zero, longest;
-    do {
-      longest = run;
-      run &= run >> 1;
-      ++best_len;
-    } while (run != 0);
-    best = __builtin_ctz(longest);
-  }
+  const unsigned run = kZeroRuns.run[groups.zero()];
+  const int best = static_cast<int>(run & 0x0f), best_len = static_cast<int>(run >> 4);
   std::size_t n = 0;
   if (best == 0 && (best_len == 6 || (best_len == 5 && groups.is_ffff(5)))) {
     n = best_len == 6 ? 2 : 7;
     std::memcpy(out, "::ffff:", n);
     return n + format_ipv4(b + 12, out + n);
   }
-  for (int i = 0; i < best; ++i) n += groups.put(i, out + n) + 1;  // each group with its ':' after it
+  for (int i = 0; i < best; ++i) n += groups.put(i, out + n);  // each group with its ':' after it
   if (best == 8) return n - 1;
   if (best == 0) out[n++] = ':';  // "::" (else the head's last ':' is its first half)
   out[n++] = ':';
-  for (int i = best + best_len; i < 8; ++i) n += groups.put(i, out + n) + 1;
+  for (int i = best + best_len; i < 8; ++i) n += groups.put(i, out + n);
   return best + best_len == 8 ? n : n - 1;
 }
 

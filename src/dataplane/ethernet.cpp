@@ -18,27 +18,27 @@ void Worker::handle(rte_mbuf* m, std::uint16_t port) noexcept {
   // whose first link is the untagged one with a network of that family. It needs few registers,
   // so the call on to handle_ipv4 or handle_ipv6 is a jump without a frame of its own; anything
   // else (or in doubt) takes handle_frame, which decides the same for this frame and counts every drop.
-  // links[0] is read without testing link_count: a port without links has the default one there,
-  // with no network of either family (PortContext::links).
+  // The untagged link's network of each family is read from the port (PortContext::untagged_v4,
+  // untagged_v6), one test each.
   const PortContext& pc = shared_.ports[port];
   const auto* eth = rte_pktmbuf_mtod(m, const unsigned char*);
-  const auto plain = [&](std::uint16_t type, std::uint16_t PortLink::*family) {
+  const auto plain = [&](std::uint16_t type, std::uint16_t network) {
     return m->data_len >= net::kEthernetHeaderLen && net::load_be16(eth + 12) == type &&
-           (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) == 0 && pc.links[0].vlan == 0 &&
-           pc.links[0].*family != kNoNetwork && detail::mac_accepted(eth, pc.mac);
+           (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) == 0 && network != kNoNetwork &&
+           detail::mac_accepted(eth, pc.mac);
   };
   const auto count_in = [&](std::uint16_t network) {
     PortCounters& on = counters_.networks[network];
     bump(on.rx_packets);
     bump(on.rx_bytes, m->pkt_len);
   };
-  if (SIPSHUNT_LIKELY(plain(net::kEtherTypeIpv4, &PortLink::v4))) {
-    count_in(pc.links[0].v4);
-    return handle_ipv4(m, pc.links[0].v4);
+  if (const std::uint16_t v4 = pc.untagged_v4; SIPSHUNT_LIKELY(plain(net::kEtherTypeIpv4, v4))) {
+    count_in(v4);
+    return handle_ipv4(m, v4);
   }
-  if (plain(net::kEtherTypeIpv6, &PortLink::v6)) {
-    count_in(pc.links[0].v6);
-    return handle_ipv6(m, pc.links[0].v6);
+  if (const std::uint16_t v6 = pc.untagged_v6; plain(net::kEtherTypeIpv6, v6)) {
+    count_in(v6);
+    return handle_ipv6(m, v6);
   }
   handle_frame(m, port);
 }

@@ -37,7 +37,7 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network) noexcept {
       if (m->pkt_len > net::kEthernetHeaderLen + total) {
         rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->pkt_len - net::kEthernetHeaderLen - total));
       }
-      return handle_udp(m, l3, net::kIpv4HeaderLen, total - net::kIpv4HeaderLen, net::load_ipv4(l3 + 12), network);
+      return handle_udp(m, l3, net::kIpv4HeaderLen, total - net::kIpv4HeaderLen, Family::kIPv4, pc, network);
     }
   }
   net::Ipv4 ip;
@@ -66,7 +66,8 @@ void Worker::handle_ipv4(rte_mbuf* m, std::uint16_t network) noexcept {
   }
 
   if (ip.protocol == net::kIpProtoUdp) {
-    return handle_udp(m, l3, ip.header_len, static_cast<std::uint32_t>(ip.total_len - ip.header_len), ip.src, network);
+    return handle_udp(m, l3, ip.header_len, static_cast<std::uint32_t>(ip.total_len - ip.header_len), Family::kIPv4, pc,
+                      network);
   }
   if (ip.protocol == net::kIpProtoIcmp && m->nb_segs == 1 && detail::writable(m)) {
     return handle_icmp(m, network, l3, ip.header_len, ip.total_len);

@@ -32,7 +32,7 @@ void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network) noexcept {
     if (SIPSHUNT_LIKELY(payload != 0 && payload <= avail - net::kIpv6HeaderLen)) {
       const std::uint32_t frame = net::kEthernetHeaderLen + net::kIpv6HeaderLen + payload;
       if (m->pkt_len > frame) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->pkt_len - frame));
-      return handle_udp(m, l3, net::kIpv6HeaderLen, payload, net::load_ipv6(l3 + 8), network);
+      return handle_udp(m, l3, net::kIpv6HeaderLen, payload, Family::kIPv6, shared_.ports[nc.port], network);
     }
   }
   net::Ipv6 ip;
@@ -68,7 +68,7 @@ void Worker::handle_ipv6(rte_mbuf* m, std::uint16_t network) noexcept {
   }
 
   if (SIPSHUNT_LIKELY(next == net::kIpProtoUdp)) {
-    return handle_udp(m, l3, net::kIpv6HeaderLen, ip.payload_len, ip.src, network);
+    return handle_udp(m, l3, net::kIpv6HeaderLen, ip.payload_len, Family::kIPv6, shared_.ports[nc.port], network);
   }
   if (next == net::kIpProtoIcmpv6 && m->nb_segs == 1 && ip.payload_len >= 4) {
     const std::uint8_t type = l3[net::kIpv6HeaderLen];

@@ -107,6 +107,7 @@ void Worker::poll_once() noexcept {
   if (shared_.qsbr != nullptr) rte_rcu_qsbr_quiescent(shared_.qsbr, index_);
   const proxy::Snapshot* snap = shared_.snapshot.load(std::memory_order_acquire);
   snap_ = snap;
+  mirror_taps_ = shared_.mirror_taps;  // may be set after the workers start: seen from the next burst
   if (SIPSHUNT_UNLIKELY(snap != templates_for_)) build_templates(snap);
   if (SIPSHUNT_UNLIKELY(pending_scratch_.load(std::memory_order_relaxed) != nullptr)) {
     // A scratch for a new rule set (offered before that snapshot was stored, and prepared for
@@ -121,7 +122,7 @@ void Worker::poll_once() noexcept {
   bump(last_busy_ ? counters_.busy_cycles : counters_.idle_cycles, now - last_tsc_);
   bump(counters_.loops);
   last_tsc_ = now;
-  now_ns_ = shared_.clock.ns(now);
+  datagram_.now_ns = shared_.clock.ns(now);
   if (now - last_timer_ >= shared_.drain_cycles) {
     last_timer_ = now;
     timer(now);

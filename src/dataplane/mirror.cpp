@@ -11,15 +11,15 @@ namespace sipshunt::dataplane {
 
 void Worker::mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
                     const char* out, const proxy::Snapshot& snap) noexcept {
-  mirror::Tap& tap = *shared_.mirror_taps[index_];
+  mirror::Tap& tap = *mirror_taps_[index_];
   if (!tap.samples_all()) {
     const std::string_view call_id = proxy_->message.call_id;
     if (!tap.wants(call_id.empty() ? tap.next_key() : balance::call_id_hash(call_id))) return;
   }
   // Our side of both datagrams is the proxy's SIP address (the one in our Via).
-  (void)tap.push(mirror::Direction::kIn, source, snap.self, now_ns_, in, in_length);
+  (void)tap.push(mirror::Direction::kIn, source, snap.self, datagram_.now_ns, in, in_length);
   if (r.verdict == proxy::Verdict::kForward || r.verdict == proxy::Verdict::kReply)
-    (void)tap.push(mirror::Direction::kOut, snap.self, r.next_hop, now_ns_, out, r.length);
+    (void)tap.push(mirror::Direction::kOut, snap.self, r.next_hop, datagram_.now_ns, out, r.length);
 }
 
 }  // namespace sipshunt::dataplane

@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #include "sipshunt/common/compiler.hpp"
@@ -27,8 +28,12 @@ static_assert(kOutHeadroom >= net::kMaxUdpFrameOverhead);
 SIPSHUNT_ALWAYS_INLINE bool mac_is(const unsigned char* p, const net::MacAddress& m) noexcept {
   return std::memcmp(p, m.bytes.data(), 6) == 0;
 }
+// Two overlapping 32-bit loads (octets 0-3 and 2-5) rather than six octet loads.
 SIPSHUNT_ALWAYS_INLINE bool mac_is_broadcast(const unsigned char* p) noexcept {
-  return (p[0] & p[1] & p[2] & p[3] & p[4] & p[5]) == 0xff;
+  std::uint32_t head, tail;
+  std::memcpy(&head, p, 4);
+  std::memcpy(&tail, p + 2, 4);
+  return (head & tail) == 0xffffffffu;
 }
 // 33:33:xx:xx:xx:xx, an IPv6 multicast group (RFC 2464 §7): which groups is the IPv6 layer's check.
 SIPSHUNT_ALWAYS_INLINE bool mac_is_ipv6_multicast(const unsigned char* p) noexcept {

@@ -16,7 +16,6 @@ namespace sipshunt::dataplane {
 
 void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, std::uint16_t network) noexcept {
   const proxy::Snapshot* snap = snap_;
-  const Endpoint& source = source_;
   if (SIPSHUNT_UNLIKELY(snap == nullptr)) {
     bump(counters_.drops[static_cast<std::size_t>(Drop::kNoSnapshot)]);
     if (m != nullptr) rte_pktmbuf_free(m);
@@ -44,16 +43,23 @@ void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, 
     out = linear_out_.get() + detail::kOutHeadroom;
     capacity = detail::kLinearSize;
   }
-  const std::uint64_t now_ns = now_ns_;  // once per burst: the TSC-to-ns division is not free
+  // The source and the clock are in datagram_ already; after the call its fields are read from
+  // there rather than kept in registers across it.
+  proxy::Datagram& d = datagram_;
+  d.data = payload;
+  d.size = length;
+  d.network = network;
+  d.out = out;
+  d.out_capacity = capacity;
   const std::uint64_t t0 = timed ? rte_rdtsc() : 0;
-  const proxy::Outcome r = proxy::process(*snap, *proxy_, payload, length, source, network, out, capacity, now_ns);
+  const proxy::Outcome r = proxy::process(*snap, *proxy_, d);
   if (SIPSHUNT_UNLIKELY(timed)) counters_.processing.record(shared_.clock.ns(rte_rdtsc() - t0), kProcessingBoundsNs);
-  if (SIPSHUNT_UNLIKELY(shared_.mirror_taps != nullptr)) mirror(payload, length, source, r, out, *snap);
+  if (SIPSHUNT_UNLIKELY(mirror_taps_ != nullptr)) mirror(d.data, static_cast<std::uint32_t>(d.size), d.source, r, d.out, *snap_);
   // The usual verdict first: a forward of output already in m, sent from the template.
   if (SIPSHUNT_LIKELY(r.verdict == proxy::Verdict::kForward && out_in_m)) {
     bump(counters_.sip_forwarded);
-    if (SIPSHUNT_LIKELY(send_udp_templated(m, true, out, r.length, r.next_hop, r.route))) return;
-    return send_udp(m, true, out, r.length, r.next_hop, r.route, From::kSipAddress, last_tsc_);
+    if (SIPSHUNT_LIKELY(send_udp_templated(m, true, d.out, r.length, r.next_hop, r.route))) return;
+    return send_udp(m, true, d.out, r.length, r.next_hop, r.route, From::kSipAddress, last_tsc_);
   }
   switch (r.verdict) {
     case proxy::Verdict::kForward:
@@ -65,8 +71,8 @@ void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, 
       }
       // The proxy looked the route up (its network's SIP address is in our Via): send by it, from it,
       // from the network's header template when it applies (no call), else header by header.
-      if (SIPSHUNT_LIKELY(send_udp_templated(m, out_in_m, out, r.length, r.next_hop, r.route))) return;
-      return send_udp(m, out_in_m, out, r.length, r.next_hop, r.route, From::kSipAddress, last_tsc_);
+      if (SIPSHUNT_LIKELY(send_udp_templated(m, out_in_m, d.out, r.length, r.next_hop, r.route))) return;
+      return send_udp(m, out_in_m, d.out, r.length, r.next_hop, r.route, From::kSipAddress, last_tsc_);
     }
     case proxy::Verdict::kLocal: {
       const health::ProbeCodec* codec = shared_.probe_codec.load(std::memory_order_acquire);
@@ -74,7 +80,7 @@ void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, 
       if (codec == nullptr || box == nullptr) {
         bump(counters_.drops[static_cast<std::size_t>(Drop::kProbeNotOurs)]);
       } else {
-        switch (health::post_reply(*codec, *box, payload, length, now_ns)) {
+        switch (health::post_reply(*codec, *box, d.data, d.size, d.now_ns)) {
           case health::PostResult::kPosted: bump(counters_.probe_replies); break;
           case health::PostResult::kMailboxFull:
             bump(counters_.drops[static_cast<std::size_t>(Drop::kProbeMailboxFull)]);

@@ -38,14 +38,14 @@ void Worker::send_udp_routed(rte_mbuf* m, bool payload_in_m, char* payload, std:
 
 void Worker::build_templates(const proxy::Snapshot* snap) noexcept {
   templates_ = {};  // no template (no family): the general path
-  template_use_ = {};
+  template_neighbours_ = shared_.neighbours;
   for (std::uint16_t i = 0; shared_.neighbours != nullptr && i < shared_.network_count; ++i) {
     const NetworkContext& nc = shared_.networks[i];
     const PortContext& pc = shared_.ports[nc.port];
     const net::FrameTemplate t(pc.mac, nc.vlan, nc.sip_address, shared_.sip_port);
     if (t.l3_len() + net::kUdpHeaderLen > nc.mtu) continue;
-    templates_[i] = t;
-    TemplateUse& u = template_use_[i];
+    templates_[i].frame = t;
+    TemplateUse& u = templates_[i].use;
     const bool v6 = t.family() == Family::kIPv6;
     u.max_length = static_cast<std::uint32_t>(nc.mtu - t.l3_len() - net::kUdpHeaderLen);
     u.port = nc.port;

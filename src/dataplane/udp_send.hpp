@@ -31,14 +31,14 @@ SIPSHUNT_ALWAYS_INLINE std::uint64_t udp_tx_flags(const PortContext& pc, bool v6
 SIPSHUNT_ALWAYS_INLINE bool Worker::send_udp_templated(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length,
                                 const Endpoint& dst, const net::NextHop& route) noexcept {
   if (SIPSHUNT_UNLIKELY(route.network >= kMaxNetworks)) return false;
-  const net::FrameTemplate& t = templates_[route.network];
-  const TemplateUse& u = template_use_[route.network];
+  const net::FrameTemplate& t = templates_[route.network].frame;
+  const TemplateUse& u = templates_[route.network].use;
   // Of the route's family (a network without a template has none) and one frame (else fragments:
   // the general path).
   if (SIPSHUNT_UNLIKELY(t.family() != dst.ip.family || length > u.max_length)) return false;
   // Unresolved: the general path holds the frame while the control lcore resolves the next hop.
   // The MAC is copied from the memo straight into the frame.
-  const net::MacAddress* mac = neighbour_cache_.find(*shared_.neighbours, route.network, route.address);
+  const net::MacAddress* mac = neighbour_cache_.find(*template_neighbours_, route.network, route.address);
   if (SIPSHUNT_UNLIKELY(mac == nullptr)) return false;
   if (!payload_in_m) {
     if (m == nullptr) m = rte_pktmbuf_alloc(shared_.pool);

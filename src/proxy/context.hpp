@@ -16,20 +16,22 @@
 
 namespace sipshunt::proxy::detail {
 
+// The small fields last, side by side: no padding between the words for the brace
+// initialisation in process() to fill.
 struct Context {
   const Snapshot& s;
   ThreadState& w;
   const char* data;
   std::size_t size;
   const Endpoint& src;
-  std::uint16_t network;  // the arrival network (index into Snapshot::networks, checked)
   char* out;
   std::size_t cap;
   std::uint64_t now;
   const sip::Message& m;  // parsed from `data`: its Headers' offsets are offsets into it
+  std::uint64_t call_id_hash;  // balance::call_id_hash(m.call_id) once `hashed`
+  std::uint16_t network;  // the arrival network (index into Snapshot::networks, checked)
   bool parsed;   // parse() returned kOk: the decoded fields (vias, tags...) can be used
-  std::uint64_t call_id_hash = 0;  // balance::call_id_hash(m.call_id) once `hashed`
-  bool hashed = false;
+  bool hashed;
 
   [[nodiscard]] std::size_t offset(const char* p) const noexcept { return static_cast<std::size_t>(p - data); }
   [[nodiscard]] std::size_t offset_end(std::string_view v) const noexcept { return offset(v.data()) + v.size(); }

@@ -66,19 +66,18 @@ void invalid(Context& c, sip::Status status, Outcome& r) noexcept {
 
 }  // namespace
 
-Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data, std::size_t size, const Endpoint& source,
-               std::uint16_t network, char* out, std::size_t out_capacity, std::uint64_t now_ns) noexcept {
+Outcome process(const Snapshot& snapshot, ThreadState& worker, const Datagram& in) noexcept {
   Outcome r;
   static_assert(kMaxDatagram <= sip::kMaxMessageSize, "sip::Header keeps 32-bit offsets into the datagram");
-  if (size > kMaxDatagram) {
+  if (in.size > kMaxDatagram) {
     drop(r, Reason::kTooLarge);
   } else {
     sip::Message& m = worker.message;
-    if (network >= snapshot.network_count) network = snapshot.self_network;
-    // The context is filled before parsing, so the arguments go to its place in memory once
+    const std::uint16_t network = in.network < snapshot.network_count ? in.network : snapshot.self_network;
+    // The context is filled before parsing, so the inputs go to its place in memory once
     // rather than being kept across the call (saved and reloaded) and then stored.
-    Context c{snapshot, worker, data, size, source, network, out, out_capacity, now_ns, m, false};
-    const sip::Status status = sip::parse(data, size, m);
+    Context c{snapshot, worker, in.data, in.size, in.source, in.out, in.out_capacity, in.now_ns, m, 0, network, false, false};
+    const sip::Status status = sip::parse(in.data, in.size, m);
     c.parsed = status == sip::Status::kOk;
     if (status != sip::Status::kOk) {
       invalid(c, status, r);

@@ -137,6 +137,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions& options) 
     auto& pc = shared->ports[p];
     std::stable_partition(pc.links.begin(), pc.links.begin() + pc.link_count,
                           [](const dataplane::PortLink& l) { return l.vlan == 0; });
+    pc.settle();
   }
   shared->network_count = static_cast<std::uint16_t>(options.networks.size());
   shared->workers = options.workers;

@@ -121,6 +121,7 @@ class Dataplane : public ::testing::Test {
     pc.mac = our_mac_;
     pc.link_count = 1;
     pc.links[0] = dataplane::PortLink{0, 0, dataplane::kNoNetwork};
+    pc.settle();
     shared_->networks[0] = dataplane::NetworkContext{0, 0, IpAddress::v4(kOurIp), IpAddress::v4(kOurIp), 24, 1500};
     shared_->port_count = 1;
     shared_->network_count = 1;
@@ -774,6 +775,7 @@ class DataplaneNetworks : public Dataplane {
     pc.links[0].v6 = 1;
     pc.links[1] = dataplane::PortLink{100, 2, dataplane::kNoNetwork};
     pc.link_count = 2;
+    pc.settle();
     shared_->networks[1] = dataplane::NetworkContext{0, 0, kOur6, kOur6, 64, 1500};
     shared_->networks[2] = dataplane::NetworkContext{0, 100, IpAddress::v4(0xc6130001), IpAddress::v4(0xc6130001), 24, 1500};
     shared_->network_count = 3;

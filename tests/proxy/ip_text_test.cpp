@@ -1,6 +1,6 @@
 // format_ip's text against libc's inet_ntop, both families. Built twice (meson.build): into
-// proxy_test at the build's instruction set, and with SSSE3 off (its own copy of
-// src/common/address.cpp), so the shuffle and the table-load forms of the IPv6 groups are both
+// proxy_test at the build's instruction set, and with SSSE3 (so AVX2) off (its own copy of
+// src/common/address.cpp), so the AVX2 and the table-load forms of the IPv6 groups are both
 // checked (the Debian package is built for plain x86-64).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -55,10 +55,21 @@ struct PortContext {
   bool tx_ipv4_checksum = false;     // the NIC computes
   bool tx_udp_checksum = false;
   // The arrival network of a frame from its (VLAN, family): a few links per port, scanned in order
-  // (the untagged link first, where there is one). Links past link_count stay default (no network
-  // of either family): Worker::handle reads links[0] without testing link_count.
+  // (the untagged link first, where there is one).
   std::uint8_t link_count = 0;
   std::array<PortLink, kMaxLinksPerPort> links{};
+  // The network of an untagged frame of each family (the untagged link's, first in `links`),
+  // kNoNetwork when there is none: Worker::handle's short way tests these alone. Set by settle()
+  // once the links are; left kNoNetwork, every frame takes the general path, which decides the same.
+  std::uint16_t untagged_v4 = kNoNetwork;
+  std::uint16_t untagged_v6 = kNoNetwork;
+
+  // After the links are set (the untagged one first): untagged_v4 and untagged_v6 from them.
+  void settle() noexcept {
+    const bool untagged = link_count != 0 && links[0].vlan == 0;
+    untagged_v4 = untagged ? links[0].v4 : kNoNetwork;
+    untagged_v6 = untagged ? links[0].v6 : kNoNetwork;
+  }
 
   [[nodiscard]] const PortLink* link(std::uint16_t vlan) const noexcept {
     for (std::uint8_t i = 0; i < link_count; ++i) {

@@ -27,6 +27,7 @@
 #include "sipshunt/net/hold_queue.hpp"
 #include "sipshunt/net/ipv6.hpp"
 #include "sipshunt/net/neighbour_cache.hpp"
+#include "sipshunt/proxy/datagram.hpp"
 #include "sipshunt/rules/rules.hpp"
 
 struct rte_mbuf;
@@ -111,14 +112,15 @@ class Worker {
   void handle_icmp(rte_mbuf* m, std::uint16_t network, unsigned char* l3, std::uint8_t ihl, std::uint16_t total) noexcept;
   void handle_icmpv6_echo(rte_mbuf* m, std::uint16_t network, unsigned char* l3, std::uint16_t length) noexcept;
   // udp_in.hpp (inline, shared by ipv4.cpp and ipv6.cpp): the UDP datagram behind an IP header
-  // of `l3_len` octets with `l4_avail` octets after it, from `src`, checked and handed to handle_sip.
-  void handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail,
-                  const IpAddress& src, std::uint16_t network) noexcept;
-  // sip.cpp: a datagram from source_ that arrived on `network`, in `m` (null: a copy, at `payload`).
+  // of `family` and `l3_len` octets (its source address at the family's offset) with `l4_avail`
+  // octets after it, arrived on `network` of port `pc`, checked and handed to handle_sip.
+  void handle_udp(rte_mbuf* m, const unsigned char* l3, std::uint32_t l3_len, std::uint32_t l4_avail, Family family,
+                  const PortContext& pc, std::uint16_t network) noexcept;
+  // sip.cpp: a datagram from datagram_.source that arrived on `network`, in `m` (null: a copy, at `payload`).
   void handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, std::uint16_t network) noexcept;
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
   // that goes out to this worker's HEP Tap when the call is sampled. Called only when mirroring is
-  // on (shared_.mirror_taps set): the caller checks, so the usual datagram pays no call.
+  // on (mirror_taps_ set): the caller checks, so the usual datagram pays no call.
   void mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
               const char* out, const proxy::Snapshot& snap) noexcept;
   // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to `dst` by
@@ -137,7 +139,7 @@ class Worker {
   // it does not apply: then send_udp.
   bool send_udp_templated(rte_mbuf* m, bool payload_in_m, char* payload, std::uint32_t length, const Endpoint& dst,
                           const net::NextHop& route) noexcept;
-  // Rebuilds templates_ and template_use_ from shared_.networks (a new snapshot: networks are part
+  // Rebuilds templates_ from shared_.networks (a new snapshot: networks are part
   // of the config); none (the general path) without a neighbour table or for an MTU below the headers.
   void build_templates(const proxy::Snapshot* snap) noexcept;
   // neighbour.cpp: send_frame fills the Ethernet addresses of an IP frame and queues it, or
@@ -174,7 +176,6 @@ class Worker {
   std::unique_ptr<char[]> linear_out_;
   // Per network: the headers of what we send from its SIP address (net/frame_template.hpp), and
   // the snapshot they were built for (rebuilt when a new one is seen).
-  std::array<net::FrameTemplate, kMaxNetworks> templates_{};
   // Beside each template, what the templated send reads of its network and port, settled when the
   // templates are built (a port's offloads do not change while it runs), so the usual datagram
   // neither looks them up nor branches on them.
@@ -187,7 +188,13 @@ class Worker {
     std::uint64_t ol_flags = 0;
     std::uint64_t tx_offload = 0;  // l2_len and l3_len
   };
-  std::array<TemplateUse, kMaxNetworks> template_use_{};
+  // Both in one entry of 128 octets: one base for the send, found by a shift.
+  struct alignas(128) Template {
+    net::FrameTemplate frame;
+    TemplateUse use;
+  };
+  static_assert(sizeof(Template) == 128, "a template and its use fit one 128-octet entry");
+  std::array<Template, kMaxNetworks> templates_{};
   const proxy::Snapshot* templates_for_ = nullptr;
   net::NeighbourCache neighbour_cache_;
   std::uint16_t ip_id_ = 0;
@@ -198,8 +205,13 @@ class Worker {
   std::uint64_t last_timer_ = 0;
   std::uint64_t last_tsc_ = 0;  // the TSC poll_once read for this burst
   const proxy::Snapshot* snap_ = nullptr;  // the snapshot poll_once loaded for this burst
-  Endpoint source_;  // the datagram handle_sip works on came from here (set by handle_udp)
-  std::uint64_t now_ns_ = 0;  // shared_.clock.ns(last_tsc_)
+  // shared_.mirror_taps as poll_once read it for this burst (null: mirroring off), and the
+  // neighbour table the templates were built with (their sends read it): no load of shared_ first.
+  mirror::Tap* const* mirror_taps_ = nullptr;
+  const net::NeighbourTable* template_neighbours_ = nullptr;
+  // What handle_sip hands to proxy::process: the source (set by handle_udp), the clock
+  // (shared_.clock.ns(last_tsc_), set per burst by poll_once), the rest per datagram by handle_sip.
+  proxy::Datagram datagram_;
   std::uint32_t empty_polls_ = 0;
   bool last_busy_ = false;
   bool online_ = false;

@@ -17,6 +17,7 @@
 #include "sipshunt/common/compiler.hpp"
 #include "sipshunt/config/config.hpp"
 #include "sipshunt/net/route.hpp"
+#include "sipshunt/proxy/datagram.hpp"
 #include "sipshunt/rules/rules.hpp"
 #include "sipshunt/sip/message.hpp"
 
@@ -255,12 +256,16 @@ struct Outcome {
   net::NextHop route;         // kForward / kReply: the network it leaves by, the neighbour to resolve
 };
 
-// The whole decision and rewrite for one datagram. `network` is the index (Snapshot::networks) of
-// the network it arrived on (one beyond the list is taken as self_network). `out` must hold
-// size + kMaxGrowth bytes. `now_ns` drives the reply rate bound (any monotonic clock).
-[[nodiscard]] Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data, std::size_t size,
-                             const Endpoint& source, std::uint16_t network, char* out, std::size_t out_capacity,
-                             std::uint64_t now_ns) noexcept;
+// The whole decision and rewrite for one datagram. `in.network` is the index (Snapshot::networks)
+// of the network it arrived on (one beyond the list is taken as self_network). `in.out` must hold
+// in.size + kMaxGrowth bytes. `in.now_ns` drives the reply rate bound (any monotonic clock).
+[[nodiscard]] Outcome process(const Snapshot& snapshot, ThreadState& worker, const Datagram& in) noexcept;
+// The same with the datagram's parts as arguments (tests, explain, benchmarks).
+[[nodiscard]] inline Outcome process(const Snapshot& snapshot, ThreadState& worker, const char* data, std::size_t size,
+                                    const Endpoint& source, std::uint16_t network, char* out, std::size_t out_capacity,
+                                    std::uint64_t now_ns) noexcept {
+  return process(snapshot, worker, Datagram{data, size, source, network, out, out_capacity, now_ns});
+}
 
 // The index in Snapshot::networks of the network named `name`, -1 none. Control plane.
 [[nodiscard]] int find_network(const Snapshot& s, std::string_view name) noexcept;
