@@ -35,7 +35,9 @@ struct ExplainOptions {
   std::string pcap;
 };
 
-struct Datagram {
+// A datagram read from a file or a capture, owning its octets (proxy::Datagram points into a
+// worker's buffers).
+struct ReadDatagram {
   Endpoint source;
   std::string bytes;
 };
@@ -68,7 +70,7 @@ std::string read_file(const std::string& path) {
 std::uint16_t be16(const unsigned char* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
 
 // One captured frame of libpcap link type `link` (a DLT_ value): the UDP payload and its source.
-std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, int link, std::size_t record,
+std::optional<ReadDatagram> udp_from_frame(const unsigned char* p, std::size_t n, int link, std::size_t record,
                                        const std::string& path) {
   std::uint16_t ethertype = 0;
   std::size_t off = 0;
@@ -111,7 +113,7 @@ std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, in
   }
   p += off;
   n -= off;
-  Datagram d;
+  ReadDatagram d;
   std::size_t udp = 0;
   if (ethertype == 0x0800) {
     if (n < 20 || (p[0] >> 4) != 4) return std::nullopt;
@@ -151,7 +153,7 @@ std::optional<Datagram> udp_from_frame(const unsigned char* p, std::size_t n, in
   return d;
 }
 
-std::vector<Datagram> read_capture(const std::string& path) {
+std::vector<ReadDatagram> read_capture(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory");
   char err[PCAP_ERRBUF_SIZE] = {};
@@ -165,7 +167,7 @@ std::vector<Datagram> read_capture(const std::string& path) {
   std::unique_ptr<pcap_t, void (*)(pcap_t*)> cap(pcap_open_offline(path.c_str(), err), &pcap_close);
   if (!cap) fail(path + ": not a pcap or pcapng capture: " + err);
   const int link = pcap_datalink(cap.get());
-  std::vector<Datagram> out;
+  std::vector<ReadDatagram> out;
   for (std::size_t record = 1;; ++record) {
     pcap_pkthdr* header = nullptr;
     const unsigned char* frame = nullptr;
@@ -186,13 +188,13 @@ int run_explain(const ExplainOptions& o) {
     const auto setup = proxy::explain_setup(o.config, o.down, health::kProbeCallIdPrefix);
     if (!setup) fail(setup.error().to_string(), ExitStatus::kConfigInvalid);
 
-    std::vector<Datagram> datagrams;
+    std::vector<ReadDatagram> datagrams;
     if (!o.pcap.empty()) {
       datagrams = read_capture(o.pcap);
     } else {
       const auto from = Endpoint::parse(o.from);
       if (!from) fail("--from " + o.from + ": expected IP:PORT (IPv6 as [ADDR]:PORT)", ExitStatus::kUsage);
-      for (const std::string& f : o.files) datagrams.push_back(Datagram{*from, read_file(f)});
+      for (const std::string& f : o.files) datagrams.push_back(ReadDatagram{*from, read_file(f)});
     }
 
     const auto& snapshot = *setup;
@@ -209,7 +211,7 @@ int run_explain(const ExplainOptions& o) {
     auto worker = std::make_unique<proxy::ThreadState>();
     if (!proxy::prepare(*worker, *snapshot)) fail("cannot allocate the rules scratch");
     std::vector<char> out;
-    for (const Datagram& d : datagrams) {
+    for (const ReadDatagram& d : datagrams) {
       out.resize(d.bytes.size() + proxy::kMaxGrowth);
       const auto now = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
