@@ -57,7 +57,8 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
   if (!take_reply_token(c.s, c.w.replies, c.now)) return drop(r, Reason::kReplyRateLimited);
 
   Edits edits;
-  Text text;
+  Text::Buffer text_octets;
+  Text text(text_octets);
   if (c.parsed) add_top_via_edits(c, edits, text);
   // To-tag: deterministic, so a retransmitted request gets the same reply.
   bool has_tag = false;
