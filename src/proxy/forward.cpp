@@ -24,8 +24,10 @@ void forward_request(Context& c, const Endpoint& dest, std::uint32_t pop_routes,
   // The branch is hashed (a call) before the edit list and the texts exist: the compiler then
   // knows them empty when the first edit and text are added and leaves out their checks.
   const std::uint64_t branch_h = branch_hash(m);
-  Edits edits;
-  Text text;
+  Edits::Slots edit_slots;
+  Edits edits(edit_slots);
+  Text::Buffer text_octets;
+  Text text(text_octets);
   // Header fields the rewrite adds (our Via, Record-Route, Max-Forwards) and removes (our Route
   // fields, a strict router's last Route field).
   std::uint32_t added = 1;

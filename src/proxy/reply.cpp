@@ -56,8 +56,10 @@ void reply(Context& c, std::uint16_t status, std::string_view phrase, Reason rea
   if (!route_to(c.s, dest.ip, hop)) return drop(r, Reason::kNoRoute);
   if (!take_reply_token(c.s, c.w.replies, c.now)) return drop(r, Reason::kReplyRateLimited);
 
-  Edits edits;
-  Text text;
+  Edits::Slots edit_slots;
+  Edits edits(edit_slots);
+  Text::Buffer text_octets;
+  Text text(text_octets);
   if (c.parsed) add_top_via_edits(c, edits, text);
   // To-tag: deterministic, so a retransmitted request gets the same reply.
   bool has_tag = false;

@@ -34,7 +34,8 @@ inline void response(Context& c, Outcome& r) noexcept {
   net::NextHop hop;
   if (!route_to(c.s, dest.ip, hop)) return drop(r, Reason::kNoRoute);
 
-  Edits edits;
+  Edits::Slots edit_slots;
+  Edits edits(edit_slots);
   remove_first_value(edits, c.data, m, top.value, top.header, &next.value, next.header);
   std::size_t length;
   if (!edits.apply(c.data, framed_end(c), c.out, c.cap, length)) return drop(r, Reason::kTooLarge);

@@ -41,14 +41,19 @@ struct Edit {
 // (so every two consecutive edits are disjoint, and the output is the input's length less the
 // octets deleted plus those inserted); the octets deleted and inserted are summed, so apply()
 // checks the capacity once and copies unchecked.
+// The edits themselves are the caller's Edits::Slots, a separate object from the list: only the
+// slots' address escapes (to apply's copy loop), so the compiler keeps the list's cursor, sums and
+// refusal in registers while adding, and knows how many slots are taken (no room checks for the
+// first edits).
 class Edits {
  public:
-  Edits() noexcept {
+  using Slots = Edit[1 + kMaxEdits];
+  explicit Edits(Slots& slots) noexcept : e_(slots), end_(slots + 1) {
     e_[0].pos = 0;  // the sentinel: ends at 0, takes no piece (add_insertion)
     e_[0].del = 0;
     e_[0].count = kMaxPieces;
   }
-  Edits(const Edits&) = delete;  // end_ points into the object itself
+  Edits(const Edits&) = delete;
   Edits& operator=(const Edits&) = delete;
 
   void add(std::size_t pos, std::size_t del) noexcept {
@@ -97,11 +102,20 @@ class Edits {
     if (refused_ != 0 || end_[-1].pos + end_[-1].del > end) return false;  // the last edit (or the sentinel)
     const std::size_t total = end - deleted_ + inserted_;  // deleted_ <= end: the edits are disjoint, inside [0, end)
     if (total > cap) return false;
+    copy_edited(e_ + 1, end_, in, end, out);
+    length = total;
+    return true;
+  }
+  // apply()'s copy, out of line: the input [0, end) with the edits [first, last) applied, into out.
+  // The edits by pointers to non-const: GCC takes a pointer-to-const argument for a read of the
+  // whole array, and would warn of the slots never written (-Wmaybe-uninitialized).
+  [[gnu::noinline]] static void copy_edited(Edit* first, Edit* last, const char* in, std::size_t end,
+                                            char* out) noexcept {
     // Everything an edit's copies need is read before they start: the output's stores may alias
-    // this object as far as the compiler knows, and would make it read each field again.
+    // the edits as far as the compiler knows, and would make it read each field again.
     char* o = out;
     const char* from = in;
-    for (const Edit *e = e_ + 1, *last = end_; e != last; ++e) {
+    for (const Edit* e = first; e != last; ++e) {
       const char* at = in + e->pos;
       const char* next = at + e->del;
       const Piece* p = e->pieces;
@@ -111,8 +125,6 @@ class Edits {
       from = next;
     }
     copy(o, from, static_cast<std::size_t>(in + end - from));
-    length = total;
-    return true;
   }
 
   // Copies input [begin, end) to `w`, applying the edits positioned in that range (and, when
@@ -157,33 +169,36 @@ class Edits {
     const auto d = static_cast<std::uint32_t>(del);
     deleted_ += d;
     const Edit& last = end_[-1];  // the last edit in the order, or the sentinel
-    if (p < last.pos) return place_before_last(p, d);
+    if (p < last.pos) {  // rare (the callers add in position order)
+      Edit& e = *make_room(end_++, p);
+      refused_ |= static_cast<std::uint8_t>((&e)[-1].pos + (&e)[-1].del > p);  // kOverlap
+      refused_ |= static_cast<std::uint8_t>(p + d > (&e)[1].pos);  // there is one after: p is before the last edit's position
+      e.pos = p;
+      e.del = d;
+      return &e;
+    }
     refused_ |= static_cast<std::uint8_t>(p < last.pos + last.del);  // kOverlap: after every edit so far
     Edit& e = *end_++;
     e.pos = p;
     e.del = d;
     return &e;
   }
-  // Rare (the callers add in position order): the edits after `p` move up a slot, and the new
-  // one is checked against those either side. Out of line: it keeps place() short.
-  [[gnu::noinline]] Edit* place_before_last(std::uint32_t p, std::uint32_t d) noexcept {
-    auto i = static_cast<std::size_t>(end_++ - e_);
-    while (e_[i - 1].pos > p) {  // stops at the sentinel, at 0, at the latest
-      e_[i] = e_[i - 1];
-      --i;
+  // The slot for a new edit at `p` before the last one, `end` the first free slot: the edits
+  // after `p` move up a slot. Out of line and given the slots, not the list: it keeps place()
+  // short, and the list's address from escaping.
+  [[gnu::noinline]] static Edit* make_room(Edit* end, std::uint32_t p) noexcept {
+    Edit* e = end;
+    while (e[-1].pos > p) {  // stops at the sentinel, at 0, at the latest
+      *e = e[-1];
+      --e;
     }
-    refused_ |= static_cast<std::uint8_t>(e_[i - 1].pos + e_[i - 1].del > p);  // kOverlap
-    refused_ |= static_cast<std::uint8_t>(p + d > e_[i + 1].pos);  // there is one after: p is before the last edit's position
-    Edit& e = e_[i];
-    e.pos = p;
-    e.del = d;
-    return &e;
+    return e;
   }
 
   // e_[0] is a sentinel at 0 deleting nothing, so the last edit is always end_[-1] (no test for
   // none); the edits follow in position order; not zeroed: only [e_ + 1, end_) is read.
-  Edit e_[1 + kMaxEdits];
-  Edit* end_ = e_ + 1;  // a pointer, not a count: one add to take the next slot (an Edit is 80 octets)
+  Edit* const e_;
+  Edit* end_;  // a pointer, not a count: one add to take the next slot (an Edit is 80 octets)
   std::uint32_t deleted_ = 0;   // octets deleted and inserted by all the edits
   std::uint32_t inserted_ = 0;
   // Why an edit was refused, one octet: apply() tests both at once. kOverlap is bit 0, so a
@@ -196,12 +211,20 @@ class Edits {
 // Small formatted texts (digits, IP literals, hashes) that edits point into. A literal joined to
 // a text (`;received=` and the address, the hash and its CRLF) is one piece, so one copy in
 // Edits::apply instead of two: a fixed-size store here costs less than a piece there.
+// The octets are the caller's Text::Buffer, a separate object: pointers into them escape (into
+// the edits, to format_ip) but the cursor's own address does not, so the compiler keeps the
+// cursor in a register and, knowing how much the texts before took, drops the room checks.
 class Text {
  public:
+  using Buffer = char[256];
+  explicit Text(Buffer& buf) noexcept : at_(buf), end_(buf + sizeof buf) {}
+  Text(const Text&) = delete;
+  Text& operator=(const Text&) = delete;
+
   char* take(std::size_t n) noexcept {
-    if (used_ + n > sizeof buf_) return nullptr;
-    char* p = buf_ + used_;
-    used_ += n;
+    if (n > static_cast<std::size_t>(end_ - at_)) return nullptr;
+    char* p = at_;
+    at_ += n;
     return p;
   }
   // `lead` (a literal), then the decimal form of `v`.
@@ -244,8 +267,8 @@ class Text {
   }
 
  private:
-  char buf_[256];
-  std::size_t used_ = 0;
+  char* at_;   // the next free octet of the buffer
+  char* end_;  // the buffer's end
 };
 
 // Edit removing the first value of a comma list in `m` (parsed from `in`): the whole header field

@@ -81,12 +81,12 @@ class FieldMemo {
         last_ = static_cast<std::uint32_t>(slot);
       } else {
         e = nullptr;
+        ++misses_;  // counted where they happen: the usual hit only counts the probe
       }
     }
-    hits_ += e != nullptr ? 1 : 0;
     if (++probes_ == kWindow) {
-      if (hits_ * 4 < probes_) rest_ = kRest;
-      probes_ = hits_ = 0;
+      if ((probes_ - misses_) * 4 < probes_) rest_ = kRest;  // fewer than a quarter hits
+      probes_ = misses_ = 0;
     }
     return e;
   }
@@ -111,7 +111,7 @@ class FieldMemo {
 
   std::uint32_t last_ = 0;  // the slot of the last hit
   std::uint32_t probes_ = 0;
-  std::uint32_t hits_ = 0;
+  std::uint32_t misses_ = 0;
   std::uint32_t rest_ = 0;
   std::array<Entry, kSlots> slots_{};
 };

@@ -29,19 +29,22 @@ using detail::kMaxEdits;
 constexpr std::string_view kIn = "0123456789abcdef";
 
 TEST(Edits, AppliedInPositionOrderWhateverTheOrderAdded) {
-  Edits in_order;
+  Edits::Slots in_order_slots;
+  Edits in_order(in_order_slots);
   in_order.add(2, 1, "X");
   in_order.add(5, 0, "Y", "Z");
   in_order.add(9, 3);
   in_order.add(16, 0, "!");
   EXPECT_EQ(rewritten(in_order, kIn), "01X34YZ5678cdef!");
-  Edits reversed;
+  Edits::Slots reversed_slots;
+  Edits reversed(reversed_slots);
   reversed.add(16, 0, "!");
   reversed.add(9, 3);
   reversed.add(5, 0, "Y", "Z");
   reversed.add(2, 1, "X");
   EXPECT_EQ(rewritten(reversed, kIn), "01X34YZ5678cdef!");
-  Edits middle;  // one placed between two
+  Edits::Slots middle_slots;
+  Edits middle(middle_slots);  // one placed between two
   middle.add(2, 1, "X");
   middle.add(9, 3);
   middle.add(5, 0, "Y", "Z");
@@ -49,14 +52,16 @@ TEST(Edits, AppliedInPositionOrderWhateverTheOrderAdded) {
 }
 
 TEST(Edits, EqualPositionsKeepTheirInsertionOrder) {
-  Edits e;
+  Edits::Slots e_slots;
+  Edits e(e_slots);
   e.add(4, 0, "a");
   e.add(4, 0, "b", "c");
   e.add(4, 2, "d");  // the last at a position may delete
   e.add(1, 0, "<");  // added before them all, placed before them
   e.add(4, 0, "e", "f", "g");  // after an edit that deletes at the same position: overlaps it
   EXPECT_EQ(rewritten(e, kIn), "<refused>");
-  Edits ok;
+  Edits::Slots ok_slots;
+  Edits ok(ok_slots);
   ok.add(4, 0, "a");
   ok.add(4, 0, "b", "c");
   ok.add(4, 2, "d");
@@ -66,7 +71,8 @@ TEST(Edits, EqualPositionsKeepTheirInsertionOrder) {
 
 TEST(Edits, OverlappingEditsAreRefused) {
   const auto refused = [](std::initializer_list<std::pair<std::size_t, std::size_t>> edits) {
-    Edits e;
+    Edits::Slots e_slots;
+    Edits e(e_slots);
     for (const auto& [pos, del] : edits) e.add(pos, del, "x");
     return rewritten(e, kIn) == "<refused>";
   };
@@ -80,13 +86,16 @@ TEST(Edits, OverlappingEditsAreRefused) {
 }
 
 TEST(Edits, EditsPastTheEndAndOneTooManyAreRefused) {
-  Edits past;
+  Edits::Slots past_slots;
+  Edits past(past_slots);
   past.add(14, 3, "x");
   EXPECT_EQ(rewritten(past, kIn), "<refused>");
-  Edits at_end;
+  Edits::Slots at_end_slots;
+  Edits at_end(at_end_slots);
   at_end.add(14, 2, "x");
   EXPECT_EQ(rewritten(at_end, kIn), "0123456789abcdx");
-  Edits full;
+  Edits::Slots full_slots;
+  Edits full(full_slots);
   for (std::size_t i = 0; i < kMaxEdits; ++i) full.add(i, 0, "-");
   EXPECT_EQ(rewritten(full, kIn), "-0-1-2-3-4-5-6-7-8-9-a-bcdef");
   full.add(kMaxEdits, 0, "-");
@@ -98,7 +107,8 @@ TEST(Edits, EditsPastTheEndAndOneTooManyAreRefused) {
 // and has room for another piece (our Via and Record-Route lines before the first Via), else it
 // adds an edit: the output is the same as with one edit per insertion, its size counted either way.
 TEST(Edits, InsertionsJoinTheLastEditAtTheirPositionWhileItHasRoom) {
-  Edits e;
+  Edits::Slots e_slots;
+  Edits e(e_slots);
   e.add(4, 0, "a", "b", "c");
   e.add_insertion(4, "d");  // the fourth piece
   e.add_insertion(4, "e");  // no room: an edit of its own, right after
@@ -106,7 +116,8 @@ TEST(Edits, InsertionsJoinTheLastEditAtTheirPositionWhileItHasRoom) {
   const std::string whole = "0123abcde45678f9abcdef";
   EXPECT_EQ(rewritten(e, kIn, whole.size()), whole);
   EXPECT_EQ(rewritten(e, kIn, whole.size() - 1), "<refused>");
-  Edits deleting;  // an insertion at a deleting edit's position is an edit of its own, inside it
+  Edits::Slots deleting_slots;
+  Edits deleting(deleting_slots);  // an insertion at a deleting edit's position is an edit of its own, inside it
   deleting.add(3, 2, "x");
   deleting.add_insertion(3, "y");
   EXPECT_EQ(rewritten(deleting, kIn), "<refused>");
@@ -115,7 +126,8 @@ TEST(Edits, InsertionsJoinTheLastEditAtTheirPositionWhileItHasRoom) {
 // The output's size is the input's less the octets deleted plus those inserted, checked once:
 // exactly that capacity is enough, one octet less is refused.
 TEST(Edits, CapacityIsCheckedAgainstTheExactOutputSize) {
-  Edits e;
+  Edits::Slots e_slots;
+  Edits e(e_slots);
   e.add(3, 2, "four");
   e.add(10, 6);
   e.add(16, 0, "", "tail");  // an empty piece inserts nothing
