@@ -9,17 +9,17 @@
 
 namespace sipshunt::dataplane {
 
-void Worker::mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
-                    const char* out, const proxy::Snapshot& snap) noexcept {
+void Worker::mirror(const proxy::Outcome& r, const proxy::Snapshot& snap) noexcept {
+  const proxy::Datagram& d = datagram_;
   mirror::Tap& tap = *mirror_taps_[index_];
   if (!tap.samples_all()) {
     const std::string_view call_id = proxy_->message.call_id;
     if (!tap.wants(call_id.empty() ? tap.next_key() : balance::call_id_hash(call_id))) return;
   }
   // Our side of both datagrams is the proxy's SIP address (the one in our Via).
-  (void)tap.push(mirror::Direction::kIn, source, snap.self, datagram_.now_ns, in, in_length);
+  (void)tap.push(mirror::Direction::kIn, d.source, snap.self, d.now_ns, d.data, static_cast<std::uint32_t>(d.size));
   if (r.verdict == proxy::Verdict::kForward || r.verdict == proxy::Verdict::kReply)
-    (void)tap.push(mirror::Direction::kOut, snap.self, r.next_hop, datagram_.now_ns, out, r.length);
+    (void)tap.push(mirror::Direction::kOut, snap.self, r.next_hop, d.now_ns, d.out, r.length);
 }
 
 }  // namespace sipshunt::dataplane

@@ -54,7 +54,7 @@ void Worker::handle_sip(rte_mbuf* m, const char* payload, std::uint32_t length, 
   const std::uint64_t t0 = timed ? rte_rdtsc() : 0;
   const proxy::Outcome r = proxy::process(*snap, *proxy_, d);
   if (SIPSHUNT_UNLIKELY(timed)) counters_.processing.record(shared_.clock.ns(rte_rdtsc() - t0), kProcessingBoundsNs);
-  if (SIPSHUNT_UNLIKELY(mirror_taps_ != nullptr)) mirror(d.data, static_cast<std::uint32_t>(d.size), d.source, r, d.out, *snap_);
+  if (SIPSHUNT_UNLIKELY(mirror_taps_ != nullptr)) mirror(r, *snap);
   // The usual verdict first: a forward of output already in m, sent from the template.
   if (SIPSHUNT_LIKELY(r.verdict == proxy::Verdict::kForward && out_in_m)) {
     bump(counters_.sip_forwarded);

@@ -121,8 +121,8 @@ class Worker {
   // mirror.cpp: hands the datagram that came in and, when the proxy sends one, the datagram
   // that goes out to this worker's HEP Tap when the call is sampled. Called only when mirroring is
   // on (mirror_taps_ set): the caller checks, so the usual datagram pays no call.
-  void mirror(const char* in, std::uint32_t in_length, const Endpoint& source, const proxy::Outcome& r,
-              const char* out, const proxy::Snapshot& snap) noexcept;
+  // The datagram in is datagram_ (octets, source, clock); the one out, r's, at datagram_.out.
+  void mirror(const proxy::Outcome& r, const proxy::Snapshot& snap) noexcept;
   // udp_send.cpp: sends `length` bytes of UDP payload at `payload` from our SIP port to `dst` by
   // `route` (its neighbour the next hop; the source is its network's SIP address, or its interface
   // address when `from` says so). `m` (may be null) is consumed: reused when `payload_in_m`
